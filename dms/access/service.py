@@ -1,0 +1,126 @@
+"""Setting permissions on binders and documents (MANAGE needed), and what the viewer may do."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.access import Access
+from dms.access.models import BinderPermission, DocumentPermission, principal_key
+from dms.actor import Actor
+from dms.audit import service as audit
+from dms.binders.models import BinderClosure
+from dms.documents.models import Document, DocumentHistoryEntry
+from dms.errors import ValidationFailed
+from dms.identity.models import Group, User
+from dms.outbox import service as outbox
+
+PrincipalKind = Literal["User", "Group"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: PrincipalKind
+    principal_id: int
+    access: Access
+
+
+async def _validated(session: AsyncSession, entries: Sequence[Entry]) -> list[Entry]:
+    seen: dict[tuple[str, int], Entry] = {}
+    for entry in entries:
+        model = User if entry.kind == "User" else Group
+        if await session.get(model, entry.principal_id) is None:
+            raise ValidationFailed(f"no such {entry.kind.lower()}", field=["entries", "principalId"])
+        key = (entry.kind, entry.principal_id)
+        if key in seen and seen[key].access != entry.access:
+            raise ValidationFailed("a principal is listed twice with different access", field="entries")
+        seen[key] = entry
+    return list(seen.values())
+
+
+def _columns(entry: Entry) -> dict[str, object]:
+    user_id = entry.principal_id if entry.kind == "User" else None
+    group_id = entry.principal_id if entry.kind == "Group" else None
+    return {
+        "user_id": user_id,
+        "group_id": group_id,
+        "principal": principal_key(user_id, group_id),
+        "access": int(entry.access),
+    }
+
+
+def _describe(entries: Sequence[Entry]) -> list[dict[str, object]]:
+    return [{"principal": f"{e.kind}:{e.principal_id}", "access": e.access.name} for e in entries]
+
+
+async def set_binder_permissions(
+    session: AsyncSession, actor: Actor, binder_id: int, entries: Sequence[Entry]
+) -> None:
+    """Replace the binder's entries (MANAGE). Its whole subtree inherits the change."""
+    from dms.binders.service import get_binder
+
+    await get_binder(session, actor, binder_id, need=Access.MANAGE)
+    valid = await _validated(session, entries)
+    await session.execute(delete(BinderPermission).where(BinderPermission.binder_id == binder_id))
+    for entry in valid:
+        session.add(BinderPermission(binder_id=binder_id, **_columns(entry)))
+    await session.flush()
+    subtree_documents = (
+        select(Document.id)
+        .join(BinderClosure, BinderClosure.descendant_id == Document.binder_id)
+        .where(BinderClosure.ancestor_id == binder_id)
+    )
+    await outbox.enqueue_selected(session, subtree_documents, "permissions")
+    audit.record(
+        session, actor, "permissions.set", object_type="Binder", object_id=binder_id, entries=_describe(valid)
+    )
+
+
+async def set_document_permissions(
+    session: AsyncSession, actor: Actor, document_id: int, entries: Sequence[Entry]
+) -> None:
+    """Replace the document's own entries (MANAGE); they can only narrow what its binder gives."""
+    from dms.documents.service import get_document
+
+    await get_document(session, actor, document_id, need=Access.MANAGE, include_trashed=True)
+    valid = await _validated(session, entries)
+    await session.execute(delete(DocumentPermission).where(DocumentPermission.document_id == document_id))
+    for entry in valid:
+        session.add(DocumentPermission(document_id=document_id, **_columns(entry)))
+    session.add(
+        DocumentHistoryEntry(
+            document_id=document_id,
+            action="permissions_changed",
+            actor_id=actor.user_id or None,
+            details={"entries": _describe(valid)},
+        )
+    )
+    outbox.enqueue(session, document_id, "permissions")
+    audit.record(
+        session,
+        actor,
+        "permissions.set",
+        object_type="Document",
+        object_id=document_id,
+        entries=_describe(valid),
+    )
+
+
+async def binder_entries(session: AsyncSession, binder_id: int) -> list[BinderPermission]:
+    return list(
+        (await session.scalars(select(BinderPermission).where(BinderPermission.binder_id == binder_id))).all()
+    )
+
+
+async def document_entries(session: AsyncSession, document_id: int) -> list[DocumentPermission]:
+    return list(
+        (
+            await session.scalars(
+                select(DocumentPermission).where(DocumentPermission.document_id == document_id)
+            )
+        ).all()
+    )

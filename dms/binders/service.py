@@ -1,0 +1,229 @@
+"""The binder tree: create, rename, move, delete, list — permissions checked here, in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import and_, delete, func, insert, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from auth.access import Access
+from dms.access import queries as access_sql
+from dms.access.models import BinderPermission, principal_key
+from dms.actor import Actor
+from dms.audit import service as audit
+from dms.binders.models import Binder, BinderClosure
+from dms.documents.models import Document
+from dms.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from dms.names import binder_name
+from dms.outbox import service as outbox
+
+
+async def get_binder(
+    session: AsyncSession, actor: Actor, binder_id: int, *, need: Access = Access.READ
+) -> Binder:
+    """The binder if the actor may read it (NOT_FOUND otherwise), and has `need` (PERMISSION_DENIED)."""
+    binder = await session.get(Binder, binder_id)
+    level = await access_sql.binder_level(session, actor, binder_id) if binder else Access.NONE
+    if binder is None or level < Access.READ:
+        raise NotFound("no such binder", field="binderId")
+    if level < need:
+        raise PermissionDenied(f"you need {need.name} access to this binder")
+    return binder
+
+
+async def readable_binders(session: AsyncSession, actor: Actor, binder_ids: Sequence[int]) -> list[Binder]:
+    """The binders among `binder_ids` the actor may read (for DataLoaders), in no order."""
+    if not binder_ids:
+        return []
+    access = access_sql.binder_access(actor, binder_ids)
+    query = (
+        select(Binder)
+        .join(access, access.c.binder_id == Binder.id)
+        .where(access.c.access >= int(Access.READ))
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def levels_on(session: AsyncSession, actor: Actor, binder_ids: Sequence[int]) -> dict[int, Access]:
+    """The actor's level on each binder (absent: NONE)."""
+    if not binder_ids:
+        return {}
+    access = access_sql.binder_access(actor, binder_ids)
+    rows = await session.execute(select(access.c.binder_id, access.c.access))
+    return {binder_id: Access(int(level)) for binder_id, level in rows.all()}
+
+
+async def children(session: AsyncSession, actor: Actor, parent_id: int | None) -> list[Binder]:
+    """Readable children of a binder, by name; with no parent, the actor's top-level binders.
+
+    A user who may read a binder but not its parent sees it at the top level, so no binder they may
+    read is out of reach.
+    """
+    access = access_sql.binder_access(actor)
+    query = (
+        select(Binder)
+        .join(access, access.c.binder_id == Binder.id)
+        .where(access.c.access >= int(Access.READ))
+    )
+    if parent_id is not None:
+        await get_binder(session, actor, parent_id)
+        query = query.where(Binder.parent_id == parent_id)
+    elif not actor.is_admin:
+        parent_access = aliased(access)
+        query = query.outerjoin(parent_access, parent_access.c.binder_id == Binder.parent_id).where(
+            (Binder.parent_id.is_(None)) | (parent_access.c.access.is_(None)) | (parent_access.c.access < 1)
+        )
+    else:
+        query = query.where(Binder.parent_id.is_(None))
+    return list((await session.scalars(query.order_by(Binder.name, Binder.id))).all())
+
+
+async def _ensure_unique_sibling(
+    session: AsyncSession, parent_id: int | None, name: str, *, exclude: int | None = None
+) -> None:
+    query = select(Binder.id).where(func.lower(Binder.name) == name.lower())
+    query = query.where(Binder.parent_id.is_(None) if parent_id is None else Binder.parent_id == parent_id)
+    if exclude is not None:
+        query = query.where(Binder.id != exclude)
+    if await session.scalar(query.limit(1)) is not None:
+        raise Conflict(f"a binder named {name!r} already exists here", field="name")
+
+
+async def create_binder(
+    session: AsyncSession, actor: Actor, name: str, parent_id: int | None = None
+) -> Binder:
+    """A new binder. Under a parent it needs WRITE there; a root binder's creator gets MANAGE on it."""
+    name = binder_name(name)
+    parent = await get_binder(session, actor, parent_id, need=Access.WRITE) if parent_id is not None else None
+    await _ensure_unique_sibling(session, parent_id, name)
+    binder = Binder(
+        name=name,
+        parent_id=parent_id,
+        path=f"{parent.path if parent else ''}/{name}",
+        created_by_id=actor.user_id or None,
+    )
+    session.add(binder)
+    await session.flush()
+    session.add(BinderClosure(ancestor_id=binder.id, descendant_id=binder.id, depth=0))
+    if parent is not None:
+        await session.execute(
+            insert(BinderClosure).from_select(
+                ["ancestor_id", "descendant_id", "depth"],
+                select(BinderClosure.ancestor_id, literal(binder.id), BinderClosure.depth + 1).where(
+                    BinderClosure.descendant_id == parent.id
+                ),
+            )
+        )
+    elif actor.user_id:
+        session.add(
+            BinderPermission(
+                binder_id=binder.id,
+                user_id=actor.user_id,
+                principal=principal_key(actor.user_id, None),
+                access=int(Access.MANAGE),
+            )
+        )
+    await session.flush()
+    return binder
+
+
+def _documents_in_subtree(binder_id: int) -> select:  # type: ignore[valid-type]
+    return (
+        select(Document.id)
+        .join(BinderClosure, BinderClosure.descendant_id == Document.binder_id)
+        .where(BinderClosure.ancestor_id == binder_id)
+    )
+
+
+async def _rewrite_paths(session: AsyncSession, binder: Binder, old_path: str) -> None:
+    """Give every binder below `binder` its new path (the subtree moved or was renamed)."""
+    rows = await session.execute(
+        select(Binder.id, Binder.path)
+        .join(BinderClosure, BinderClosure.descendant_id == Binder.id)
+        .where(BinderClosure.ancestor_id == binder.id, BinderClosure.depth > 0)
+    )
+    for descendant_id, path in rows.all():
+        await session.execute(
+            update(Binder).where(Binder.id == descendant_id).values(path=binder.path + path[len(old_path) :])
+        )
+    await outbox.enqueue_selected(session, _documents_in_subtree(binder.id), "binder.path")
+
+
+async def rename_binder(session: AsyncSession, actor: Actor, binder_id: int, name: str) -> Binder:
+    binder = await get_binder(session, actor, binder_id, need=Access.WRITE)
+    name = binder_name(name)
+    await _ensure_unique_sibling(session, binder.parent_id, name, exclude=binder.id)
+    old_path = binder.path
+    parent_path = old_path[: old_path.rfind("/")]
+    binder.name = name
+    binder.path = f"{parent_path}/{name}"
+    await _rewrite_paths(session, binder, old_path)
+    return binder
+
+
+async def move_binder(
+    session: AsyncSession, actor: Actor, binder_id: int, new_parent_id: int | None
+) -> Binder:
+    """Move a binder (MANAGE on it; WRITE on the new parent; only admins make new roots)."""
+    binder = await get_binder(session, actor, binder_id, need=Access.MANAGE)
+    if new_parent_id == binder.parent_id:
+        return binder
+    new_parent = None
+    if new_parent_id is not None:
+        new_parent = await get_binder(session, actor, new_parent_id, need=Access.WRITE)
+        below = await session.scalar(
+            select(BinderClosure.depth).where(
+                BinderClosure.ancestor_id == binder.id, BinderClosure.descendant_id == new_parent_id
+            )
+        )
+        if below is not None:
+            raise ValidationFailed("a binder cannot be moved into itself or below itself", field="parentId")
+    elif not actor.is_admin:
+        raise PermissionDenied("only administrators make a binder a top-level binder")
+    await _ensure_unique_sibling(session, new_parent_id, binder.name, exclude=binder.id)
+
+    subtree = select(BinderClosure.descendant_id).where(BinderClosure.ancestor_id == binder.id)
+    outside_ancestors = select(BinderClosure.ancestor_id).where(
+        BinderClosure.descendant_id == binder.id, BinderClosure.depth > 0
+    )
+    await session.execute(
+        delete(BinderClosure).where(
+            BinderClosure.descendant_id.in_(subtree), BinderClosure.ancestor_id.in_(outside_ancestors)
+        )
+    )
+    if new_parent is not None:
+        above = aliased(BinderClosure)
+        below = aliased(BinderClosure)
+        await session.execute(
+            insert(BinderClosure).from_select(
+                ["ancestor_id", "descendant_id", "depth"],
+                select(above.ancestor_id, below.descendant_id, above.depth + below.depth + 1)
+                .select_from(above)
+                .join(below, and_(above.descendant_id == new_parent.id, below.ancestor_id == binder.id)),
+            )
+        )
+    old_path = binder.path
+    binder.parent_id = new_parent_id
+    binder.path = f"{new_parent.path if new_parent else ''}/{binder.name}"
+    await _rewrite_paths(session, binder, old_path)
+    # Inherited access changes with the new ancestors: the index must learn it too.
+    await outbox.enqueue_selected(session, _documents_in_subtree(binder.id), "binder.moved")
+    audit.record(session, actor, "binder.moved", object_type="Binder", object_id=binder.id, to=new_parent_id)
+    return binder
+
+
+async def delete_binder(session: AsyncSession, actor: Actor, binder_id: int) -> None:
+    """Delete an empty binder (MANAGE); one with binders or documents (trashed ones too) is a CONFLICT."""
+    binder = await get_binder(session, actor, binder_id, need=Access.MANAGE)
+    if await session.scalar(select(Binder.id).where(Binder.parent_id == binder.id).limit(1)) is not None:
+        raise Conflict("the binder has binders in it", field="binderId")
+    if await session.scalar(select(Document.id).where(Document.binder_id == binder.id).limit(1)) is not None:
+        raise Conflict("the binder has documents in it (check its trash too)", field="binderId")
+    await session.execute(delete(BinderPermission).where(BinderPermission.binder_id == binder.id))
+    await session.execute(delete(BinderClosure).where(BinderClosure.descendant_id == binder.id))
+    await session.delete(binder)
+    audit.record(
+        session, actor, "binder.deleted", object_type="Binder", object_id=binder.id, path=binder.path
+    )

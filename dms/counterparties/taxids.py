@@ -1,0 +1,44 @@
+"""Tax identifiers, validated with python-stdnum (check digits included)."""
+
+from __future__ import annotations
+
+from stdnum import iban as std_iban
+from stdnum.eu import vat as std_vat
+from stdnum.exceptions import ValidationError
+from stdnum.pl import nip as std_nip
+from stdnum.pl import regon as std_regon
+
+from dms.errors import ValidationFailed
+
+
+def normalise_nip(value: str, *, field: str = "nip") -> str:
+    """ "123-456-32-18" → "1234563218"; an invalid NIP (check digit included) is a VALIDATION error."""
+    try:
+        return std_nip.validate(value)
+    except ValidationError as exc:
+        raise ValidationFailed(f"not a valid NIP: {exc.message}", field=field) from exc
+
+
+def normalise_regon(value: str, *, field: str = "regon") -> str:
+    try:
+        return std_regon.validate(value)
+    except ValidationError as exc:
+        raise ValidationFailed(f"not a valid REGON: {exc.message}", field=field) from exc
+
+
+def normalise_vat(value: str, *, field: str = "vatNumber") -> str:
+    try:
+        return std_vat.validate(value)
+    except ValidationError as exc:
+        raise ValidationFailed(f"not a valid EU VAT number: {exc.message}", field=field) from exc
+
+
+def normalise_iban(value: str, *, field: str = "iban") -> str:
+    try:
+        return std_iban.validate(value)
+    except ValidationError as exc:
+        raise ValidationFailed(f"not a valid IBAN: {exc.message}", field=field) from exc
+
+
+def format_nip(value: str) -> str:
+    return std_nip.format(value)

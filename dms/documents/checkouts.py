@@ -1,0 +1,272 @@
+"""Check-out (the lock), check-in (a new version), cancelling and breaking locks, reverting."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.access import Access
+from dms.actor import Actor
+from dms.audit import service as audit
+from dms.base import utcnow
+from dms.documents import history
+from dms.documents.models import Document, DocumentLock, DocumentVersion
+from dms.documents.numbering import format_number, next_number, parse_number
+from dms.documents.service import get_document
+from dms.documents.uploads import IncomingFile, SniffedBlob, store_incoming
+from dms.errors import (
+    DocumentLocked,
+    DocumentNotCheckedOut,
+    NotFound,
+    NotLockHolder,
+    StaleVersion,
+    ValidationFailed,
+)
+from dms.identity.models import User
+from dms.outbox import service as outbox
+from dms.uow import UnitOfWork
+
+
+def lock_is_live(lock: DocumentLock) -> bool:
+    """An expired lease counts as no lock."""
+    return lock.expires_at is None or lock.expires_at > utcnow()
+
+
+async def current_lock(session: AsyncSession, document_id: int) -> DocumentLock | None:
+    """The live lock of a document, if any."""
+    lock = await session.get(DocumentLock, document_id, populate_existing=True)
+    return lock if lock is not None and lock_is_live(lock) else None
+
+
+async def _holder_name(session: AsyncSession, lock: DocumentLock) -> str | None:
+    return await session.scalar(select(User.username).where(User.id == lock.holder_id))
+
+
+async def _take(session: AsyncSession, document_id: int, actor: Actor, ttl: timedelta | None) -> bool:
+    """Take the lock with one conditional INSERT: of two concurrent takers exactly one wins."""
+    now = utcnow()
+    # An expired lease is nobody's: clear it so the INSERT below can win.
+    await session.execute(
+        delete(DocumentLock).where(
+            DocumentLock.document_id == document_id,
+            DocumentLock.expires_at.is_not(None),
+            DocumentLock.expires_at <= now,
+        )
+    )
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(DocumentLock)
+        .values(
+            document_id=document_id,
+            holder_id=actor.user_id,
+            locked_at=now,
+            expires_at=now + ttl if ttl else None,
+        )
+        .on_conflict_do_nothing(index_elements=["document_id"])
+    )
+    result = await session.execute(statement)
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def check_out(
+    session: AsyncSession, actor: Actor, document_id: int, *, ttl: timedelta | None
+) -> DocumentLock:
+    """Lock the document for the actor (WRITE). The holder checking out again renews the lease."""
+    document = await get_document(session, actor, document_id, need=Access.WRITE)
+    if await _take(session, document.id, actor, ttl):
+        history.add(session, document.id, "checked_out", actor)
+        lock = await current_lock(session, document.id)
+        assert lock is not None
+        return lock
+    lock = await current_lock(session, document.id)
+    if lock is None:  # released between our INSERT and this read
+        raise DocumentLocked()
+    if lock.holder_id != actor.user_id:
+        raise DocumentLocked(holder=await _holder_name(session, lock))
+    lock.expires_at = utcnow() + ttl if ttl else None
+    history.add(session, document.id, "lock_renewed", actor)
+    return lock
+
+
+async def cancel_check_out(session: AsyncSession, actor: Actor, document_id: int) -> Document:
+    """Release the actor's own lock without a new version."""
+    document = await get_document(session, actor, document_id, need=Access.WRITE)
+    lock = await current_lock(session, document.id)
+    if lock is None:
+        raise DocumentNotCheckedOut()
+    if lock.holder_id != actor.user_id:
+        raise NotLockHolder()
+    await session.delete(lock)
+    history.add(session, document.id, "check_out_cancelled", actor)
+    return document
+
+
+async def break_lock(session: AsyncSession, actor: Actor, document_id: int, *, reason: str) -> Document:
+    """Remove someone's lock (MANAGE); the reason is required, audited and shown in the history."""
+    document = await get_document(session, actor, document_id, need=Access.WRITE)
+    reason = " ".join(reason.split())
+    if not reason:
+        raise ValidationFailed("say why the lock is broken", field="reason")
+    lock = await current_lock(session, document.id)
+    if lock is None:
+        raise DocumentNotCheckedOut()
+    document = await get_document(session, actor, document_id, need=Access.MANAGE)
+    former = await _holder_name(session, lock)
+    await session.delete(lock)
+    history.add(session, document.id, "lock_broken", actor, reason=reason, former_holder=former)
+    audit.record(
+        session,
+        actor,
+        "lock.broken",
+        object_type="Document",
+        object_id=document.id,
+        reason=reason,
+        holder=former,
+    )
+    return document
+
+
+async def _latest_number(session: AsyncSession, document_id: int) -> tuple[int, int] | None:
+    row = (
+        await session.execute(
+            select(DocumentVersion.major, DocumentVersion.minor)
+            .where(DocumentVersion.document_id == document_id)
+            .order_by(DocumentVersion.major.desc(), DocumentVersion.minor.desc())
+            .limit(1)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def _may_check_in(
+    session: AsyncSession, actor: Actor, document: Document, expected: str | None
+) -> bool:
+    """Refuse a check-in that cannot happen; True when the actor holds the lock (else: no lock at all)."""
+    lock = await current_lock(session, document.id)
+    if lock is not None and lock.holder_id != actor.user_id:
+        raise NotLockHolder(f"the document is checked out by {await _holder_name(session, lock)}")
+    if expected is not None:
+        wanted = parse_number(expected)
+        if wanted is None:
+            raise ValidationFailed("a version number looks like 1.0", field="expectedVersion")
+        if wanted != await _latest_number(session, document.id):
+            raise StaleVersion()
+    return lock is not None
+
+
+async def _add_version(
+    session: AsyncSession,
+    actor: Actor,
+    document: Document,
+    sniffed: SniffedBlob | DocumentVersion,
+    *,
+    major: bool,
+    comment: str | None,
+    reverted_from: DocumentVersion | None = None,
+) -> DocumentVersion:
+    number = next_number(await _latest_number(session, document.id), major=major)
+    if isinstance(sniffed, SniffedBlob):
+        sha256, size, mime, filename = (
+            sniffed.blob.sha256,
+            sniffed.blob.size,
+            sniffed.mime_type,
+            sniffed.filename,
+        )
+    else:
+        sha256, size, mime, filename = sniffed.sha256, sniffed.size, sniffed.mime_type, sniffed.filename
+    version = DocumentVersion(
+        document_id=document.id,
+        major=number[0],
+        minor=number[1],
+        sha256=sha256,
+        size=size,
+        mime_type=mime,
+        filename=filename,
+        comment=(comment or "").strip() or None,
+        created_by_id=actor.user_id,
+        reverted_from_id=reverted_from.id if reverted_from else None,
+    )
+    session.add(version)
+    await session.flush()
+    document.current_version_id = version.id
+    document.updated_at = utcnow()
+    outbox.enqueue(session, document.id, "version")
+    return version
+
+
+async def check_in(
+    uow: UnitOfWork,
+    actor: Actor,
+    document_id: int,
+    incoming: IncomingFile,
+    *,
+    comment: str | None = None,
+    major: bool = False,
+    expected_version: str | None = None,
+    max_upload_bytes: int,
+) -> DocumentVersion:
+    """Add a new version and release the lock, in one transaction.
+
+    Only the lock holder may check in; a document nobody has checked out may be checked in by anyone
+    with WRITE (the lock is taken and released in the same step).
+    """
+    session = uow.session
+    document = await get_document(session, actor, document_id, need=Access.WRITE)
+    await _may_check_in(session, actor, document, expected_version)
+    await session.rollback()  # never hold the write lock while the bytes stream in
+    sniffed = await store_incoming(uow.blobs, incoming, max_size=max_upload_bytes)
+    # The world may have moved while the bytes streamed: check again, now for good.
+    document = await get_document(session, actor, document_id, need=Access.WRITE)
+    held = await _may_check_in(session, actor, document, expected_version)
+    if not held and not await _take(session, document.id, actor, None):
+        lock = await current_lock(session, document.id)
+        raise DocumentLocked(holder=await _holder_name(session, lock) if lock else None)
+    version = await _add_version(session, actor, document, sniffed, major=major, comment=comment)
+    await session.execute(delete(DocumentLock).where(DocumentLock.document_id == document.id))
+    history.add(
+        session,
+        document.id,
+        "checked_in",
+        actor,
+        version_id=version.id,
+        number=format_number((version.major, version.minor)),
+    )
+    return version
+
+
+async def revert_document(
+    session: AsyncSession, actor: Actor, document_id: int, version_number: str, *, comment: str | None = None
+) -> DocumentVersion:
+    """A new version whose bytes are an old one's (the same blob: nothing is copied)."""
+    document = await get_document(session, actor, document_id, need=Access.WRITE)
+    number = parse_number(version_number)
+    if number is None:
+        raise ValidationFailed("a version number looks like 1.0", field="versionNumber")
+    old = await session.scalar(
+        select(DocumentVersion).where(
+            DocumentVersion.document_id == document.id,
+            DocumentVersion.major == number[0],
+            DocumentVersion.minor == number[1],
+        )
+    )
+    if old is None:
+        raise NotFound(f"the document has no version {version_number}", field="versionNumber")
+    held = await _may_check_in(session, actor, document, None)
+    if not held and not await _take(session, document.id, actor, None):
+        raise DocumentLocked()
+    version = await _add_version(
+        session,
+        actor,
+        document,
+        old,
+        major=False,
+        comment=comment or f"reverted to {version_number}",
+        reverted_from=old,
+    )
+    await session.execute(delete(DocumentLock).where(DocumentLock.document_id == document.id))
+    history.add(session, document.id, "reverted", actor, version_id=version.id, to=version_number)
+    return version

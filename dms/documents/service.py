@@ -1,0 +1,333 @@
+"""Documents: finding them (as the actor may), creating, changing metadata, trash and purge."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.access import Access
+from dms.access import queries as access_sql
+from dms.access.models import DocumentPermission
+from dms.actor import Actor
+from dms.audit import service as audit
+from dms.base import utcnow
+from dms.binders.service import get_binder
+from dms.cases.models import Case
+from dms.counterparties.models import Counterparty
+from dms.documents import history
+from dms.documents.models import Document, DocumentLock, DocumentVersion
+from dms.documents.uploads import IncomingFile, store_incoming
+from dms.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from dms.names import clean_name
+from dms.outbox import service as outbox
+from dms.pagination import Page, PageRequest, SortKey, paginate
+from dms.uow import UnitOfWork
+
+
+async def get_document(
+    session: AsyncSession,
+    actor: Actor,
+    document_id: int,
+    *,
+    need: Access = Access.READ,
+    include_trashed: bool = False,
+) -> Document:
+    """The document if the actor may read it (else NOT_FOUND) and has `need` (else PERMISSION_DENIED)."""
+    query, level = access_sql.documents_with_access(actor, Access.READ)
+    row = (await session.execute(query.add_columns(level).where(Document.id == document_id))).first()
+    if row is None or (row[0].trashed_at is not None and not include_trashed):
+        raise NotFound("no such document", field="documentId")
+    document, granted = row
+    if granted < need:
+        raise PermissionDenied(f"you need {need.name} access to this document")
+    return document
+
+
+async def level_on(session: AsyncSession, actor: Actor, document_ids: Sequence[int]) -> dict[int, Access]:
+    """The actor's effective level on each of the documents (absent: NONE)."""
+    if not document_ids:
+        return {}
+    query, level = access_sql.documents_with_access(actor, Access.NONE)
+    rows = await session.execute(
+        query.with_only_columns(Document.id, level).where(Document.id.in_(list(document_ids)))
+    )
+    return {doc_id: Access(int(value)) for doc_id, value in rows.all() if value is not None}
+
+
+def listing(
+    actor: Actor,
+    *,
+    binder_id: int | None = None,
+    counterparty_id: int | None = None,
+    case_id: int | None = None,
+    trashed: bool = False,
+    templates: bool | None = None,
+) -> Select[tuple[Document]]:
+    """The documents the actor may read, filtered: what every document list pages through."""
+    query, _ = access_sql.documents_with_access(
+        actor, Access.READ, binder_ids=[binder_id] if binder_id is not None else None
+    )
+    query = query.where(Document.trashed_at.is_not(None) if trashed else Document.trashed_at.is_(None))
+    if binder_id is not None:
+        query = query.where(Document.binder_id == binder_id)
+    if counterparty_id is not None:
+        query = query.where(Document.counterparty_id == counterparty_id)
+    if case_id is not None:
+        query = query.where(Document.case_id == case_id)
+    if templates is not None:
+        query = query.where(Document.is_template.is_(templates))
+    return query
+
+
+async def list_documents(
+    session: AsyncSession,
+    actor: Actor,
+    page: PageRequest,
+    *,
+    binder_id: int | None = None,
+    counterparty_id: int | None = None,
+    case_id: int | None = None,
+    trashed: bool = False,
+    templates: bool | None = None,
+) -> Page[Document]:
+    """A page of the documents the actor may read, newest first."""
+    if binder_id is not None:
+        await get_binder(session, actor, binder_id)
+    query = listing(
+        actor,
+        binder_id=binder_id,
+        counterparty_id=counterparty_id,
+        case_id=case_id,
+        trashed=trashed,
+        templates=templates,
+    )
+    return await paginate(session, query, SortKey.of((Document.id, True)), page)
+
+
+async def readable_documents(
+    session: AsyncSession, actor: Actor, document_ids: Sequence[int]
+) -> list[Document]:
+    """The documents among `document_ids` the actor may read (trashed included), for DataLoaders."""
+    if not document_ids:
+        return []
+    query, _ = access_sql.documents_with_access(actor, Access.READ)
+    return list((await session.scalars(query.where(Document.id.in_(list(document_ids))))).all())
+
+
+@dataclass
+class DocumentDetails:
+    """Metadata a client may give when creating or updating a document; None leaves a value alone."""
+
+    title: str | None = None
+    counterparty_id: int | None = None
+    case_id: int | None = None
+    received_on: date | None = None
+    source: str | None = None
+    status: str | None = None
+    description: str | None = None
+    tags: list[str] | None = None
+    is_template: bool | None = None
+
+
+async def _check_links(session: AsyncSession, details: DocumentDetails) -> None:
+    if details.counterparty_id is not None:
+        counterparty = await session.get(Counterparty, details.counterparty_id)
+        if counterparty is None or counterparty.deleted_at is not None:
+            raise NotFound("no such counterparty", field="counterpartyId")
+    if details.case_id is not None:
+        case = await session.get(Case, details.case_id)
+        if case is None:
+            raise NotFound("no such case", field="caseId")
+        if details.counterparty_id is not None and case.counterparty_id not in (
+            None,
+            details.counterparty_id,
+        ):
+            raise ValidationFailed("the case belongs to another counterparty", field="caseId")
+
+
+def _clean_tags(tags: list[str]) -> list[str]:
+    cleaned = [clean_name(tag, field="tags", max_length=64) for tag in tags]
+    return list(dict.fromkeys(cleaned))
+
+
+async def create_document(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    binder_id: int,
+    details: DocumentDetails,
+    incoming: IncomingFile,
+    max_upload_bytes: int,
+) -> Document:
+    """A new document whose version 1.0 is the incoming file (WRITE on the binder).
+
+    The bytes are stored before the rows that point at them commit: a failure in between leaves only
+    an orphan blob, which `kartoteka gc` collects.
+    """
+    session = uow.session
+    await get_binder(session, actor, binder_id, need=Access.WRITE)
+    title = clean_name(details.title or "", field="title", max_length=500)
+    await _check_links(session, details)
+    # Streaming a large file must not hold the database's write lock: end this transaction first.
+    await session.rollback()
+    sniffed = await store_incoming(uow.blobs, incoming, max_size=max_upload_bytes)
+    await get_binder(session, actor, binder_id, need=Access.WRITE)
+    return await _insert_document(
+        session, actor, binder_id=binder_id, title=title, details=details, sniffed_blob=sniffed
+    )
+
+
+async def _insert_document(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    binder_id: int,
+    title: str,
+    details: DocumentDetails,
+    sniffed_blob: object,
+) -> Document:
+    from dms.documents.uploads import SniffedBlob
+
+    assert isinstance(sniffed_blob, SniffedBlob)
+    now = utcnow()
+    document = Document(
+        title=title,
+        binder_id=binder_id,
+        counterparty_id=details.counterparty_id,
+        case_id=details.case_id,
+        owner_id=actor.user_id or None,
+        created_by_id=actor.user_id or None,
+        created_at=now,
+        updated_at=now,
+        received_on=details.received_on,
+        source=details.source,
+        status=details.status or "new",
+        description=details.description,
+        tags=_clean_tags(details.tags or []),
+        is_template=bool(details.is_template),
+    )
+    session.add(document)
+    await session.flush()
+    version = DocumentVersion(
+        document_id=document.id,
+        major=1,
+        minor=0,
+        sha256=sniffed_blob.blob.sha256,
+        size=sniffed_blob.blob.size,
+        mime_type=sniffed_blob.mime_type,
+        filename=sniffed_blob.filename,
+        created_at=now,
+        created_by_id=actor.user_id,
+    )
+    session.add(version)
+    await session.flush()
+    document.current_version_id = version.id
+    history.add(session, document.id, "created", actor, version_id=version.id, title=title)
+    outbox.enqueue(session, document.id, "created")
+    return document
+
+
+async def update_document(
+    session: AsyncSession, actor: Actor, document_id: int, details: DocumentDetails
+) -> Document:
+    """Change metadata (WRITE); never the bytes. Each changed field is kept in the history."""
+    document = await get_document(session, actor, document_id, need=Access.WRITE)
+    await _check_links(session, details)
+    changes: dict[str, object] = {}
+    if details.title is not None:
+        changes["title"] = clean_name(details.title, field="title", max_length=500)
+    if details.tags is not None:
+        changes["tags"] = _clean_tags(details.tags)
+    for name in (
+        "counterparty_id",
+        "case_id",
+        "received_on",
+        "source",
+        "status",
+        "description",
+        "is_template",
+    ):
+        value = getattr(details, name)
+        if value is not None:
+            changes[name] = value
+    changed = {k: v for k, v in changes.items() if getattr(document, k) != v}
+    if not changed:
+        return document
+    for name, value in changed.items():
+        setattr(document, name, value)
+    document.updated_at = utcnow()
+    history.add(
+        session,
+        document.id,
+        "status_changed" if set(changed) == {"status"} else "metadata_changed",
+        actor,
+        fields=sorted(changed),
+        **({"status": changed["status"]} if "status" in changed else {}),
+    )
+    outbox.enqueue(session, document.id, "metadata")
+    return document
+
+
+async def move_document(session: AsyncSession, actor: Actor, document_id: int, binder_id: int) -> Document:
+    """Move to another binder: MANAGE on the document, WRITE on the destination."""
+    document = await get_document(session, actor, document_id, need=Access.MANAGE)
+    await get_binder(session, actor, binder_id, need=Access.WRITE)
+    if document.binder_id != binder_id:
+        history.add(session, document.id, "moved", actor, from_binder=document.binder_id, to_binder=binder_id)
+        document.binder_id = binder_id
+        document.updated_at = utcnow()
+        outbox.enqueue(session, document.id, "moved")
+    return document
+
+
+async def trash_document(session: AsyncSession, actor: Actor, document_id: int) -> Document:
+    """Move to the trash (WRITE). A checked-out document stays where it is until its lock goes."""
+    document = await get_document(session, actor, document_id, need=Access.WRITE)
+    if await session.get(DocumentLock, document.id) is not None:
+        raise Conflict("the document is checked out; check it in or cancel the check-out first")
+    document.trashed_at = utcnow()
+    document.trashed_by_id = actor.user_id or None
+    history.add(session, document.id, "trashed", actor)
+    audit.record(session, actor, "document.trashed", object_type="Document", object_id=document.id)
+    outbox.enqueue(session, document.id, "trashed")
+    return document
+
+
+async def restore_document(session: AsyncSession, actor: Actor, document_id: int) -> Document:
+    document = await get_document(session, actor, document_id, need=Access.WRITE, include_trashed=True)
+    if document.trashed_at is None:
+        raise Conflict("the document is not in the trash")
+    document.trashed_at = None
+    document.trashed_by_id = None
+    history.add(session, document.id, "restored", actor)
+    outbox.enqueue(session, document.id, "restored")
+    return document
+
+
+async def purge_document(session: AsyncSession, actor: Actor, document_id: int) -> None:
+    """Remove a trashed document's rows for good (MANAGE). Its blobs go with the next `gc`."""
+    document = await get_document(session, actor, document_id, need=Access.MANAGE, include_trashed=True)
+    if document.trashed_at is None:
+        raise Conflict("only a document in the trash can be purged; delete it first")
+    document.current_version_id = None
+    await session.flush()
+    await session.execute(delete(DocumentPermission).where(DocumentPermission.document_id == document.id))
+    await session.delete(document)
+    audit.record(
+        session, actor, "document.purged", object_type="Document", object_id=document_id, title=document.title
+    )
+    outbox.enqueue(session, document_id, "purged")
+
+
+async def current_versions(session: AsyncSession, version_ids: Sequence[int]) -> list[DocumentVersion]:
+    if not version_ids:
+        return []
+    return list(
+        (
+            await session.scalars(select(DocumentVersion).where(DocumentVersion.id.in_(list(version_ids))))
+        ).all()
+    )

@@ -1,0 +1,249 @@
+"""Users, groups, logins and tokens, in the words an administrator uses."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.passwords import hash_password, needs_rehash, verify_password
+from auth.tokens import mint_token, token_digest
+from dms.actor import Actor
+from dms.audit import service as audit
+from dms.base import utcnow
+from dms.errors import (
+    Conflict,
+    InvalidCredentials,
+    NotFound,
+    PermissionDenied,
+    TooManyAttempts,
+    ValidationFailed,
+)
+from dms.identity.models import AccessToken, Group, GroupMembership, LoginFailure, User
+
+USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,149}$")
+MIN_PASSWORD_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    max_failures: int = 10
+    window: timedelta = timedelta(minutes=15)
+    token_ttl: timedelta = timedelta(hours=12)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    user: User
+    expires_at: datetime
+
+
+def _require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied("only administrators manage users and groups")
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"a password has at least {MIN_PASSWORD_LENGTH} characters", field="password")
+
+
+async def create_user(
+    session: AsyncSession,
+    actor: Actor,
+    username: str,
+    *,
+    password: str | None = None,
+    is_admin: bool = False,
+    display_name: str = "",
+    email: str | None = None,
+) -> User:
+    _require_admin(actor)
+    if not USERNAME.match(username):
+        raise ValidationFailed(
+            "a username is letters, digits and . _ @ - (up to 150), starting with a letter or digit",
+            field="username",
+        )
+    if password is not None:
+        _check_password(password)
+    if await session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
+        raise Conflict(f"the username {username!r} is taken", field="username")
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        email=email,
+        is_admin=is_admin,
+        password_hash=hash_password(password) if password is not None else None,
+    )
+    session.add(user)
+    await session.flush()
+    audit.record(session, actor, "user.created", object_type="User", object_id=user.id, admin=is_admin)
+    return user
+
+
+async def user_by_name(session: AsyncSession, username: str) -> User:
+    user = await session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username!r}", field="username")
+    return user
+
+
+async def set_password(session: AsyncSession, actor: Actor, username: str, password: str) -> User:
+    user = await user_by_name(session, username)
+    if not actor.is_admin and actor.user_id != user.id:
+        raise PermissionDenied("you may change only your own password")
+    _check_password(password)
+    user.password_hash = hash_password(password)
+    await revoke_all_tokens(session, user.id)
+    audit.record(session, actor, "user.password_changed", object_type="User", object_id=user.id)
+    return user
+
+
+async def disable_user(session: AsyncSession, actor: Actor, username: str) -> User:
+    _require_admin(actor)
+    user = await user_by_name(session, username)
+    user.is_active = False
+    revoked = await revoke_all_tokens(session, user.id)
+    audit.record(
+        session, actor, "user.disabled", object_type="User", object_id=user.id, tokens_revoked=revoked
+    )
+    return user
+
+
+async def revoke_all_tokens(session: AsyncSession, user_id: int) -> int:
+    result = await session.execute(
+        update(AccessToken)
+        .where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def create_group(session: AsyncSession, actor: Actor, name: str) -> Group:
+    _require_admin(actor)
+    name = name.strip()
+    if not name or len(name) > 150:
+        raise ValidationFailed("a group name has 1 to 150 characters", field="name")
+    if await session.scalar(select(Group.id).where(func.lower(Group.name) == name.lower())):
+        raise Conflict(f"the group {name!r} exists", field="name")
+    group = Group(name=name)
+    session.add(group)
+    await session.flush()
+    audit.record(session, actor, "group.created", object_type="Group", object_id=group.id)
+    return group
+
+
+async def group_by_name(session: AsyncSession, name: str) -> Group:
+    group = await session.scalar(select(Group).where(Group.name == name))
+    if group is None:
+        raise NotFound(f"no group {name!r}", field="group")
+    return group
+
+
+async def add_member(session: AsyncSession, actor: Actor, group_name: str, username: str) -> None:
+    _require_admin(actor)
+    group = await group_by_name(session, group_name)
+    user = await user_by_name(session, username)
+    exists = await session.scalar(
+        select(GroupMembership.group_id).where(
+            GroupMembership.group_id == group.id, GroupMembership.user_id == user.id
+        )
+    )
+    if exists is None:
+        session.add(GroupMembership(group_id=group.id, user_id=user.id))
+        audit.record(
+            session, actor, "group.member_added", object_type="Group", object_id=group.id, user=username
+        )
+
+
+async def remove_member(session: AsyncSession, actor: Actor, group_name: str, username: str) -> None:
+    _require_admin(actor)
+    group = await group_by_name(session, group_name)
+    user = await user_by_name(session, username)
+    await session.execute(
+        delete(GroupMembership).where(
+            GroupMembership.group_id == group.id, GroupMembership.user_id == user.id
+        )
+    )
+    audit.record(
+        session, actor, "group.member_removed", object_type="Group", object_id=group.id, user=username
+    )
+
+
+async def log_in(
+    session: AsyncSession, username: str, password: str, *, address: str, policy: LoginPolicy
+) -> IssuedToken:
+    """Check the password and issue a token; the same refusal for an unknown user and a bad password.
+
+    Failures are counted per (username, address) pair: after `policy.max_failures` within the window
+    that pair is refused (even with the right password) until the window has passed.
+    """
+    now = utcnow()
+    key = username.lower()[:150]
+    recent_failures = await session.scalar(
+        select(func.count())
+        .select_from(LoginFailure)
+        .where(
+            LoginFailure.username == key,
+            LoginFailure.address == address,
+            LoginFailure.at > now - policy.window,
+        )
+    )
+    if (recent_failures or 0) >= policy.max_failures:
+        audit.record(session, None, "login.throttled", address=address, username=key)
+        await session.commit()
+        raise TooManyAttempts()
+    user = await session.scalar(select(User).where(func.lower(User.username) == key))
+    if (
+        not verify_password(user.password_hash if user else None, password)
+        or user is None
+        or not user.is_active
+    ):
+        session.add(LoginFailure(username=key, address=address, at=now))
+        audit.record(session, None, "login.failed", address=address, username=key)
+        # Committed before refusing: counting the failure is the point of recording it.
+        await session.commit()
+        raise InvalidCredentials()
+    if user.password_hash and needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    token, digest = mint_token()
+    expires_at = now + policy.token_ttl
+    session.add(AccessToken(user_id=user.id, digest=digest, created_at=now, expires_at=expires_at))
+    await session.execute(
+        delete(LoginFailure).where(LoginFailure.username == key, LoginFailure.address == address)
+    )
+    audit.record(session, None, "login.succeeded", object_type="User", object_id=user.id, address=address)
+    return IssuedToken(token=token, user=user, expires_at=expires_at)
+
+
+async def actor_for_token(session: AsyncSession, token: str, *, address: str | None = None) -> Actor | None:
+    """The actor a bearer token stands for; None when unknown, expired, revoked, or the user is disabled."""
+    row = (
+        await session.execute(
+            select(AccessToken.id, User.id, User.username, User.is_admin)
+            .join(User, User.id == AccessToken.user_id)
+            .where(
+                AccessToken.digest == token_digest(token),
+                AccessToken.revoked_at.is_(None),
+                AccessToken.expires_at > utcnow(),
+                User.is_active.is_(True),
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    token_id, user_id, username, is_admin = row
+    return Actor(user_id=user_id, username=username, is_admin=is_admin, address=address, token_id=token_id)
+
+
+async def log_out(session: AsyncSession, actor: Actor) -> None:
+    if actor.token_id is None:
+        return
+    await session.execute(
+        update(AccessToken).where(AccessToken.id == actor.token_id).values(revoked_at=utcnow())
+    )
+    audit.record(session, actor, "token.revoked", object_type="User", object_id=actor.user_id)

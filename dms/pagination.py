@@ -1,0 +1,117 @@
+"""Keyset pagination: every list pages by the values of its sort key, never by OFFSET."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from dms.errors import ValidationFailed
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """Columns that order a list; the last one must be unique (usually the id)."""
+
+    columns: tuple[tuple[InstrumentedAttribute[Any], bool], ...]  # (column, descending)
+
+    @classmethod
+    def of(cls, *columns: tuple[InstrumentedAttribute[Any], bool]) -> SortKey:
+        return cls(tuple(columns))
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    first: int
+    after: str | None = None
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+    total_count: int
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.cursors[-1] if self.cursors else None
+
+    @property
+    def start_cursor(self) -> str | None:
+        return self.cursors[0] if self.cursors else None
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps(list(values), separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, arity: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeError) as exc:
+        raise ValidationFailed("the cursor is not valid", field="after") from exc
+    if not isinstance(values, list) or len(values) != arity:
+        raise ValidationFailed("the cursor is not valid", field="after")
+    if not all(v is None or (isinstance(v, str | int | float) and not isinstance(v, bool)) for v in values):
+        raise ValidationFailed("the cursor is not valid", field="after")
+    return values
+
+
+def _after(key: SortKey, values: list[Any]) -> ColumnElement[bool]:
+    """Rows strictly after `values` in the key's order: (a > x) OR (a = x AND b > y) …"""
+    clauses = []
+    for index, (column, descending) in enumerate(key.columns):
+        equal = [col == values[i] for i, (col, _) in enumerate(key.columns[:index])]
+        beyond = column < values[index] if descending else column > values[index]
+        clauses.append(and_(*equal, beyond))
+    return or_(*clauses)
+
+
+def _key_values(item: Any, key: SortKey) -> list[Any]:
+    values = []
+    for column, _ in key.columns:
+        value = getattr(item, column.key)
+        values.append(value if value is None or isinstance(value, int | str | float) else str(value))
+    return values
+
+
+async def paginate(
+    session: AsyncSession, query: Select[tuple[T]], key: SortKey, request: PageRequest, *, count: bool = True
+) -> Page[T]:
+    """One page of `query` in the key's order, plus the total (before paging)."""
+    if request.first < 0:
+        raise ValidationFailed("first must not be negative", field="first")
+    paged = query
+    has_previous = False
+    if request.after:
+        paged = paged.where(_after(key, decode_cursor(request.after, len(key.columns))))
+        has_previous = True
+    order = [column.desc() if descending else column.asc() for column, descending in key.columns]
+    rows = list((await session.scalars(paged.order_by(*order).limit(request.first + 1))).unique().all())
+    has_next = len(rows) > request.first
+    items = rows[: request.first]
+    total = 0
+    if count:
+        total = int(
+            await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+        )
+    return Page(
+        items=items,
+        cursors=[encode_cursor(_key_values(item, key)) for item in items],
+        has_next=has_next,
+        has_previous=has_previous,
+        total_count=total,
+    )

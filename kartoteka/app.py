@@ -1,0 +1,158 @@
+"""The ASGI application factory: wires settings, database, blob store and routes together."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from auth.backend import AuthenticatedUser, BearerTokenBackend
+from auth.signing import Signer
+from auth.tokens import token_digest
+from dms.db import check_database, create_engine
+from dms.identity import service as identity
+from dms.uow import Database
+from kartoteka.body_limit import BodyLimitMiddleware
+from kartoteka.graphql_view import KartotekaGraphQL
+from kartoteka.settings import Settings
+from resolvers import files
+from resolvers.context import Limits, Services
+from schema.schema import build_schema
+from storage.base import BlobStore
+from storage.factory import open_blob_store
+
+log = logging.getLogger("kartoteka.app")
+
+# Multipart framing and the other fields of an upload request on top of the file itself.
+MULTIPART_OVERHEAD = 1024 * 1024
+
+
+def build_services(settings: Settings, *, blobs: BlobStore | None = None) -> Services:
+    """The process-wide collaborators; raises ValueError with one line for a bad setting."""
+    engine = create_engine(settings.resolved_database_url)
+    if blobs is None and settings.storage_url is None:
+        # The embedded default owns its blob directory; a configured one must already exist.
+        (settings.data_dir / "blobs").mkdir(parents=True, exist_ok=True)
+    if blobs is None:
+        blobs = open_blob_store(
+            settings.resolved_storage_url,
+            s3_endpoint=settings.s3_endpoint,
+            s3_access_key=settings.s3_access_key,
+            s3_secret_key=settings.s3_secret_key,
+            s3_secure=settings.s3_secure,
+            s3_region=settings.s3_region,
+        )
+    secret = settings.resolved_secret_key()
+    return Services(
+        db=Database(engine),
+        blobs=blobs,
+        download_signer=Signer(secret, "download"),
+        limits=Limits(
+            max_upload_bytes=settings.max_upload_bytes,
+            max_page_size=settings.max_page_size,
+            default_page_size=settings.default_page_size,
+            lock_ttl_seconds=settings.lock_ttl_seconds,
+            token_ttl_seconds=settings.token_ttl_seconds,
+            download_url_ttl_seconds=settings.download_url_ttl_seconds,
+            login_max_failures=settings.login_max_failures,
+            login_window_seconds=settings.login_window_seconds,
+        ),
+    )
+
+
+def create_app(settings: Settings, *, services: Services | None = None) -> Starlette:
+    services = services or build_services(settings)
+
+    async def resolve_token(token: str) -> AuthenticatedUser | None:
+        async with services.db.sessions() as session:
+            actor = await identity.actor_for_token(session, token)
+        if actor is None:
+            return None
+        return AuthenticatedUser(actor, actor.username, token_digest(token))
+
+    graphql = KartotekaGraphQL(
+        build_schema(
+            max_depth=settings.max_query_depth,
+            max_tokens=settings.max_query_tokens,
+            introspection=settings.introspection,
+        ),
+        services=services,
+        max_body_bytes=settings.max_query_bytes,
+        multipart_uploads_enabled=True,
+        graphql_ide="graphiql",
+    )
+
+    async def healthz(_request: Request) -> Response:
+        report: dict[str, Any] = {}
+        healthy = True
+        for name, check in (
+            ("database", check_database(services.db.engine)),
+            ("storage", services.blobs.check()),
+        ):
+            try:
+                await check
+                report[name] = {"ok": True}
+            except Exception as exc:
+                healthy = False
+                report[name] = {
+                    "ok": False,
+                    "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                }
+        search = services.search
+        report["index"] = (
+            await search.health() if search is not None else {"ok": True, "state": "not running"}
+        )
+        healthy = healthy and bool(report["index"].get("ok", True))
+        return JSONResponse({"ok": healthy, **report}, status_code=200 if healthy else 503)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await services.blobs.close()
+            await services.db.engine.dispose()
+
+    middleware = [
+        Middleware(
+            BodyLimitMiddleware,
+            max_graphql_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD,
+        ),
+        Middleware(AuthenticationMiddleware, backend=BearerTokenBackend(resolve_token)),
+    ]
+    if settings.cors_origins:
+        middleware.insert(
+            0,
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=[
+                    "Authorization",
+                    "Content-Type",
+                    "Apollo-Require-Preflight",
+                    "X-Requested-With",
+                ],
+            ),
+        )
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/files/{token}/{filename}", files.download, methods=["GET", "HEAD"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.settings = settings
+    return app

@@ -1,0 +1,67 @@
+"""Request body limits on every route, enforced while the body streams in (not after)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """413 for a declared Content-Length over the limit; a body that grows past it is cut off."""
+
+    def __init__(self, app: ASGIApp, *, max_graphql_bytes: int, max_other_bytes: int = 64 * 1024) -> None:
+        self.app = app
+        self.max_graphql_bytes = max_graphql_bytes
+        self.max_other_bytes = max_other_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_graphql_bytes if scope["path"].startswith("/graphql") else self.max_other_bytes
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, limit)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge()
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await self._refuse(scope, receive, send, limit)
+
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        response: Any = JSONResponse(
+            {
+                "errors": [
+                    {"message": f"the request body is larger than {limit} bytes", "code": "PAYLOAD_TOO_LARGE"}
+                ]
+            },
+            status_code=413,
+            headers={"Connection": "close"},
+        )
+        await response(scope, receive, send)

@@ -1,0 +1,264 @@
+"""`kartoteka`: serve, migrate, manage users and groups, and keep storage and index healthy."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from dms.actor import SYSTEM
+from dms.errors import DomainError
+from dms.identity import service as identity
+from kartoteka.settings import Settings
+
+T = TypeVar("T")
+
+app = typer.Typer(help="Kartoteka: documents, counterparties and search for CRM work.", no_args_is_help=True)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+user_app = typer.Typer(help="Users.", no_args_is_help=True)
+group_app = typer.Typer(help="Groups of users, usable as principals in permissions.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(group_app, name="group")
+
+err = Console(stderr=True)
+out = Console()
+
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Where the embedded default keeps its data.")
+]
+
+
+def _settings(data_dir: Path | None = None) -> Settings:
+    try:
+        settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
+    except Exception as exc:
+        _fail(f"invalid setting: {str(exc).splitlines()[0]} — {exc}".splitlines()[0])
+    return settings
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(2)
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
+
+
+def _prepare_data_dir(settings: Settings) -> None:
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        probe = settings.data_dir / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        _fail(f"the data directory {settings.data_dir} is not writable: {exc.strerror or exc}")
+
+
+def _migrate(settings: Settings) -> None:
+    from dms.db import DatabaseUrlError, create_engine
+    from dms.migrate import upgrade_sync
+
+    try:
+        create_engine(settings.resolved_database_url)
+        upgrade_sync(settings.resolved_database_url)
+    except DatabaseUrlError as exc:
+        _fail(str(exc))
+    except Exception as exc:
+        _fail(
+            f"cannot migrate the database: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        )
+
+
+async def _with_session(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    from dms.db import create_engine, session_factory
+
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        async with session_factory(engine)() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+    finally:
+        await engine.dispose()
+
+
+def _admin_work(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
+    try:
+        return _run(_with_session(settings, work))
+    except DomainError as exc:
+        _fail(exc.message)
+        raise AssertionError from exc  # unreachable: _fail exits
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    data_dir: DataDir = None,
+) -> None:
+    """Apply migrations and serve the API (and, in the embedded default, the indexer)."""
+    import uvicorn
+
+    from kartoteka.app import build_services, create_app
+    from kartoteka.logs import configure_logging
+
+    settings = _settings(data_dir)
+    configure_logging(settings.log_level)
+    _prepare_data_dir(settings)
+    _migrate(settings)
+    try:
+        services = build_services(settings)
+        _run(services.blobs.check())
+    except Exception as exc:
+        _fail(f"cannot use the blob store {settings.resolved_storage_url}: {str(exc).splitlines()[0]}")
+    out.print(f"Kartoteka on http://{host}:{port}/graphql (data: {settings.data_dir})", highlight=False)
+    uvicorn.run(
+        create_app(settings, services=services), host=host, port=port, log_config=None, proxy_headers=False
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(data_dir: DataDir = None) -> None:
+    """Apply Alembic migrations up to head."""
+    settings = _settings(data_dir)
+    _prepare_data_dir(settings)
+    _migrate(settings)
+    out.print("database is up to date")
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        _fail("the passwords differ")
+    return first
+
+
+@user_app.command("create")
+def user_create(
+    name: str,
+    admin: Annotated[bool, typer.Option("--admin", help="Administrator: MANAGE everywhere.")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Create a user (asks for the password, or reads it from stdin)."""
+    settings = _settings(data_dir)
+    _migrate(settings)
+    password = _read_password(password_stdin)
+    _admin_work(settings, lambda s: identity.create_user(s, SYSTEM, name, password=password, is_admin=admin))
+    out.print(f"user {name} created{' (administrator)' if admin else ''}")
+
+
+@user_app.command("passwd")
+def user_passwd(
+    name: str,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Set a user's password (their tokens are revoked)."""
+    settings = _settings(data_dir)
+    password = _read_password(password_stdin)
+    _admin_work(settings, lambda s: identity.set_password(s, SYSTEM, name, password))
+    out.print(f"password of {name} changed")
+
+
+@user_app.command("disable")
+def user_disable(name: str, data_dir: DataDir = None) -> None:
+    """Disable a user and revoke all their tokens."""
+    settings = _settings(data_dir)
+    _admin_work(settings, lambda s: identity.disable_user(s, SYSTEM, name))
+    out.print(f"user {name} disabled")
+
+
+@group_app.command("create")
+def group_create(name: str, data_dir: DataDir = None) -> None:
+    """Create a group."""
+    settings = _settings(data_dir)
+    _migrate(settings)
+    _admin_work(settings, lambda s: identity.create_group(s, SYSTEM, name))
+    out.print(f"group {name} created")
+
+
+@group_app.command("add")
+def group_add(group: str, user: str, data_dir: DataDir = None) -> None:
+    """Add a user to a group."""
+    settings = _settings(data_dir)
+    _admin_work(settings, lambda s: identity.add_member(s, SYSTEM, group, user))
+    out.print(f"{user} is in {group}")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+    )
+
+
+@app.command()
+def gc(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report what would be deleted.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Delete blobs no version refers to."""
+    from dms.maintenance import collect_garbage
+    from kartoteka.app import build_services
+
+    settings = _settings(data_dir)
+    services = build_services(settings)
+
+    async def work() -> Any:
+        with _progress() as progress:
+            task = progress.add_task("collecting unreferenced blobs", total=None)
+            return await collect_garbage(
+                services.db, services.blobs, dry_run=dry_run, progress=lambda n: progress.advance(task, n)
+            )
+
+    report = _run(work())
+    verb = "would delete" if dry_run else "deleted"
+    out.print(f"examined {report.examined} blobs, {verb} {report.deleted}, kept {report.kept}")
+
+
+@app.command()
+def fsck(data_dir: DataDir = None) -> None:
+    """Re-hash every version's bytes and report missing or corrupt blobs."""
+    from dms.maintenance import check_blobs, count_versions_blobs
+    from kartoteka.app import build_services
+
+    settings = _settings(data_dir)
+    services = build_services(settings)
+
+    async def work() -> Any:
+        total = await count_versions_blobs(services.db)
+        with _progress() as progress:
+            task = progress.add_task("verifying blobs", total=total)
+            return await check_blobs(
+                services.db, services.blobs, progress=lambda n: progress.advance(task, n)
+            )
+
+    report = _run(work())
+    out.print(f"checked {report.checked} blobs: {len(report.missing)} missing, {len(report.corrupt)} corrupt")
+    for key in report.missing:
+        out.print(f"missing {key}")
+    for key in report.corrupt:
+        out.print(f"corrupt {key}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()

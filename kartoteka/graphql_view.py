@@ -1,0 +1,90 @@
+"""The GraphQL HTTP endpoint: Strawberry's ASGI view with our context, CSRF guard and media types."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from auth.backend import AuthenticatedUser
+from resolvers.context import RequestContext, Services
+from resolvers.loaders import Loaders
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+# A multipart request must carry one of these: a browser cannot send them cross-site without a
+# CORS preflight, so a form on another site cannot post uploads with the victim's credentials.
+PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-requested-with", "graphql-preflight")
+
+
+class KartotekaGraphQL(GraphQL):
+    def __init__(self, *args: Any, services: Services, max_body_bytes: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.services = services
+        self.max_body_bytes = max_body_bytes
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> RequestContext:  # type: ignore[override]
+        user = request.scope.get("user")
+        actor = user.principal if isinstance(user, AuthenticatedUser) else None
+        if actor is not None and request.client is not None:
+            actor = dataclasses.replace(actor, address=request.client.host)
+        context = RequestContext(services=self.services, request=request, actor=actor)  # type: ignore[arg-type]
+        context.loaders = Loaders(self.services.db, actor)
+        return context
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            refusal = self._refuse(Request(scope, receive))
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+    def _refuse(self, request: Request) -> Response | None:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type == "multipart/form-data" and not any(h in request.headers for h in PREFLIGHT_HEADERS):
+            return JSONResponse(
+                {
+                    "errors": [
+                        {"message": "multipart requests need an Apollo-Require-Preflight header (CSRF guard)"}
+                    ]
+                },
+                status_code=400,
+            )
+        return None
+
+    async def run(self, request: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+        response = await super().run(request, **kwargs)
+        if isinstance(request, Request) and GRAPHQL_RESPONSE in request.headers.get("accept", ""):
+            return _as_graphql_response(response)
+        return response
+
+    def encode_json(self, data: object) -> str:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def _as_graphql_response(response: Response) -> Response:
+    """GraphQL over HTTP: a request that never executed (parse, validation) is a 4xx in the new media type."""
+    if response.media_type != "application/json" or not isinstance(response.body, bytes | memoryview):
+        return response
+    try:
+        payload = json.loads(bytes(response.body))
+    except ValueError:
+        return response
+    status = response.status_code
+    never_executed = (
+        isinstance(payload, dict)
+        and payload.get("data") is None
+        and payload.get("errors")
+        and all("path" not in error for error in payload["errors"])
+    )
+    if status == 200 and never_executed:
+        status = 400
+    headers = {
+        k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")
+    }
+    return Response(bytes(response.body), status_code=status, headers=headers, media_type=GRAPHQL_RESPONSE)

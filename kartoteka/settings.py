@@ -1,0 +1,96 @@
+"""Every setting of Kartoteka, read from `KARTOTEKA_*` environment variables (and CLI flags)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """The one settings object; nothing outside `kartoteka/` reads the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="KARTOTEKA_", extra="ignore")
+
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    storage_url: str | None = None
+    index_dir: Path | None = None
+    secret_key: str | None = None
+
+    s3_endpoint: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
+    s3_secure: bool = True
+    s3_region: str | None = None
+
+    max_upload_bytes: int = Field(default=2 * 1024**3, gt=0)
+    lock_ttl_seconds: int | None = Field(default=None, gt=0)
+    token_ttl_seconds: int = Field(default=12 * 3600, gt=0)
+    download_url_ttl_seconds: int = Field(default=3600, gt=0)
+    staged_upload_ttl_seconds: int = Field(default=24 * 3600, gt=0)
+    download_redirect_to_storage: bool = False
+
+    max_query_depth: int = Field(default=12, gt=0)
+    max_query_tokens: int = Field(default=5000, gt=0)
+    max_query_bytes: int = Field(default=100_000, gt=0)
+    max_page_size: int = Field(default=100, gt=0)
+    default_page_size: int = Field(default=50, gt=0)
+
+    login_max_failures: int = Field(default=10, gt=0)
+    login_window_seconds: int = Field(default=15 * 60, gt=0)
+
+    embedded_indexer: bool = True
+    indexer_poll_seconds: float = Field(default=0.5, gt=0)
+
+    cors_origins: list[str] = []
+    introspection: bool = True
+    log_level: str = "INFO"
+
+    @field_validator("data_dir", "index_dir", mode="after")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        return value.expanduser().resolve() if value is not None else None
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'kartoteka.sqlite3'}"
+
+    @property
+    def resolved_storage_url(self) -> str:
+        return self.storage_url or (self.data_dir / "blobs").as_uri()
+
+    @property
+    def resolved_index_dir(self) -> Path:
+        return self.index_dir or self.data_dir / "index"
+
+    @property
+    def lock_ttl(self) -> timedelta | None:
+        return timedelta(seconds=self.lock_ttl_seconds) if self.lock_ttl_seconds else None
+
+    @property
+    def token_ttl(self) -> timedelta:
+        return timedelta(seconds=self.token_ttl_seconds)
+
+    @property
+    def download_url_ttl(self) -> timedelta:
+        return timedelta(seconds=self.download_url_ttl_seconds)
+
+    def resolved_secret_key(self) -> str:
+        """The signing key: the configured one, else one generated once and kept in the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        # Created with 0600 so the key never becomes world-readable, even for a moment.
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(handle, "w") as out:
+            out.write(key)
+        return key

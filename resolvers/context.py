@@ -1,0 +1,78 @@
+"""What every resolver gets: the actor, the services of the process, per-request DataLoaders."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+
+from auth.signing import Signer
+from dms.actor import Actor
+from dms.errors import Unauthenticated
+from dms.uow import Database, UnitOfWork, unit_of_work
+from storage.base import BlobStore
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_upload_bytes: int
+    max_page_size: int
+    default_page_size: int
+    lock_ttl_seconds: int | None
+    token_ttl_seconds: int
+    download_url_ttl_seconds: int
+    login_max_failures: int
+    login_window_seconds: int
+
+
+@dataclass
+class Services:
+    """The process-wide collaborators, built once by the composition root."""
+
+    db: Database
+    blobs: BlobStore
+    download_signer: Signer
+    limits: Limits
+    search: Any = None
+
+
+@dataclass
+class RequestContext:
+    services: Services
+    request: Request | None
+    actor: Actor | None
+    request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+    loaders: Any = None
+
+    @property
+    def limits(self) -> Limits:
+        return self.services.limits
+
+    @property
+    def client_address(self) -> str:
+        if self.request is not None and self.request.client is not None:
+            return self.request.client.host
+        return "unknown"
+
+    def require_actor(self) -> Actor:
+        if self.actor is None:
+            raise Unauthenticated()
+        return self.actor
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[UnitOfWork]:
+        async with unit_of_work(self.services.db, self.services.blobs) as uow:
+            yield uow
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[UnitOfWork]:
+        """A writing unit of work, committed when the block ends without an exception."""
+        async with unit_of_work(self.services.db, self.services.blobs, write=True) as uow:
+            yield uow
+            await uow.commit()
+        if self.loaders is not None:
+            self.loaders.clear()

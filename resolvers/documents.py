@@ -1,0 +1,265 @@
+"""Document queries and mutations: translate ids and files, call one service, return its result."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dms.access import service as access
+from dms.documents import checkouts, queries, service
+from dms.documents.models import Document, DocumentHistoryEntry, DocumentVersion, Download
+from dms.documents.service import DocumentDetails
+from dms.documents.uploads import IncomingFile
+from dms.errors import ValidationFailed
+from dms.pagination import Page
+from resolvers.context import RequestContext
+from resolvers.ids import decode_id, decode_optional
+from resolvers.outcome import Outcome, attempt
+from resolvers.pages import page_request
+from resolvers.permissions import entries_from_input
+
+CHUNK = 1024 * 1024
+
+
+@dataclass
+class DocumentFilterArgs:
+    binder_id: str | None = None
+    counterparty_id: str | None = None
+    case_id: str | None = None
+    trashed: bool = False
+    templates: bool | None = None
+
+
+async def _chunks(upload: Any) -> AsyncIterator[bytes]:
+    """Read a multipart upload (already spooled to disk by Starlette) a chunk at a time."""
+    while chunk := await upload.read(CHUNK):
+        yield chunk
+
+
+def incoming_file(upload: Any, staged_upload_id: str | None) -> IncomingFile:
+    if (upload is None) == (staged_upload_id is None):
+        raise ValidationFailed("send exactly one of file and stagedUploadId", field="file")
+    if upload is None:
+        raise ValidationFailed("staged uploads are not available yet; send the file", field="stagedUploadId")
+    return IncomingFile(filename=getattr(upload, "filename", None), chunks=_chunks(upload))
+
+
+async def list_documents(
+    ctx: RequestContext, first: int | None, after: str | None, filter: DocumentFilterArgs
+) -> Page[Document]:
+    page = page_request(ctx, first, after)
+    async with ctx.read() as uow:
+        return await service.list_documents(
+            uow.session,
+            ctx.require_actor(),
+            page,
+            binder_id=decode_optional(filter.binder_id, "Binder", field="binderId"),
+            counterparty_id=decode_optional(filter.counterparty_id, "Counterparty", field="counterpartyId"),
+            case_id=decode_optional(filter.case_id, "Case", field="caseId"),
+            trashed=filter.trashed,
+            templates=filter.templates,
+        )
+
+
+async def create_document(
+    ctx: RequestContext,
+    *,
+    binder_id: str,
+    details: DocumentDetails,
+    upload: Any,
+    staged_upload_id: str | None,
+    counterparty_id: str | None,
+    case_id: str | None,
+) -> Outcome[Document]:
+    async def run() -> Document:
+        binder = decode_id(binder_id, "Binder", field="binderId")
+        details.counterparty_id = decode_optional(counterparty_id, "Counterparty", field="counterpartyId")
+        details.case_id = decode_optional(case_id, "Case", field="caseId")
+        incoming = incoming_file(upload, staged_upload_id)
+        async with ctx.write() as uow:
+            return await service.create_document(
+                uow,
+                ctx.require_actor(),
+                binder_id=binder,
+                details=details,
+                incoming=incoming,
+                max_upload_bytes=ctx.limits.max_upload_bytes,
+            )
+
+    return await attempt(run)
+
+
+async def update_document(
+    ctx: RequestContext,
+    document_id: str,
+    details: DocumentDetails,
+    counterparty_id: str | None,
+    case_id: str | None,
+) -> Outcome[Document]:
+    async def run() -> Document:
+        doc = decode_id(document_id, "Document", field="documentId")
+        details.counterparty_id = decode_optional(counterparty_id, "Counterparty", field="counterpartyId")
+        details.case_id = decode_optional(case_id, "Case", field="caseId")
+        async with ctx.write() as uow:
+            return await service.update_document(uow.session, ctx.require_actor(), doc, details)
+
+    return await attempt(run)
+
+
+async def _document_after(ctx: RequestContext, document_id: int) -> Document:
+    async with ctx.read() as uow:
+        return await service.get_document(uow.session, ctx.require_actor(), document_id, include_trashed=True)
+
+
+async def check_out(ctx: RequestContext, document_id: str) -> Outcome[Document]:
+    async def run() -> Document:
+        doc = decode_id(document_id, "Document", field="documentId")
+        ttl = ctx.limits.lock_ttl_seconds
+        from datetime import timedelta
+
+        async with ctx.write() as uow:
+            await checkouts.check_out(
+                uow.session, ctx.require_actor(), doc, ttl=timedelta(seconds=ttl) if ttl else None
+            )
+        return await _document_after(ctx, doc)
+
+    return await attempt(run)
+
+
+async def check_in(
+    ctx: RequestContext,
+    *,
+    document_id: str,
+    upload: Any,
+    staged_upload_id: str | None,
+    comment: str | None,
+    major: bool,
+    expected_version: str | None,
+) -> Outcome[Document]:
+    async def run() -> Document:
+        doc = decode_id(document_id, "Document", field="documentId")
+        incoming = incoming_file(upload, staged_upload_id)
+        async with ctx.write() as uow:
+            await checkouts.check_in(
+                uow,
+                ctx.require_actor(),
+                doc,
+                incoming,
+                comment=comment,
+                major=major,
+                expected_version=expected_version,
+                max_upload_bytes=ctx.limits.max_upload_bytes,
+            )
+        return await _document_after(ctx, doc)
+
+    return await attempt(run)
+
+
+async def cancel_check_out(ctx: RequestContext, document_id: str) -> Outcome[Document]:
+    async def run() -> Document:
+        doc = decode_id(document_id, "Document", field="documentId")
+        async with ctx.write() as uow:
+            await checkouts.cancel_check_out(uow.session, ctx.require_actor(), doc)
+        return await _document_after(ctx, doc)
+
+    return await attempt(run)
+
+
+async def break_lock(ctx: RequestContext, document_id: str, reason: str) -> Outcome[Document]:
+    async def run() -> Document:
+        doc = decode_id(document_id, "Document", field="documentId")
+        async with ctx.write() as uow:
+            await checkouts.break_lock(uow.session, ctx.require_actor(), doc, reason=reason)
+        return await _document_after(ctx, doc)
+
+    return await attempt(run)
+
+
+async def revert(
+    ctx: RequestContext, document_id: str, version_number: str, comment: str | None
+) -> Outcome[Document]:
+    async def run() -> Document:
+        doc = decode_id(document_id, "Document", field="documentId")
+        async with ctx.write() as uow:
+            await checkouts.revert_document(
+                uow.session, ctx.require_actor(), doc, version_number, comment=comment
+            )
+        return await _document_after(ctx, doc)
+
+    return await attempt(run)
+
+
+async def move(ctx: RequestContext, document_id: str, binder_id: str) -> Outcome[Document]:
+    async def run() -> Document:
+        doc = decode_id(document_id, "Document", field="documentId")
+        binder = decode_id(binder_id, "Binder", field="binderId")
+        async with ctx.write() as uow:
+            return await service.move_document(uow.session, ctx.require_actor(), doc, binder)
+
+    return await attempt(run)
+
+
+async def trash(ctx: RequestContext, document_id: str) -> Outcome[Document]:
+    async def run() -> Document:
+        doc = decode_id(document_id, "Document", field="documentId")
+        async with ctx.write() as uow:
+            return await service.trash_document(uow.session, ctx.require_actor(), doc)
+
+    return await attempt(run)
+
+
+async def restore(ctx: RequestContext, document_id: str) -> Outcome[Document]:
+    async def run() -> Document:
+        doc = decode_id(document_id, "Document", field="documentId")
+        async with ctx.write() as uow:
+            return await service.restore_document(uow.session, ctx.require_actor(), doc)
+
+    return await attempt(run)
+
+
+async def purge(ctx: RequestContext, document_id: str) -> Outcome[bool]:
+    async def run() -> bool:
+        doc = decode_id(document_id, "Document", field="documentId")
+        async with ctx.write() as uow:
+            await service.purge_document(uow.session, ctx.require_actor(), doc)
+        return True
+
+    return await attempt(run)
+
+
+async def set_permissions(
+    ctx: RequestContext, target_id: str, entries: Sequence[object]
+) -> Outcome[Document]:
+    async def run() -> Document:
+        doc = decode_id(target_id, "Document", field="targetId")
+        parsed = entries_from_input(entries)
+        async with ctx.write() as uow:
+            await access.set_document_permissions(uow.session, ctx.require_actor(), doc, parsed)
+        return await _document_after(ctx, doc)
+
+    return await attempt(run)
+
+
+async def versions(
+    ctx: RequestContext, document: Document, first: int | None, after: str | None
+) -> Page[DocumentVersion]:
+    page = page_request(ctx, first, after)
+    async with ctx.read() as uow:
+        return await queries.versions(uow.session, ctx.require_actor(), document.id, page)
+
+
+async def history(
+    ctx: RequestContext, document: Document, first: int | None, after: str | None
+) -> Page[DocumentHistoryEntry]:
+    page = page_request(ctx, first, after)
+    async with ctx.read() as uow:
+        return await queries.history(uow.session, ctx.require_actor(), document.id, page)
+
+
+async def downloads(
+    ctx: RequestContext, document: Document, first: int | None, after: str | None
+) -> Page[Download]:
+    page = page_request(ctx, first, after)
+    async with ctx.read() as uow:
+        return await queries.downloads(uow.session, ctx.require_actor(), document.id, page)

@@ -1,0 +1,143 @@
+"""The file route: `GET /files/<signed token>/<name>` streams a version's bytes, with Range support."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from auth.signing import InvalidSignature, Signer
+from dms.documents import downloads
+from dms.documents.models import DocumentVersion
+from dms.errors import NotFound
+from resolvers.context import RequestContext, Services
+
+log = logging.getLogger("kartoteka.files")
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+# Types a browser would render or run: served as plain bytes so a download never becomes a page.
+_ACTIVE_TYPES = frozenset(
+    {"text/html", "application/xhtml+xml", "image/svg+xml", "text/xml", "application/xml", "text/javascript"}
+)
+
+
+def served_type(mime_type: str) -> str:
+    return (
+        "application/octet-stream" if mime_type.split(";")[0].strip().lower() in _ACTIVE_TYPES else mime_type
+    )
+
+
+def download_path(signer: Signer, version_id: int, user_id: int, filename: str) -> str:
+    """The signed path of a version's bytes for one user; it expires with the signer's max age."""
+    token = signer.sign({"v": version_id, "u": user_id})
+    return f"/files/{token}/{quote(filename, safe='')}"
+
+
+def download_url(ctx: RequestContext, version: DocumentVersion) -> str:
+    """An absolute, signed, expiring URL of the version's bytes for the current viewer."""
+    actor = ctx.require_actor()
+    path = download_path(ctx.services.download_signer, version.id, actor.user_id, version.filename)
+    base = str(ctx.request.base_url).rstrip("/") if ctx.request is not None else ""
+    return base + path
+
+
+def content_disposition(filename: str) -> str:
+    """RFC 6266: an ASCII fallback plus `filename*` in UTF-8 for names such as "Umowa_zażółć.pdf"."""
+    fallback = (
+        filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_").replace("\\", "_")
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | bool | None:
+    """(first, last) for a satisfiable single range; None for no/ignored range; False when unsatisfiable."""
+    if not header:
+        return None
+    match = _RANGE.match(header.strip())
+    if match is None:
+        return None  # multiple or malformed ranges: serve the whole file, as RFC 9110 allows
+    start, end = match.groups()
+    if not start and not end:
+        return None
+    if not start:
+        length = int(end)
+        if length == 0:
+            return False
+        return (max(size - length, 0), size - 1) if size else False
+    first = int(start)
+    last = min(int(end), size - 1) if end else size - 1
+    if first >= size or first > last:
+        return False
+    return (first, last)
+
+
+def _problem(status: int, message: str) -> Response:
+    return JSONResponse({"error": message}, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+async def download(request: Request) -> Response:
+    services: Services = request.app.state.services
+    token = request.path_params["token"]
+    try:
+        claim = services.download_signer.unsign(
+            token, max_age_seconds=services.limits.download_url_ttl_seconds
+        )
+        version_id, user_id = int(claim["v"]), int(claim["u"])
+    except InvalidSignature as exc:
+        return _problem(403, str(exc))
+    except (KeyError, TypeError, ValueError):
+        return _problem(403, "the link is not valid")
+    address = request.client.host if request.client else None
+    async with services.db.sessions() as session:
+        try:
+            actor = await downloads.actor_of_link(session, user_id, address)
+            granted = await downloads.grant(session, actor, version_id)
+        except NotFound:
+            return _problem(404, "no such file")
+    version = granted.version
+    wanted = parse_range(request.headers.get("range"), version.size)
+    if wanted is False:
+        return Response(status_code=416, headers={"Content-Range": f"bytes */{version.size}"})
+    byte_range = wanted if isinstance(wanted, tuple) else None
+    length = byte_range[1] - byte_range[0] + 1 if byte_range else version.size
+    headers = {
+        "Content-Length": str(length),
+        "ETag": f'"{version.sha256}"',
+        "Accept-Ranges": "bytes",
+        "Content-Disposition": content_disposition(version.filename),
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, no-store",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+    }
+    if byte_range:
+        headers["Content-Range"] = f"bytes {byte_range[0]}-{byte_range[1]}/{version.size}"
+    if request.headers.get("if-none-match") == headers["ETag"] and not byte_range:
+        return Response(status_code=304, headers={"ETag": headers["ETag"]})
+    async with services.db.write_sessions() as session:
+        downloads.record(
+            session,
+            granted,
+            bytes_sent=length,
+            byte_range=f"{byte_range[0]}-{byte_range[1]}" if byte_range else None,
+        )
+        await session.commit()
+    if request.method == "HEAD":
+        return Response(
+            status_code=206 if byte_range else 200, headers=headers, media_type=served_type(version.mime_type)
+        )
+
+    async def body() -> AsyncIterator[bytes]:
+        async for chunk in services.blobs.open(version.sha256, byte_range):
+            yield chunk
+
+    return StreamingResponse(
+        body(),
+        status_code=206 if byte_range else 200,
+        headers=headers,
+        media_type=served_type(version.mime_type),
+    )

@@ -1,0 +1,89 @@
+"""Per-request DataLoaders: related objects in one query per kind, whatever the page size."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from auth.access import Access
+from dms.actor import Actor
+from dms.binders import service as binders
+from dms.counterparties import service as counterparties
+from dms.documents import checkouts
+from dms.documents import queries as document_queries
+from dms.documents import service as documents
+from dms.documents.models import DocumentLock
+from dms.identity import queries as identity_queries
+from dms.uow import Database
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _by_id(items: Sequence[Any], keys: Sequence[int], attr: str = "id") -> list[Any]:
+    found = {getattr(item, attr): item for item in items}
+    return [found.get(key) for key in keys]
+
+
+class Loaders:
+    """DataLoaders for one request, for one actor: each yields None for what the actor may not read."""
+
+    def __init__(self, db: Database, actor: Actor | None) -> None:
+        self._db = db
+        self._actor = actor
+        self.user = self._loader(lambda s, keys: identity_queries.users_by_id(s, keys))
+        self.group = self._loader(lambda s, keys: identity_queries.groups_by_id(s, keys))
+        self.binder = self._loader(lambda s, keys: binders.readable_binders(s, self._need_actor(), keys))
+        self.document = self._loader(
+            lambda s, keys: documents.readable_documents(s, self._need_actor(), keys)
+        )
+        self.version = self._loader(lambda s, keys: document_queries.versions_by_id(s, keys))
+        self.counterparty = self._loader(lambda s, keys: counterparties.counterparties_by_id(s, keys))
+        self.lock = self._loader(lambda s, keys: document_queries.locks_of(s, keys), attr="document_id")
+        self.document_level = DataLoader(self._levels)
+        self.binder_level = DataLoader(self._binder_levels)
+
+    def _need_actor(self) -> Actor:
+        if self._actor is None:
+            raise PermissionError("anonymous requests load nothing")
+        return self._actor
+
+    def _loader(
+        self, fetch: Callable[[Any, list[int]], Awaitable[Sequence[Any]]], attr: str = "id"
+    ) -> DataLoader[int, Any]:
+        async def load(keys: list[int]) -> list[Any]:
+            async with self._db.sessions() as session:
+                return _by_id(await fetch(session, keys), keys, attr)
+
+        return DataLoader(load)
+
+    async def _levels(self, keys: list[int]) -> list[Access]:
+        async with self._db.sessions() as session:
+            levels = await documents.level_on(session, self._need_actor(), keys)
+        return [levels.get(key, Access.NONE) for key in keys]
+
+    async def _binder_levels(self, keys: list[int]) -> list[Access]:
+        async with self._db.sessions() as session:
+            levels = await binders.levels_on(session, self._need_actor(), keys)
+        return [levels.get(key, Access.NONE) for key in keys]
+
+    def clear(self) -> None:
+        for loader in (
+            self.user,
+            self.group,
+            self.binder,
+            self.document,
+            self.version,
+            self.counterparty,
+            self.lock,
+            self.document_level,
+            self.binder_level,
+        ):
+            loader.clear_all()
+
+
+def live_lock(lock: DocumentLock | None) -> DocumentLock | None:
+    """Hide an expired lease: it no longer locks anything."""
+    return lock if lock is None or checkouts.lock_is_live(lock) else None

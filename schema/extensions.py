@@ -1,0 +1,75 @@
+"""Schema-wide policies: who may run what, and which errors clients see."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError, OperationDefinitionNode
+from strawberry.extensions import SchemaExtension
+
+from dms.errors import DomainError
+
+log = logging.getLogger("kartoteka.graphql")
+
+# What an anonymous request may ask for: logging in, and the schema itself.
+ANONYMOUS_FIELDS = frozenset({"login", "__schema", "__type", "__typename"})
+
+
+class RequireAuthentication(SchemaExtension):
+    """Refuse every operation of an anonymous request except login and introspection."""
+
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if getattr(context, "actor", None) is None:
+            document = self.execution_context.graphql_document
+            for definition in document.definitions if document else ():
+                if not isinstance(definition, OperationDefinitionNode):
+                    continue
+                if self.execution_context.operation_name not in (
+                    None,
+                    getattr(definition.name, "value", None),
+                ):
+                    continue
+                for selection in definition.selection_set.selections:
+                    name = getattr(getattr(selection, "name", None), "value", None)
+                    if name not in ANONYMOUS_FIELDS:
+                        raise GraphQLError(
+                            "authentication required: log in and send Authorization: Bearer <token>",
+                            extensions={"code": "UNAUTHENTICATED"},
+                        )
+        yield
+
+
+class ErrorPolicy(SchemaExtension):
+    """Domain refusals keep their message and gain a code; anything unexpected is logged and masked."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        request_id = getattr(self.execution_context.context, "request_id", None)
+        result.errors = [self._policy(error, request_id) for error in result.errors]
+
+    @staticmethod
+    def _policy(error: GraphQLError, request_id: str | None) -> GraphQLError:
+        original = error.original_error
+        if original is None or isinstance(original, GraphQLError):
+            return error
+        if isinstance(original, DomainError):
+            extensions = {"code": original.code}
+            if original.field:
+                extensions["field"] = original.field  # type: ignore[assignment]
+            return GraphQLError(original.message, nodes=error.nodes, path=error.path, extensions=extensions)
+        log.error(
+            "unexpected error in a GraphQL operation",
+            exc_info=original,
+            extra={"request_id": request_id, "path": error.path},
+        )
+        return GraphQLError(
+            "internal server error",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+        )

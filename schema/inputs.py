@@ -1,0 +1,174 @@
+"""Inputs and payloads of the mutations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+from strawberry.file_uploads import Upload
+
+from schema.errors import UserError
+from schema.types import Access, Binder, Counterparty, Document, User
+
+
+@strawberry.input
+class LoginInput:
+    username: str
+    password: str
+
+
+@strawberry.type
+class LoginPayload:
+    token: str | None
+    user: User | None
+    expires_at: dt.datetime | None = None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class LogoutPayload:
+    ok: bool
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class CounterpartyFilter:
+    text: str | None = None
+
+
+@strawberry.input
+class CreateCounterpartyInput:
+    name: str
+    nip: str | None = None
+    short_name: str | None = None
+
+
+@strawberry.type
+class CounterpartyPayload:
+    counterparty: Counterparty | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class CreateBinderInput:
+    name: str
+    parent_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class RenameBinderInput:
+    binder_id: strawberry.ID
+    name: str
+
+
+@strawberry.input
+class MoveBinderInput:
+    binder_id: strawberry.ID
+    parent_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class BinderRefInput:
+    binder_id: strawberry.ID
+
+
+@strawberry.type
+class BinderPayload:
+    binder: Binder | None
+    user_errors: list[UserError]
+
+
+@strawberry.type
+class DeletePayload:
+    deleted_id: strawberry.ID | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class DocumentFilter:
+    binder_id: strawberry.ID | None = None
+    counterparty_id: strawberry.ID | None = None
+    case_id: strawberry.ID | None = None
+    templates: bool | None = None
+
+
+@strawberry.input(description="Exactly one of file / stagedUploadId.")
+class CreateDocumentInput:
+    binder_id: strawberry.ID
+    title: str
+    file: Upload | None = None
+    staged_upload_id: strawberry.ID | None = None
+    counterparty_id: strawberry.ID | None = None
+    case_id: strawberry.ID | None = None
+    received_on: dt.date | None = None
+    source: str | None = None
+    status: str | None = None
+    description: str | None = None
+    tags: list[str] | None = None
+    is_template: bool | None = None
+
+
+@strawberry.input
+class UpdateDocumentInput:
+    document_id: strawberry.ID
+    title: str | None = None
+    counterparty_id: strawberry.ID | None = None
+    case_id: strawberry.ID | None = None
+    received_on: dt.date | None = None
+    source: str | None = None
+    status: str | None = None
+    description: str | None = None
+    tags: list[str] | None = None
+    is_template: bool | None = None
+
+
+@strawberry.input
+class DocumentRefInput:
+    document_id: strawberry.ID
+
+
+@strawberry.input
+class CheckInDocumentInput:
+    document_id: strawberry.ID
+    file: Upload | None = None
+    staged_upload_id: strawberry.ID | None = None
+    comment: str | None = None
+    major: bool | None = False
+    expected_version: str | None = None
+
+
+@strawberry.input
+class BreakLockInput:
+    document_id: strawberry.ID
+    reason: str
+
+
+@strawberry.input
+class RevertDocumentInput:
+    document_id: strawberry.ID
+    version_number: str
+    comment: str | None = None
+
+
+@strawberry.input
+class MoveDocumentInput:
+    document_id: strawberry.ID
+    binder_id: strawberry.ID
+
+
+@strawberry.type
+class DocumentPayload:
+    document: Document | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class PermissionEntryInput:
+    principal_id: strawberry.ID
+    access: Access
+
+
+@strawberry.input
+class SetPermissionsInput:
+    target_id: strawberry.ID
+    entries: list[PermissionEntryInput]

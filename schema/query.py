@@ -1,0 +1,67 @@
+"""The Query root."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers import binders, counterparties, documents, identity, nodes
+from resolvers.documents import DocumentFilterArgs
+from schema.inputs import CounterpartyFilter, DocumentFilter
+from schema.relay import Connection, Node
+from schema.types import Binder, Counterparty, Document, User, wrap_node
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Any object by its global id; null when absent or not readable.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return wrap_node(await nodes.node(info.context, id))
+
+    @strawberry.field
+    async def me(self, info: Info) -> User | None:
+        model = await identity.me(info.context)
+        return User.of(model) if model else None
+
+    @strawberry.field
+    async def counterparties(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: CounterpartyFilter | None = None,
+    ) -> Connection[Counterparty]:
+        page = await counterparties.list_counterparties(
+            info.context, first, after, filter.text if filter else None
+        )
+        return Connection.of(page, Counterparty.of)
+
+    @strawberry.field(
+        description="Children of a binder; the viewer's top-level binders when parentId is null."
+    )
+    async def binders(self, info: Info, parent_id: strawberry.ID | None = None) -> list[Binder]:
+        return [Binder.of(model) for model in await binders.children(info.context, parent_id)]
+
+    @strawberry.field
+    async def documents(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: DocumentFilter | None = None,
+    ) -> Connection[Document]:
+        args = DocumentFilterArgs(
+            binder_id=filter.binder_id if filter else None,
+            counterparty_id=filter.counterparty_id if filter else None,
+            case_id=filter.case_id if filter else None,
+            templates=filter.templates if filter else None,
+        )
+        page = await documents.list_documents(info.context, first, after, args)
+        return Connection.of(page, Document.of)
+
+    @strawberry.field(description="Documents in the trash that the viewer may read, newest first.")
+    async def trash(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Document]:
+        page = await documents.list_documents(info.context, first, after, DocumentFilterArgs(trashed=True))
+        return Connection.of(page, Document.of)

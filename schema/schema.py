@@ -1,0 +1,42 @@
+"""Assembles the Strawberry schema with its limits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import strawberry
+from strawberry.extensions import DisableIntrospection, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.config import StrawberryConfig
+
+from schema.extensions import ErrorPolicy, RequireAuthentication
+from schema.mutation import Mutation
+from schema.query import Query
+from schema.types import Binder, Counterparty, Document, DocumentVersion, Group, User
+
+SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
+
+
+def build_schema(
+    *, max_depth: int = 12, max_tokens: int = 5000, max_aliases: int = 30, introspection: bool = True
+) -> strawberry.Schema:
+    extensions: list[Any] = [
+        lambda: QueryDepthLimiter(max_depth=max_depth),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        RequireAuthentication,
+        ErrorPolicy,
+    ]
+    if not introspection:
+        extensions.append(DisableIntrospection)
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=[User, Group, Binder, Document, DocumentVersion, Counterparty],
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+def schema_sdl() -> str:
+    return build_schema().as_str() + "\n"

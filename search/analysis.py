@@ -1,0 +1,244 @@
+"""Text analysis for Polish and English documents, shared by every search engine.
+
+The engine indexes exactly the terms produced here and looks up exactly the
+terms `query_words` asks for, so matching rules live in one place whatever
+engine stands behind the search layer.
+
+Each word is indexed as several terms at the same position:
+
+* its *surface* form: lower-case, diacritics folded (``Zażółć`` → ``zazolc``);
+* Polish stems, marked with ``~``: the snowball stem of the word as written,
+  folded afterwards, and the stem of the folded word (so text typed without
+  diacritics stems the same way), plus the stems of the base form guessed by
+  undoing the consonant alternations of the Polish locative and dative
+  (``fakturze`` → ``faktura``, ``kontrahencie`` → ``kontrahenta``), which the
+  stemmer does not undo on its own;
+* its English stem, marked with ``^`` (``invoices`` → ``^invoic``).
+
+A query word matches a document word when they share any term.  The stem marks
+keep stems apart from surface forms, so a prefix query only ever expands over
+words as written.
+
+Document numbers and other compounds joined by ``/ - . _ \\ @`` (``FV/2026/0012``,
+``123-456-32-18``) are indexed part by part (each part at its own position),
+and additionally as every contiguous run of at least two parts with the
+separators normalised to ``/`` (``fv/2026/0012``, ``2026/0012``, ``fv/2026``)
+and as all parts glued together (``1234563218``).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
+
+import snowballstemmer
+from anyascii import anyascii
+
+#: Bump whenever the terms produced for some text change: indexes built with
+#: another version must be rebuilt.
+ANALYSIS_VERSION = 1
+
+PL_STEM_MARK = "~"
+EN_STEM_MARK = "^"
+
+#: Words shorter than this (after folding) are not stemmed: stems of short
+#: words collide too easily ("kot" and "kota" are fine, "to" and "ta" are not).
+MIN_STEM_WORD = 4
+#: Stems shorter than this are dropped for the same reason.
+MIN_STEM = 3
+#: Parts longer than this are indexed as surface only (hashes, base64 noise).
+MAX_STEM_WORD = 40
+#: Parts longer than this are not indexed at all.
+MAX_PART = 100
+#: Compounds with more parts than this get only their whole form and parts,
+#: not every sub-run (a long path would otherwise produce n² terms).
+MAX_RUN_PARTS = 8
+
+# A word is a run of letters and digits; combining diacritics (text in NFD
+# form) stay inside the word so character offsets remain those of the input.
+_WORD = r"(?:[^\W_]|[\u0300-\u036f])+"
+_SEPARATOR = r"[/\-._\\@]"
+_COMPOUND_RE = re.compile(rf"{_WORD}(?:{_SEPARATOR}{_WORD})*")
+_WORD_RE = re.compile(_WORD)
+_HAS_WORD_RE = re.compile(r"[^\W_]")
+
+# Locative/dative endings with their nominative counterparts: the snowball
+# stemmer turns "fakturze" into "fakturz" but "faktura" into "faktur".
+_ALTERNATIONS: tuple[tuple[str, str], ...] = (
+    ("dzie", "da"),
+    ("cie", "ta"),
+    ("rze", "ra"),
+    ("dze", "ga"),
+    ("ce", "ka"),
+)
+
+
+class Token(NamedTuple):
+    """One indexed term at a word position, with the word's character span in the input."""
+
+    term: str
+    position: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class QueryWord:
+    """What one word of a query matches.
+
+    `alternatives`: index terms any of which matches the word as a whole.
+    `parts`: for a compound (``FV/2026/0012``), the alternatives of each part,
+    which sit at consecutive positions in the index; empty for a simple word.
+    """
+
+    alternatives: tuple[str, ...]
+    parts: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def positions(self) -> tuple[tuple[str, ...], ...]:
+        """Alternatives per position, as this word occupies them inside a phrase."""
+        return self.parts or (self.alternatives,)
+
+
+class _Stemmers(threading.local):
+    # Snowball stemmer objects keep their working string on the instance, so
+    # two threads must never share one.
+    def __init__(self) -> None:
+        self.polish = snowballstemmer.stemmer("polish")
+        self.english = snowballstemmer.stemmer("english")
+
+
+_stemmers = _Stemmers()
+
+
+def has_word(text: str) -> bool:
+    """True when `text` contains at least one letter or digit, i.e. something indexable."""
+    return _HAS_WORD_RE.search(text) is not None
+
+
+@lru_cache(maxsize=262_144)
+def fold(word: str) -> str:
+    """Lower-case `word` and fold it to ASCII letters and digits ("Zażółć" → "zazolc")."""
+    lower = unicodedata.normalize("NFC", word).lower()
+    if lower.isascii():
+        return lower
+    folded = "".join(ch for ch in anyascii(lower).lower() if ch.isalnum())
+    # Symbols with no ASCII rendering keep their own (lower-case) form.
+    return folded or lower
+
+
+def _polish_stem(word: str) -> str:
+    return _stemmers.polish.stemWord(word)
+
+
+@lru_cache(maxsize=262_144)
+def _word_terms(word: str) -> tuple[str, ...]:
+    """All index terms of a single word (no separators inside), surface form first."""
+    lower = unicodedata.normalize("NFC", word).lower()
+    folded = fold(lower)
+    if len(folded) > MAX_PART:
+        return ()
+    terms = [folded]
+    if MIN_STEM_WORD <= len(folded) <= MAX_STEM_WORD and folded.isalpha():
+        polish: set[str] = set()
+        for form in {lower, folded}:
+            polish.add(fold(_polish_stem(form)))
+            for ending, base in _ALTERNATIONS:
+                if form.endswith(ending) and len(form) - len(ending) >= MIN_STEM:
+                    polish.add(fold(_polish_stem(form[: -len(ending)] + base)))
+                    break
+        terms.extend(PL_STEM_MARK + s for s in sorted(polish) if len(s) >= MIN_STEM)
+        english = _stemmers.english.stemWord(folded)
+        if len(english) >= MIN_STEM:
+            terms.append(EN_STEM_MARK + english)
+    return tuple(terms)
+
+
+def iter_tokens(text: str) -> Iterator[Token]:
+    """Yield the index terms of `text` with positions and character offsets, in text order.
+
+    Terms of one word share its position; a compound's run terms sit at the
+    position of their first part.  Deterministic: the same text always gives
+    the same tokens.
+    """
+    position = 0
+    for compound in _COMPOUND_RE.finditer(text):
+        base = compound.start()
+        words = list(_WORD_RE.finditer(compound.group()))
+        if len(words) == 1:
+            # The common case: a plain word.
+            for term in _word_terms(words[0].group()):
+                yield Token(term, position, base, compound.end())
+            position += 1
+            continue
+        parts: list[tuple[str, int, int]] = []
+        first = position
+        for word in words:
+            start, end = base + word.start(), base + word.end()
+            parts.append((fold(word.group()), start, end))
+            for term in _word_terms(word.group()):
+                yield Token(term, position, start, end)
+            position += 1
+        yield from _compound_tokens(parts, first)
+
+
+def _compound_tokens(parts: list[tuple[str, int, int]], first: int) -> Iterator[Token]:
+    surfaces = [p[0] for p in parts]
+    count = len(parts)
+    if count <= MAX_RUN_PARTS:
+        for i in range(count - 1):
+            for j in range(i + 2, count + 1):
+                yield Token("/".join(surfaces[i:j]), first + i, parts[i][1], parts[j - 1][2])
+    else:
+        yield Token("/".join(surfaces), first, parts[0][1], parts[-1][2])
+    glued = "".join(surfaces)
+    if len(glued) <= MAX_PART:
+        yield Token(glued, first, parts[0][1], parts[-1][2])
+
+
+def analyze(text: str) -> list[Token]:
+    """Return every index term of `text` (see `iter_tokens`)."""
+    return list(iter_tokens(text))
+
+
+def query_words(text: str) -> list[QueryWord]:
+    """Split query text into words and give, for each, the index terms it matches.
+
+    A simple word matches any of its surface and stem terms.  A compound
+    matches its normalised whole form or its glued form; its `parts` let the
+    engine also find it as consecutive parts (e.g. ``umowy-zlecenia`` in a
+    document that says ``umowa-zlecenie``).
+    """
+    words: list[QueryWord] = []
+    for compound in _COMPOUND_RE.finditer(text):
+        pieces = [m.group() for m in _WORD_RE.finditer(compound.group())]
+        if len(pieces) == 1:
+            terms = _word_terms(pieces[0])
+            if terms:
+                words.append(QueryWord(terms))
+            continue
+        surfaces = [fold(p) for p in pieces]
+        whole = tuple(dict.fromkeys(["/".join(surfaces), "".join(surfaces)]))
+        words.append(QueryWord(whole, tuple(_word_terms(p) or (fold(p),) for p in pieces)))
+    return words
+
+
+def query_terms(word: str) -> list[str]:
+    """The alternative index terms a single query word matches (the first word, if `word` has several)."""
+    words = query_words(word)
+    return list(words[0].alternatives) if words else []
+
+
+def prefix_term(text: str) -> str:
+    """Normalise the text before a ``*`` the way surface and compound terms are written."""
+    return "/".join(fold(m.group()) for m in _WORD_RE.finditer(text))
+
+
+def surface_terms(text: str) -> list[str]:
+    """Folded surface forms of the words of `text`, for exact keyword-like fields."""
+    return [fold(m.group()) for m in _WORD_RE.finditer(text)]

@@ -1,0 +1,136 @@
+"""HTML snippets with the matched words marked, computed from stored text with our own analysis.
+
+Safe to embed: every character outside the ``<mark>`` tags is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from search.analysis import EN_STEM_MARK, PL_STEM_MARK, iter_tokens, query_words
+from search.analysis import prefix_term as _prefix_term
+from search.query import Phrase, Prefix, QueryNode, Term, iter_leaves
+
+_SPACE_RE = re.compile(r"\s+")
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class Highlighter:
+    """The terms and prefixes of a query that mark words in one field's text."""
+
+    terms: frozenset[str]
+    prefixes: tuple[str, ...]
+
+    @classmethod
+    def for_query(cls, query: QueryNode, fields: Iterable[str | None]) -> Highlighter:
+        """Collect the positive (not negated) words of `query` that search any of `fields`."""
+        wanted = set(fields)
+        terms: set[str] = set()
+        prefixes: list[str] = []
+        for leaf, negated in iter_leaves(query):
+            if negated or getattr(leaf, "field", None) not in wanted:
+                continue
+            if isinstance(leaf, Term):
+                for word in query_words(leaf.text):
+                    terms.update(word.alternatives)
+            elif isinstance(leaf, Phrase):
+                for text in leaf.words:
+                    for word in query_words(text):
+                        for alternatives in word.positions:
+                            terms.update(alternatives)
+            elif isinstance(leaf, Prefix) and (prefix := _prefix_term(leaf.text)):
+                prefixes.append(prefix)
+        return cls(frozenset(terms), tuple(prefixes))
+
+    def __bool__(self) -> bool:
+        return bool(self.terms or self.prefixes)
+
+    def _matches(self, term: str) -> bool:
+        if term in self.terms:
+            return True
+        return (
+            bool(self.prefixes)
+            and term[:1] not in (PL_STEM_MARK, EN_STEM_MARK)
+            and term.startswith(self.prefixes)
+        )
+
+    def spans(self, text: str, *, max_spans: int = 64) -> list[tuple[int, int]]:
+        """Character spans of matched words, sorted, overlaps merged; stops after `max_spans`."""
+        found: list[tuple[int, int]] = []
+        if not self:
+            return found
+        for token in iter_tokens(text):
+            if self._matches(token.term):
+                found.append((token.start, token.end))
+                if len(found) >= max_spans:
+                    break
+        return _merge(found)
+
+    def mark_all(self, text: str) -> str | None:
+        """The whole `text` (e.g. a title) with matches marked, or None if nothing matched."""
+        spans = self.spans(text)
+        return _render(text, spans, 0, len(text)) if spans else None
+
+    def fragments(self, text: str, *, max_fragments: int = 3, width: int = 160) -> list[str]:
+        """Up to `max_fragments` snippets of about `width` characters around matches, in text order."""
+        spans = self.spans(text, max_spans=max_fragments * 16)
+        result: list[str] = []
+        i = 0
+        while i < len(spans) and len(result) < max_fragments:
+            start, end = _window(text, spans[i][0], width)
+            inside: list[tuple[int, int]] = []
+            while i < len(spans) and spans[i][1] <= end:
+                inside.append(spans[i])
+                i += 1
+            if not inside:
+                # A match longer than the window: show it whole.
+                inside.append(spans[i])
+                end = spans[i][1]
+                i += 1
+            prefix = ELLIPSIS if start > 0 else ""
+            suffix = ELLIPSIS if end < len(text) else ""
+            result.append(prefix + _render(text, inside, start, end).strip() + suffix)
+        return result
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _window(text: str, match_start: int, width: int) -> tuple[int, int]:
+    """A window of about `width` characters with the match a third of the way in, cut at spaces."""
+    start = max(0, match_start - width // 3)
+    end = min(len(text), start + width)
+    if start > 0:
+        space = text.find(" ", start, match_start)
+        start = space + 1 if space != -1 else start
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > match_start else end
+    return start, end
+
+
+def _render(text: str, spans: list[tuple[int, int]], start: int, end: int) -> str:
+    out: list[str] = []
+    cursor = start
+    for span_start, span_end in spans:
+        out.append(_escape(text[cursor:span_start]))
+        out.append("<mark>" + _escape(text[span_start:span_end]) + "</mark>")
+        cursor = span_end
+    out.append(_escape(text[cursor:end]))
+    return "".join(out)
+
+
+def _escape(text: str) -> str:
+    # Extracted text is full of line breaks and runs of spaces; a snippet reads as one line.
+    return html.escape(_SPACE_RE.sub(" ", text), quote=True)

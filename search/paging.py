@@ -1,0 +1,95 @@
+"""Engine-neutral ordering, cursors and facet counting over the matches of one search.
+
+Order is total and stable: relevance sorts by (score desc, document id asc),
+date by (date desc, document id desc).  A cursor names the last hit shown by
+its sort key, and the next page is everything strictly after that key, so no
+offset is ever used and paging neither skips nor repeats a document while the
+index stays the same.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import heapq
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from search.errors import InvalidCursor
+from search.records import SortOrder
+
+#: Sort value of documents without a date: after every dated document.
+MISSING_DATE = -(2**62)
+
+SortKey = tuple[float, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One visible match before paging; `ref` is the engine's own handle (e.g. a doc number)."""
+
+    document_id: int
+    score: float
+    date_key: int
+    ref: Any = None
+
+
+def sort_key(candidate: Candidate, sort: SortOrder) -> SortKey:
+    if sort == "date":
+        return (-candidate.date_key, -candidate.document_id)
+    return (-candidate.score, candidate.document_id)
+
+
+def encode_cursor(candidate: Candidate, sort: SortOrder) -> str:
+    """An opaque, URL-safe cursor pointing just after `candidate` in `sort` order."""
+    value: str | int = candidate.score.hex() if sort == "relevance" else candidate.date_key
+    raw = json.dumps([sort[0], value, candidate.document_id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: SortOrder) -> SortKey:
+    """The sort key a cursor points after; `InvalidCursor` if it is malformed or from another order."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        kind, value, document_id = json.loads(raw)
+        if not isinstance(document_id, int) or isinstance(document_id, bool):
+            raise ValueError("document id")
+        if kind != sort[0]:
+            raise InvalidCursor("The cursor belongs to a different sort order.")
+        if sort == "relevance":
+            return (-float.fromhex(value), document_id)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError("date")
+        return (-value, -document_id)
+    except InvalidCursor:
+        raise
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, OverflowError) as error:
+        raise InvalidCursor("The cursor is not valid.") from error
+
+
+def page(
+    candidates: Iterable[Candidate], sort: SortOrder, after: str | None, limit: int
+) -> tuple[list[Candidate], bool]:
+    """The `limit` candidates following cursor `after` in `sort` order, and whether more follow."""
+    items: Iterable[Candidate] = candidates
+    if after is not None:
+        bound = decode_cursor(after, sort)
+        items = (c for c in candidates if sort_key(c, sort) > bound)
+    chosen = heapq.nsmallest(limit + 1, items, key=lambda c: sort_key(c, sort))
+    return chosen[:limit], len(chosen) > limit
+
+
+def count_facet(values: Iterable[str | None], limit: int) -> list[tuple[str, int]]:
+    """(value, count) pairs, most frequent first (ties by value); documents without a value are not counted."""
+    counts = Counter(v for v in values if v)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return ranked[:limit]
+
+
+def count_facets(
+    rows: Sequence[dict[str, str | None]], wanted: Iterable[str], limit: int
+) -> dict[str, list[tuple[str, int]]]:
+    return {name: count_facet((row.get(name) for row in rows), limit) for name in wanted}

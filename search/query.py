@@ -1,0 +1,344 @@
+"""The search query language and its engine-neutral query tree.
+
+Syntax::
+
+    faktura kowalski            implicit AND between terms
+    faktura AND umowa           explicit AND (operators are upper-case)
+    faktura OR rachunek
+    NOT anulowana   -anulowana  negation
+    "umowa najmu"               phrase (words in this order, next to each other)
+    fakt*                       prefix (at least two letters before the star)
+    title:umowa  tags:(pilne OR ważne)  number:"FV/2026/0012"
+    (faktura OR rachunek) AND NOT korekta
+
+`parse_query` turns text into a tree of frozen nodes that each engine
+translates; it raises `QuerySyntaxError` (with a message fit for the user) and
+nothing else, whatever the input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from search.analysis import has_word
+from search.errors import QuerySyntaxError
+
+#: Fields a query may name; the engine maps each to its own field(s).
+FIELDS: frozenset[str] = frozenset(
+    {
+        "title",
+        "content",
+        "filename",
+        "type",
+        "status",
+        "counterparty",
+        "nip",
+        "case",
+        "binder",
+        "tags",
+        "number",
+    }
+)
+MAX_QUERY_LENGTH = 1000
+MAX_CLAUSES = 64
+MAX_DEPTH = 16
+MIN_PREFIX = 2
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word (or compound such as ``FV/2026/0012``); `field` None means the default fields."""
+
+    field: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Words that must appear next to each other, in order."""
+
+    field: str | None
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """Words starting with `text` (as written, diacritics folded)."""
+
+    field: str | None
+    text: str
+
+
+@dataclass(frozen=True)
+class And:
+    children: tuple[QueryNode, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    children: tuple[QueryNode, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    child: QueryNode
+
+
+@dataclass(frozen=True)
+class MatchAll:
+    """Every document (the empty query, or ``*``)."""
+
+
+QueryNode = Term | Phrase | Prefix | And | Or | Not | MatchAll
+
+_TOKEN_RE = re.compile(
+    r"""
+    (?P<space>\s+)
+  | (?P<lparen>\()
+  | (?P<rparen>\))
+  | (?P<field>[A-Za-z_]+):
+  | (?P<phrase>"[^"]*"?)
+  | (?P<word>[^\s()"]+)
+    """,
+    re.VERBOSE,
+)
+_OPERATORS = frozenset({"AND", "OR", "NOT"})
+
+
+@dataclass(frozen=True)
+class _Tok:
+    kind: str  # "(", ")", "field", "phrase", "word", "AND", "OR", "NOT", "-"
+    text: str
+    at: int
+
+
+def _tokenize(text: str) -> list[_Tok]:
+    tokens: list[_Tok] = []
+    for match in _TOKEN_RE.finditer(text):
+        kind = match.lastgroup
+        value = match.group()
+        if kind == "space":
+            continue
+        if kind == "lparen":
+            tokens.append(_Tok("(", value, match.start()))
+        elif kind == "rparen":
+            tokens.append(_Tok(")", value, match.start()))
+        elif kind == "field":
+            tokens.append(_Tok("field", match.group("field"), match.start()))
+        elif kind == "phrase":
+            if len(value) < 2 or not value.endswith('"'):
+                raise QuerySyntaxError(f"A quote opened at position {match.start() + 1} is never closed.")
+            tokens.append(_Tok("phrase", value[1:-1], match.start()))
+        elif value in _OPERATORS:
+            tokens.append(_Tok(value, value, match.start()))
+        elif value.startswith("-") and len(value) > 1 and not value[1:].startswith("-"):
+            # "-word" negates, like in web search boxes; a lone "-" is noise.
+            tokens.append(_Tok("-", "-", match.start()))
+            tokens.append(_Tok("word", value[1:], match.start() + 1))
+        else:
+            tokens.append(_Tok("word", value, match.start()))
+    return tokens
+
+
+def _starts_operand(tokens: list[_Tok], at: int) -> bool:
+    return at < len(tokens) and tokens[at].kind in {"(", "field", "phrase", "word", "NOT", "-"}
+
+
+class _Parser:
+    def __init__(self, tokens: list[_Tok]) -> None:
+        self.tokens = tokens
+        self.at = 0
+        self.clauses = 0
+        self.depth = 0
+
+    def peek(self) -> _Tok | None:
+        return self.tokens[self.at] if self.at < len(self.tokens) else None
+
+    def take(self) -> _Tok:
+        token = self.tokens[self.at]
+        self.at += 1
+        return token
+
+    def parse(self) -> QueryNode:
+        node = self.or_expr(None)
+        extra = self.peek()
+        if extra is not None:
+            if extra.kind == ")":
+                raise QuerySyntaxError(
+                    f"A closing parenthesis at position {extra.at + 1} has no opening one."
+                )
+            raise QuerySyntaxError(f"Unexpected {extra.text!r} at position {extra.at + 1}.")
+        return node if node is not None else MatchAll()
+
+    def or_expr(self, field: str | None) -> QueryNode | None:
+        children = [self.and_expr(field)]
+        while (token := self.peek()) is not None and token.kind == "OR":
+            self.take()
+            if not _starts_operand(self.tokens, self.at):
+                raise QuerySyntaxError(f"OR at position {token.at + 1} needs a term after it.")
+            if children[-1] is None and len(children) == 1:
+                raise QuerySyntaxError(f"OR at position {token.at + 1} needs a term before it.")
+            children.append(self.and_expr(field))
+        present = [c for c in children if c is not None]
+        if not present:
+            return None
+        return present[0] if len(present) == 1 else Or(tuple(present))
+
+    def and_expr(self, field: str | None) -> QueryNode | None:
+        children: list[QueryNode] = []
+        seen_operand = False
+        while (token := self.peek()) is not None:
+            if token.kind == "AND":
+                self.take()
+                if not seen_operand or not _starts_operand(self.tokens, self.at):
+                    raise QuerySyntaxError(f"AND at position {token.at + 1} needs a term on both sides.")
+                continue
+            if not _starts_operand(self.tokens, self.at):
+                break
+            seen_operand = True
+            node = self.unary(field)
+            if node is not None:
+                children.append(node)
+        if not children:
+            return None
+        return children[0] if len(children) == 1 else And(tuple(children))
+
+    def unary(self, field: str | None) -> QueryNode | None:
+        token = self.peek()
+        if token is not None and token.kind in {"NOT", "-"}:
+            self.take()
+            if not _starts_operand(self.tokens, self.at):
+                raise QuerySyntaxError(f"NOT at position {token.at + 1} needs a term after it.")
+            with self.nested():
+                child = self.unary(field)
+            return Not(child) if child is not None else None
+        return self.primary(field)
+
+    def primary(self, field: str | None) -> QueryNode | None:
+        token = self.take()
+        if token.kind == "(":
+            with self.nested():
+                node = self.or_expr(field)
+            closing = self.peek()
+            if closing is None or closing.kind != ")":
+                raise QuerySyntaxError(f"The parenthesis opened at position {token.at + 1} is never closed.")
+            self.take()
+            return node
+        if token.kind == "field":
+            return self.fielded(token, field)
+        if token.kind == "phrase":
+            return self.phrase(token, field)
+        return self.word(token, field)
+
+    def fielded(self, token: _Tok, outer: str | None) -> QueryNode:
+        name = token.text.lower()
+        if name not in FIELDS:
+            allowed = ", ".join(sorted(FIELDS))
+            raise QuerySyntaxError(f"Unknown field {token.text!r}; fields you can search: {allowed}.")
+        if outer is not None and outer != name:
+            raise QuerySyntaxError(f"Field {name!r} cannot be used inside {outer}:(…).")
+        value = self.peek()
+        if value is None or value.kind not in {"(", "phrase", "word"}:
+            raise QuerySyntaxError(f"Field {name}: at position {token.at + 1} needs a value after the colon.")
+        node = self.primary(name)
+        if node is None:
+            raise QuerySyntaxError(f"Field {name}: at position {token.at + 1} needs a word to search for.")
+        return node
+
+    def phrase(self, token: _Tok, field: str | None) -> QueryNode | None:
+        words = tuple(w for w in token.text.split() if has_word(w))
+        if not words:
+            if field is not None or token.text.strip():
+                raise QuerySyntaxError(f"The phrase at position {token.at + 1} has no words to search for.")
+            return None
+        self.count_clause()
+        return Term(field, words[0]) if len(words) == 1 else Phrase(field, words)
+
+    def word(self, token: _Tok, field: str | None) -> QueryNode | None:
+        text = token.text
+        if "*" in text:
+            stem = text.rstrip("*")
+            if "*" in stem:
+                raise QuerySyntaxError(f"{text!r}: a * may only end a word.")
+            if not stem and field is None:
+                return MatchAll()
+            if sum(ch.isalnum() for ch in stem) < MIN_PREFIX:
+                raise QuerySyntaxError(
+                    f"{text!r}: a prefix search needs at least {MIN_PREFIX} letters before *."
+                )
+            self.count_clause()
+            return Prefix(field, stem)
+        if not has_word(text):
+            # Punctuation alone ("'", ";", "&") is not searchable; it is ignored
+            # rather than refused so pasted text still works.
+            return None
+        self.count_clause()
+        return Term(field, text)
+
+    def count_clause(self) -> None:
+        self.clauses += 1
+        if self.clauses > MAX_CLAUSES:
+            raise QuerySyntaxError(f"The query has more than {MAX_CLAUSES} terms; please shorten it.")
+
+    def nested(self) -> _Depth:
+        return _Depth(self)
+
+
+class _Depth:
+    def __init__(self, parser: _Parser) -> None:
+        self.parser = parser
+
+    def __enter__(self) -> None:
+        self.parser.depth += 1
+        if self.parser.depth > MAX_DEPTH:
+            raise QuerySyntaxError(f"The query nests deeper than {MAX_DEPTH} levels.")
+
+    def __exit__(self, *exc: object) -> None:
+        self.parser.depth -= 1
+
+
+def parse_query(text: str) -> QueryNode:
+    """Parse search-box text into a query tree.
+
+    Empty text (or ``*``) gives `MatchAll`.  Raises `QuerySyntaxError` with a
+    human-readable message for malformed text, over-long queries (more than
+    `MAX_QUERY_LENGTH` characters, `MAX_CLAUSES` terms or `MAX_DEPTH` levels)
+    and unknown field names; never raises anything else.
+    """
+    if not isinstance(text, str):
+        raise QuerySyntaxError("The query must be text.")
+    if len(text) > MAX_QUERY_LENGTH:
+        raise QuerySyntaxError(f"The query is longer than {MAX_QUERY_LENGTH} characters; please shorten it.")
+    return _simplify(_Parser(_tokenize(text)).parse())
+
+
+def _simplify(node: QueryNode) -> QueryNode:
+    """Flatten nested And/Or and drop double negation, so engines see a tidy tree."""
+    if isinstance(node, And | Or):
+        kind = type(node)
+        flat: list[QueryNode] = []
+        for child in node.children:
+            child = _simplify(child)
+            flat.extend(child.children if isinstance(child, kind) else (child,))
+        if kind is And and any(isinstance(c, MatchAll) for c in flat):
+            flat = [c for c in flat if not isinstance(c, MatchAll)] or [MatchAll()]
+        if kind is Or and any(isinstance(c, MatchAll) for c in flat):
+            return MatchAll()
+        return flat[0] if len(flat) == 1 else kind(tuple(flat))
+    if isinstance(node, Not):
+        child = _simplify(node.child)
+        return child.child if isinstance(child, Not) else Not(child)
+    return node
+
+
+def iter_leaves(node: QueryNode, *, negated: bool = False) -> Iterator[tuple[QueryNode, bool]]:
+    """Yield each Term/Phrase/Prefix of the tree with whether it sits under a NOT."""
+    if isinstance(node, And | Or):
+        for child in node.children:
+            yield from iter_leaves(child, negated=negated)
+    elif isinstance(node, Not):
+        yield from iter_leaves(node.child, negated=not negated)
+    elif not isinstance(node, MatchAll):
+        yield node, negated

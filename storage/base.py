@@ -1,0 +1,234 @@
+"""The blob-store interface: immutable bytes addressed by their SHA-256.
+
+Everything above ``storage/`` sees only what is defined here; whether the bytes live in a
+directory or a bucket is decided once, in :func:`storage.factory.open_blob_store`.
+"""
+
+import re
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol, runtime_checkable
+from urllib.parse import quote
+
+#: Size of the pieces bytes are read, hashed and written in: large enough to keep
+#: per-chunk overhead (thread hops, syscalls) negligible, small enough to bound memory.
+CHUNK_SIZE = 1024 * 1024
+
+_KEY = re.compile(r"[0-9a-f]{64}")
+# App-chosen names of staged uploads: no slashes, no leading dot (dot names are ours).
+_UPLOAD_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    """A blob as stored: its key is its SHA-256 (lowercase hex), so ``key == sha256``."""
+
+    key: str
+    size: int
+    sha256: str
+
+
+class StorageError(Exception):
+    """Base of every refusal or failure the blob store reports."""
+
+
+class BlobNotFound(StorageError):
+    """No blob (or staged upload) is stored under this key."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"no blob stored under {key}")
+        self.key = key
+
+
+class BlobTooLarge(StorageError):
+    """The bytes exceeded the allowed size; nothing was stored."""
+
+    def __init__(self, max_size: int) -> None:
+        super().__init__(f"blob exceeds the limit of {max_size} bytes")
+        self.max_size = max_size
+
+
+class BlobHashMismatch(StorageError, ValueError):
+    """The bytes' SHA-256 is not the one announced; nothing was stored."""
+
+    def __init__(self, expected: str, actual: str) -> None:
+        super().__init__(f"SHA-256 mismatch: expected {expected}, got {actual}")
+        self.expected = expected
+        self.actual = actual
+
+
+class BlobSizeMismatch(StorageError, ValueError):
+    """A staged upload's size is not the one announced; nothing was stored."""
+
+    def __init__(self, expected: int, actual: int) -> None:
+        super().__init__(f"size mismatch: expected {expected} bytes, got {actual}")
+        self.expected = expected
+        self.actual = actual
+
+
+class RangeNotSatisfiable(StorageError, ValueError):
+    """The requested range starts at or beyond the end of the blob (HTTP 416)."""
+
+    def __init__(self, key: str, byte_range: tuple[int, int]) -> None:
+        super().__init__(f"range {byte_range[0]}-{byte_range[1]} lies beyond the end of blob {key}")
+        self.key = key
+        self.byte_range = byte_range
+
+
+class StorageUnavailable(StorageError):
+    """The backend cannot be used right now; the message is one line naming the reason."""
+
+    def __init__(self, reason: str) -> None:
+        # Reasons often embed library messages; keep them on one line for logs and health output.
+        super().__init__(" ".join(reason.split()))
+
+
+@runtime_checkable
+class BlobStore(Protocol):
+    """Content-addressed, immutable blob storage.
+
+    Bytes always stream: no method holds a whole blob in memory. Every method may raise
+    :class:`StorageUnavailable` when the backend cannot be reached or written.
+    """
+
+    async def put(
+        self,
+        chunks: AsyncIterable[bytes],
+        *,
+        max_size: int | None = None,
+        expected_sha256: str | None = None,
+    ) -> StoredBlob:
+        """Store the bytes of ``chunks`` under their SHA-256 and describe them.
+
+        Hashes while streaming. Storing bytes that are already stored keeps one copy.
+        Raises :class:`BlobTooLarge` as soon as more than ``max_size`` bytes arrive and
+        :class:`BlobHashMismatch` when ``expected_sha256`` differs; on those, on any error
+        of ``chunks`` and on cancellation, nothing is left behind.
+        """
+        ...
+
+    async def open(self, key: str, byte_range: tuple[int, int] | None = None) -> AsyncIterator[bytes]:
+        """Stream a blob, or only the inclusive ``(first, last)`` byte range of it, like HTTP.
+
+        Raises :class:`BlobNotFound` (on await, before any byte is read) when the blob is
+        missing and :class:`RangeNotSatisfiable` when ``first`` lies beyond the end; a
+        ``last`` beyond the end is clamped. Callers that stop early should ``aclose()``
+        the iterator to release the file or connection promptly.
+        """
+        ...
+
+    async def stat(self, key: str) -> StoredBlob:
+        """Describe a stored blob; :class:`BlobNotFound` when it is missing."""
+        ...
+
+    async def exists(self, key: str) -> bool:
+        """Whether a blob is stored under ``key``."""
+        ...
+
+    async def delete(self, key: str) -> None:
+        """Remove a blob; removing a missing blob is not an error."""
+        ...
+
+    def keys(self) -> AsyncIterator[str]:
+        """Stream every stored key (in no promised order), for garbage collection."""
+        ...
+
+    async def presigned_get_url(
+        self,
+        key: str,
+        *,
+        expires: timedelta,
+        filename: str | None = None,
+        content_type: str | None = None,
+    ) -> str | None:
+        """A URL that downloads the blob (honouring ``Range``) until ``expires`` passes.
+
+        ``filename`` becomes an attachment Content-Disposition and ``content_type`` the
+        response's Content-Type. Returns None when the backend cannot sign URLs: the app
+        then signs and serves the bytes itself. Does not check that the blob exists.
+        """
+        ...
+
+    async def presigned_put_url(self, upload_key: str, *, expires: timedelta) -> str | None:
+        """A URL a client can PUT a big file to, staged under ``upload_key``.
+
+        Returns None when the backend has no staging area: the app then receives the
+        bytes itself and calls :meth:`put`. Finish with :meth:`adopt_staged`.
+        """
+        ...
+
+    async def adopt_staged(
+        self,
+        upload_key: str,
+        *,
+        max_size: int | None,
+        expected_sha256: str | None,
+        expected_size: int | None,
+    ) -> StoredBlob:
+        """Verify a staged upload and store it under its SHA-256, removing the staged copy.
+
+        Raises :class:`BlobNotFound` when nothing was staged under ``upload_key``, and
+        :class:`BlobTooLarge`, :class:`BlobSizeMismatch` or :class:`BlobHashMismatch`
+        when the staged bytes are refused; a refused upload is deleted.
+        """
+        ...
+
+    async def check(self) -> None:
+        """Verify the store can be read and written; :class:`StorageUnavailable` if not."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections and other resources; the store is unusable afterwards."""
+        ...
+
+
+def is_blob_key(candidate: str) -> bool:
+    """Whether ``candidate`` has the shape of a blob key (64 lowercase hex digits)."""
+    return _KEY.fullmatch(candidate) is not None
+
+
+def require_blob_key(key: str) -> str:
+    """Return ``key`` if it is a well-formed blob key; ValueError otherwise.
+
+    Keys become file and object names, so a malformed one is refused before it can
+    point anywhere else.
+    """
+    if not isinstance(key, str) or not is_blob_key(key):
+        raise ValueError(f"not a blob key (64 lowercase hex digits): {key!r}")
+    return key
+
+
+def require_upload_key(upload_key: str) -> str:
+    """Return ``upload_key`` if it is a safe staging name; ValueError otherwise."""
+    if not isinstance(upload_key, str) or _UPLOAD_KEY.fullmatch(upload_key) is None:
+        raise ValueError(f"not an upload key (letters, digits, '.', '_', '-'; max 128): {upload_key!r}")
+    return upload_key
+
+
+def fan_out(key: str) -> tuple[str, str, str]:
+    """The layout shared by every backend: ``abcdef…`` lives at ``ab/cd/abcdef…``."""
+    return key[0:2], key[2:4], key
+
+
+def check_put_limits(max_size: int | None, expected_sha256: str | None) -> None:
+    """Refuse nonsensical limits before any byte is read."""
+    if max_size is not None and max_size < 0:
+        raise ValueError(f"max_size must not be negative: {max_size}")
+    if expected_sha256 is not None:
+        require_blob_key(expected_sha256)
+
+
+def check_byte_range(byte_range: tuple[int, int] | None) -> None:
+    """Refuse a malformed inclusive range; whether it fits the blob is checked on open."""
+    if byte_range is None:
+        return
+    first, last = byte_range
+    if first < 0 or last < first:
+        raise ValueError(f"invalid byte range {first}-{last}")
+
+
+def content_disposition(filename: str) -> str:
+    """An ``attachment`` Content-Disposition naming ``filename`` (RFC 6266, UTF-8 aware)."""
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -1,0 +1,86 @@
+"""The walking skeleton: the endpoint answers, refuses bad input clearly, and keeps its schema file."""
+
+from __future__ import annotations
+
+from schema.schema import SCHEMA_FILE, schema_sdl
+
+
+async def test_typename_answers_without_logging_in(anonymous):
+    result = await anonymous.gql("{ __typename }")
+    assert result.status == 200
+    assert result.data == {"__typename": "Query"}
+
+
+async def test_anonymous_request_for_data_is_refused_as_unauthenticated(anonymous):
+    result = await anonymous.gql("{ documents { totalCount } }")
+    assert result.error_codes == ["UNAUTHENTICATED"]
+
+
+async def test_graphiql_is_served_to_a_browser(http):
+    response = await http.get("/graphql", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+
+
+async def test_healthz_reports_each_backend(http):
+    response = await http.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["ok"] is True
+    assert body["database"]["ok"] and body["storage"]["ok"]
+
+
+async def test_malformed_json_is_a_4xx(http):
+    response = await http.post("/graphql", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert 400 <= response.status_code < 500
+
+
+async def test_a_parse_error_is_400_for_clients_accepting_graphql_response_json(http):
+    response = await http.post(
+        "/graphql",
+        json={"query": "{ __typename "},
+        headers={"Accept": "application/graphql-response+json"},
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/graphql-response+json")
+
+
+async def test_a_parse_error_stays_200_for_plain_json_clients(http):
+    response = await http.post("/graphql", json={"query": "{ __typename "}, headers={"Accept": "application/json"})
+    assert response.status_code == 200
+    assert response.json()["errors"]
+
+
+async def test_too_deep_a_query_is_refused(alice):
+    deep = "{ binders { " + "children { " * 20 + "id" + " }" * 20 + " } }"
+    result = await alice.gql(deep)
+    assert result.body["errors"]
+    assert "depth" in result.body["errors"][0]["message"].lower()
+
+
+async def test_an_unknown_global_id_is_null_not_an_error(alice):
+    result = await alice.gql('{ node(id: "bm9wZQ") { id } }')
+    assert result.data == {"node": None}
+
+
+async def test_a_page_size_above_the_cap_is_a_clear_error(alice):
+    result = await alice.gql("{ documents(first: 100000) { totalCount } }")
+    assert result.error_codes == ["VALIDATION"]
+
+
+async def test_an_invalid_cursor_is_a_clear_error(alice):
+    result = await alice.gql('{ documents(after: "%%%") { totalCount } }')
+    assert result.error_codes == ["VALIDATION"]
+
+
+async def test_multipart_without_a_preflight_header_is_refused(http):
+    response = await http.post(
+        "/graphql",
+        data={"operations": '{"query": "{ __typename }"}', "map": "{}"},
+        files={"x": ("a.txt", b"a")},
+    )
+    assert response.status_code == 400
+
+
+def test_committed_schema_file_matches_the_code():
+    assert SCHEMA_FILE.read_text() == schema_sdl(), "run `make schema` and commit schema/schema.graphql"

@@ -1,0 +1,175 @@
+"""Shared fixtures: a migrated database on each backend, the app, and logged-in GraphQL clients."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from dms.actor import SYSTEM
+from dms.db import create_engine
+from dms.identity import service as identity
+from dms.migrate import upgrade
+from dms.uow import Database
+from kartoteka.app import build_services, create_app
+from kartoteka.settings import Settings
+
+pytest_plugins = ["tests.servers.seaweedfs"]  # TEMP
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'kartoteka.sqlite3'}"
+    return request.getfixturevalue("fresh_postgres_database")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'kartoteka.sqlite3'}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        secret_key="test-secret-key-not-for-production",
+        max_upload_bytes=5 * 1024 * 1024,
+        login_max_failures=5,
+    )
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Any]:
+    await upgrade(settings.resolved_database_url)
+    built = build_services(settings)
+    yield built
+    await built.blobs.close()
+    await built.db.engine.dispose()
+
+
+@pytest.fixture
+async def db(services: Any) -> Database:
+    return services.db
+
+
+@pytest.fixture
+async def app(settings: Settings, services: Any) -> Any:
+    return create_app(settings, services=services)
+
+
+@dataclass
+class GraphQLResult:
+    status: int
+    body: dict[str, Any]
+
+    @property
+    def data(self) -> dict[str, Any]:
+        assert not self.body.get("errors"), self.body.get("errors")
+        return self.body["data"]
+
+    def payload(self, field: str) -> dict[str, Any]:
+        return self.data[field]
+
+    def codes(self, field: str) -> list[str]:
+        return [error["code"] for error in self.data[field]["userErrors"]]
+
+    @property
+    def error_codes(self) -> list[str | None]:
+        return [e.get("extensions", {}).get("code") for e in self.body.get("errors") or []]
+
+
+class Client:
+    """A GraphQL client over HTTP on the ASGI app, as a front-end would use it."""
+
+    def __init__(self, http: httpx.AsyncClient, token: str | None = None, username: str | None = None) -> None:
+        self.http = http
+        self.token = token
+        self.username = username
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    async def gql(self, query: str, **variables: Any) -> GraphQLResult:
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables}, headers=self.headers)
+        return GraphQLResult(response.status_code, response.json())
+
+    async def upload(self, query: str, variables: dict[str, Any], files: dict[str, tuple[str, bytes]]) -> GraphQLResult:
+        """A multipart request per the GraphQL multipart request spec; `files` maps variable paths to files."""
+        mapping = {str(i): [f"variables.{path}"] for i, path in enumerate(files)}
+        form = {"operations": json.dumps({"query": query, "variables": variables}), "map": json.dumps(mapping)}
+        parts = {str(i): (name, content) for i, (name, content) in enumerate(files.values())}
+        response = await self.http.post(
+            "/graphql",
+            data=form,
+            files=parts,
+            headers={**self.headers, "Apollo-Require-Preflight": "true"},
+        )
+        return GraphQLResult(response.status_code, response.json())
+
+
+@pytest.fixture
+async def http(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.9", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://kartoteka.test") as client:
+        yield client
+
+
+async def make_user(db: Database, username: str, *, admin: bool = False) -> int:
+    async with db.sessions() as session:
+        user = await identity.create_user(session, SYSTEM, username, password=PASSWORD, is_admin=admin)
+        await session.commit()
+        return user.id
+
+
+async def logged_in(http: httpx.AsyncClient, username: str) -> Client:
+    client = Client(http)
+    result = await client.gql(
+        "mutation($u: String!, $p: String!) { login(input: {username: $u, password: $p}) { token userErrors { code } } }",
+        u=username,
+        p=PASSWORD,
+    )
+    token = result.payload("login")["token"]
+    assert token, result.body
+    return Client(http, token, username)
+
+
+@pytest.fixture
+async def admin(db: Database, http: httpx.AsyncClient) -> Client:
+    await make_user(db, "admin", admin=True)
+    return await logged_in(http, "admin")
+
+
+@pytest.fixture
+async def alice(db: Database, http: httpx.AsyncClient) -> Client:
+    await make_user(db, "alice")
+    return await logged_in(http, "alice")
+
+
+@pytest.fixture
+async def bob(db: Database, http: httpx.AsyncClient) -> Client:
+    await make_user(db, "bob")
+    return await logged_in(http, "bob")
+
+
+@pytest.fixture
+def anonymous(http: httpx.AsyncClient) -> Client:
+    return Client(http)
+
+
+@pytest.fixture
+def sample_engine_url(sqlite_url: str) -> Iterator[str]:
+    yield sqlite_url
+
+
+__all__ = ["PASSWORD", "Client", "GraphQLResult", "create_engine", "logged_in", "make_user"]
