@@ -95,7 +95,7 @@ async def check_blobs(db: Database, blobs: BlobStore, *, progress: Progress | No
             report.checked += 1
             digest = hashlib.sha256()
             try:
-                async for chunk in blobs.open(key):
+                async for chunk in await blobs.open(key):
                     digest.update(chunk)
             except BlobNotFound:
                 report.missing.append(key)

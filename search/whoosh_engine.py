@@ -322,7 +322,9 @@ def _filters(request: SearchRequest) -> tuple[wq.Query | None, wq.Query | None]:
             high = datetime(high.year, high.month, high.day) + timedelta(days=1, microseconds=-1)
         parts.append(wq.NumericRange(request.date_field, low, _micros(high) if high is not None else None))
     allow = _and(parts) if parts else None
-    deny = _or([wq.Term("access", t) for t in sorted(access.none_of_tokens)]) if access.none_of_tokens else None
+    deny = (
+        _or([wq.Term("access", t) for t in sorted(access.none_of_tokens)]) if access.none_of_tokens else None
+    )
     return allow, deny
 
 

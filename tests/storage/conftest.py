@@ -45,9 +45,7 @@ def filesystem_leftovers(root: Path) -> Callable[[], Awaitable[list[str]]]:
             if path.is_dir():
                 continue
             parts = relative.parts
-            is_blob = (
-                len(parts) == 3 and is_blob_key(parts[2]) and parts[:2] == (parts[2][:2], parts[2][2:4])
-            )
+            is_blob = len(parts) == 3 and is_blob_key(parts[2]) and parts[:2] == (parts[2][:2], parts[2][2:4])
             if not is_blob:
                 found.append(str(relative))
         return found

@@ -1,0 +1,233 @@
+"""Documents as a document manager uses them: upload, check out, check in, download, trash."""
+
+from __future__ import annotations
+
+import hashlib
+
+from tests.api.helpers import (
+    check_in,
+    create_binder,
+    create_document,
+    me_id,
+    ref_mutation,
+    set_binder_access,
+)
+
+CHECK_OUT = ref_mutation("checkOutDocument")
+CANCEL = ref_mutation("cancelCheckOut")
+BREAK = ref_mutation("breakLock", "BreakLockInput")
+DELETE = ref_mutation("deleteDocument")
+RESTORE = ref_mutation("restoreDocument")
+
+CONTRACT = "Umowa dostawy nr FV/2026/0012 — zażółć gęślą jaźń.\n".encode()
+
+
+async def shared_binder(alice, bob, access="WRITE"):
+    """A root binder of alice's in which bob has `access`."""
+    binder = await create_binder(alice, "Umowy")
+    await set_binder_access(alice, binder["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), access)])
+    return binder
+
+
+async def test_created_document_has_version_1_0_with_its_hash_and_true_type(alice):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(
+        alice, binder["id"], "Umowa dostawy", CONTRACT, filename="../../etc/umowa.txt"
+    )
+    version = document["currentVersion"]
+    assert version["number"] == "1.0"
+    assert version["sha256"] == hashlib.sha256(CONTRACT).hexdigest()
+    assert version["size"] == len(CONTRACT)
+    assert version["mimeType"] == "text/plain"
+    assert version["filename"] == "umowa.txt"
+    assert version["createdBy"]["username"] == "alice"
+    assert document["binder"]["path"] == "/Umowy"
+
+
+async def test_executable_named_pdf_is_stored_with_its_true_type(alice):
+    binder = await create_binder(alice, "Skany")
+    elf = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00" + b"\x00" * 200
+    document = await create_document(alice, binder["id"], "Faktura", elf, filename="faktura.pdf")
+    assert document["currentVersion"]["mimeType"] != "application/pdf"
+
+
+async def test_check_out_then_check_in_makes_minor_then_major_versions(alice):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    out = (await alice.gql(CHECK_OUT, input={"documentId": document["id"]})).payload("checkOutDocument")
+    assert out["userErrors"] == []
+    assert out["document"]["lock"]["holder"]["username"] == "alice"
+    result = await check_in(alice, document["id"], b"second", comment="poprawki")
+    payload = result.payload("checkInDocument")
+    assert payload["userErrors"] == []
+    assert payload["document"]["currentVersion"]["number"] == "1.1"
+    assert payload["document"]["currentVersion"]["comment"] == "poprawki"
+    assert payload["document"]["lock"] is None
+    major = (await check_in(alice, document["id"], b"third", major=True)).payload("checkInDocument")
+    assert major["document"]["currentVersion"]["number"] == "2.0"
+
+
+async def test_second_check_out_is_refused_with_the_holder_named(alice, bob):
+    binder = await shared_binder(alice, bob)
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    await alice.gql(CHECK_OUT, input={"documentId": document["id"]})
+    refused = (await bob.gql(CHECK_OUT, input={"documentId": document["id"]})).payload("checkOutDocument")
+    assert [e["code"] for e in refused["userErrors"]] == ["DOCUMENT_LOCKED"]
+    assert "alice" in refused["userErrors"][0]["message"]
+
+
+async def test_only_the_lock_holder_checks_in(alice, bob):
+    binder = await shared_binder(alice, bob)
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    await alice.gql(CHECK_OUT, input={"documentId": document["id"]})
+    result = await check_in(bob, document["id"], b"bob's version")
+    assert result.codes("checkInDocument") == ["NOT_LOCK_HOLDER"]
+    versions = await alice.gql(
+        "query($id: ID!) { node(id: $id) { ... on Document { versions { totalCount } } } }", id=document["id"]
+    )
+    assert versions.data["node"]["versions"]["totalCount"] == 1
+
+
+async def test_check_in_without_check_out_takes_and_releases_the_lock(alice):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    payload = (await check_in(alice, document["id"], b"direct")).payload("checkInDocument")
+    assert payload["userErrors"] == []
+    assert payload["document"]["currentVersion"]["number"] == "1.1"
+    assert payload["document"]["lock"] is None
+
+
+async def test_stale_expected_version_is_a_conflict(alice):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    await check_in(alice, document["id"], b"1.1")
+    result = await check_in(alice, document["id"], b"from 1.0", expectedVersion="1.0")
+    assert result.codes("checkInDocument") == ["CONFLICT"]
+
+
+async def test_cancelling_without_a_check_out_says_not_checked_out(alice):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    result = await alice.gql(CANCEL, input={"documentId": document["id"]})
+    assert result.codes("cancelCheckOut") == ["NOT_CHECKED_OUT"]
+
+
+async def test_a_writer_cannot_break_a_lock_but_a_manager_can_and_it_is_in_the_history(alice, bob):
+    binder = await shared_binder(alice, bob)
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    await bob.gql(CHECK_OUT, input={"documentId": document["id"]})
+    refused = await bob.gql(BREAK, input={"documentId": document["id"], "reason": "mine"})
+    assert refused.codes("breakLock") == ["PERMISSION_DENIED"]
+    broken = await alice.gql(BREAK, input={"documentId": document["id"], "reason": "Bob is on holiday"})
+    assert broken.payload("breakLock")["userErrors"] == []
+    assert broken.payload("breakLock")["document"]["lock"] is None
+    history = await bob.gql(
+        "query($id: ID!) { node(id: $id) { ... on Document { history { edges { node { action details actor { username } } } } } } }",
+        id=document["id"],
+    )
+    actions = [edge["node"] for edge in history.data["node"]["history"]["edges"]]
+    assert actions[-1]["action"] == "lock_broken"
+    assert actions[-1]["details"]["reason"] == "Bob is on holiday"
+    assert actions[-1]["details"]["former_holder"] == "bob"
+
+
+async def test_download_streams_the_bytes_with_range_and_safe_headers(alice, http):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT, filename="Umowa_zażółć.txt")
+    url = document["currentVersion"]["downloadUrl"]
+    whole = await http.get(url)
+    assert whole.status_code == 200
+    assert whole.content == CONTRACT
+    assert whole.headers["x-content-type-options"] == "nosniff"
+    assert whole.headers["etag"] == f'"{hashlib.sha256(CONTRACT).hexdigest()}"'
+    assert "filename*=UTF-8''Umowa_za%C5%BC%C3%B3%C5%82%C4%87.txt" in whole.headers["content-disposition"]
+    assert whole.headers["content-disposition"].startswith("attachment")
+    part = await http.get(url, headers={"Range": "bytes=0-4"})
+    assert part.status_code == 206
+    assert part.content == CONTRACT[:5]
+    assert part.headers["content-range"] == f"bytes 0-4/{len(CONTRACT)}"
+    beyond = await http.get(url, headers={"Range": f"bytes={len(CONTRACT) + 10}-"})
+    assert beyond.status_code == 416
+
+
+async def test_every_download_is_in_the_download_history(alice, http):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    await http.get(document["currentVersion"]["downloadUrl"])
+    result = await alice.gql(
+        "query($id: ID!) { node(id: $id) { ... on Document { downloads { totalCount edges { node { user { username } version { number } } } } } } }",
+        id=document["id"],
+    )
+    downloads = result.data["node"]["downloads"]
+    assert downloads["totalCount"] == 1
+    assert downloads["edges"][0]["node"] == {"user": {"username": "alice"}, "version": {"number": "1.0"}}
+
+
+async def test_a_forged_download_url_is_refused(alice, http):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    url = document["currentVersion"]["downloadUrl"]
+    prefix, token, name = url.rsplit("/", 2)
+    forged = f"{prefix}/{token[:-2]}xx/{name}"
+    assert (await http.get(forged)).status_code == 403
+
+
+async def test_a_download_url_stops_working_when_access_is_withdrawn(alice, bob, http):
+    binder = await shared_binder(alice, bob, access="READ")
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    as_bob = await bob.gql(
+        "query($id: ID!) { node(id: $id) { ... on Document { currentVersion { downloadUrl } } } }",
+        id=document["id"],
+    )
+    url = as_bob.data["node"]["currentVersion"]["downloadUrl"]
+    assert (await http.get(url)).status_code == 200
+    await set_binder_access(alice, binder["id"], [(await me_id(alice), "MANAGE")])
+    assert (await http.get(url)).status_code == 404
+
+
+async def test_an_oversize_upload_is_refused_and_leaves_nothing(alice, services):
+    binder = await create_binder(alice, "Umowy")
+    too_big = b"x" * (services.limits.max_upload_bytes + 1)
+    result = await alice.upload(
+        "mutation($input: CreateDocumentInput!) { createDocument(input: $input) { document { id } userErrors { code } } }",
+        {"input": {"binderId": binder["id"], "title": "big", "file": None}},
+        {"input.file": ("big.bin", too_big)},
+    )
+    assert result.codes("createDocument") == ["UPLOAD_TOO_LARGE"]
+    assert [key async for key in services.blobs.keys()] == []
+    listing = await alice.gql("{ documents { totalCount } }")
+    assert listing.data["documents"]["totalCount"] == 0
+
+
+async def test_trash_restore_and_purge(alice):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    assert (await alice.gql(DELETE, input={"documentId": document["id"]})).payload("deleteDocument")[
+        "userErrors"
+    ] == []
+    listing = await alice.gql("{ documents { totalCount } trash { totalCount } }")
+    assert listing.data == {"documents": {"totalCount": 0}, "trash": {"totalCount": 1}}
+    assert (await alice.gql(RESTORE, input={"documentId": document["id"]})).payload("restoreDocument")[
+        "userErrors"
+    ] == []
+    await alice.gql(DELETE, input={"documentId": document["id"]})
+    purged = await alice.gql(
+        "mutation($input: DocumentRefInput!) { purgeDocument(input: $input) { deletedId userErrors { code } } }",
+        input={"documentId": document["id"]},
+    )
+    assert purged.payload("purgeDocument")["userErrors"] == []
+    gone = await alice.gql("query($id: ID!) { node(id: $id) { id } }", id=document["id"])
+    assert gone.data["node"] is None
+
+
+async def test_revert_makes_a_new_version_with_the_old_bytes(alice):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    await check_in(alice, document["id"], b"changed")
+    result = await alice.gql(
+        ref_mutation("revertDocument", "RevertDocumentInput"),
+        input={"documentId": document["id"], "versionNumber": "1.0"},
+    )
+    version = result.payload("revertDocument")["document"]["currentVersion"]
+    assert version["number"] == "1.2"
+    assert version["sha256"] == hashlib.sha256(CONTRACT).hexdigest()
