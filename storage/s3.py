@@ -6,13 +6,15 @@ clients PUT through a presigned URL.
 
 How ``put`` keeps memory bounded: the SHA-256, and so the object name, is only known
 after the last byte, so the bytes stream into a staging object through ``put_object``
-with an unknown length, which uploads them as a multipart upload of PART_SIZE parts
-while the same pass hashes them; the verified object is then copied server-side to its
-content name and the staging object deleted. The SDK holds one part at a time (about
-two parts at peak while slicing it), so memory is ~2 × PART_SIZE per upload in flight
-whatever the blob's size, and no local disk is needed (spooling to a temp file would
-trade memory for disk that containers often lack, or keep in RAM on a tmpfs /tmp).
-The price is a server-side copy, which moves no bytes through this process.
+with an unknown length, which uploads them as a multipart upload of PART_SIZE parts,
+one part at a time, while the same pass hashes them; the verified object is then
+copied server-side to its content name and the staging object deleted. The SDK keeps
+the part being sent while assembling the next (about 3 × PART_SIZE at peak, measured),
+so memory per upload in flight is bounded whatever the blob's size, and no local disk
+is needed (spooling to a temp file would trade memory for disk that containers often
+lack, or for RAM again on a tmpfs /tmp). The price is a server-side copy, which moves
+no bytes through this process. Parts go one at a time because the SDK's default of
+three parallel parts holds about 5 × PART_SIZE per upload.
 
 The MinIO SDK is blocking: every call runs in a worker thread (``anyio.to_thread``),
 never on the event loop, and response bodies are read in threads chunk by chunk.
@@ -201,7 +203,9 @@ class S3BlobStore:
         after that, it must remove itself.
         """
         try:
-            self._client.put_object(self.bucket, staging, reader, -1, part_size=self._part_size)
+            self._client.put_object(
+                self.bucket, staging, reader, -1, part_size=self._part_size, num_parallel_uploads=1
+            )
         except BaseException:
             # put_object has already aborted its multipart upload; a single-part
             # upload may have completed before the failure, so remove that too.

@@ -1,0 +1,449 @@
+"""Text extractors per file format.  They run inside the extraction worker process.
+
+Each extractor appends to a `TextSink`, which stops the work (by raising
+`OutputFull`) once the output limit is reached; container formats (DOCX, ODT,
+e-mail) charge what they unpack to a byte budget so a zip bomb ends as
+`TooLarge` instead of eating memory.
+"""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+import re
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+from typing import IO, Any
+
+from search.charsets import decode_text, known_encoding
+
+PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+ODT = "application/vnd.oasis.opendocument.text"
+EML = "message/rfc822"
+
+#: MIME type → extractor kind.  Any other text/* type is read as plain text.
+KINDS: dict[str, str] = {
+    PDF: "pdf",
+    "application/x-pdf": "pdf",
+    DOCX: "docx",
+    ODT: "odt",
+    "application/rtf": "rtf",
+    "application/x-rtf": "rtf",
+    "text/rtf": "rtf",
+    "text/richtext": "rtf",
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "text/plain": "text",
+    "application/json": "text",
+    "application/xml": "text",
+    EML: "email",
+}
+
+
+class ExtractionFailed(Exception):
+    """The file cannot be read as its type says (corrupt, encrypted, …)."""
+
+
+class TooLarge(Exception):
+    """The file unpacks to more than the limits allow."""
+
+
+class OutputFull(Exception):
+    """The output limit is reached; the text collected so far is kept."""
+
+
+def split_mime(mime_type: str) -> tuple[str, str | None]:
+    """("type/subtype" lower-cased, charset parameter or None) from a Content-Type value."""
+    main, _, params = mime_type.partition(";")
+    charset = None
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip("\"'") or None
+    return main.strip().lower(), charset
+
+
+def kind_for(mime_type: str, filename: str | None = None) -> str | None:
+    """The extractor kind for a MIME type (falling back to the file name for generic types), or None."""
+    main, _ = split_mime(mime_type)
+    if main in KINDS:
+        return KINDS[main]
+    if main.startswith("text/"):
+        return "text"
+    if filename and main in ("", "application/octet-stream", "application/x-download", "binary/octet-stream"):
+        guessed, _ = mimetypes.guess_type(filename, strict=False)
+        if filename.lower().endswith(".eml"):
+            return "email"
+        if guessed and guessed != main:
+            return kind_for(guessed)
+    return None
+
+
+@dataclass
+class TextSink:
+    """Collects output text up to `max_chars`."""
+
+    max_chars: int
+    parts: list[str] = field(default_factory=list)
+    size: int = 0
+    truncated: bool = False
+
+    def add(self, text: str) -> None:
+        if not text:
+            return
+        room = self.max_chars - self.size
+        if len(text) > room:
+            self.parts.append(text[: max(room, 0)])
+            self.size = self.max_chars
+            self.truncated = True
+            raise OutputFull
+        self.parts.append(text)
+        self.size += len(text)
+
+    def line(self, text: str) -> None:
+        self.add(text)
+        self.add("\n")
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+@dataclass
+class Budget:
+    """Per-file limits the extractors enforce on themselves."""
+
+    max_unpacked_bytes: int
+    max_email_depth: int
+    max_pdf_pages: int
+    unpacked: int = 0
+
+    def charge(self, size: int) -> None:
+        self.unpacked += size
+        if self.unpacked > self.max_unpacked_bytes:
+            raise TooLarge(f"unpacks to more than {self.max_unpacked_bytes} bytes")
+
+
+def extract(data: bytes, mime_type: str, sink: TextSink, budget: Budget, *, depth: int = 0) -> None:
+    """Append the text of `data` (of `mime_type`) to `sink`; unknown types add nothing."""
+    main, charset = split_mime(mime_type)
+    kind = kind_for(main)
+    if kind is None:
+        return
+    _EXTRACTORS[kind](data, charset, sink, budget, depth)
+
+
+# -- PDF -----------------------------------------------------------------
+
+
+def _pdf(data: bytes, _charset: str | None, sink: TextSink, budget: Budget, _depth: int) -> None:
+    import logging
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    # pypdf warns loudly about every small defect; the status says enough.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise ExtractionFailed("the PDF is encrypted with a password")
+        for number, page in enumerate(reader.pages):
+            if number >= budget.max_pdf_pages:
+                sink.truncated = True
+                break
+            sink.line(page.extract_text() or "")
+    except (PdfReadError, ValueError, KeyError, TypeError) as error:
+        raise ExtractionFailed(f"unreadable PDF: {error}") from error
+
+
+# -- zipped XML: DOCX and ODT ---------------------------------------------
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+_DOCX_PARTS = re.compile(r"word/(document|header\d*|footer\d*|footnotes|endnotes)\.xml")
+
+
+class _BoundedReader(io.RawIOBase):
+    """A zip member stream that charges every byte read to the budget."""
+
+    def __init__(self, stream: IO[bytes], budget: Budget) -> None:
+        self._stream = stream
+        self._budget = budget
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self._stream.read(len(buffer))
+        self._budget.charge(len(chunk))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def _open_zip(data: bytes, budget: Budget) -> zipfile.ZipFile:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError) as error:
+        raise ExtractionFailed(f"not a valid zip container: {error}") from error
+    # The declared sizes catch an honest zip bomb before anything is inflated;
+    # _BoundedReader catches one that lies about its sizes.
+    declared = sum(info.file_size for info in archive.infolist())
+    if declared > budget.max_unpacked_bytes:
+        raise TooLarge(f"declares {declared} unpacked bytes, more than {budget.max_unpacked_bytes}")
+    return archive
+
+
+def _paragraphs(
+    archive: zipfile.ZipFile, member: str, budget: Budget, tags: tuple[str, ...]
+) -> Iterator[Any]:
+    """Yield complete outermost paragraph elements of one XML member, freeing each after use."""
+    from lxml import etree
+
+    with archive.open(member) as raw:
+        stream = io.BufferedReader(_BoundedReader(raw, budget))
+        events = etree.iterparse(
+            stream, events=("end",), tag=tags, resolve_entities=False, no_network=True, huge_tree=False
+        )
+        for _event, element in events:
+            if any(ancestor.tag in tags for ancestor in element.iterancestors()):
+                continue  # a paragraph inside a paragraph (text box, note): the outer one renders it
+            yield element
+            element.clear(keep_tail=False)
+            parent = element.getparent()
+            while parent is not None and element.getprevious() is not None:
+                del parent[0]
+
+
+def _docx(data: bytes, _charset: str | None, sink: TextSink, budget: Budget, _depth: int) -> None:
+    from lxml import etree
+
+    archive = _open_zip(data, budget)
+    names = archive.namelist()
+    if "word/document.xml" not in names:
+        raise ExtractionFailed("not a DOCX file: word/document.xml is missing")
+    members = sorted((n for n in names if _DOCX_PARTS.fullmatch(n)), key=lambda n: n != "word/document.xml")
+    try:
+        for member in members:
+            for paragraph in _paragraphs(archive, member, budget, (f"{_W}p",)):
+                pieces = []
+                for node in paragraph.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr"):
+                    if node.tag == f"{_W}t":
+                        pieces.append(node.text or "")
+                    else:
+                        pieces.append("\t" if node.tag == f"{_W}tab" else "\n")
+                sink.line("".join(pieces))
+    except (etree.XMLSyntaxError, zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as error:
+        raise ExtractionFailed(f"unreadable DOCX: {error}") from error
+
+
+def _odt_text(element: Any, out: list[str]) -> None:
+    tag = element.tag
+    if tag == f"{_TEXT}s":
+        count = element.get(f"{_TEXT}c") or "1"
+        out.append(" " * min(int(count) if count.isdigit() else 1, 64))
+    elif tag == f"{_TEXT}tab":
+        out.append("\t")
+    elif tag == f"{_TEXT}line-break":
+        out.append("\n")
+    elif isinstance(tag, str):
+        if element.text:
+            out.append(element.text)
+        for child in element:
+            _odt_text(child, out)
+            if child.tail:
+                out.append(child.tail)
+
+
+def _odt(data: bytes, _charset: str | None, sink: TextSink, budget: Budget, _depth: int) -> None:
+    from lxml import etree
+
+    archive = _open_zip(data, budget)
+    if "content.xml" not in archive.namelist():
+        raise ExtractionFailed("not an ODT file: content.xml is missing")
+    try:
+        for paragraph in _paragraphs(archive, "content.xml", budget, (f"{_TEXT}p", f"{_TEXT}h")):
+            pieces: list[str] = []
+            _odt_text(paragraph, pieces)
+            sink.line("".join(pieces))
+    except (etree.XMLSyntaxError, zipfile.BadZipFile, EOFError) as error:
+        raise ExtractionFailed(f"unreadable ODT: {error}") from error
+
+
+# -- RTF -----------------------------------------------------------------
+
+_ANSICPG = re.compile(rb"\\ansicpg(\d{3,5})")
+
+
+def _rtf(data: bytes, _charset: str | None, sink: TextSink, _budget: Budget, _depth: int) -> None:
+    from striprtf.striprtf import charset_map, rtf_to_text
+
+    if not data.lstrip().startswith(b"{\\rtf"):
+        raise ExtractionFailed("not an RTF file")
+    match = _ANSICPG.search(data[:8192])
+    encoding = known_encoding(f"cp{int(match.group(1))}") if match else None
+    encoding = encoding or "cp1252"
+    text = data.decode(encoding, errors="replace")
+    # striprtf decodes \'xx escapes of a \fcharset0 ("ANSI") font as CP1252
+    # whatever \ansicpg says; Polish documents declare \ansicpg1250 and often
+    # use such fonts, so ANSI fonts are pointed at the declared code page.
+    ansi = next((number for number, codec in charset_map.items() if known_encoding(codec) == encoding), None)
+    if ansi is not None and ansi != 0:
+        text = re.sub(r"\\fcharset0(?!\d)", rf"\\fcharset{ansi}", text)
+    try:
+        sink.add(rtf_to_text(text, encoding=encoding, errors="replace"))
+    except (IndexError, ValueError) as error:
+        raise ExtractionFailed(f"unreadable RTF: {error}") from error
+
+
+# -- HTML ----------------------------------------------------------------
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_BLOCKS = (
+    "p div li tr h1 h2 h3 h4 h5 h6 table section article header footer blockquote pre address dd dt "
+    "ul ol form fieldset figure figcaption main nav aside"
+).split()
+_BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*(?:\n[ \t\r\f\v]*)+")
+
+
+def html_to_text(data: bytes, charset: str | None = None) -> str:
+    """Visible text of an HTML document: no scripts, styles or comments; blocks on their own lines."""
+    from bs4 import BeautifulSoup, Comment
+
+    if charset is None:
+        meta = _META_CHARSET.search(data[:4096])
+        charset = meta.group(1).decode("ascii") if meta else None
+    soup = BeautifulSoup(decode_text(data, charset), "lxml")
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    for element in soup(["script", "style", "noscript", "template", "head", "svg", "object"]):
+        element.decompose()
+    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        comment.extract()
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
+    for cell in soup.find_all(["td", "th"]):
+        cell.insert_after("\t")
+    for block in soup.find_all(_BLOCKS):
+        block.insert_after("\n")
+    body = _BLANK_LINES.sub("\n\n", soup.get_text()).strip()
+    return f"{title}\n{body}" if title and title not in body[: len(title) + 1] else body
+
+
+def _html(data: bytes, charset: str | None, sink: TextSink, _budget: Budget, _depth: int) -> None:
+    sink.add(html_to_text(data, charset))
+
+
+# -- plain text ----------------------------------------------------------
+
+
+def _text(data: bytes, charset: str | None, sink: TextSink, _budget: Budget, _depth: int) -> None:
+    sink.add(decode_text(data, charset))
+
+
+# -- e-mail --------------------------------------------------------------
+
+_HEADERS = ("From", "To", "Cc", "Subject", "Date")
+
+
+def _email(data: bytes, _charset: str | None, sink: TextSink, budget: Budget, depth: int) -> None:
+    message = BytesParser(policy=policy.default).parsebytes(data)
+    _message(message, sink, budget, depth)
+
+
+def _header(message: Message, name: str) -> str | None:
+    try:
+        value = message.get(name)
+    except (ValueError, TypeError, IndexError):
+        # A malformed header value: fall back to its raw text.
+        raw = dict(message.raw_items()).get(name) if hasattr(message, "raw_items") else None
+        return str(raw) if raw is not None else None
+    return str(value) if value is not None else None
+
+
+def _message(message: Message, sink: TextSink, budget: Budget, depth: int) -> None:
+    if depth > budget.max_email_depth:
+        return
+    for name in _HEADERS:
+        value = _header(message, name)
+        if value:
+            sink.line(f"{name}: {value}")
+    sink.add("\n")
+    _parts(message, sink, budget, depth)
+
+
+def _parts(message: Message, sink: TextSink, budget: Budget, depth: int) -> None:
+    body = None
+    if isinstance(message, EmailMessage):
+        try:
+            body = message.get_body(preferencelist=("plain", "html"))
+        except (KeyError, TypeError, ValueError):
+            body = None
+    if body is not None:
+        _leaf(body, sink, budget, depth, as_body=True)
+        attachments: Iterator[Message] = _attachments(message, body)
+    elif message.is_multipart():
+        attachments = iter(message.get_payload())  # type: ignore[arg-type]
+    else:
+        attachments = iter((message,))
+    for part in attachments:
+        if part is body:
+            continue
+        if part.get_content_type() == "message/rfc822":
+            nested = part.get_payload()
+            inner = nested[0] if isinstance(nested, list) and nested else None
+            if isinstance(inner, Message):
+                sink.add("\n")
+                _message(inner, sink, budget, depth + 1)
+        elif part.is_multipart():
+            if depth < budget.max_email_depth:
+                _parts(part, sink, budget, depth + 1)
+        else:
+            _leaf(part, sink, budget, depth + 1, as_body=False)
+
+
+def _attachments(message: Message, body: Message) -> Iterator[Message]:
+    if isinstance(message, EmailMessage) and message.is_multipart():
+        try:
+            yield from message.iter_attachments()
+        except (KeyError, TypeError, ValueError):
+            return
+        return
+    if message is not body and not message.is_multipart():
+        yield message
+
+
+def _leaf(part: Message, sink: TextSink, budget: Budget, depth: int, *, as_body: bool) -> None:
+    if depth > budget.max_email_depth:
+        return
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return
+    budget.charge(len(payload))
+    content_type = part.get_content_type()
+    filename = part.get_filename()
+    if not as_body and filename:
+        sink.line(f"\nAttachment: {filename}")
+    kind = kind_for(content_type, filename)
+    if kind is None:
+        return
+    try:
+        _EXTRACTORS[kind](payload, part.get_content_charset(), sink, budget, depth)
+    except ExtractionFailed as error:
+        # One unreadable attachment does not make the whole message unreadable.
+        sink.line(f"[attachment not readable: {error}]")
+    sink.add("\n")
+
+
+_EXTRACTORS: dict[str, Callable[[bytes, str | None, TextSink, Budget, int], None]] = {
+    "pdf": _pdf,
+    "docx": _docx,
+    "odt": _odt,
+    "rtf": _rtf,
+    "html": _html,
+    "text": _text,
+    "email": _email,
+}

@@ -1,0 +1,204 @@
+"""Every permission rule, from the side of the user who must be refused."""
+
+from __future__ import annotations
+
+from tests.api.helpers import (
+    SET_BINDER_PERMISSIONS,
+    SET_DOCUMENT_PERMISSIONS,
+    check_in,
+    create_binder,
+    create_document,
+    me_id,
+    ref_mutation,
+    set_binder_access,
+)
+
+CHECK_OUT = ref_mutation("checkOutDocument")
+DELETE = ref_mutation("deleteDocument")
+NODE = "query($id: ID!) { node(id: $id) { id } }"
+CONTENT = b"Poufna umowa"
+
+
+async def private_document(owner):
+    binder = await create_binder(owner, "Poufne")
+    document = await create_document(owner, binder["id"], "Poufna umowa", CONTENT)
+    return binder, document
+
+
+async def test_a_user_without_access_sees_nothing_of_the_binder_or_its_documents(alice, bob):
+    binder, document = await private_document(alice)
+    assert (await bob.gql(NODE, id=document["id"])).data["node"] is None
+    assert (await bob.gql(NODE, id=binder["id"])).data["node"] is None
+    version_id = document["currentVersion"]["id"]
+    assert (await bob.gql(NODE, id=version_id)).data["node"] is None
+    lists = await bob.gql(
+        "{ documents { totalCount edges { node { id } } } binders { id } trash { totalCount } }"
+    )
+    assert lists.data == {
+        "documents": {"totalCount": 0, "edges": []},
+        "binders": [],
+        "trash": {"totalCount": 0},
+    }
+    filtered = await bob.gql(
+        "query($b: ID!) { documents(filter: {binderId: $b}) { totalCount } }", b=binder["id"]
+    )
+    assert filtered.error_codes == ["NOT_FOUND"]
+
+
+async def test_mutations_on_an_unreadable_document_answer_not_found(alice, bob):
+    binder, document = await private_document(alice)
+    for name in ("checkOutDocument", "cancelCheckOut", "deleteDocument", "restoreDocument"):
+        result = await bob.gql(ref_mutation(name), input={"documentId": document["id"]})
+        assert result.codes(name) == ["NOT_FOUND"], name
+    result = await check_in(bob, document["id"], b"sneaky")
+    assert result.codes("checkInDocument") == ["NOT_FOUND"]
+    sub = await bob.gql(
+        'mutation($p: ID) { createBinder(input: {name: "x", parentId: $p}) { userErrors { code } } }',
+        p=binder["id"],
+    )
+    assert sub.codes("createBinder") == ["NOT_FOUND"]
+    perms = await bob.gql(SET_BINDER_PERMISSIONS, target=binder["id"], entries=[])
+    assert perms.codes("setBinderPermissions") == ["NOT_FOUND"]
+    perms = await bob.gql(SET_DOCUMENT_PERMISSIONS, target=document["id"], entries=[])
+    assert perms.codes("setDocumentPermissions") == ["NOT_FOUND"]
+
+
+async def test_a_reader_may_read_and_download_but_not_change(alice, bob, http):
+    binder, document = await private_document(alice)
+    await set_binder_access(alice, binder["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "READ")])
+    seen = await bob.gql(
+        "query($id: ID!) { node(id: $id) { ... on Document { title currentVersion { downloadUrl }"
+        " viewerCan { read write checkOut breakLock } } } }",
+        id=document["id"],
+    )
+    node = seen.data["node"]
+    assert node["title"] == "Poufna umowa"
+    assert node["viewerCan"] == {"read": True, "write": False, "checkOut": False, "breakLock": False}
+    assert (await http.get(node["currentVersion"]["downloadUrl"])).content == CONTENT
+    assert (await bob.gql(CHECK_OUT, input={"documentId": document["id"]})).codes("checkOutDocument") == [
+        "PERMISSION_DENIED"
+    ]
+    assert (await bob.gql(DELETE, input={"documentId": document["id"]})).codes("deleteDocument") == [
+        "PERMISSION_DENIED"
+    ]
+    perms = await bob.gql(SET_BINDER_PERMISSIONS, target=binder["id"], entries=[])
+    assert perms.codes("setBinderPermissions") == ["PERMISSION_DENIED"]
+
+
+async def test_access_is_inherited_down_the_tree_and_the_nearest_entry_wins(alice, bob):
+    root = await create_binder(alice, "Firma")
+    middle = await create_binder(alice, "Umowy", root["id"])
+    leaf = await create_binder(alice, "2026", middle["id"])
+    assert leaf["path"] == "/Firma/Umowy/2026"
+    document = await create_document(alice, leaf["id"], "Umowa", CONTENT)
+    bob_id = await me_id(bob)
+    await set_binder_access(alice, root["id"], [(await me_id(alice), "MANAGE"), (bob_id, "READ")])
+    assert (await bob.gql(NODE, id=document["id"])).data["node"] is not None
+    await set_binder_access(alice, middle["id"], [(bob_id, "NONE")])
+    assert (await bob.gql(NODE, id=document["id"])).data["node"] is None
+    top = await bob.gql("{ binders { name } }")
+    assert top.data["binders"] == [{"name": "Firma"}]
+
+
+async def test_a_group_grant_reaches_its_members_and_membership_changes_count_at_once(alice, bob, db):
+    from dms.actor import SYSTEM
+    from dms.identity import service as identity
+
+    binder, document = await private_document(alice)
+    async with db.sessions() as session:
+        group = await identity.create_group(session, SYSTEM, "Księgowość")
+        await session.commit()
+        group_id = group.id
+    from resolvers.ids import encode_id
+
+    await set_binder_access(
+        alice, binder["id"], [(await me_id(alice), "MANAGE"), (encode_id("Group", group_id), "READ")]
+    )
+    assert (await bob.gql(NODE, id=document["id"])).data["node"] is None
+    async with db.sessions() as session:
+        await identity.add_member(session, SYSTEM, "Księgowość", "bob")
+        await session.commit()
+    assert (await bob.gql(NODE, id=document["id"])).data["node"] is not None
+    async with db.sessions() as session:
+        await identity.remove_member(session, SYSTEM, "Księgowość", "bob")
+        await session.commit()
+    assert (await bob.gql(NODE, id=document["id"])).data["node"] is None
+
+
+async def test_a_document_entry_narrows_but_never_widens(alice, bob):
+    binder, document = await private_document(alice)
+    other = await create_document(alice, binder["id"], "Inna", b"x")
+    bob_id = await me_id(bob)
+    await set_binder_access(alice, binder["id"], [(await me_id(alice), "MANAGE"), (bob_id, "READ")])
+    widened = await alice.gql(
+        SET_DOCUMENT_PERMISSIONS, target=document["id"], entries=[{"principalId": bob_id, "access": "MANAGE"}]
+    )
+    assert widened.payload("setDocumentPermissions")["userErrors"] == []
+    can = await bob.gql(
+        "query($id: ID!) { node(id: $id) { ... on Document { viewerCan { write manage } } } }",
+        id=document["id"],
+    )
+    assert can.data["node"]["viewerCan"] == {"write": False, "manage": False}
+    await alice.gql(
+        SET_DOCUMENT_PERMISSIONS, target=other["id"], entries=[{"principalId": bob_id, "access": "NONE"}]
+    )
+    assert (await bob.gql(NODE, id=other["id"])).data["node"] is None
+    listing = await bob.gql("{ documents { totalCount } }")
+    assert listing.data["documents"]["totalCount"] == 1
+
+
+async def test_admins_manage_everything(alice, admin):
+    binder, document = await private_document(alice)
+    assert (await admin.gql(NODE, id=document["id"])).data["node"] is not None
+    out = await admin.gql(CHECK_OUT, input={"documentId": document["id"]})
+    assert out.payload("checkOutDocument")["userErrors"] == []
+
+
+async def test_setting_permissions_to_a_missing_principal_is_a_validation_error(alice):
+    binder, _ = await private_document(alice)
+    from resolvers.ids import encode_id
+
+    result = await alice.gql(
+        SET_BINDER_PERMISSIONS,
+        target=binder["id"],
+        entries=[{"principalId": encode_id("User", 999), "access": "READ"}],
+    )
+    assert result.codes("setBinderPermissions") == ["VALIDATION"]
+
+
+async def test_moving_a_binder_changes_what_it_inherits(alice, bob):
+    open_root = await create_binder(alice, "Otwarte")
+    closed_root = await create_binder(alice, "Zamknięte")
+    moving = await create_binder(alice, "Projekt", closed_root["id"])
+    document = await create_document(alice, moving["id"], "Plan", CONTENT)
+    await set_binder_access(
+        alice, open_root["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "READ")]
+    )
+    assert (await bob.gql(NODE, id=document["id"])).data["node"] is None
+    moved = await alice.gql(
+        "mutation($b: ID!, $p: ID) { moveBinder(input: {binderId: $b, parentId: $p}) { binder { path } userErrors { code } } }",
+        b=moving["id"],
+        p=open_root["id"],
+    )
+    assert moved.payload("moveBinder")["binder"]["path"] == "/Otwarte/Projekt"
+    assert (await bob.gql(NODE, id=document["id"])).data["node"] is not None
+
+
+async def test_a_binder_cannot_move_below_itself(alice):
+    root = await create_binder(alice, "A")
+    child = await create_binder(alice, "B", root["id"])
+    result = await alice.gql(
+        "mutation($b: ID!, $p: ID) { moveBinder(input: {binderId: $b, parentId: $p}) { userErrors { code } } }",
+        b=root["id"],
+        p=child["id"],
+    )
+    assert result.codes("moveBinder") == ["VALIDATION"]
+
+
+async def test_a_binder_with_documents_cannot_be_deleted(alice):
+    binder, _ = await private_document(alice)
+    result = await alice.gql(
+        "mutation($b: ID!) { deleteBinder(input: {binderId: $b}) { deletedId userErrors { code } } }",
+        b=binder["id"],
+    )
+    assert result.codes("deleteBinder") == ["CONFLICT"]
