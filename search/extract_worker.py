@@ -55,23 +55,21 @@ def _watch_parent() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-def _test_hook(mime: str, memory_bytes: int) -> dict[str, Any]:
+def _test_hook(mime: str, memory_bytes: int, sink: formats.TextSink) -> None:
+    """Simulate misbehaving parsers: hang, eat memory, or crash the process."""
     action = mime.removeprefix(TEST_MIME_PREFIX)
     if action == "sleep":
         time.sleep(3600)
-    if action == "allocate":
+    elif action == "allocate":
         hog = bytearray(max(memory_bytes, 1) * 2)
-        return {"status": "ok", "text": str(len(hog)), "error": None, "truncated": False}
-    if action == "exit":
+        sink.add(str(len(hog)))
+    elif action == "exit":
         os._exit(3)
-    return {"status": "unsupported", "text": "", "error": f"unknown test hook {action!r}", "truncated": False}
 
 
 def handle(request: dict[str, Any], *, memory_bytes: int = 0, test_hooks: bool = False) -> dict[str, Any]:
     """Extract one file as the request describes; never raises."""
     mime = str(request.get("mime", ""))
-    if test_hooks and mime.startswith(TEST_MIME_PREFIX):
-        return _test_hook(mime, memory_bytes)
     limits = request.get("limits", {})
     sink = formats.TextSink(max_chars=int(limits.get("max_output_chars", 1_000_000)))
     budget = formats.Budget(
@@ -81,9 +79,11 @@ def handle(request: dict[str, Any], *, memory_bytes: int = 0, test_hooks: bool =
     )
     status, error = "ok", None
     try:
-        with open(request["path"], "rb") as handle_:
-            data = handle_.read()
-        formats.extract(data, mime, sink, budget)
+        if test_hooks and mime.startswith(TEST_MIME_PREFIX):
+            _test_hook(mime, memory_bytes, sink)
+        else:
+            with open(request["path"], "rb") as source:
+                formats.extract(source.read(), mime, sink, budget)
     except formats.OutputFull:
         pass
     except formats.TooLarge as exc:

@@ -27,7 +27,7 @@ import tempfile
 import threading
 from collections import deque
 from collections.abc import AsyncIterable, Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -222,22 +222,26 @@ class Extractor:
         hooked = self._test_hooks and main.startswith(TEST_MIME_PREFIX)
         if not hooked and kind_for(main) is None:
             return Extraction("", "unsupported", f"no text extractor for {main or 'an unknown type'}")
-        with _materialised(source, limits.max_input_bytes) as path:
-            if path is None:
-                return Extraction("", "too_large", f"the file is larger than {limits.max_input_bytes} bytes")
-            message = {
-                "path": str(path),
-                "mime": mime_type,
-                "limits": {k: v for k, v in asdict(limits).items() if k.startswith(("max_output", "max_unp", "max_e", "max_pdf"))},
-            }
-            return self._run(message, limits)
+        try:
+            with _materialised(source, limits.max_input_bytes) as path:
+                if path is None:
+                    return Extraction(
+                        "", "too_large", f"the file is larger than {limits.max_input_bytes} bytes"
+                    )
+                return self._run(
+                    {"path": str(path), "mime": mime_type, "limits": _worker_limits(limits)}, limits
+                )
+        except OSError as error:
+            # The source itself cannot be read (missing file, broken stream).
+            return Extraction("", "failed", f"cannot read the file: {error.strerror or error}")
 
     def _run(self, message: dict[str, Any], limits: ExtractionLimits) -> Extraction:
         worker = self._slots.get()
         try:
-            if worker is None or not worker.alive or worker.files >= limits.max_files_per_worker:
-                if worker is not None:
-                    self._retire(worker)
+            if worker is not None and (not worker.alive or worker.files >= limits.max_files_per_worker):
+                self._retire(worker)
+                worker = None
+            if worker is None:
                 worker = self._start()
             result = worker.request(message, limits.timeout_seconds)
             if result.status in ("timeout", "too_large") or not worker.alive:
@@ -281,6 +285,16 @@ class Extractor:
             return await anyio.to_thread.run_sync(lambda: self.extract(spooled, mime_type, limits=limits))
         finally:
             await anyio.to_thread.run_sync(lambda: _remove_spool(spooled))
+
+
+def _worker_limits(limits: ExtractionLimits) -> dict[str, int]:
+    """The limits the worker enforces itself (time and memory are enforced from outside)."""
+    return {
+        "max_output_chars": limits.max_output_chars,
+        "max_unpacked_bytes": limits.max_unpacked_bytes,
+        "max_email_depth": limits.max_email_depth,
+        "max_pdf_pages": limits.max_pdf_pages,
+    }
 
 
 @contextlib.contextmanager

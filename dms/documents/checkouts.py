@@ -79,9 +79,10 @@ async def check_out(
     document = await get_document(session, actor, document_id, need=Access.WRITE)
     if await _take(session, document.id, actor, ttl):
         history.add(session, document.id, "checked_out", actor)
-        lock = await current_lock(session, document.id)
-        assert lock is not None
-        return lock
+        taken = await session.get(DocumentLock, document.id, populate_existing=True)
+        if taken is None:  # cannot happen inside our own transaction; refuse rather than guess
+            raise DocumentLocked()
+        return taken
     lock = await current_lock(session, document.id)
     if lock is None:  # released between our INSERT and this read
         raise DocumentLocked()

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import anyio
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,6 +41,11 @@ class IssuedToken:
     token: str
     user: User
     expires_at: datetime
+
+
+async def _hash(password: str) -> str:
+    # Argon2 is deliberately slow CPU work: keep it off the event loop.
+    return await anyio.to_thread.run_sync(hash_password, password)
 
 
 def _require_admin(actor: Actor) -> None:
@@ -77,7 +83,7 @@ async def create_user(
         display_name=display_name or username,
         email=email,
         is_admin=is_admin,
-        password_hash=hash_password(password) if password is not None else None,
+        password_hash=await _hash(password) if password is not None else None,
     )
     session.add(user)
     await session.flush()
@@ -97,7 +103,7 @@ async def set_password(session: AsyncSession, actor: Actor, username: str, passw
     if not actor.is_admin and actor.user_id != user.id:
         raise PermissionDenied("you may change only your own password")
     _check_password(password)
-    user.password_hash = hash_password(password)
+    user.password_hash = await _hash(password)
     await revoke_all_tokens(session, user.id)
     audit.record(session, actor, "user.password_changed", object_type="User", object_id=user.id)
     return user
@@ -209,7 +215,7 @@ async def log_in(
         await session.commit()
         raise InvalidCredentials()
     if user.password_hash and needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = await _hash(password)
     token, digest = mint_token()
     expires_at = now + policy.token_ttl
     session.add(AccessToken(user_id=user.id, digest=digest, created_at=now, expires_at=expires_at))

@@ -1,0 +1,52 @@
+"""Fixtures for service-level tests: users, a binder and a document made through the services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from dms.actor import SYSTEM, Actor
+from dms.binders import service as binders
+from dms.documents import service as documents
+from dms.documents.uploads import IncomingFile
+from dms.identity import service as identity
+from dms.uow import unit_of_work
+
+
+async def chunks_of(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+async def make_actor(db: Any, username: str, *, admin: bool = False) -> Actor:
+    async with db.sessions() as session:
+        user = await identity.create_user(
+            session, SYSTEM, username, password="a long password", is_admin=admin
+        )
+        await session.commit()
+        return Actor(user_id=user.id, username=username, is_admin=admin)
+
+
+@pytest.fixture
+async def owner(db: Any) -> Actor:
+    return await make_actor(db, "owner", admin=True)
+
+
+@pytest.fixture
+async def document_id(services: Any, owner: Actor) -> int:
+    async with unit_of_work(services.db, services.blobs, write=True) as uow:
+        binder = await binders.create_binder(uow.session, owner, "Umowy")
+        await uow.commit()
+        binder_id = binder.id
+    async with unit_of_work(services.db, services.blobs, write=True) as uow:
+        document = await documents.create_document(
+            uow,
+            owner,
+            binder_id=binder_id,
+            details=documents.DocumentDetails(title="Umowa"),
+            incoming=IncomingFile("umowa.txt", chunks_of(b"v1")),
+            max_upload_bytes=1024,
+        )
+        await uow.commit()
+        return document.id
