@@ -56,9 +56,7 @@ class DocumentLocked(DomainError):
     code = "DOCUMENT_LOCKED"
 
     def __init__(self, holder: str | None = None) -> None:
-        super().__init__(
-            f"the document is checked out by {holder}" if holder else "the document is checked out"
-        )
+        super().__init__(f"the document is checked out by {holder}" if holder else "the document is checked out")
         self.holder = holder
 
 

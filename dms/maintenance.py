@@ -35,15 +35,11 @@ class FsckReport:
 
 async def _referenced(db: Database, key: str) -> bool:
     async with db.sessions() as session:
-        in_versions = await session.scalar(
-            select(DocumentVersion.id).where(DocumentVersion.sha256 == key).limit(1)
-        )
+        in_versions = await session.scalar(select(DocumentVersion.id).where(DocumentVersion.sha256 == key).limit(1))
         if in_versions is not None:
             return True
         staged = await session.scalar(
-            select(StagedUpload.id)
-            .where(StagedUpload.sha256 == key, StagedUpload.consumed_at.is_(None))
-            .limit(1)
+            select(StagedUpload.id).where(StagedUpload.sha256 == key, StagedUpload.consumed_at.is_(None)).limit(1)
         )
         return staged is not None
 

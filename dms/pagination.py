@@ -52,6 +52,11 @@ class Page(Generic[T]):
         return self.cursors[0] if self.cursors else None
 
 
+def escape_like(text: str) -> str:
+    """Escape LIKE wildcards (with backslash) so user text matches literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def encode_cursor(values: Sequence[Any]) -> str:
     raw = json.dumps(list(values), separators=(",", ":"), default=str).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -105,9 +110,7 @@ async def paginate(
     items = rows[: request.first]
     total = 0
     if count:
-        total = int(
-            await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-        )
+        total = int(await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
     return Page(
         items=items,
         cursors=[encode_cursor(_key_values(item, key)) for item in items],

@@ -108,9 +108,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
                     "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
                 }
         search = services.search
-        report["index"] = (
-            await search.health() if search is not None else {"ok": True, "state": "not running"}
-        )
+        report["index"] = await search.health() if search is not None else {"ok": True, "state": "not running"}
         healthy = healthy and bool(report["index"].get("ok", True))
         return JSONResponse({"ok": healthy, **report}, status_code=200 if healthy else 503)
 

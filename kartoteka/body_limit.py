@@ -56,11 +56,7 @@ class BodyLimitMiddleware:
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response: Any = JSONResponse(
-            {
-                "errors": [
-                    {"message": f"the request body is larger than {limit} bytes", "code": "PAYLOAD_TOO_LARGE"}
-                ]
-            },
+            {"errors": [{"message": f"the request body is larger than {limit} bytes", "code": "PAYLOAD_TOO_LARGE"}]},
             status_code=413,
             headers={"Connection": "close"},
         )

@@ -31,9 +31,7 @@ app.add_typer(group_app, name="group")
 err = Console(stderr=True)
 out = Console()
 
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="Where the embedded default keeps its data.")
-]
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded default keeps its data.")]
 
 
 def _settings(data_dir: Path | None = None) -> Settings:
@@ -73,9 +71,7 @@ def _migrate(settings: Settings) -> None:
     except DatabaseUrlError as exc:
         _fail(str(exc))
     except Exception as exc:
-        _fail(
-            f"cannot migrate the database: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        )
+        _fail(f"cannot migrate the database: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
 
 
 async def _with_session(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
@@ -121,9 +117,7 @@ def serve(
     except Exception as exc:
         _fail(f"cannot use the blob store {settings.resolved_storage_url}: {str(exc).splitlines()[0]}")
     out.print(f"Kartoteka on http://{host}:{port}/graphql (data: {settings.data_dir})", highlight=False)
-    uvicorn.run(
-        create_app(settings, services=services), host=host, port=port, log_config=None, proxy_headers=False
-    )
+    uvicorn.run(create_app(settings, services=services), host=host, port=port, log_config=None, proxy_headers=False)
 
 
 @db_app.command("upgrade")
@@ -148,9 +142,7 @@ def _read_password(password_stdin: bool) -> str:
 def user_create(
     name: str,
     admin: Annotated[bool, typer.Option("--admin", help="Administrator: MANAGE everywhere.")] = False,
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
-    ] = False,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Create a user (asks for the password, or reads it from stdin)."""
@@ -246,9 +238,7 @@ def fsck(data_dir: DataDir = None) -> None:
         total = await count_versions_blobs(services.db)
         with _progress() as progress:
             task = progress.add_task("verifying blobs", total=total)
-            return await check_blobs(
-                services.db, services.blobs, progress=lambda n: progress.advance(task, n)
-            )
+            return await check_blobs(services.db, services.blobs, progress=lambda n: progress.advance(task, n))
 
     report = _run(work())
     out.print(f"checked {report.checked} blobs: {len(report.missing)} missing, {len(report.corrupt)} corrupt")

@@ -48,11 +48,7 @@ class KartotekaGraphQL(GraphQL):
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type == "multipart/form-data" and not any(h in request.headers for h in PREFLIGHT_HEADERS):
             return JSONResponse(
-                {
-                    "errors": [
-                        {"message": "multipart requests need an Apollo-Require-Preflight header (CSRF guard)"}
-                    ]
-                },
+                {"errors": [{"message": "multipart requests need an Apollo-Require-Preflight header (CSRF guard)"}]},
                 status_code=400,
             )
         return None
@@ -84,7 +80,5 @@ def _as_graphql_response(response: Response) -> Response:
     )
     if status == 200 and never_executed:
         status = 400
-    headers = {
-        k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")
-    }
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
     return Response(bytes(response.body), status_code=status, headers=headers, media_type=GRAPHQL_RESPONSE)

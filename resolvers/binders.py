@@ -75,9 +75,7 @@ async def set_permissions(ctx: RequestContext, target_id: str, entries: Sequence
     return await attempt(run)
 
 
-async def documents_in(
-    ctx: RequestContext, binder: Binder, first: int | None, after: str | None
-) -> Page[Document]:
+async def documents_in(ctx: RequestContext, binder: Binder, first: int | None, after: str | None) -> Page[Document]:
     async with ctx.read() as uow:
         return await documents.list_documents(
             uow.session, ctx.require_actor(), page_request(ctx, first, after), binder_id=binder.id

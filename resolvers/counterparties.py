@@ -37,6 +37,4 @@ async def documents_of(
 ) -> Page[Document]:
     page = page_request(ctx, first, after)
     async with ctx.read() as uow:
-        return await documents.list_documents(
-            uow.session, ctx.require_actor(), page, counterparty_id=counterparty.id
-        )
+        return await documents.list_documents(uow.session, ctx.require_actor(), page, counterparty_id=counterparty.id)

@@ -176,15 +176,11 @@ async def break_lock(ctx: RequestContext, document_id: str, reason: str) -> Outc
     return await attempt(run)
 
 
-async def revert(
-    ctx: RequestContext, document_id: str, version_number: str, comment: str | None
-) -> Outcome[Document]:
+async def revert(ctx: RequestContext, document_id: str, version_number: str, comment: str | None) -> Outcome[Document]:
     async def run() -> Document:
         doc = decode_id(document_id, "Document", field="documentId")
         async with ctx.write() as uow:
-            await checkouts.revert_document(
-                uow.session, ctx.require_actor(), doc, version_number, comment=comment
-            )
+            await checkouts.revert_document(uow.session, ctx.require_actor(), doc, version_number, comment=comment)
         return await _document_after(ctx, doc)
 
     return await attempt(run)
@@ -228,9 +224,7 @@ async def purge(ctx: RequestContext, document_id: str) -> Outcome[bool]:
     return await attempt(run)
 
 
-async def set_permissions(
-    ctx: RequestContext, target_id: str, entries: Sequence[object]
-) -> Outcome[Document]:
+async def set_permissions(ctx: RequestContext, target_id: str, entries: Sequence[object]) -> Outcome[Document]:
     async def run() -> Document:
         doc = decode_id(target_id, "Document", field="targetId")
         parsed = entries_from_input(entries)
@@ -257,9 +251,7 @@ async def history(
         return await queries.history(uow.session, ctx.require_actor(), document.id, page)
 
 
-async def downloads(
-    ctx: RequestContext, document: Document, first: int | None, after: str | None
-) -> Page[Download]:
+async def downloads(ctx: RequestContext, document: Document, first: int | None, after: str | None) -> Page[Download]:
     page = page_request(ctx, first, after)
     async with ctx.read() as uow:
         return await queries.downloads(uow.session, ctx.require_actor(), document.id, page)

@@ -27,9 +27,7 @@ _ACTIVE_TYPES = frozenset(
 
 
 def served_type(mime_type: str) -> str:
-    return (
-        "application/octet-stream" if mime_type.split(";")[0].strip().lower() in _ACTIVE_TYPES else mime_type
-    )
+    return "application/octet-stream" if mime_type.split(";")[0].strip().lower() in _ACTIVE_TYPES else mime_type
 
 
 def download_path(signer: Signer, version_id: int, user_id: int, filename: str) -> str:
@@ -48,9 +46,7 @@ def download_url(ctx: RequestContext, version: DocumentVersion) -> str:
 
 def content_disposition(filename: str) -> str:
     """RFC 6266: an ASCII fallback plus `filename*` in UTF-8 for names such as "Umowa_zażółć.pdf"."""
-    fallback = (
-        filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_").replace("\\", "_")
-    )
+    fallback = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_").replace("\\", "_")
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
@@ -84,9 +80,7 @@ async def download(request: Request) -> Response:
     services: Services = request.app.state.services
     token = request.path_params["token"]
     try:
-        claim = services.download_signer.unsign(
-            token, max_age_seconds=services.limits.download_url_ttl_seconds
-        )
+        claim = services.download_signer.unsign(token, max_age_seconds=services.limits.download_url_ttl_seconds)
         version_id, user_id = int(claim["v"]), int(claim["u"])
     except InvalidSignature as exc:
         return _problem(403, str(exc))

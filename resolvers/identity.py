@@ -21,9 +21,7 @@ async def log_in(ctx: RequestContext, username: str, password: str) -> Outcome[I
 
     async def run() -> IssuedToken:
         async with ctx.write() as uow:
-            return await identity.log_in(
-                uow.session, username, password, address=ctx.client_address, policy=policy
-            )
+            return await identity.log_in(uow.session, username, password, address=ctx.client_address, policy=policy)
 
     return await attempt(run)
 

@@ -36,9 +36,7 @@ class Loaders:
         self.user = self._loader(lambda s, keys: identity_queries.users_by_id(s, keys))
         self.group = self._loader(lambda s, keys: identity_queries.groups_by_id(s, keys))
         self.binder = self._loader(lambda s, keys: binders.readable_binders(s, self._need_actor(), keys))
-        self.document = self._loader(
-            lambda s, keys: documents.readable_documents(s, self._need_actor(), keys)
-        )
+        self.document = self._loader(lambda s, keys: documents.readable_documents(s, self._need_actor(), keys))
         self.version = self._loader(lambda s, keys: document_queries.versions_by_id(s, keys))
         self.counterparty = self._loader(lambda s, keys: counterparties.counterparties_by_id(s, keys))
         self.lock = self._loader(lambda s, keys: document_queries.locks_of(s, keys), attr="document_id")

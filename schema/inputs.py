@@ -37,6 +37,15 @@ class CounterpartyFilter:
 
 
 @strawberry.input
+class AuditFilter:
+    actor_id: strawberry.ID | None = None
+    object_id: strawberry.ID | None = None
+    action: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+@strawberry.input
 class CreateCounterpartyInput:
     name: str
     nip: str | None = None

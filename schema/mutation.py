@@ -36,16 +36,12 @@ from schema.types import Binder, Counterparty, Document, User
 
 def _document(outcome: Outcome) -> DocumentPayload:
     value = outcome.value
-    return DocumentPayload(
-        document=Document.of(value) if value else None, user_errors=UserError.all(outcome.errors)
-    )
+    return DocumentPayload(document=Document.of(value) if value else None, user_errors=UserError.all(outcome.errors))
 
 
 def _binder(outcome: Outcome) -> BinderPayload:
     value = outcome.value
-    return BinderPayload(
-        binder=Binder.of(value) if value else None, user_errors=UserError.all(outcome.errors)
-    )
+    return BinderPayload(binder=Binder.of(value) if value else None, user_errors=UserError.all(outcome.errors))
 
 
 def _details(input: CreateDocumentInput | UpdateDocumentInput) -> DocumentDetails:
@@ -80,9 +76,7 @@ class Mutation:
 
     @strawberry.mutation
     async def create_counterparty(self, info: Info, input: CreateCounterpartyInput) -> CounterpartyPayload:
-        outcome = await counterparties.create_counterparty(
-            info.context, input.name, input.nip, input.short_name
-        )
+        outcome = await counterparties.create_counterparty(info.context, input.name, input.nip, input.short_name)
         value = outcome.value
         return CounterpartyPayload(
             counterparty=Counterparty.of(value) if value else None, user_errors=UserError.all(outcome.errors)
@@ -157,9 +151,7 @@ class Mutation:
 
     @strawberry.mutation(description="A new version whose bytes are those of an older one.")
     async def revert_document(self, info: Info, input: RevertDocumentInput) -> DocumentPayload:
-        return _document(
-            await documents.revert(info.context, input.document_id, input.version_number, input.comment)
-        )
+        return _document(await documents.revert(info.context, input.document_id, input.version_number, input.comment))
 
     @strawberry.mutation
     async def move_document(self, info: Info, input: MoveDocumentInput) -> DocumentPayload:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from resolvers import binders, counterparties, documents, identity, nodes
+from resolvers import binders, counterparties, directory, documents, identity, nodes
 from resolvers.documents import DocumentFilterArgs
-from schema.inputs import CounterpartyFilter, DocumentFilter
+from schema.inputs import AuditFilter, CounterpartyFilter, DocumentFilter
 from schema.relay import Connection, Node
-from schema.types import Binder, Counterparty, Document, User, wrap_node
+from schema.types import AuditEntry, Binder, Counterparty, Document, Group, User, wrap_node
 
 
 @strawberry.type
@@ -31,14 +31,10 @@ class Query:
         after: str | None = None,
         filter: CounterpartyFilter | None = None,
     ) -> Connection[Counterparty]:
-        page = await counterparties.list_counterparties(
-            info.context, first, after, filter.text if filter else None
-        )
+        page = await counterparties.list_counterparties(info.context, first, after, filter.text if filter else None)
         return Connection.of(page, Counterparty.of)
 
-    @strawberry.field(
-        description="Children of a binder; the viewer's top-level binders when parentId is null."
-    )
+    @strawberry.field(description="Children of a binder; the viewer's top-level binders when parentId is null.")
     async def binders(self, info: Info, parent_id: strawberry.ID | None = None) -> list[Binder]:
         return [Binder.of(model) for model in await binders.children(info.context, parent_id)]
 
@@ -59,9 +55,38 @@ class Query:
         page = await documents.list_documents(info.context, first, after, args)
         return Connection.of(page, Document.of)
 
+    @strawberry.field(description="Active users, to pick people as principals.")
+    async def users(
+        self, info: Info, first: int | None = None, after: str | None = None, text: str | None = None
+    ) -> Connection[User]:
+        return Connection.of(await directory.users(info.context, first, after, text), User.of)
+
+    @strawberry.field
+    async def groups(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Group]:
+        return Connection.of(await directory.groups(info.context, first, after), Group.of)
+
+    @strawberry.field(description="The append-only audit log, newest first (administrators only).")
+    async def audit_log(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        filter: AuditFilter | None = None,
+    ) -> Connection[AuditEntry]:
+        f = filter or AuditFilter()
+        page = await directory.audit_log(
+            info.context,
+            first,
+            after,
+            actor_id=f.actor_id,
+            object_id=f.object_id,
+            action=f.action,
+            since=f.since,
+            until=f.until,
+        )
+        return Connection.of(page, AuditEntry.of)
+
     @strawberry.field(description="Documents in the trash that the viewer may read, newest first.")
-    async def trash(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[Document]:
+    async def trash(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Document]:
         page = await documents.list_documents(info.context, first, after, DocumentFilterArgs(trashed=True))
         return Connection.of(page, Document.of)

@@ -40,10 +40,7 @@ class Connection(Generic[T]):
     @classmethod
     def of(cls, page: Page[Any], wrap: Callable[[Any], T]) -> Connection[T]:
         return cls(
-            edges=[
-                Edge(node=wrap(item), cursor=cursor)
-                for item, cursor in zip(page.items, page.cursors, strict=True)
-            ],
+            edges=[Edge(node=wrap(item), cursor=cursor) for item, cursor in zip(page.items, page.cursors, strict=True)],
             page_info=PageInfo(
                 has_next_page=page.has_next,
                 end_cursor=page.end_cursor,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from auth.access import Access as AccessLevel
+from dms.audit.models import AuditEntry as AuditModel
 from dms.binders.models import Binder as BinderModel
 from dms.counterparties.models import Counterparty as CounterpartyModel
 from dms.documents.models import Document as DocumentModel
@@ -22,6 +23,7 @@ from dms.identity.models import Group as GroupModel
 from dms.identity.models import User as UserModel
 from resolvers import binders as binder_resolvers
 from resolvers import counterparties as counterparty_resolvers
+from resolvers import directory
 from resolvers import documents as document_resolvers
 from resolvers.files import download_url
 from resolvers.ids import encode_id
@@ -116,9 +118,7 @@ class Binder(Node):
         return [Binder.of(model) for model in models]
 
     @strawberry.field
-    async def documents(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[Document]:
+    async def documents(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Document]:
         page = await binder_resolvers.documents_in(info.context, self._model, first, after)
         return Connection.of(page, Document.of)
 
@@ -132,6 +132,10 @@ class Binder(Node):
             create_documents=level >= AccessLevel.WRITE,
             set_permissions=level >= AccessLevel.MANAGE,
         )
+
+    @strawberry.field(description="The binder's own entries; visible to those who may change them.")
+    async def permissions(self, info: Info) -> list[PermissionEntry]:
+        return [PermissionEntry.of(e) for e in await directory.binder_permissions(info.context, self._model.id)]
 
     @strawberry.field
     def created_at(self) -> dt.datetime:
@@ -159,9 +163,7 @@ class Counterparty(Node):
         return self._model.nip
 
     @strawberry.field
-    async def documents(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[Document]:
+    async def documents(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Document]:
         page = await counterparty_resolvers.documents_of(info.context, self._model, first, after)
         return Connection.of(page, Document.of)
 
@@ -339,16 +341,12 @@ class Document(Node):
         return Connection.of(page, DocumentVersion.of)
 
     @strawberry.field
-    async def downloads(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[Download]:
+    async def downloads(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Download]:
         page = await document_resolvers.downloads(info.context, self._model, first, after)
         return Connection.of(page, lambda model: Download(_model=model))
 
     @strawberry.field(description="Everything that happened to the document, oldest first.")
-    async def history(
-        self, info: Info, first: int | None = None, after: str | None = None
-    ) -> Connection[HistoryEntry]:
+    async def history(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[HistoryEntry]:
         page = await document_resolvers.history(info.context, self._model, first, after)
         return Connection.of(page, lambda model: HistoryEntry(_model=model))
 
@@ -392,6 +390,10 @@ class Document(Node):
     async def owner(self, info: Info) -> User | None:
         return await _user(info, self._model.owner_id)
 
+    @strawberry.field(description="The document's own (narrowing) entries; visible to those who may change them.")
+    async def permissions(self, info: Info) -> list[PermissionEntry]:
+        return [PermissionEntry.of(e) for e in await directory.document_permissions(info.context, self._model.id)]
+
     @strawberry.field(description="What the viewer may do now, so a client can grey out buttons.")
     async def viewer_can(self, info: Info) -> DocumentViewerCan:
         ctx = info.context
@@ -409,6 +411,65 @@ class Document(Node):
             break_lock=live and lock is not None and level >= AccessLevel.MANAGE,
             set_permissions=level >= AccessLevel.MANAGE,
         )
+
+
+@strawberry.type
+class PermissionEntry:
+    _user_id: strawberry.Private[int | None]
+    _group_id: strawberry.Private[int | None]
+    access: Access
+
+    @classmethod
+    def of(cls, model: Any) -> PermissionEntry:
+        return cls(_user_id=model.user_id, _group_id=model.group_id, access=Access(AccessLevel(model.access).name))
+
+    @strawberry.field(description="A User or a Group.")
+    async def principal(self, info: Info) -> Annotated[User | Group, strawberry.union("Principal")]:
+        if self._user_id is not None:
+            user = await _user(info, self._user_id)
+            assert user is not None
+            return user
+        return Group.of(await info.context.loaders.group.load(self._group_id))
+
+
+@strawberry.type
+class AuditEntry(Node):
+    _model: strawberry.Private[AuditModel]
+
+    @classmethod
+    def of(cls, model: AuditModel) -> AuditEntry:
+        return cls(id=strawberry.ID(encode_id("AuditEntry", model.id)), _model=model)
+
+    @strawberry.field
+    def at(self) -> dt.datetime:
+        return self._model.at
+
+    @strawberry.field(description="login.failed, permissions.set, lock.broken, document.downloaded, …")
+    def action(self) -> str:
+        return self._model.action
+
+    @strawberry.field
+    async def actor(self, info: Info) -> User | None:
+        return await _user(info, self._model.actor_id)
+
+    @strawberry.field(description="The name the actor had (or tried, for a failed login).")
+    def actor_name(self) -> str | None:
+        return self._model.actor_name or self._model.details.get("username")
+
+    @strawberry.field
+    def address(self) -> str | None:
+        return self._model.address
+
+    @strawberry.field(description="Global id of the object acted on, if any.")
+    def object_id(self) -> strawberry.ID | None:
+        model = self._model
+        if model.object_type is None or model.object_id is None:
+            return None
+        return strawberry.ID(encode_id(model.object_type, model.object_id))
+
+    @strawberry.field
+    def details(self) -> JSON:
+        return self._model.details
 
 
 def wrap_node(model: Any) -> Node | None:

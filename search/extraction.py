@@ -208,9 +208,7 @@ class Extractor:
         for worker in workers:
             worker.stop()
 
-    def extract(
-        self, source: Source, mime_type: str, *, limits: ExtractionLimits | None = None
-    ) -> Extraction:
+    def extract(self, source: Source, mime_type: str, *, limits: ExtractionLimits | None = None) -> Extraction:
         """Extract the text of `source` (a path, bytes, or a binary stream) of `mime_type`.
 
         Never raises for a bad file: the outcome is in `Extraction.status`.
@@ -225,12 +223,8 @@ class Extractor:
         try:
             with _materialised(source, limits.max_input_bytes) as path:
                 if path is None:
-                    return Extraction(
-                        "", "too_large", f"the file is larger than {limits.max_input_bytes} bytes"
-                    )
-                return self._run(
-                    {"path": str(path), "mime": mime_type, "limits": _worker_limits(limits)}, limits
-                )
+                    return Extraction("", "too_large", f"the file is larger than {limits.max_input_bytes} bytes")
+                return self._run({"path": str(path), "mime": mime_type, "limits": _worker_limits(limits)}, limits)
         except OSError as error:
             # The source itself cannot be read (missing file, broken stream).
             return Extraction("", "failed", f"cannot read the file: {error.strerror or error}")

@@ -198,9 +198,7 @@ def _open_zip(data: bytes, budget: Budget) -> zipfile.ZipFile:
     return archive
 
 
-def _paragraphs(
-    archive: zipfile.ZipFile, member: str, budget: Budget, tags: tuple[str, ...]
-) -> Iterator[Any]:
+def _paragraphs(archive: zipfile.ZipFile, member: str, budget: Budget, tags: tuple[str, ...]) -> Iterator[Any]:
     """Yield complete outermost paragraph elements of one XML member, freeing each after use."""
     from lxml import etree
 

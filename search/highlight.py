@@ -52,11 +52,7 @@ class Highlighter:
     def _matches(self, term: str) -> bool:
         if term in self.terms:
             return True
-        return (
-            bool(self.prefixes)
-            and term[:1] not in (PL_STEM_MARK, EN_STEM_MARK)
-            and term.startswith(self.prefixes)
-        )
+        return bool(self.prefixes) and term[:1] not in (PL_STEM_MARK, EN_STEM_MARK) and term.startswith(self.prefixes)
 
     def spans(self, text: str, *, max_spans: int = 64) -> list[tuple[int, int]]:
         """Character spans of matched words, sorted, overlaps merged; stops after `max_spans`."""

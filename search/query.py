@@ -166,9 +166,7 @@ class _Parser:
         extra = self.peek()
         if extra is not None:
             if extra.kind == ")":
-                raise QuerySyntaxError(
-                    f"A closing parenthesis at position {extra.at + 1} has no opening one."
-                )
+                raise QuerySyntaxError(f"A closing parenthesis at position {extra.at + 1} has no opening one.")
             raise QuerySyntaxError(f"Unexpected {extra.text!r} at position {extra.at + 1}.")
         return node if node is not None else MatchAll()
 
@@ -265,9 +263,7 @@ class _Parser:
             if not stem and field is None:
                 return MatchAll()
             if sum(ch.isalnum() for ch in stem) < MIN_PREFIX:
-                raise QuerySyntaxError(
-                    f"{text!r}: a prefix search needs at least {MIN_PREFIX} letters before *."
-                )
+                raise QuerySyntaxError(f"{text!r}: a prefix search needs at least {MIN_PREFIX} letters before *.")
             self.count_clause()
             return Prefix(field, stem)
         if not has_word(text):

@@ -27,8 +27,8 @@ from typing import Any
 
 import whoosh
 from whoosh import query as wq
-from whoosh.analysis import Token as WhooshToken
 from whoosh.analysis import IDTokenizer, LowercaseFilter, Tokenizer
+from whoosh.analysis import Token as WhooshToken
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import FileIndex, LockError, create_in, open_dir
 from whoosh.searching import Searcher
@@ -322,9 +322,7 @@ def _filters(request: SearchRequest) -> tuple[wq.Query | None, wq.Query | None]:
             high = datetime(high.year, high.month, high.day) + timedelta(days=1, microseconds=-1)
         parts.append(wq.NumericRange(request.date_field, low, _micros(high) if high is not None else None))
     allow = _and(parts) if parts else None
-    deny = (
-        _or([wq.Term("access", t) for t in sorted(access.none_of_tokens)]) if access.none_of_tokens else None
-    )
+    deny = _or([wq.Term("access", t) for t in sorted(access.none_of_tokens)]) if access.none_of_tokens else None
     return allow, deny
 
 

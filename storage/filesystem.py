@@ -301,9 +301,7 @@ def _blob_names(directory: Path, expected_prefix: str) -> list[str]:
     try:
         with os.scandir(directory) as entries:
             return sorted(
-                e.name
-                for e in entries
-                if is_blob_key(e.name) and e.name.startswith(expected_prefix) and e.is_file()
+                e.name for e in entries if is_blob_key(e.name) and e.name.startswith(expected_prefix) and e.is_file()
             )
     except FileNotFoundError:
         return []

@@ -141,9 +141,7 @@ class S3BlobStore:
             if exc.code == "NoSuchBucket":
                 return StorageUnavailable(f"bucket {self.bucket} does not exist at {where}")
             if exc.code in _CREDENTIAL_ERRORS:
-                return StorageUnavailable(
-                    f"{where} refused the credentials for bucket {self.bucket} ({exc.code})"
-                )
+                return StorageUnavailable(f"{where} refused the credentials for bucket {self.bucket} ({exc.code})")
             return StorageUnavailable(f"{where} failed: {exc.code}: {exc.message}")
         if isinstance(exc, urllib3.exceptions.MaxRetryError):
             return StorageUnavailable(f"{where} is unreachable: {_root_cause(exc)}")
@@ -203,9 +201,7 @@ class S3BlobStore:
         after that, it must remove itself.
         """
         try:
-            self._client.put_object(
-                self.bucket, staging, reader, -1, part_size=self._part_size, num_parallel_uploads=1
-            )
+            self._client.put_object(self.bucket, staging, reader, -1, part_size=self._part_size, num_parallel_uploads=1)
         except BaseException:
             # put_object has already aborted its multipart upload; a single-part
             # upload may have completed before the failure, so remove that too.

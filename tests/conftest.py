@@ -91,9 +91,7 @@ class GraphQLResult:
 class Client:
     """A GraphQL client over HTTP on the ASGI app, as a front-end would use it."""
 
-    def __init__(
-        self, http: httpx.AsyncClient, token: str | None = None, username: str | None = None
-    ) -> None:
+    def __init__(self, http: httpx.AsyncClient, token: str | None = None, username: str | None = None) -> None:
         self.http = http
         self.token = token
         self.username = username
@@ -103,14 +101,10 @@ class Client:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
     async def gql(self, query: str, **variables: Any) -> GraphQLResult:
-        response = await self.http.post(
-            "/graphql", json={"query": query, "variables": variables}, headers=self.headers
-        )
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables}, headers=self.headers)
         return GraphQLResult(response.status_code, response.json())
 
-    async def upload(
-        self, query: str, variables: dict[str, Any], files: dict[str, tuple[str, bytes]]
-    ) -> GraphQLResult:
+    async def upload(self, query: str, variables: dict[str, Any], files: dict[str, tuple[str, bytes]]) -> GraphQLResult:
         """A multipart request per the GraphQL multipart request spec; `files` maps variable paths to files."""
         mapping = {str(i): [f"variables.{path}"] for i, path in enumerate(files)}
         form = {

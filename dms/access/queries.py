@@ -21,9 +21,7 @@ from dms.documents.models import Document
 from dms.identity.models import GroupMembership
 
 
-def _applies_to(
-    entry: type[BinderPermission] | type[DocumentPermission], actor: Actor
-) -> ColumnElement[bool]:
+def _applies_to(entry: type[BinderPermission] | type[DocumentPermission], actor: Actor) -> ColumnElement[bool]:
     """The entries that name the actor or one of their groups (membership read live, never cached)."""
     groups = select(GroupMembership.group_id).where(GroupMembership.user_id == actor.user_id)
     return or_(entry.user_id == actor.user_id, entry.group_id.in_(groups))
@@ -123,7 +121,5 @@ async def binder_level(session: AsyncSession, actor: Actor, binder_id: int) -> A
 async def document_level(session: AsyncSession, actor: Actor, document_id: int) -> Access:
     """The actor's level on one document (trashed or not)."""
     query, level = documents_with_access(actor, Access.NONE)
-    value = await session.scalar(
-        query.with_only_columns(level).where(Document.id == document_id).where(level >= 0)
-    )
+    value = await session.scalar(query.with_only_columns(level).where(Document.id == document_id).where(level >= 0))
     return Access(value) if value is not None else Access.NONE

@@ -57,9 +57,7 @@ def _describe(entries: Sequence[Entry]) -> list[dict[str, object]]:
     return [{"principal": f"{e.kind}:{e.principal_id}", "access": e.access.name} for e in entries]
 
 
-async def set_binder_permissions(
-    session: AsyncSession, actor: Actor, binder_id: int, entries: Sequence[Entry]
-) -> None:
+async def set_binder_permissions(session: AsyncSession, actor: Actor, binder_id: int, entries: Sequence[Entry]) -> None:
     """Replace the binder's entries (MANAGE). Its whole subtree inherits the change."""
     from dms.binders.service import get_binder
 
@@ -75,9 +73,7 @@ async def set_binder_permissions(
         .where(BinderClosure.ancestor_id == binder_id)
     )
     await outbox.enqueue_selected(session, subtree_documents, "permissions")
-    audit.record(
-        session, actor, "permissions.set", object_type="Binder", object_id=binder_id, entries=_describe(valid)
-    )
+    audit.record(session, actor, "permissions.set", object_type="Binder", object_id=binder_id, entries=_describe(valid))
 
 
 async def set_document_permissions(
@@ -111,16 +107,26 @@ async def set_document_permissions(
 
 
 async def binder_entries(session: AsyncSession, binder_id: int) -> list[BinderPermission]:
-    return list(
-        (await session.scalars(select(BinderPermission).where(BinderPermission.binder_id == binder_id))).all()
-    )
+    return list((await session.scalars(select(BinderPermission).where(BinderPermission.binder_id == binder_id))).all())
 
 
 async def document_entries(session: AsyncSession, document_id: int) -> list[DocumentPermission]:
     return list(
-        (
-            await session.scalars(
-                select(DocumentPermission).where(DocumentPermission.document_id == document_id)
-            )
-        ).all()
+        (await session.scalars(select(DocumentPermission).where(DocumentPermission.document_id == document_id))).all()
     )
+
+
+async def binder_permissions(session: AsyncSession, actor: Actor, binder_id: int) -> list[BinderPermission]:
+    """The binder's own entries, for those who may change them (MANAGE)."""
+    from dms.binders.service import get_binder
+
+    await get_binder(session, actor, binder_id, need=Access.MANAGE)
+    return await binder_entries(session, binder_id)
+
+
+async def document_permissions(session: AsyncSession, actor: Actor, document_id: int) -> list[DocumentPermission]:
+    """The document's own (narrowing) entries, for those who may change them (MANAGE)."""
+    from dms.documents.service import get_document
+
+    await get_document(session, actor, document_id, need=Access.MANAGE, include_trashed=True)
+    return await document_entries(session, document_id)

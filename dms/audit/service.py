@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dms.actor import Actor
 from dms.audit.models import AuditEntry
 from dms.errors import PermissionDenied
+from dms.pagination import Page, PageRequest, SortKey, paginate
 
 
 def record(
@@ -35,6 +36,11 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+async def list_entries(session: AsyncSession, actor: Actor, page: PageRequest, **filters: Any) -> Page[AuditEntry]:
+    """Newest first; admins only."""
+    return await paginate(session, entries_query(actor, **filters), SortKey.of((AuditEntry.id, True)), page)
 
 
 def entries_query(

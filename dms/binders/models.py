@@ -27,10 +27,6 @@ class BinderClosure(Base):
     __tablename__ = "binder_closure"
     __table_args__ = (Index("ix_binder_closure_descendant", "descendant_id", "depth"),)
 
-    ancestor_id: Mapped[int] = mapped_column(
-        Id, ForeignKey("binders.id", ondelete="CASCADE"), primary_key=True
-    )
-    descendant_id: Mapped[int] = mapped_column(
-        Id, ForeignKey("binders.id", ondelete="CASCADE"), primary_key=True
-    )
+    ancestor_id: Mapped[int] = mapped_column(Id, ForeignKey("binders.id", ondelete="CASCADE"), primary_key=True)
+    descendant_id: Mapped[int] = mapped_column(Id, ForeignKey("binders.id", ondelete="CASCADE"), primary_key=True)
     depth: Mapped[int] = mapped_column(Integer)

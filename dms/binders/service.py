@@ -20,9 +20,7 @@ from dms.names import binder_name
 from dms.outbox import service as outbox
 
 
-async def get_binder(
-    session: AsyncSession, actor: Actor, binder_id: int, *, need: Access = Access.READ
-) -> Binder:
+async def get_binder(session: AsyncSession, actor: Actor, binder_id: int, *, need: Access = Access.READ) -> Binder:
     """The binder if the actor may read it (NOT_FOUND otherwise), and has `need` (PERMISSION_DENIED)."""
     binder = await session.get(Binder, binder_id)
     level = await access_sql.binder_level(session, actor, binder_id) if binder else Access.NONE
@@ -38,11 +36,7 @@ async def readable_binders(session: AsyncSession, actor: Actor, binder_ids: Sequ
     if not binder_ids:
         return []
     access = access_sql.binder_access(actor, binder_ids)
-    query = (
-        select(Binder)
-        .join(access, access.c.binder_id == Binder.id)
-        .where(access.c.access >= int(Access.READ))
-    )
+    query = select(Binder).join(access, access.c.binder_id == Binder.id).where(access.c.access >= int(Access.READ))
     return list((await session.scalars(query)).all())
 
 
@@ -62,11 +56,7 @@ async def children(session: AsyncSession, actor: Actor, parent_id: int | None) -
     read is out of reach.
     """
     access = access_sql.binder_access(actor)
-    query = (
-        select(Binder)
-        .join(access, access.c.binder_id == Binder.id)
-        .where(access.c.access >= int(Access.READ))
-    )
+    query = select(Binder).join(access, access.c.binder_id == Binder.id).where(access.c.access >= int(Access.READ))
     if parent_id is not None:
         await get_binder(session, actor, parent_id)
         query = query.where(Binder.parent_id == parent_id)
@@ -91,9 +81,7 @@ async def _ensure_unique_sibling(
         raise Conflict(f"a binder named {name!r} already exists here", field="name")
 
 
-async def create_binder(
-    session: AsyncSession, actor: Actor, name: str, parent_id: int | None = None
-) -> Binder:
+async def create_binder(session: AsyncSession, actor: Actor, name: str, parent_id: int | None = None) -> Binder:
     """A new binder. Under a parent it needs WRITE there; a root binder's creator gets MANAGE on it."""
     name = binder_name(name)
     parent = await get_binder(session, actor, parent_id, need=Access.WRITE) if parent_id is not None else None
@@ -163,9 +151,7 @@ async def rename_binder(session: AsyncSession, actor: Actor, binder_id: int, nam
     return binder
 
 
-async def move_binder(
-    session: AsyncSession, actor: Actor, binder_id: int, new_parent_id: int | None
-) -> Binder:
+async def move_binder(session: AsyncSession, actor: Actor, binder_id: int, new_parent_id: int | None) -> Binder:
     """Move a binder (MANAGE on it; WRITE on the new parent; only admins make new roots)."""
     binder = await get_binder(session, actor, binder_id, need=Access.MANAGE)
     if new_parent_id == binder.parent_id:
@@ -224,6 +210,4 @@ async def delete_binder(session: AsyncSession, actor: Actor, binder_id: int) -> 
     await session.execute(delete(BinderPermission).where(BinderPermission.binder_id == binder.id))
     await session.execute(delete(BinderClosure).where(BinderClosure.descendant_id == binder.id))
     await session.delete(binder)
-    audit.record(
-        session, actor, "binder.deleted", object_type="Binder", object_id=binder.id, path=binder.path
-    )
+    audit.record(session, actor, "binder.deleted", object_type="Binder", object_id=binder.id, path=binder.path)

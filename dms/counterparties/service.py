@@ -14,7 +14,7 @@ from dms.counterparties.models import Counterparty
 from dms.counterparties.taxids import normalise_nip
 from dms.errors import Conflict, NotFound
 from dms.names import clean_name
-from dms.pagination import Page, PageRequest, SortKey, paginate
+from dms.pagination import Page, PageRequest, SortKey, escape_like, paginate
 
 _DIGITS_AND_DASHES = re.compile(r"^[\d\s-]{10,13}$")
 
@@ -27,9 +27,7 @@ async def create_counterparty(
     short = clean_name(short_name, field="shortName", max_length=200) if short_name else None
     normalised = normalise_nip(nip) if nip else None
     if normalised and await session.scalar(
-        select(Counterparty.id)
-        .where(Counterparty.nip == normalised, Counterparty.deleted_at.is_(None))
-        .limit(1)
+        select(Counterparty.id).where(Counterparty.nip == normalised, Counterparty.deleted_at.is_(None)).limit(1)
     ):
         raise Conflict("a counterparty with this NIP already exists", field="nip")
     now = utcnow()
@@ -64,7 +62,7 @@ def _text_filter(query: Select[tuple[Counterparty]], text: str) -> Select[tuple[
     text = " ".join(text.split())
     if not text:
         return query
-    pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    pattern = "%" + escape_like(text.lower()) + "%"
     conditions = [
         func.lower(Counterparty.name).like(pattern, escape="\\"),
         func.lower(Counterparty.short_name).like(pattern, escape="\\"),
@@ -82,6 +80,4 @@ async def list_counterparties(
     query = select(Counterparty).where(Counterparty.deleted_at.is_(None))
     if text:
         query = _text_filter(query, text)
-    return await paginate(
-        session, query, SortKey.of((Counterparty.name, False), (Counterparty.id, False)), page
-    )
+    return await paginate(session, query, SortKey.of((Counterparty.name, False), (Counterparty.id, False)), page)

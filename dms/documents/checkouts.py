@@ -72,9 +72,7 @@ async def _take(session: AsyncSession, document_id: int, actor: Actor, ttl: time
     return bool(getattr(result, "rowcount", 0))
 
 
-async def check_out(
-    session: AsyncSession, actor: Actor, document_id: int, *, ttl: timedelta | None
-) -> DocumentLock:
+async def check_out(session: AsyncSession, actor: Actor, document_id: int, *, ttl: timedelta | None) -> DocumentLock:
     """Lock the document for the actor (WRITE). The holder checking out again renews the lease."""
     document = await get_document(session, actor, document_id, need=Access.WRITE)
     if await _take(session, document.id, actor, ttl):
@@ -143,9 +141,7 @@ async def _latest_number(session: AsyncSession, document_id: int) -> tuple[int, 
     return (row[0], row[1]) if row else None
 
 
-async def _may_check_in(
-    session: AsyncSession, actor: Actor, document: Document, expected: str | None
-) -> bool:
+async def _may_check_in(session: AsyncSession, actor: Actor, document: Document, expected: str | None) -> bool:
     """Refuse a check-in that cannot happen; True when the actor holds the lock (else: no lock at all)."""
     lock = await current_lock(session, document.id)
     if lock is not None and lock.holder_id != actor.user_id:

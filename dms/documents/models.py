@@ -88,9 +88,7 @@ class DocumentLock(Base):
 
     __tablename__ = "document_locks"
 
-    document_id: Mapped[int] = mapped_column(
-        Id, ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
-    )
+    document_id: Mapped[int] = mapped_column(Id, ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
     holder_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id"), index=True)
     locked_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
@@ -106,9 +104,7 @@ class DocumentHistoryEntry(IdMixin, Base):
     action: Mapped[str] = mapped_column(String(64))
     actor_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    version_id: Mapped[int | None] = mapped_column(
-        Id, ForeignKey("document_versions.id", ondelete="SET NULL")
-    )
+    version_id: Mapped[int | None] = mapped_column(Id, ForeignKey("document_versions.id", ondelete="SET NULL"))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 

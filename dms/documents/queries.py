@@ -28,9 +28,7 @@ async def locks_of(session: AsyncSession, document_ids: Sequence[int]) -> list[D
     return list((await session.scalars(query)).all())
 
 
-async def versions(
-    session: AsyncSession, actor: Actor, document_id: int, page: PageRequest
-) -> Page[DocumentVersion]:
+async def versions(session: AsyncSession, actor: Actor, document_id: int, page: PageRequest) -> Page[DocumentVersion]:
     """Newest first."""
     await get_document(session, actor, document_id, include_trashed=True)
     query = select(DocumentVersion).where(DocumentVersion.document_id == document_id)
@@ -46,9 +44,7 @@ async def history(
     return await paginate(session, query, SortKey.of((DocumentHistoryEntry.id, False)), page)
 
 
-async def downloads(
-    session: AsyncSession, actor: Actor, document_id: int, page: PageRequest
-) -> Page[Download]:
+async def downloads(session: AsyncSession, actor: Actor, document_id: int, page: PageRequest) -> Page[Download]:
     """Newest first."""
     await get_document(session, actor, document_id, include_trashed=True)
     query = select(Download).where(Download.document_id == document_id)

@@ -52,9 +52,7 @@ async def level_on(session: AsyncSession, actor: Actor, document_ids: Sequence[i
     if not document_ids:
         return {}
     query, level = access_sql.documents_with_access(actor, Access.NONE)
-    rows = await session.execute(
-        query.with_only_columns(Document.id, level).where(Document.id.in_(list(document_ids)))
-    )
+    rows = await session.execute(query.with_only_columns(Document.id, level).where(Document.id.in_(list(document_ids))))
     return {doc_id: Access(int(value)) for doc_id, value in rows.all() if value is not None}
 
 
@@ -108,9 +106,7 @@ async def list_documents(
     return await paginate(session, query, SortKey.of((Document.id, True)), page)
 
 
-async def readable_documents(
-    session: AsyncSession, actor: Actor, document_ids: Sequence[int]
-) -> list[Document]:
+async def readable_documents(session: AsyncSession, actor: Actor, document_ids: Sequence[int]) -> list[Document]:
     """The documents among `document_ids` the actor may read (trashed included), for DataLoaders."""
     if not document_ids:
         return []
@@ -231,9 +227,7 @@ async def _insert_document(
     return document
 
 
-async def update_document(
-    session: AsyncSession, actor: Actor, document_id: int, details: DocumentDetails
-) -> Document:
+async def update_document(session: AsyncSession, actor: Actor, document_id: int, details: DocumentDetails) -> Document:
     """Change metadata (WRITE); never the bytes. Each changed field is kept in the history."""
     document = await get_document(session, actor, document_id, need=Access.WRITE)
     await _check_links(session, details)
@@ -317,17 +311,11 @@ async def purge_document(session: AsyncSession, actor: Actor, document_id: int) 
     await session.flush()
     await session.execute(delete(DocumentPermission).where(DocumentPermission.document_id == document.id))
     await session.delete(document)
-    audit.record(
-        session, actor, "document.purged", object_type="Document", object_id=document_id, title=document.title
-    )
+    audit.record(session, actor, "document.purged", object_type="Document", object_id=document_id, title=document.title)
     outbox.enqueue(session, document_id, "purged")
 
 
 async def current_versions(session: AsyncSession, version_ids: Sequence[int]) -> list[DocumentVersion]:
     if not version_ids:
         return []
-    return list(
-        (
-            await session.scalars(select(DocumentVersion).where(DocumentVersion.id.in_(list(version_ids))))
-        ).all()
-    )
+    return list((await session.scalars(select(DocumentVersion).where(DocumentVersion.id.in_(list(version_ids))))).all())

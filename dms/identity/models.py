@@ -33,9 +33,7 @@ class GroupMembership(Base):
     __tablename__ = "group_memberships"
 
     group_id: Mapped[int] = mapped_column(Id, ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
+    user_id: Mapped[int] = mapped_column(Id, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
 
 
 class AccessToken(IdMixin, Base):

@@ -114,9 +114,7 @@ async def disable_user(session: AsyncSession, actor: Actor, username: str) -> Us
     user = await user_by_name(session, username)
     user.is_active = False
     revoked = await revoke_all_tokens(session, user.id)
-    audit.record(
-        session, actor, "user.disabled", object_type="User", object_id=user.id, tokens_revoked=revoked
-    )
+    audit.record(session, actor, "user.disabled", object_type="User", object_id=user.id, tokens_revoked=revoked)
     return user
 
 
@@ -155,15 +153,11 @@ async def add_member(session: AsyncSession, actor: Actor, group_name: str, usern
     group = await group_by_name(session, group_name)
     user = await user_by_name(session, username)
     exists = await session.scalar(
-        select(GroupMembership.group_id).where(
-            GroupMembership.group_id == group.id, GroupMembership.user_id == user.id
-        )
+        select(GroupMembership.group_id).where(GroupMembership.group_id == group.id, GroupMembership.user_id == user.id)
     )
     if exists is None:
         session.add(GroupMembership(group_id=group.id, user_id=user.id))
-        audit.record(
-            session, actor, "group.member_added", object_type="Group", object_id=group.id, user=username
-        )
+        audit.record(session, actor, "group.member_added", object_type="Group", object_id=group.id, user=username)
 
 
 async def remove_member(session: AsyncSession, actor: Actor, group_name: str, username: str) -> None:
@@ -171,13 +165,9 @@ async def remove_member(session: AsyncSession, actor: Actor, group_name: str, us
     group = await group_by_name(session, group_name)
     user = await user_by_name(session, username)
     await session.execute(
-        delete(GroupMembership).where(
-            GroupMembership.group_id == group.id, GroupMembership.user_id == user.id
-        )
+        delete(GroupMembership).where(GroupMembership.group_id == group.id, GroupMembership.user_id == user.id)
     )
-    audit.record(
-        session, actor, "group.member_removed", object_type="Group", object_id=group.id, user=username
-    )
+    audit.record(session, actor, "group.member_removed", object_type="Group", object_id=group.id, user=username)
 
 
 async def log_in(
@@ -204,11 +194,7 @@ async def log_in(
         await session.commit()
         raise TooManyAttempts()
     user = await session.scalar(select(User).where(func.lower(User.username) == key))
-    if (
-        not verify_password(user.password_hash if user else None, password)
-        or user is None
-        or not user.is_active
-    ):
+    if not verify_password(user.password_hash if user else None, password) or user is None or not user.is_active:
         session.add(LoginFailure(username=key, address=address, at=now))
         audit.record(session, None, "login.failed", address=address, username=key)
         # Committed before refusing: counting the failure is the point of recording it.
@@ -219,9 +205,7 @@ async def log_in(
     token, digest = mint_token()
     expires_at = now + policy.token_ttl
     session.add(AccessToken(user_id=user.id, digest=digest, created_at=now, expires_at=expires_at))
-    await session.execute(
-        delete(LoginFailure).where(LoginFailure.username == key, LoginFailure.address == address)
-    )
+    await session.execute(delete(LoginFailure).where(LoginFailure.username == key, LoginFailure.address == address))
     audit.record(session, None, "login.succeeded", object_type="User", object_id=user.id, address=address)
     return IssuedToken(token=token, user=user, expires_at=expires_at)
 
@@ -249,7 +233,5 @@ async def actor_for_token(session: AsyncSession, token: str, *, address: str | N
 async def log_out(session: AsyncSession, actor: Actor) -> None:
     if actor.token_id is None:
         return
-    await session.execute(
-        update(AccessToken).where(AccessToken.id == actor.token_id).values(revoked_at=utcnow())
-    )
+    await session.execute(update(AccessToken).where(AccessToken.id == actor.token_id).values(revoked_at=utcnow()))
     audit.record(session, actor, "token.revoked", object_type="User", object_id=actor.user_id)

@@ -31,9 +31,7 @@ async def shared_binder(alice, bob, access="WRITE"):
 
 async def test_created_document_has_version_1_0_with_its_hash_and_true_type(alice):
     binder = await create_binder(alice, "Umowy")
-    document = await create_document(
-        alice, binder["id"], "Umowa dostawy", CONTRACT, filename="../../etc/umowa.txt"
-    )
+    document = await create_document(alice, binder["id"], "Umowa dostawy", CONTRACT, filename="../../etc/umowa.txt")
     version = document["currentVersion"]
     assert version["number"] == "1.0"
     assert version["sha256"] == hashlib.sha256(CONTRACT).hexdigest()
@@ -202,9 +200,7 @@ async def test_an_oversize_upload_is_refused_and_leaves_nothing(alice, services)
 async def test_trash_restore_and_purge(alice):
     binder = await create_binder(alice, "Umowy")
     document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
-    assert (await alice.gql(DELETE, input={"documentId": document["id"]})).payload("deleteDocument")[
-        "userErrors"
-    ] == []
+    assert (await alice.gql(DELETE, input={"documentId": document["id"]})).payload("deleteDocument")["userErrors"] == []
     listing = await alice.gql("{ documents { totalCount } trash { totalCount } }")
     assert listing.data == {"documents": {"totalCount": 0}, "trash": {"totalCount": 1}}
     assert (await alice.gql(RESTORE, input={"documentId": document["id"]})).payload("restoreDocument")[

@@ -31,17 +31,13 @@ async def test_a_user_without_access_sees_nothing_of_the_binder_or_its_documents
     assert (await bob.gql(NODE, id=binder["id"])).data["node"] is None
     version_id = document["currentVersion"]["id"]
     assert (await bob.gql(NODE, id=version_id)).data["node"] is None
-    lists = await bob.gql(
-        "{ documents { totalCount edges { node { id } } } binders { id } trash { totalCount } }"
-    )
+    lists = await bob.gql("{ documents { totalCount edges { node { id } } } binders { id } trash { totalCount } }")
     assert lists.data == {
         "documents": {"totalCount": 0, "edges": []},
         "binders": [],
         "trash": {"totalCount": 0},
     }
-    filtered = await bob.gql(
-        "query($b: ID!) { documents(filter: {binderId: $b}) { totalCount } }", b=binder["id"]
-    )
+    filtered = await bob.gql("query($b: ID!) { documents(filter: {binderId: $b}) { totalCount } }", b=binder["id"])
     assert filtered.error_codes == ["NOT_FOUND"]
 
 
@@ -139,16 +135,14 @@ async def test_a_document_entry_narrows_but_never_widens(alice, bob):
         id=document["id"],
     )
     assert can.data["node"]["viewerCan"] == {"write": False, "manage": False}
-    await alice.gql(
-        SET_DOCUMENT_PERMISSIONS, target=other["id"], entries=[{"principalId": bob_id, "access": "NONE"}]
-    )
+    await alice.gql(SET_DOCUMENT_PERMISSIONS, target=other["id"], entries=[{"principalId": bob_id, "access": "NONE"}])
     assert (await bob.gql(NODE, id=other["id"])).data["node"] is None
     listing = await bob.gql("{ documents { totalCount } }")
     assert listing.data["documents"]["totalCount"] == 1
 
 
 async def test_admins_manage_everything(alice, admin):
-    binder, document = await private_document(alice)
+    _binder, document = await private_document(alice)
     assert (await admin.gql(NODE, id=document["id"])).data["node"] is not None
     out = await admin.gql(CHECK_OUT, input={"documentId": document["id"]})
     assert out.payload("checkOutDocument")["userErrors"] == []
@@ -171,9 +165,7 @@ async def test_moving_a_binder_changes_what_it_inherits(alice, bob):
     closed_root = await create_binder(alice, "Zamknięte")
     moving = await create_binder(alice, "Projekt", closed_root["id"])
     document = await create_document(alice, moving["id"], "Plan", CONTENT)
-    await set_binder_access(
-        alice, open_root["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "READ")]
-    )
+    await set_binder_access(alice, open_root["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "READ")])
     assert (await bob.gql(NODE, id=document["id"])).data["node"] is None
     moved = await alice.gql(
         "mutation($b: ID!, $p: ID) { moveBinder(input: {binderId: $b, parentId: $p}) { binder { path } userErrors { code } } }",
@@ -202,3 +194,28 @@ async def test_a_binder_with_documents_cannot_be_deleted(alice):
         b=binder["id"],
     )
     assert result.codes("deleteBinder") == ["CONFLICT"]
+
+
+async def test_only_managers_see_a_binders_entries(alice, bob):
+    binder, _ = await private_document(alice)
+    await set_binder_access(alice, binder["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "WRITE")])
+    query = "query($id: ID!) { node(id: $id) { ... on Binder { permissions { access principal { ... on User { username } } } } } }"
+    as_owner = await alice.gql(query, id=binder["id"])
+    entries = {(e["principal"]["username"], e["access"]) for e in as_owner.data["node"]["permissions"]}
+    assert entries == {("alice", "MANAGE"), ("bob", "WRITE")}
+    as_bob = await bob.gql(query, id=binder["id"])
+    assert as_bob.error_codes == ["PERMISSION_DENIED"]
+
+
+async def test_only_admins_read_the_audit_log_and_it_names_permission_changes(alice, admin):
+    binder, _ = await private_document(alice)
+    await set_binder_access(alice, binder["id"], [(await me_id(alice), "MANAGE")])
+    refused = await alice.gql("{ auditLog { totalCount } }")
+    assert refused.error_codes == ["PERMISSION_DENIED"]
+    log = await admin.gql(
+        'query($o: ID) { auditLog(filter: {objectId: $o, action: "permissions.set"}) { totalCount edges { node { actor { username } details } } } }',
+        o=binder["id"],
+    )
+    entries = log.data["auditLog"]
+    assert entries["totalCount"] == 1
+    assert entries["edges"][0]["node"]["actor"]["username"] == "alice"

@@ -46,9 +46,7 @@ async def test_a_parse_error_is_400_for_clients_accepting_graphql_response_json(
 
 
 async def test_a_parse_error_stays_200_for_plain_json_clients(http):
-    response = await http.post(
-        "/graphql", json={"query": "{ __typename "}, headers={"Accept": "application/json"}
-    )
+    response = await http.post("/graphql", json={"query": "{ __typename "}, headers={"Accept": "application/json"})
     assert response.status_code == 200
     assert response.json()["errors"]
 

@@ -21,9 +21,7 @@ async def chunks_of(data: bytes) -> AsyncIterator[bytes]:
 
 async def make_actor(db: Any, username: str, *, admin: bool = False) -> Actor:
     async with db.sessions() as session:
-        user = await identity.create_user(
-            session, SYSTEM, username, password="a long password", is_admin=admin
-        )
+        user = await identity.create_user(session, SYSTEM, username, password="a long password", is_admin=admin)
         await session.commit()
         return Actor(user_id=user.id, username=username, is_admin=admin)
 

@@ -16,7 +16,7 @@ from storage import (
     RangeNotSatisfiable,
     StoredBlob,
 )
-from tests.storage.conftest import MiB, Backend, GeneratedStream, chunked, random_bytes
+from tests.storage.conftest import Backend, GeneratedStream, MiB, chunked, random_bytes
 
 HELLO = b"hello world"
 HELLO_SHA256 = "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"

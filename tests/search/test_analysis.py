@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from search.analysis import analyze, fold, prefix_term, query_terms, query_words
+
+
+def matches(query: str, text: str) -> bool:
+    """Every word of `query` shares an index term with some word of `text`."""
+    indexed = {token.term for token in analyze(text)}
+    return all(set(word.alternatives) & indexed for word in query_words(query))
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ("zazolc gesla jazn", "Zażółć gęślą jaźń"),
+        ("Zażółć gęślą jaźń", "zazolc gesla jazn"),
+        ("faktury", "faktura"),
+        ("fakturze", "faktura"),
+        ("fakturach", "faktura"),
+        ("faktur", "faktura"),
+        ("faktura", "W fakturze podano błędny NIP"),
+        ("umowy", "umowa"),
+        ("umowie", "Umowa"),
+        ("umowe", "Podpisano umowę"),
+        ("umowa", "umów"),
+        ("kontrahencie", "kontrahent"),
+        ("platnosci", "płatność"),
+        ("invoices", "invoice"),
+        ("invoicing", "invoice"),
+        ("contracts", "contract"),
+        ("contract", "Contracts were signed"),
+    ],
+)
+def test_inflected_and_diacritic_free_words_match(query: str, text: str) -> None:
+    assert matches(query, text)
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ("umowa", "faktura"),
+        ("kot", "kotlet"),  # short words are not stemmed into each other
+        ("invoice", "voice"),
+    ],
+)
+def test_unrelated_words_do_not_match(query: str, text: str) -> None:
+    assert not matches(query, text)
+
+
+@pytest.mark.parametrize("query", ["FV/2026/0012", "fv/2026/0012", "2026/0012", "0012", "FV", "fv-2026-0012"])
+def test_invoice_number_is_found_whole_and_by_parts(query: str) -> None:
+    assert matches(query, "Faktura nr FV/2026/0012 z dnia 3 marca")
+
+
+@pytest.mark.parametrize("query", ["ABC-123/2026", "abc-123/2026", "123/2026", "ABC-123", "2026", "ABC"])
+def test_contract_number_is_found_whole_and_by_parts(query: str) -> None:
+    assert matches(query, "Umowa ABC-123/2026")
+
+
+@pytest.mark.parametrize("query", ["1234563218", "123-456-32-18"])
+@pytest.mark.parametrize("text", ["NIP: 123-456-32-18", "NIP 1234563218"])
+def test_nip_is_found_with_and_without_dashes(query: str, text: str) -> None:
+    assert matches(query, text)
+
+
+def test_tokens_carry_positions_and_offsets_of_the_original_text() -> None:
+    text = "Zażółć  gęślą"
+    tokens = analyze(text)
+    first = [t for t in tokens if t.position == 0]
+    second = [t for t in tokens if t.position == 1]
+    assert {text[t.start : t.end] for t in first} == {"Zażółć"}
+    assert {text[t.start : t.end] for t in second} == {"gęślą"}
+    assert "zazolc" in {t.term for t in first}
+
+
+def test_compound_parts_take_consecutive_positions() -> None:
+    tokens = analyze("nr FV/2026/0012 koniec")
+    by_term = {t.term: t.position for t in tokens}
+    assert (by_term["fv"], by_term["2026"], by_term["0012"], by_term["koniec"]) == (1, 2, 3, 4)
+    assert by_term["fv/2026/0012"] == 1
+
+
+def test_stems_are_marked_apart_from_surface_forms() -> None:
+    terms = query_terms("faktury")
+    assert terms[0] == "faktury"
+    assert "~faktur" in terms
+    assert "faktur" not in terms  # a prefix query for "faktur*" must not hit stems
+
+
+def test_decomposed_unicode_is_folded_like_composed() -> None:
+    decomposed = "Zaz\u0307o\u0301\u0142c\u0301"  # NFD "Zażółć"
+    assert fold(decomposed) == "zazolc"
+    assert matches("zazolc", decomposed)
+
+
+def test_prefix_term_folds_and_normalises_separators() -> None:
+    assert prefix_term("Zażó") == "zazo"
+    assert prefix_term("FV-20") == "fv/20"
+
+
+def test_analysis_is_deterministic() -> None:
+    text = "Faktura FV/2026/0012 dla kontrahenta Żółw, NIP 123-456-32-18; invoices."
+    assert analyze(text) == analyze(text)
+
+
+def test_punctuation_only_text_has_no_terms() -> None:
+    assert analyze("'; -- ,,, ...") == []
+    assert query_terms("';") == []
+
+
+def test_analysis_is_fast_enough_for_a_full_reindex() -> None:
+    # 20,000 documents × 300 words must not take hours: demand > 50k words/s.
+    vocabulary = (
+        "Faktura VAT nr FV/2026/0012 wystawiona dla kontrahenta Przedsiębiorstwo Handlowe sp. z o.o. "
+        "z siedzibą w Łodzi NIP 123-456-32-18 zgodnie z umową zlecenia wykonawca zobowiązuje się do "
+        "dostarczenia towarów w terminie czternastu dni płatność przelewem na rachunek bankowy wskazany "
+        "w fakturze reklamacje należy zgłaszać pisemnie the invoice is payable within fourteen days"
+    ).split()
+    words = [vocabulary[(i * 7) % len(vocabulary)] + ("y" if i % 5 == 0 else "") for i in range(60_000)]
+    text = " ".join(words)
+    analyze(text[:5000])  # warm the stem cache the way a real corpus would
+    started = time.perf_counter()
+    analyze(text)
+    elapsed = time.perf_counter() - started
+    assert len(words) / elapsed > 50_000

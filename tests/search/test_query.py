@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from search.errors import QuerySyntaxError
+from search.query import (
+    MAX_CLAUSES,
+    MAX_QUERY_LENGTH,
+    And,
+    MatchAll,
+    Not,
+    Or,
+    Phrase,
+    Prefix,
+    Term,
+    parse_query,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "tree"),
+    [
+        ("", MatchAll()),
+        ("   ", MatchAll()),
+        ("*", MatchAll()),
+        ("faktura", Term(None, "faktura")),
+        ("faktura umowa", And((Term(None, "faktura"), Term(None, "umowa")))),
+        ("faktura AND umowa", And((Term(None, "faktura"), Term(None, "umowa")))),
+        ("faktura OR umowa", Or((Term(None, "faktura"), Term(None, "umowa")))),
+        ("a b OR c", Or((And((Term(None, "a"), Term(None, "b"))), Term(None, "c")))),
+        ("NOT anulowana", Not(Term(None, "anulowana"))),
+        ("faktura -anulowana", And((Term(None, "faktura"), Not(Term(None, "anulowana"))))),
+        ("NOT NOT faktura", Term(None, "faktura")),
+        ('"umowa najmu"', Phrase(None, ("umowa", "najmu"))),
+        ('"umowa"', Term(None, "umowa")),
+        ("fakt*", Prefix(None, "fakt")),
+        ("title:umowa", Term("title", "umowa")),
+        ("TITLE:umowa", Term("title", "umowa")),
+        ("title: umowa", Term("title", "umowa")),
+        ('title:"umowa najmu"', Phrase("title", ("umowa", "najmu"))),
+        ("number:FV/2026/0012", Term("number", "FV/2026/0012")),
+        ("FV/2026/0012", Term(None, "FV/2026/0012")),
+        ("tags:(pilne OR ważne)", Or((Term("tags", "pilne"), Term("tags", "ważne")))),
+        (
+            "(faktura OR rachunek) AND NOT korekta",
+            And((Or((Term(None, "faktura"), Term(None, "rachunek"))), Not(Term(None, "korekta")))),
+        ),
+        ("type:invoice status:draft", And((Term("type", "invoice"), Term("status", "draft")))),
+        ("'; DROP TABLE", And((Term(None, "DROP"), Term(None, "TABLE")))),
+        ("faktura *", Term(None, "faktura")),
+        ("12:30", Term(None, "12:30")),
+        ("()", MatchAll()),
+    ],
+)
+def test_parses_the_query_language(text: str, tree: object) -> None:
+    assert parse_query(text) == tree
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('"unterminated', "never closed"),
+        ("((((", "never closed"),
+        ("(faktura", "never closed"),
+        ("faktura)", "no opening"),
+        ("AND OR NOT", "AND"),
+        ("faktura AND", "AND"),
+        ("OR faktura", "OR"),
+        ("faktura OR", "OR"),
+        ("NOT", "NOT"),
+        ("title:*", "prefix"),
+        ("a*", "prefix"),
+        ("fa*ra", "end a word"),
+        ("author:kowalski", "Unknown field"),
+        ("title:", "needs a value"),
+        ('title:""', "no words"),
+        ("title:(content:x)", "inside"),
+    ],
+)
+def test_malformed_queries_raise_a_readable_error(text: str, message: str) -> None:
+    with pytest.raises(QuerySyntaxError, match=message):
+        parse_query(text)
+
+
+def test_unknown_field_message_lists_the_allowed_fields() -> None:
+    with pytest.raises(QuerySyntaxError) as error:
+        parse_query("autor:kowalski")
+    assert "counterparty" in str(error.value) and "number" in str(error.value)
+
+
+def test_overlong_queries_are_refused() -> None:
+    with pytest.raises(QuerySyntaxError, match="longer"):
+        parse_query("a" * (MAX_QUERY_LENGTH + 1))
+    with pytest.raises(QuerySyntaxError, match="terms"):
+        parse_query(" ".join(f"w{i}" for i in range(MAX_CLAUSES + 1)))
+
+
+def test_deep_nesting_is_refused() -> None:
+    with pytest.raises(QuerySyntaxError, match="deeper"):
+        parse_query("(" * 40 + "a" + ")" * 40)
+    with pytest.raises(QuerySyntaxError, match="deeper"):
+        parse_query("NOT " * 40 + "a")
+
+
+def test_nodes_are_frozen_and_hashable() -> None:
+    tree = parse_query('faktura OR "umowa najmu"')
+    assert hash(tree) == hash(parse_query('faktura OR "umowa najmu"'))
+    with pytest.raises(AttributeError):
+        tree.children = ()  # type: ignore[misc, union-attr]
+
+
+# Query-like text: fragments of the syntax glued together at random.
+_QUERYISH = st.lists(
+    st.sampled_from(["a", "ż", " ", ":", "(", ")", '"', "*", "-", "/", "title:", "OR ", "AND ", "NOT ", "x*", "\\"]),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(max_size=200), _QUERYISH))
+def test_any_text_parses_or_raises_query_syntax_error(text: str) -> None:
+    try:
+        tree = parse_query(text)
+    except QuerySyntaxError as error:
+        assert str(error)
+    else:
+        assert tree is not None
