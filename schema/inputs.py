@@ -8,7 +8,7 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from schema.errors import UserError
-from schema.types import Access, Binder, Counterparty, Document, User
+from schema.types import Access, Binder, Document, User
 
 
 @strawberry.input
@@ -32,30 +32,12 @@ class LogoutPayload:
 
 
 @strawberry.input
-class CounterpartyFilter:
-    text: str | None = None
-
-
-@strawberry.input
 class AuditFilter:
     actor_id: strawberry.ID | None = None
     object_id: strawberry.ID | None = None
     action: str | None = None
     since: dt.datetime | None = None
     until: dt.datetime | None = None
-
-
-@strawberry.input
-class CreateCounterpartyInput:
-    name: str
-    nip: str | None = None
-    short_name: str | None = None
-
-
-@strawberry.type
-class CounterpartyPayload:
-    counterparty: Counterparty | None
-    user_errors: list[UserError]
 
 
 @strawberry.input

@@ -1,4 +1,4 @@
-"""The Mutation root: each field maps its input, calls one resolver, and wraps the outcome."""
+"""Mutations of the document side: each field maps its input, calls one resolver, and wraps the outcome."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from dms.documents.service import DocumentDetails
-from resolvers import binders, counterparties, documents, identity
+from resolvers import binders, documents, identity
 from resolvers.outcome import Outcome
 from schema.errors import UserError
 from schema.inputs import (
@@ -14,9 +14,7 @@ from schema.inputs import (
     BinderRefInput,
     BreakLockInput,
     CheckInDocumentInput,
-    CounterpartyPayload,
     CreateBinderInput,
-    CreateCounterpartyInput,
     CreateDocumentInput,
     DeletePayload,
     DocumentPayload,
@@ -31,7 +29,7 @@ from schema.inputs import (
     SetPermissionsInput,
     UpdateDocumentInput,
 )
-from schema.types import Binder, Counterparty, Document, User
+from schema.types import Binder, Document, User
 
 
 def _document(outcome: Outcome) -> DocumentPayload:
@@ -57,7 +55,7 @@ def _details(input: CreateDocumentInput | UpdateDocumentInput) -> DocumentDetail
 
 
 @strawberry.type
-class Mutation:
+class DocumentMutation:
     @strawberry.mutation(description='Returns a bearer token: send it as "Authorization: Bearer <token>".')
     async def login(self, info: Info, input: LoginInput) -> LoginPayload:
         outcome = await identity.log_in(info.context, input.username, input.password)
@@ -73,14 +71,6 @@ class Mutation:
     async def logout(self, info: Info) -> LogoutPayload:
         outcome = await identity.log_out(info.context)
         return LogoutPayload(ok=bool(outcome.value), user_errors=UserError.all(outcome.errors))
-
-    @strawberry.mutation
-    async def create_counterparty(self, info: Info, input: CreateCounterpartyInput) -> CounterpartyPayload:
-        outcome = await counterparties.create_counterparty(info.context, input.name, input.nip, input.short_name)
-        value = outcome.value
-        return CounterpartyPayload(
-            counterparty=Counterparty.of(value) if value else None, user_errors=UserError.all(outcome.errors)
-        )
 
     @strawberry.mutation
     async def create_binder(self, info: Info, input: CreateBinderInput) -> BinderPayload:

@@ -1,19 +1,19 @@
-"""The Query root."""
+"""Queries of the document side (and the Relay `node`, `me`)."""
 
 from __future__ import annotations
 
 import strawberry
 from strawberry.types import Info
 
-from resolvers import binders, counterparties, directory, documents, identity, nodes
+from resolvers import binders, directory, documents, identity, nodes
 from resolvers.documents import DocumentFilterArgs
-from schema.inputs import AuditFilter, CounterpartyFilter, DocumentFilter
+from schema.inputs import AuditFilter, DocumentFilter
 from schema.relay import Connection, Node
-from schema.types import AuditEntry, Binder, Counterparty, Document, Group, User, wrap_node
+from schema.types import AuditEntry, Binder, Document, Group, User, wrap_node
 
 
 @strawberry.type
-class Query:
+class DocumentQuery:
     @strawberry.field(description="Any object by its global id; null when absent or not readable.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return wrap_node(await nodes.node(info.context, id))
@@ -22,17 +22,6 @@ class Query:
     async def me(self, info: Info) -> User | None:
         model = await identity.me(info.context)
         return User.of(model) if model else None
-
-    @strawberry.field
-    async def counterparties(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        filter: CounterpartyFilter | None = None,
-    ) -> Connection[Counterparty]:
-        page = await counterparties.list_counterparties(info.context, first, after, filter.text if filter else None)
-        return Connection.of(page, Counterparty.of)
 
     @strawberry.field(description="Children of a binder; the viewer's top-level binders when parentId is null.")
     async def binders(self, info: Info, parent_id: strawberry.ID | None = None) -> list[Binder]:

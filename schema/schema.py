@@ -8,11 +8,17 @@ from typing import Any
 import strawberry
 from strawberry.extensions import DisableIntrospection, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
 
+from schema.crm import CRM_TYPES, CrmMutation, CrmQuery
 from schema.extensions import ErrorPolicy, RequireAuthentication
-from schema.mutation import Mutation
-from schema.query import Query
-from schema.types import Binder, Counterparty, Document, DocumentVersion, Group, User
+from schema.mutation import DocumentMutation
+from schema.query import DocumentQuery
+from schema.types import Binder, Document, DocumentVersion, Group, User
+
+# One root per side of the product, merged: each side's module changes for its own reasons.
+Query = merge_types("Query", (DocumentQuery, CrmQuery))
+Mutation = merge_types("Mutation", (DocumentMutation, CrmMutation))
 
 SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
 
@@ -32,7 +38,7 @@ def build_schema(
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[User, Group, Binder, Document, DocumentVersion, Counterparty],
+        types=[User, Group, Binder, Document, DocumentVersion, *CRM_TYPES],
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -13,7 +13,6 @@ from strawberry.types import Info
 from auth.access import Access as AccessLevel
 from dms.audit.models import AuditEntry as AuditModel
 from dms.binders.models import Binder as BinderModel
-from dms.counterparties.models import Counterparty as CounterpartyModel
 from dms.documents.models import Document as DocumentModel
 from dms.documents.models import DocumentHistoryEntry as HistoryModel
 from dms.documents.models import DocumentLock as LockModel
@@ -22,13 +21,15 @@ from dms.documents.models import Download as DownloadModel
 from dms.identity.models import Group as GroupModel
 from dms.identity.models import User as UserModel
 from resolvers import binders as binder_resolvers
-from resolvers import counterparties as counterparty_resolvers
 from resolvers import directory
 from resolvers import documents as document_resolvers
 from resolvers.files import download_url
 from resolvers.ids import encode_id
 from resolvers.loaders import live_lock
 from schema.relay import Connection, Node
+
+if TYPE_CHECKING:
+    from schema.crm import Counterparty
 
 
 @strawberry.enum
@@ -140,32 +141,6 @@ class Binder(Node):
     @strawberry.field
     def created_at(self) -> dt.datetime:
         return self._model.created_at
-
-
-@strawberry.type
-class Counterparty(Node):
-    _model: strawberry.Private[CounterpartyModel]
-
-    @classmethod
-    def of(cls, model: CounterpartyModel) -> Counterparty:
-        return cls(id=strawberry.ID(encode_id("Counterparty", model.id)), _model=model)
-
-    @strawberry.field
-    def name(self) -> str:
-        return self._model.name
-
-    @strawberry.field
-    def short_name(self) -> str | None:
-        return self._model.short_name
-
-    @strawberry.field(description="Ten digits, without dashes.")
-    def nip(self) -> str | None:
-        return self._model.nip
-
-    @strawberry.field
-    async def documents(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Document]:
-        page = await counterparty_resolvers.documents_of(info.context, self._model, first, after)
-        return Connection.of(page, Document.of)
 
 
 @strawberry.type
@@ -318,7 +293,9 @@ class Document(Node):
         return Binder.of(await info.context.loaders.binder.load(self._model.binder_id))
 
     @strawberry.field
-    async def counterparty(self, info: Info) -> Counterparty | None:
+    async def counterparty(self, info: Info) -> Annotated[Counterparty, strawberry.lazy("schema.crm")] | None:
+        from schema.crm import Counterparty
+
         if self._model.counterparty_id is None:
             return None
         model = await info.context.loaders.counterparty.load(self._model.counterparty_id)
@@ -474,14 +451,15 @@ class AuditEntry(Node):
 
 def wrap_node(model: Any) -> Node | None:
     """The GraphQL type for a domain model `node(id:)` found."""
+    from schema.crm import wrap_crm_node
+
     for model_type, wrapper in (
         (UserModel, User.of),
         (GroupModel, Group.of),
         (BinderModel, Binder.of),
         (DocumentModel, Document.of),
         (VersionModel, DocumentVersion.of),
-        (CounterpartyModel, Counterparty.of),
     ):
         if isinstance(model, model_type):
             return wrapper(model)
-    return None
+    return wrap_crm_node(model)
