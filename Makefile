@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format schema bench clean
+.PHONY: run test lint format schema bench clean migration
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,3 +36,10 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# Before the first release the schema is one initial migration, regenerated from the models.
+migration: $(STAMP)
+	rm -f dms/migrations/versions/0001_initial_schema.py
+	rm -f /tmp/kartoteka-migration.sqlite3
+	$(BIN)/python -c "from alembic import command; from dms.migrate import alembic_config; command.revision(alembic_config('sqlite+aiosqlite:////tmp/kartoteka-migration.sqlite3'), message='initial schema', autogenerate=True, rev_id='0001')"
+	$(BIN)/ruff format -q dms/migrations/versions

@@ -600,6 +600,8 @@ class WhooshEngine:
     def document_ids(self) -> set[int]:
         with self._searcher() as searcher:
             reader = searcher.reader()
+            if searcher.doc_count() == 0:
+                return set()
             ids = reader.column_reader("id")
             return {int(ids[docnum]) for docnum in reader.all_doc_ids()}
 
@@ -633,12 +635,14 @@ class WhooshEngine:
             options["mask"] = deny
         results = searcher.search(whoosh_query, **options)
         reader = searcher.reader()
-        ids = reader.column_reader("id")
-        dates = reader.column_reader("date_sort")
-        candidates = [
-            Candidate(int(ids[docnum]), float(score or 0.0), int(dates[docnum]), docnum)
-            for score, docnum in results.top_n
-        ]
+        candidates: list[Candidate] = []
+        if results.top_n:  # an empty index has no columns to read
+            ids = reader.column_reader("id")
+            dates = reader.column_reader("date_sort")
+            candidates = [
+                Candidate(int(ids[docnum]), float(score or 0.0), int(dates[docnum]), docnum)
+                for score, docnum in results.top_n
+            ]
         chosen, has_next = page(candidates, request.sort, request.after, request.limit)
         marks = (
             Highlighter.for_query(request.query, (None, "title")),
@@ -674,6 +678,9 @@ class WhooshEngine:
         columns = {"document_type": "document_type", "counterparty": "counterparty_id", "year": "year"}
         facets: dict[str, list[tuple[str, int]]] = {}
         for name in sorted(request.facets):
+            if not candidates:
+                facets[name] = []
+                continue
             column = reader.column_reader(columns[name])
             facets[name] = count_facet((column[c.ref] or None for c in candidates), request.facet_limit)
         return facets

@@ -1,0 +1,91 @@
+"""What only the filesystem backend does: its on-disk layout, and the app serving files."""
+
+import hashlib
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from storage import FilesystemBlobStore, StorageUnavailable
+from tests.storage.conftest import chunked
+
+
+async def test_blobs_are_fanned_out_by_their_first_hex_pairs(fs_store: FilesystemBlobStore):
+    blob = await fs_store.put(chunked(b"hello world"))
+
+    path = fs_store.root / blob.key[:2] / blob.key[2:4] / blob.key
+    assert path.read_bytes() == b"hello world"
+    assert list((fs_store.root / ".tmp").iterdir()) == []
+
+
+async def test_blob_files_are_readable_by_their_owner_only(fs_store: FilesystemBlobStore):
+    blob = await fs_store.put(chunked(b"confidential"))
+
+    mode = (fs_store.root / blob.key[:2] / blob.key[2:4] / blob.key).stat().st_mode
+    assert mode & 0o077 == 0
+
+
+async def test_keys_ignore_files_that_are_not_blobs(fs_store: FilesystemBlobStore):
+    blob = await fs_store.put(chunked(b"real"))
+    stray = hashlib.sha256(b"misplaced").hexdigest()
+    (fs_store.root / "ab").mkdir(exist_ok=True)
+    (fs_store.root / "ab" / stray).write_bytes(b"misplaced")
+    (fs_store.root / ".tmp" / "put-leftover").write_bytes(b"partial")
+    (fs_store.root / "README").write_text("not a blob")
+
+    assert [key async for key in fs_store.keys()] == [blob.key]
+
+
+async def test_the_filesystem_store_presigns_nothing_because_the_app_serves_files(fs_store: FilesystemBlobStore):
+    blob = await fs_store.put(chunked(b"x"))
+
+    assert await fs_store.presigned_get_url(blob.key, expires=timedelta(minutes=5)) is None
+    assert await fs_store.presigned_put_url("upload-1", expires=timedelta(minutes=5)) is None
+
+
+async def test_the_filesystem_store_has_no_staged_uploads_to_adopt(fs_store: FilesystemBlobStore):
+    with pytest.raises(NotImplementedError, match="put"):
+        await fs_store.adopt_staged("upload-1", max_size=None, expected_sha256=None, expected_size=None)
+
+
+def unwritable_directory(tmp_path: Path) -> Path:
+    """A directory this process cannot create files in, even when running as root."""
+    if os.geteuid() == 0:
+        # Permission bits do not stop root; procfs does.
+        return Path("/proc/self")
+    directory = tmp_path / "read-only"
+    directory.mkdir()
+    directory.chmod(0o555)
+    return directory
+
+
+@pytest.mark.parametrize(
+    ("make_root", "reason"),
+    [
+        (lambda tmp: tmp / "missing", "does not exist"),
+        (lambda tmp: (tmp / "a-file").touch() or tmp / "a-file", "is not a directory"),
+        (unwritable_directory, "not writable"),
+    ],
+    ids=["missing", "a file", "unwritable"],
+)
+async def test_check_reports_an_unusable_directory_in_one_line(tmp_path: Path, make_root, reason: str):
+    store = FilesystemBlobStore(make_root(tmp_path))
+
+    with pytest.raises(StorageUnavailable, match=reason) as failure:
+        await store.check()
+
+    assert "\n" not in str(failure.value)
+    assert str(store.root) in str(failure.value)
+
+
+async def test_putting_into_a_missing_directory_is_unavailable_not_a_crash(tmp_path: Path):
+    store = FilesystemBlobStore(tmp_path / "missing")
+
+    with pytest.raises(StorageUnavailable, match="does not exist"):
+        await store.put(chunked(b"x"))
+
+
+def test_a_relative_root_is_refused():
+    with pytest.raises(ValueError, match="absolute"):
+        FilesystemBlobStore(Path("data/blobs"))
