@@ -24,7 +24,7 @@ from dms.uow import Database
 from kartoteka.body_limit import BodyLimitMiddleware
 from kartoteka.graphql_view import KartotekaGraphQL
 from kartoteka.settings import Settings
-from resolvers import files
+from resolvers import files, uploads
 from resolvers.context import Limits, Services
 from schema.schema import build_schema
 from storage.base import BlobStore
@@ -56,6 +56,7 @@ def build_services(settings: Settings, *, blobs: BlobStore | None = None) -> Ser
         db=Database(engine),
         blobs=blobs,
         download_signer=Signer(secret, "download"),
+        upload_signer=Signer(secret, "upload"),
         limits=Limits(
             max_upload_bytes=settings.max_upload_bytes,
             max_page_size=settings.max_page_size,
@@ -63,6 +64,7 @@ def build_services(settings: Settings, *, blobs: BlobStore | None = None) -> Ser
             lock_ttl_seconds=settings.lock_ttl_seconds,
             token_ttl_seconds=settings.token_ttl_seconds,
             download_url_ttl_seconds=settings.download_url_ttl_seconds,
+            staged_upload_ttl_seconds=settings.staged_upload_ttl_seconds,
             login_max_failures=settings.login_max_failures,
             login_window_seconds=settings.login_window_seconds,
         ),
@@ -146,6 +148,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/files/{token}/{filename}", files.download, methods=["GET", "HEAD"]),
+            Route("/uploads/{token}", uploads.receive, methods=["PUT"]),
             Route("/healthz", healthz, methods=["GET"]),
         ],
         middleware=middleware,

@@ -24,7 +24,8 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.max_graphql_bytes if scope["path"].startswith("/graphql") else self.max_other_bytes
+        path = scope["path"]
+        limit = self.max_graphql_bytes if path.startswith(("/graphql", "/uploads/")) else self.max_other_bytes
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, receive, send, limit)

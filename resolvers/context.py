@@ -25,6 +25,7 @@ class Limits:
     lock_ttl_seconds: int | None
     token_ttl_seconds: int
     download_url_ttl_seconds: int
+    staged_upload_ttl_seconds: int
     login_max_failures: int
     login_window_seconds: int
 
@@ -36,6 +37,7 @@ class Services:
     db: Database
     blobs: BlobStore
     download_signer: Signer
+    upload_signer: Signer
     limits: Limits
     search: Any = None
 

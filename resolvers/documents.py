@@ -10,6 +10,7 @@ from dms.access import service as access
 from dms.documents import checkouts, queries, service
 from dms.documents.models import Document, DocumentHistoryEntry, DocumentVersion, Download
 from dms.documents.service import DocumentDetails
+from dms.documents.staging import FileSource, StagedSource
 from dms.documents.uploads import IncomingFile
 from dms.errors import ValidationFailed
 from dms.pagination import Page
@@ -37,11 +38,11 @@ async def _chunks(upload: Any) -> AsyncIterator[bytes]:
         yield chunk
 
 
-def incoming_file(upload: Any, staged_upload_id: str | None) -> IncomingFile:
+def file_source(upload: Any, staged_upload_id: str | None) -> FileSource:
     if (upload is None) == (staged_upload_id is None):
         raise ValidationFailed("send exactly one of file and stagedUploadId", field="file")
     if upload is None:
-        raise ValidationFailed("staged uploads are not available yet; send the file", field="stagedUploadId")
+        return StagedSource(decode_id(str(staged_upload_id), "StagedUpload", field="stagedUploadId"))
     return IncomingFile(filename=getattr(upload, "filename", None), chunks=_chunks(upload))
 
 
@@ -76,14 +77,14 @@ async def create_document(
         binder = decode_id(binder_id, "Binder", field="binderId")
         details.counterparty_id = decode_optional(counterparty_id, "Counterparty", field="counterpartyId")
         details.case_id = decode_optional(case_id, "Case", field="caseId")
-        incoming = incoming_file(upload, staged_upload_id)
+        source = file_source(upload, staged_upload_id)
         async with ctx.write() as uow:
             return await service.create_document(
                 uow,
                 ctx.require_actor(),
                 binder_id=binder,
                 details=details,
-                incoming=incoming,
+                source=source,
                 max_upload_bytes=ctx.limits.max_upload_bytes,
             )
 
@@ -139,13 +140,13 @@ async def check_in(
 ) -> Outcome[Document]:
     async def run() -> Document:
         doc = decode_id(document_id, "Document", field="documentId")
-        incoming = incoming_file(upload, staged_upload_id)
+        source = file_source(upload, staged_upload_id)
         async with ctx.write() as uow:
             await checkouts.check_in(
                 uow,
                 ctx.require_actor(),
                 doc,
-                incoming,
+                source,
                 comment=comment,
                 major=major,
                 expected_version=expected_version,

@@ -18,6 +18,7 @@ NODE_TYPES = frozenset(
         "Case",
         "Download",
         "AuditEntry",
+        "StagedUpload",
     }
 )
 

@@ -8,6 +8,7 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from schema.errors import UserError
+from schema.relay import Long
 from schema.types import Access, Binder, Document, User
 
 
@@ -163,3 +164,18 @@ class PermissionEntryInput:
 class SetPermissionsInput:
     target_id: strawberry.ID
     entries: list[PermissionEntryInput]
+
+
+@strawberry.input
+class RequestUploadInput:
+    filename: str
+    size: Long  # type: ignore[valid-type]
+    sha256: str | None = None
+
+
+@strawberry.type
+class RequestUploadPayload:
+    upload_id: strawberry.ID | None
+    upload_url: str | None = strawberry.field(description="PUT the file's bytes here, as the request body.")
+    expires_at: dt.datetime | None
+    user_errors: list[UserError]

@@ -6,7 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from dms.documents.service import DocumentDetails
-from resolvers import binders, documents, identity
+from resolvers import binders, documents, identity, uploads
 from resolvers.outcome import Outcome
 from schema.errors import UserError
 from schema.inputs import (
@@ -25,6 +25,8 @@ from schema.inputs import (
     MoveBinderInput,
     MoveDocumentInput,
     RenameBinderInput,
+    RequestUploadInput,
+    RequestUploadPayload,
     RevertDocumentInput,
     SetPermissionsInput,
     UpdateDocumentInput,
@@ -91,7 +93,20 @@ class DocumentMutation:
             deleted_id=input.binder_id if outcome.value else None, user_errors=UserError.all(outcome.errors)
         )
 
-    @strawberry.mutation(description="Version 1.0 from input.file (a multipart upload).")
+    @strawberry.mutation(
+        description="A place to PUT a file too big for one GraphQL request; then pass its uploadId as stagedUploadId."
+    )
+    async def request_upload(self, info: Info, input: RequestUploadInput) -> RequestUploadPayload:
+        outcome = await uploads.request_upload(info.context, input.filename, int(input.size), input.sha256)
+        slot = outcome.value
+        return RequestUploadPayload(
+            upload_id=strawberry.ID(slot.upload_id) if slot else None,
+            upload_url=slot.upload_url if slot else None,
+            expires_at=slot.expires_at if slot else None,
+            user_errors=UserError.all(outcome.errors),
+        )
+
+    @strawberry.mutation(description="Version 1.0 from input.file (a multipart upload) or a staged upload.")
     async def create_document(self, info: Info, input: CreateDocumentInput) -> DocumentPayload:
         return _document(
             await documents.create_document(

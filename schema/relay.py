@@ -3,13 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NewType, TypeVar
 
 import strawberry
 
 from dms.pagination import Page
 
 T = TypeVar("T")
+
+
+def _parse_long(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError("a Long is a whole number")
+    number = int(value)
+    if not -(2**63) <= number < 2**63:
+        raise ValueError("a Long fits in 64 bits")
+    return number
+
+
+# GraphQL's Int stops at 2^31 - 1; file sizes do not.
+Long = strawberry.scalar(
+    NewType("Long", int),
+    description="A 64-bit whole number (byte counts of large files).",
+    serialize=int,
+    parse_value=_parse_long,
+)
 
 
 @strawberry.interface

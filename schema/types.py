@@ -26,7 +26,7 @@ from resolvers import documents as document_resolvers
 from resolvers.files import download_url
 from resolvers.ids import encode_id
 from resolvers.loaders import live_lock
-from schema.relay import Connection, Node
+from schema.relay import Connection, Long, Node
 
 if TYPE_CHECKING:
     from schema.crm import Counterparty
@@ -178,9 +178,13 @@ class DocumentVersion(Node):
     def filename(self) -> str:
         return self._model.filename
 
-    @strawberry.field
+    @strawberry.field(description="In bytes. A GraphQL Int ends below 2 GiB: larger files need byteSize.")
     def size(self) -> int:
         return self._model.size
+
+    @strawberry.field(description="In bytes, for files of any size.")
+    def byte_size(self) -> Long:  # type: ignore[valid-type]
+        return Long(self._model.size)  # type: ignore[misc]
 
     @strawberry.field
     def sha256(self) -> str:

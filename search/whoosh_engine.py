@@ -472,12 +472,19 @@ class WhooshEngine:
                     searcher = candidate
                 else:
                     stale.append(candidate)
-        for old in stale:
-            old.close()
         try:
-            searcher = index.searcher() if searcher is None else searcher.refresh()
+            if searcher is not None and not searcher.up_to_date():
+                # Not Searcher.refresh(): it reuses the readers of unchanged
+                # segments and so misses deletions committed since.
+                stale.append(searcher)
+                searcher = None
+            if searcher is None:
+                searcher = index.searcher()
         except Exception as error:
             raise IndexUnavailable("The search index cannot be read; it must be rebuilt.") from error
+        finally:
+            for old in stale:
+                old.close()
         try:
             yield searcher
         finally:

@@ -76,7 +76,7 @@ def make_http_client() -> urllib3.PoolManager:
         timeout=urllib3.Timeout(connect=10.0, read=300.0),
         maxsize=32,
         ssl_context=tls,
-        retries=urllib3.Retry(total=3, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
+        retries=urllib3.Retry(total=3, backoff_factor=0.1, status_forcelist=[500, 502, 503, 504]),
     )
 
 

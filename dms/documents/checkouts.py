@@ -17,7 +17,8 @@ from dms.documents import history
 from dms.documents.models import Document, DocumentLock, DocumentVersion
 from dms.documents.numbering import format_number, next_number, parse_number
 from dms.documents.service import get_document
-from dms.documents.uploads import IncomingFile, SniffedBlob, store_incoming
+from dms.documents.staging import FileSource, obtain
+from dms.documents.uploads import SniffedBlob
 from dms.errors import (
     DocumentLocked,
     DocumentNotCheckedOut,
@@ -199,7 +200,7 @@ async def check_in(
     uow: UnitOfWork,
     actor: Actor,
     document_id: int,
-    incoming: IncomingFile,
+    source: FileSource,
     *,
     comment: str | None = None,
     major: bool = False,
@@ -215,7 +216,7 @@ async def check_in(
     document = await get_document(session, actor, document_id, need=Access.WRITE)
     await _may_check_in(session, actor, document, expected_version)
     await session.rollback()  # never hold the write lock while the bytes stream in
-    sniffed = await store_incoming(uow.blobs, incoming, max_size=max_upload_bytes)
+    sniffed = await obtain(session, uow.blobs, actor, source, max_upload_bytes=max_upload_bytes)
     # The world may have moved while the bytes streamed: check again, now for good.
     document = await get_document(session, actor, document_id, need=Access.WRITE)
     held = await _may_check_in(session, actor, document, expected_version)

@@ -20,7 +20,8 @@ from dms.cases.models import Case
 from dms.counterparties.models import Counterparty
 from dms.documents import history
 from dms.documents.models import Document, DocumentLock, DocumentVersion
-from dms.documents.uploads import IncomingFile, store_incoming
+from dms.documents.staging import FileSource, obtain
+from dms.documents.uploads import SniffedBlob
 from dms.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from dms.names import clean_name
 from dms.outbox import service as outbox
@@ -156,7 +157,7 @@ async def create_document(
     *,
     binder_id: int,
     details: DocumentDetails,
-    incoming: IncomingFile,
+    source: FileSource,
     max_upload_bytes: int,
 ) -> Document:
     """A new document whose version 1.0 is the incoming file (WRITE on the binder).
@@ -170,7 +171,7 @@ async def create_document(
     await _check_links(session, details)
     # Streaming a large file must not hold the database's write lock: end this transaction first.
     await session.rollback()
-    sniffed = await store_incoming(uow.blobs, incoming, max_size=max_upload_bytes)
+    sniffed = await obtain(session, uow.blobs, actor, source, max_upload_bytes=max_upload_bytes)
     await get_binder(session, actor, binder_id, need=Access.WRITE)
     return await _insert_document(
         session, actor, binder_id=binder_id, title=title, details=details, sniffed_blob=sniffed
@@ -184,11 +185,8 @@ async def _insert_document(
     binder_id: int,
     title: str,
     details: DocumentDetails,
-    sniffed_blob: object,
+    sniffed_blob: SniffedBlob,
 ) -> Document:
-    from dms.documents.uploads import SniffedBlob
-
-    assert isinstance(sniffed_blob, SniffedBlob)
     now = utcnow()
     document = Document(
         title=title,

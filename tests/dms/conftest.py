@@ -43,7 +43,7 @@ async def document_id(services: Any, owner: Actor) -> int:
             owner,
             binder_id=binder_id,
             details=documents.DocumentDetails(title="Umowa"),
-            incoming=IncomingFile("umowa.txt", chunks_of(b"v1")),
+            source=IncomingFile("umowa.txt", chunks_of(b"v1")),
             max_upload_bytes=1024,
         )
         await uow.commit()

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
 import pytest
 from minio import Minio
 
@@ -38,18 +39,21 @@ class Backend:
     streaming_memory_budget: int
 
 
+def is_blob_path(parts: list[str] | tuple[str, ...]) -> bool:
+    """Whether a path (below the root or prefix) is where a complete blob lives."""
+    return len(parts) == 3 and is_blob_key(parts[2]) and tuple(parts[:2]) == (parts[2][:2], parts[2][2:4])
+
+
 def filesystem_leftovers(root: Path) -> Callable[[], Awaitable[list[str]]]:
+    def scan() -> list[str]:
+        return [
+            str(path.relative_to(root))
+            for path in root.rglob("*")
+            if not path.is_dir() and not is_blob_path(path.relative_to(root).parts)
+        ]
+
     async def leftovers() -> list[str]:
-        found = []
-        for path in root.rglob("*"):
-            relative = path.relative_to(root)
-            if path.is_dir():
-                continue
-            parts = relative.parts
-            is_blob = len(parts) == 3 and is_blob_key(parts[2]) and parts[:2] == (parts[2][:2], parts[2][2:4])
-            if not is_blob:
-                found.append(str(relative))
-        return found
+        return await anyio.to_thread.run_sync(scan)
 
     return leftovers
 
@@ -61,18 +65,19 @@ def s3_admin_client(server: S3Server) -> Minio:
 def s3_leftovers(server: S3Server, bucket: str, prefix: str) -> Callable[[], Awaitable[list[str]]]:
     client = s3_admin_client(server)
 
-    async def leftovers() -> list[str]:
-        found = []
-        for item in client.list_objects(bucket, prefix=prefix, recursive=True):
-            name = item.object_name or ""
-            parts = name[len(prefix) :].split("/")
-            is_blob = len(parts) == 3 and is_blob_key(parts[2]) and parts[:2] == [parts[2][:2], parts[2][2:4]]
-            if not is_blob:
-                found.append(name)
+    def scan() -> list[str]:
+        found = [
+            name
+            for item in client.list_objects(bucket, prefix=prefix, recursive=True)
+            if not is_blob_path((name := item.object_name or "")[len(prefix) :].split("/"))
+        ]
         # The SDK has no public call for this; unfinished multipart uploads hold bytes too.
         uploads = client._list_multipart_uploads(bucket, prefix=prefix).uploads
         found.extend(f"multipart upload of {u.object_name}" for u in uploads)
         return found
+
+    async def leftovers() -> list[str]:
+        return await anyio.to_thread.run_sync(scan)
 
     return leftovers
 

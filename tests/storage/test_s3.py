@@ -70,7 +70,7 @@ async def test_a_presigned_download_url_names_the_file_and_its_type(s3_store: S3
         response = await http.get(url)
     assert response.headers["content-type"] == "application/pdf"
     disposition = response.headers["content-disposition"]
-    assert disposition.startswith('attachment; filename="Faktura _za____ 1/2.pdf"')
+    assert disposition.startswith('attachment; filename="Faktura _za_____ 1/2.pdf";')
     assert "filename*=UTF-8''Faktura%20%22za%C5%BC%C3%B3%C5%82%C4%87%22%201%2F2.pdf" in disposition
 
 
@@ -80,7 +80,7 @@ async def test_a_presigned_download_url_stops_working_when_tampered_with(s3_stor
     assert url is not None
 
     async with httpx.AsyncClient() as http:
-        response = await http.get(url.replace("X-Amz-Expires=300", "X-Amz-Expires=999999"))
+        response = await http.get(url.replace("X-Amz-Expires=300", "X-Amz-Expires=301"))
 
     assert response.status_code == 403
 
@@ -101,9 +101,7 @@ async def test_a_staged_upload_is_adopted_under_its_hash(s3_store: S3BlobStore, 
     digest = hashlib.sha256(data).hexdigest()
     upload_key = await stage(s3_store, data)
 
-    blob = await s3_store.adopt_staged(
-        upload_key, max_size=len(data), expected_sha256=digest, expected_size=len(data)
-    )
+    blob = await s3_store.adopt_staged(upload_key, max_size=len(data), expected_sha256=digest, expected_size=len(data))
 
     assert blob == StoredBlob(key=digest, size=len(data), sha256=digest)
     assert b"".join([c async for c in await s3_store.open(digest)]) == data

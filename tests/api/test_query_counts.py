@@ -1,0 +1,73 @@
+"""A page of documents costs the same few SQL statements whatever its size (DataLoaders)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
+from tests.api.helpers import create_binder, create_document, me_id, ref_mutation, set_binder_access
+
+LISTING = """
+{ documents(first: 50) { edges { node {
+    title currentVersion { number size } lock { holder { username } } counterparty { name }
+} } } }"""
+
+
+@contextmanager
+def counting(engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "PRAGMA", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")):
+            statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def statements_for_page(client, services, documents: int) -> int:
+    binder = await create_binder(client, f"Binder {documents}")
+    counterparty = await client.gql(
+        'mutation { createCounterparty(input: {name: "ACME Sp. z o.o."}) { counterparty { id } } }'
+    )
+    cp_id = counterparty.payload("createCounterparty")["counterparty"]["id"]
+    for index in range(documents):
+        doc = await create_document(
+            client, binder["id"], f"Doc {index}", f"body {index}".encode(), counterpartyId=cp_id
+        )
+        if index % 2:
+            await client.gql(ref_mutation("checkOutDocument"), input={"documentId": doc["id"]})
+    with counting(services.db.engine) as statements:
+        result = await client.gql(LISTING)
+    assert len(result.data["documents"]["edges"]) == documents
+    return len(statements)
+
+
+async def test_a_page_of_documents_costs_a_constant_number_of_statements(db, http, services):
+    from tests.conftest import logged_in, make_user
+
+    await make_user(db, "small")
+    await make_user(db, "large")
+    small = await statements_for_page(await logged_in(http, "small"), services, 3)
+    large = await statements_for_page(await logged_in(http, "large"), services, 30)
+    assert small == large
+    assert large <= 8
+
+
+async def test_a_non_admin_listing_filters_in_sql_at_the_same_cost(alice, bob, services):
+    binder = await create_binder(alice, "Wspólny")
+    await set_binder_access(alice, binder["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "READ")])
+    for index in range(12):
+        await create_document(alice, binder["id"], f"Doc {index}", b"x")
+    hidden = await create_binder(alice, "Ukryty")
+    for index in range(12):
+        await create_document(alice, hidden["id"], f"Secret {index}", b"x")
+    with counting(services.db.engine) as statements:
+        result = await bob.gql("{ documents(first: 50) { totalCount edges { node { title } } } }")
+    assert result.data["documents"]["totalCount"] == 12
+    assert len(statements) <= 3

@@ -1,0 +1,266 @@
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from search.extraction import (
+    Extraction,
+    ExtractionLimits,
+    Extractor,
+    extract_text,
+    extract_text_async,
+)
+from search.formats import DOCX, ODT, PDF
+from tests.search.builders import (
+    make_docx,
+    make_email,
+    make_odt,
+    make_pdf,
+    make_rtf,
+    make_zip_bomb_docx,
+)
+
+PANGRAM = "Zażółć gęślą jaźń"
+INVOICE_TEXT = (
+    "Faktura VAT nr FV/2026/0012. Sprzedawca: Przedsiębiorstwo Handlowe 'Żuraw' sp. z o.o., "
+    "ul. Świętokrzyska 15, 00-950 Łódź, NIP 123-456-32-18. Nabywca: Gęś i Wąż s.c. "
+    "Za usługę transportową należność wynosi 1 230,00 zł; płatność przelewem w ciągu 14 dni. "
+    "Zażółć gęślą jaźń. Ćma, źdźbło, ŚWIĘTO, ŁÓDŹ, ŻÓŁW, ĄĘ."
+)
+
+
+@pytest.fixture(scope="module")
+def hooked() -> Iterator[Extractor]:
+    with Extractor(ExtractionLimits(timeout_seconds=2.0), test_hooks=True) as extractor:
+        yield extractor
+
+
+def ok(result: Extraction) -> str:
+    assert result.status == "ok", result
+    return result.text
+
+
+class TestPlainText:
+    @pytest.mark.parametrize("encoding", ["utf-8", "cp1250", "iso-8859-2", "utf-16"])
+    def test_polish_text_comes_out_right_in_every_common_encoding(self, encoding: str) -> None:
+        assert ok(extract_text(INVOICE_TEXT.encode(encoding), "text/plain")) == INVOICE_TEXT
+
+    @pytest.mark.parametrize("encoding", ["cp1250", "iso-8859-2"])
+    def test_a_short_pangram_is_not_confused_between_cp1250_and_iso_8859_2(self, encoding: str) -> None:
+        assert ok(extract_text(PANGRAM.encode(encoding), "text/plain")) == PANGRAM
+
+    def test_a_declared_charset_is_honoured(self) -> None:
+        data = "Grüße aus Köln".encode("cp1252")
+        assert ok(extract_text(data, "text/plain; charset=windows-1252")) == "Grüße aus Köln"
+
+    def test_other_text_types_are_read_as_plain_text(self) -> None:
+        assert "faktura" in ok(extract_text(b"id;nazwa\n1;faktura\n", "text/csv"))
+
+    def test_whitespace_only_is_empty(self) -> None:
+        assert extract_text(b" \n\t ", "text/plain").status == "empty"
+
+
+class TestDocuments:
+    def test_pdf_with_polish_letters(self) -> None:
+        pdf = make_pdf([["Faktura VAT nr FV/2026/0012", PANGRAM + " - ĄĆĘŁŃÓŚŹŻ"], ["Strona 2: płatność przelewem"]])
+        text = ok(extract_text(pdf, PDF))
+        assert "FV/2026/0012" in text and PANGRAM in text and "ĄĆĘŁŃÓŚŹŻ" in text
+        assert "płatność przelewem" in text
+
+    def test_docx_paragraphs_and_tables(self) -> None:
+        docx = make_docx(["Umowa najmu", PANGRAM], table=[["Najemca", "Żółw sp. z o.o."], ["Czynsz", "1 500 zł"]])
+        text = ok(extract_text(docx, DOCX))
+        assert "Umowa najmu" in text and PANGRAM in text
+        assert "Żółw sp. z o.o." in text and "1 500 zł" in text
+
+    def test_odt_paragraphs_headings_and_tables(self) -> None:
+        odt = make_odt(["Protokół odbioru", PANGRAM], table=[["Pozycja", "Łóżko"]])
+        text = ok(extract_text(odt, ODT))
+        assert "Protokół odbioru" in text and PANGRAM in text and "Łóżko" in text
+
+    @pytest.mark.parametrize("fcharset", [0, 238])
+    def test_rtf_honours_the_ansi_code_page(self, fcharset: int) -> None:
+        rtf = make_rtf(f"Zamówienie ZAM/7: {PANGRAM}. ŚWIĘTO ŹRÓDEŁ", fcharset=fcharset)
+        text = ok(extract_text(rtf, "application/rtf"))
+        assert PANGRAM in text and "ŚWIĘTO ŹRÓDEŁ" in text
+
+    def test_rtf_unicode_escapes(self) -> None:
+        rtf = b"{\\rtf1\\ansi\\ansicpg1250\\uc1 Za\\u380?\\u243?\\u322?\\u263? test}"
+        assert "Zażółć test" in ok(extract_text(rtf, "text/rtf"))
+
+    def test_html_text_without_scripts_and_styles(self) -> None:
+        html = (
+            "<html><head><meta charset='windows-1250'><title>Oferta</title><style>p{color:red}</style>"
+            "<script>var tajne = 'nie indeksuj';</script></head><body><h1>Oferta handlowa</h1>"
+            f"<p>{PANGRAM}</p><p>Cena: <b>100</b> zł</p><!-- komentarz --></body></html>"
+        ).encode("cp1250")
+        text = ok(extract_text(html, "text/html"))
+        assert PANGRAM in text and "Oferta handlowa" in text and "Cena: 100 zł" in text
+        assert "tajne" not in text and "color" not in text and "komentarz" not in text
+
+    def test_html_without_declared_charset_is_detected(self) -> None:
+        html = f"<p>{INVOICE_TEXT}</p>".encode("iso-8859-2")
+        assert INVOICE_TEXT in ok(extract_text(html, "text/html"))
+
+
+class TestEmail:
+    def test_headers_body_and_attachments_recursively(self) -> None:
+        pdf = make_pdf([["Faktura FV/2026/0012", PANGRAM]])
+        nested = make_email(
+            subject="Aneks do umowy",
+            body="Przesyłam aneks.",
+            attachments=[(make_docx(["Aneks nr 1", "Wynagrodzenie: 2 000 zł"]), DOCX, "aneks.docx")],
+        )
+        message = make_email(
+            subject="Faktura za usługę — październik",
+            body="W załączeniu przesyłam fakturę.",
+            attachments=[(pdf, PDF, "faktura.pdf"), (b"\x89PNG....", "image/png", "logo.png")],
+            nested=nested,
+        )
+        text = ok(extract_text(message.as_bytes(), "message/rfc822"))
+        assert "Subject: Faktura za usługę — październik" in text
+        assert "From: Paweł Kowalski <pawel@firma.pl>" in text
+        assert "To: Biuro Rachunkowe Żuraw" in text and "Date: Tue, 13 Jan 2026" in text
+        assert "W załączeniu przesyłam fakturę." in text
+        assert "faktura.pdf" in text and PANGRAM in text
+        assert "Subject: Aneks do umowy" in text and "Wynagrodzenie: 2 000 zł" in text
+
+    def test_rfc2047_headers_and_8bit_bodies_in_polish_encodings(self) -> None:
+        raw = (
+            b"From: =?ISO-8859-2?Q?Pawe=B3_Kowalski?= <pawel@firma.pl>\r\n"
+            b"To: biuro@zuraw.pl\r\n"
+            b"Subject: =?ISO-8859-2?Q?Zam=F3wienie_=BF=F3=B3tych_=B6liwek?=\r\n"
+            b"Date: Tue, 13 Jan 2026 10:00:00 +0100\r\n"
+            b"MIME-Version: 1.0\r\n"
+            b"Content-Type: text/plain; charset=windows-1250\r\n"
+            b"Content-Transfer-Encoding: 8bit\r\n\r\n" + "Proszę o fakturę. Zażółć gęślą jaźń.".encode("cp1250")
+        )
+        text = ok(extract_text(raw, "message/rfc822"))
+        assert "From: Paweł Kowalski" in text
+        assert "Subject: Zamówienie żółtych śliwek" in text
+        assert "Proszę o fakturę. Zażółć gęślą jaźń." in text
+
+    def test_html_only_message(self) -> None:
+        message = make_email(subject="Oferta", body="")
+        message.set_content("<p>Cena <b>netto</b></p><script>x()</script>", subtype="html")
+        text = ok(extract_text(message.as_bytes(), "message/rfc822"))
+        assert "Cena netto" in text and "x()" not in text
+
+    def test_nesting_deeper_than_the_limit_is_cut_off(self) -> None:
+        message = make_email(subject="Poziom 0", body="zero")
+        for level in range(1, 6):
+            message = make_email(subject=f"Poziom {level}", body=str(level), nested=message)
+        text = ok(extract_text(message.as_bytes(), "message/rfc822", limits=ExtractionLimits(max_email_depth=2)))
+        assert "Poziom 5" in text and "Poziom 3" in text
+        assert "Poziom 0" not in text
+
+
+class TestFailures:
+    def test_corrupt_pdf_fails_with_a_reason(self) -> None:
+        result = extract_text(b"%PDF-1.4\n1 0 obj << /Type /Catalog", PDF)
+        assert result.status == "failed" and result.error and result.text == ""
+
+    def test_a_pdf_without_text_is_empty(self) -> None:
+        assert extract_text(make_pdf([[]]), PDF).status == "empty"
+
+    def test_corrupt_docx_fails(self) -> None:
+        assert extract_text(b"PK\x03\x04 not really a zip", DOCX).status == "failed"
+        assert extract_text(make_odt(["x"]), DOCX).status == "failed"  # a zip, but not a DOCX
+
+    def test_unknown_type_is_unsupported_without_parsing(self) -> None:
+        result = extract_text(b"\x00\x01", "application/x-msdownload")
+        assert result.status == "unsupported" and result.text == ""
+
+    def test_zip_bomb_docx_is_refused_quickly(self) -> None:
+        bomb = make_zip_bomb_docx(64 * 1024 * 1024)
+        assert len(bomb) < 1024 * 1024
+        started = time.monotonic()
+        result = extract_text(bomb, DOCX, limits=ExtractionLimits(max_unpacked_bytes=16 * 1024 * 1024))
+        assert result.status == "too_large"
+        assert time.monotonic() - started < 5
+
+    def test_xml_entity_expansion_is_not_performed(self) -> None:
+        import zipfile
+
+        laughs = (
+            '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "hahahahahahaha">'
+            '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">'
+            '<!ENTITY e "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;"><!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;">]>'
+            '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+            "<w:body><w:p><w:r><w:t>&f;</w:t></w:r></w:p></w:body></w:document>"
+        )
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("word/document.xml", laughs)
+        result = extract_text(buffer.getvalue(), DOCX)
+        assert result.status in ("empty", "failed", "ok")
+        assert len(result.text) < 1000
+
+    def test_input_over_the_size_limit_is_too_large(self) -> None:
+        result = extract_text(b"x" * 2000, "text/plain", limits=ExtractionLimits(max_input_bytes=1000))
+        assert result.status == "too_large"
+
+    def test_output_is_truncated_at_the_limit_but_still_ok(self) -> None:
+        pages = [[f"Strona {n}: faktura za transport i magazynowanie towarów"] for n in range(300)]
+        started = time.monotonic()
+        result = extract_text(make_pdf(pages), PDF, limits=ExtractionLimits(max_output_chars=2000))
+        assert result.status == "ok" and result.truncated
+        assert len(result.text) == 2000 and result.error and "truncated" in result.error
+        assert time.monotonic() - started < 10
+
+    def test_a_missing_file_fails(self, tmp_path: Path) -> None:
+        assert extract_text(tmp_path / "missing.pdf", PDF).status == "failed"
+
+    def test_a_hanging_parser_times_out_and_the_next_file_still_works(self, hooked: Extractor) -> None:
+        started = time.monotonic()
+        result = hooked.extract(b"", "x-kartoteka-test/sleep")
+        assert result.status == "timeout"
+        assert time.monotonic() - started < 5
+        assert ok(hooked.extract(PANGRAM.encode(), "text/plain")) == PANGRAM
+
+    def test_a_memory_hungry_parser_is_stopped_by_the_memory_cap(self, hooked: Extractor) -> None:
+        result = hooked.extract(b"", "x-kartoteka-test/allocate")
+        assert result.status == "too_large"
+        assert ok(hooked.extract(b"dalej", "text/plain")) == "dalej"
+
+    def test_a_crashing_parser_is_a_failure_not_a_crash(self, hooked: Extractor) -> None:
+        result = hooked.extract(b"", "x-kartoteka-test/exit")
+        assert result.status == "failed" and "exit code 3" in (result.error or "")
+        assert ok(hooked.extract(b"dalej", "text/plain")) == "dalej"
+
+
+class TestSources:
+    def test_a_path(self, tmp_path: Path) -> None:
+        path = tmp_path / "faktura.txt"
+        path.write_bytes(INVOICE_TEXT.encode("cp1250"))
+        assert ok(extract_text(path, "text/plain")) == INVOICE_TEXT
+
+    def test_a_stream_is_spooled_without_reading_it_whole(self) -> None:
+        assert ok(extract_text(io.BytesIO(PANGRAM.encode()), "text/plain")) == PANGRAM
+
+    def test_an_oversized_stream_is_too_large(self) -> None:
+        stream = io.BytesIO(b"x" * 5000)
+        assert extract_text(stream, "text/plain", limits=ExtractionLimits(max_input_bytes=100)).status == "too_large"
+
+    async def test_async_extraction_accepts_an_async_byte_stream(self) -> None:
+        async def chunks() -> AsyncIterator[bytes]:
+            data = INVOICE_TEXT.encode("iso-8859-2")
+            for start in range(0, len(data), 16):
+                yield data[start : start + 16]
+
+        result = await extract_text_async(chunks(), "text/plain")
+        assert ok(result) == INVOICE_TEXT
+
+    async def test_async_extraction_of_bytes(self) -> None:
+        assert ok(await extract_text_async(PANGRAM.encode(), "text/plain")) == PANGRAM
+
+    def test_a_pool_of_workers_serves_threads_concurrently(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with Extractor(workers=2) as extractor, ThreadPoolExecutor(4) as pool:
+            texts = list(pool.map(lambda n: extractor.extract(f"plik {n}".encode(), "text/plain").text, range(8)))
+        assert texts == [f"plik {n}" for n in range(8)]
