@@ -5,7 +5,18 @@ from dms.audit.models import AuditEntry
 from dms.base import Base
 from dms.binders.models import Binder, BinderClosure
 from dms.cases.models import Case
-from dms.counterparties.models import Counterparty
+from dms.counterparties.models import (
+    Address,
+    BankAccount,
+    ContactMethod,
+    ContactPerson,
+    Counterparty,
+    CounterpartyBlock,
+    CounterpartyClassification,
+    CounterpartyType,
+    Dictionary,
+    DictionaryEntry,
+)
 from dms.documents.models import (
     Document,
     DocumentHistoryEntry,
@@ -15,18 +26,29 @@ from dms.documents.models import (
     Download,
     StagedUpload,
 )
+from dms.events.models import Event, EventType, NumberCounter, Settlement
 from dms.identity.models import AccessToken, Group, GroupMembership, LoginFailure, User
 from dms.outbox.models import OutboxEntry
+from dms.tasks.models import Task
 
 __all__ = [
     "AccessToken",
+    "Address",
     "AuditEntry",
+    "BankAccount",
     "Base",
     "Binder",
     "BinderClosure",
     "BinderPermission",
     "Case",
+    "ContactMethod",
+    "ContactPerson",
     "Counterparty",
+    "CounterpartyBlock",
+    "CounterpartyClassification",
+    "CounterpartyType",
+    "Dictionary",
+    "DictionaryEntry",
     "Document",
     "DocumentHistoryEntry",
     "DocumentLock",
@@ -34,10 +56,15 @@ __all__ = [
     "DocumentType",
     "DocumentVersion",
     "Download",
+    "Event",
+    "EventType",
     "Group",
     "GroupMembership",
     "LoginFailure",
+    "NumberCounter",
     "OutboxEntry",
+    "Settlement",
     "StagedUpload",
+    "Task",
     "User",
 ]

@@ -169,7 +169,7 @@ class SetPermissionsInput:
 @strawberry.input
 class RequestUploadInput:
     filename: str
-    size: Long  # type: ignore[valid-type]
+    size: Long
     sha256: str | None = None
 
 

@@ -22,8 +22,9 @@ def _parse_long(value: object) -> int:
 
 
 # GraphQL's Int stops at 2^31 - 1; file sizes do not.
-Long = strawberry.scalar(
-    NewType("Long", int),
+Long = NewType("Long", int)
+LONG_SCALAR = strawberry.scalar(
+    name="Long",
     description="A 64-bit whole number (byte counts of large files).",
     serialize=int,
     parse_value=_parse_long,

@@ -14,6 +14,7 @@ from schema.crm import CRM_TYPES, CrmMutation, CrmQuery
 from schema.extensions import ErrorPolicy, RequireAuthentication
 from schema.mutation import DocumentMutation
 from schema.query import DocumentQuery
+from schema.relay import LONG_SCALAR, Long
 from schema.types import Binder, Document, DocumentVersion, Group, User
 
 # One root per side of the product, merged: each side's module changes for its own reasons.
@@ -40,7 +41,7 @@ def build_schema(
         mutation=Mutation,
         types=[User, Group, Binder, Document, DocumentVersion, *CRM_TYPES],
         extensions=extensions,
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(auto_camel_case=True, scalar_map={Long: LONG_SCALAR}),
     )
 
 

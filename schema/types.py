@@ -183,8 +183,8 @@ class DocumentVersion(Node):
         return self._model.size
 
     @strawberry.field(description="In bytes, for files of any size.")
-    def byte_size(self) -> Long:  # type: ignore[valid-type]
-        return Long(self._model.size)  # type: ignore[misc]
+    def byte_size(self) -> Long:
+        return Long(self._model.size)
 
     @strawberry.field
     def sha256(self) -> str:
