@@ -1,0 +1,8 @@
+"""Full-text search: text extraction, Polish/English analysis, and the index behind one interface.
+
+Nothing here imports the domain; it works on plain records (`search.records`)
+and byte streams.  Entry points: `search.query.parse_query`,
+`search.engine.open_engine` (and `search.service.AsyncSearchEngine`),
+`search.extraction.Extractor` / `extract_text`.  Only `search.whoosh_engine`
+imports Whoosh.
+"""

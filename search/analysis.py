@@ -237,8 +237,3 @@ def query_terms(word: str) -> list[str]:
 def prefix_term(text: str) -> str:
     """Normalise the text before a ``*`` the way surface and compound terms are written."""
     return "/".join(fold(m.group()) for m in _WORD_RE.finditer(text))
-
-
-def surface_terms(text: str) -> list[str]:
-    """Folded surface forms of the words of `text`, for exact keyword-like fields."""
-    return [fold(m.group()) for m in _WORD_RE.finditer(text)]

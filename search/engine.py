@@ -5,7 +5,8 @@ Contract, in the words of the indexer that drives it:
 * One process writes (the indexer); any number of processes read.  API
   workers open the engine with ``writable=False``.
 * `upsert` replaces a document by id, so re-applying an outbox entry is
-  harmless; `delete` of an unknown id is a no-op.  Each call commits once.
+  harmless; `delete` of an unknown id is a no-op.  Writes are committed
+  before the call returns (large upserts in batches).
 * `needs_rebuild()` is true when the index is missing, unreadable or was built
   with another schema or analysis version.  A rebuild is written into a side
   directory while searches keep answering from the live index; `swap()`
@@ -73,7 +74,7 @@ class SearchEngine(Protocol):
     def close(self) -> None: ...
 
     def upsert(self, records: Iterable[IndexRecord]) -> int:
-        """Insert or replace documents by id in one commit; returns how many were written."""
+        """Insert or replace documents by id, committing in batches; returns how many were given."""
         ...
 
     def delete(self, document_ids: Iterable[int]) -> int:

@@ -339,7 +339,14 @@ def _html(data: bytes, charset: str | None, sink: TextSink, _budget: Budget, _de
 
 
 def _text(data: bytes, charset: str | None, sink: TextSink, _budget: Budget, _depth: int) -> None:
-    sink.add(decode_text(data, charset))
+    # No encoding needs more than 4 bytes a character: decoding more than the
+    # output can hold would only spend memory on text thrown away.
+    room = (sink.max_chars - sink.size) * 4 + 4
+    cut = len(data) > room
+    text = decode_text(data[:room] if cut else data, charset)
+    sink.add(text)
+    if cut:
+        sink.truncated = True
 
 
 # -- e-mail --------------------------------------------------------------

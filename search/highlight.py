@@ -10,8 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from search.analysis import EN_STEM_MARK, PL_STEM_MARK, iter_tokens, query_words
-from search.analysis import prefix_term as _prefix_term
+from search.analysis import EN_STEM_MARK, PL_STEM_MARK, iter_tokens, prefix_term, query_words
 from search.query import Phrase, Prefix, QueryNode, Term, iter_leaves
 
 _SPACE_RE = re.compile(r"\s+")
@@ -42,7 +41,7 @@ class Highlighter:
                     for word in query_words(text):
                         for alternatives in word.positions:
                             terms.update(alternatives)
-            elif isinstance(leaf, Prefix) and (prefix := _prefix_term(leaf.text)):
+            elif isinstance(leaf, Prefix) and (prefix := prefix_term(leaf.text)):
                 prefixes.append(prefix)
         return cls(frozenset(terms), tuple(prefixes))
 

@@ -14,7 +14,7 @@ import binascii
 import heapq
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,9 +87,3 @@ def count_facet(values: Iterable[str | None], limit: int) -> list[tuple[str, int
     counts = Counter(v for v in values if v)
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     return ranked[:limit]
-
-
-def count_facets(
-    rows: Sequence[dict[str, str | None]], wanted: Iterable[str], limit: int
-) -> dict[str, list[tuple[str, int]]]:
-    return {name: count_facet((row.get(name) for row in rows), limit) for name in wanted}

@@ -29,6 +29,7 @@ import whoosh
 from whoosh import query as wq
 from whoosh.analysis import IDTokenizer, LowercaseFilter, Tokenizer
 from whoosh.analysis import Token as WhooshToken
+from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import FileIndex, LockError, create_in, open_dir
 from whoosh.searching import Searcher
@@ -167,15 +168,9 @@ def build_schema() -> Schema:
         created_at=date_field(),
         received_at=date_field(),
         updated_at=date_field(),
-        date_sort=COLUMN(_numeric_column()),
+        date_sort=COLUMN(NumericColumn("q", default=MISSING_DATE)),
         year=ID(sortable=True),
     )
-
-
-def _numeric_column() -> Any:
-    from whoosh.columns import NumericColumn
-
-    return NumericColumn("q", default=MISSING_DATE)
 
 
 def _micros(value: datetime | date) -> int:
@@ -344,13 +339,19 @@ class WhooshRebuild:
         if self._done:
             raise SearchError("this rebuild is finished")
         self._done = True
-        self._engine._swap_in(self)
+        try:
+            self._engine._swap_in(self)
+        except BaseException:
+            # The live index is untouched unless CURRENT was replaced, which is the last step.
+            self._engine._forget_rebuild(self)
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise
 
     def abort(self) -> None:
         if self._done:
             return
         self._done = True
-        self._engine._rebuild = None
+        self._engine._forget_rebuild(self)
         shutil.rmtree(self.path, ignore_errors=True)
 
 
@@ -550,6 +551,11 @@ class WhooshEngine:
             self._rebuild = WhooshRebuild(self, path)
             return self._rebuild
 
+    def _forget_rebuild(self, rebuild: WhooshRebuild) -> None:
+        with self._lock:
+            if self._rebuild is rebuild:
+                self._rebuild = None
+
     def _swap_in(self, rebuild: WhooshRebuild) -> None:
         stamp = {
             "engine": "whoosh",
@@ -563,8 +569,7 @@ class WhooshEngine:
         os.replace(rebuild.path, self.root / generation)
         previous = self._current_name()
         _write_atomically(self.root / CURRENT_FILE, generation + "\n")
-        with self._lock:
-            self._rebuild = None
+        self._forget_rebuild(rebuild)
         # The previous generation stays one more round: other processes may
         # still be reading it until they notice the new CURRENT.
         keep = {generation, previous}

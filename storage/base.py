@@ -5,11 +5,14 @@ directory or a bucket is decided once, in :func:`storage.factory.open_blob_store
 """
 
 import re
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Protocol, runtime_checkable
+from types import TracebackType
+from typing import Protocol, Self, runtime_checkable
 from urllib.parse import quote
+
+from anyio import to_thread
 
 #: Size of the pieces bytes are read, hashed and written in: large enough to keep
 #: per-chunk overhead (thread hops, syscalls) negligible, small enough to bound memory.
@@ -84,6 +87,57 @@ class StorageUnavailable(StorageError):
         super().__init__(" ".join(reason.split()))
 
 
+class BlobStream(AsyncIterator[bytes]):
+    """The bytes of a blob (or of a range of it), in pieces of at most CHUNK_SIZE.
+
+    Each piece is read in a worker thread. The stream owns an open file or HTTP
+    response and releases it when the bytes run out, when reading fails, on
+    :meth:`aclose` (or leaving ``async with``), and, as a last resort, when it is
+    garbage collected without having been read at all.
+    """
+
+    def __init__(self, read: Callable[[], bytes], release: Callable[[], None]) -> None:
+        self._read = read  # blocking; returns b"" at the end
+        self._release = release
+        self._open = True
+
+    async def __anext__(self) -> bytes:
+        if not self._open:
+            raise StopAsyncIteration
+        try:
+            data = await to_thread.run_sync(self._read)
+        except BaseException:
+            self._close()
+            raise
+        if not data:
+            self._close()
+            raise StopAsyncIteration
+        return data
+
+    async def aclose(self) -> None:
+        """Stop reading and release the file or connection now."""
+        self._close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        if self._open:
+            self._open = False
+            self._release()
+
+    def __del__(self) -> None:
+        try:
+            self._close()
+        except Exception:  # noqa: S110 - nothing sensible to do while being collected
+            pass
+
+
 @runtime_checkable
 class BlobStore(Protocol):
     """Content-addressed, immutable blob storage.
@@ -108,13 +162,13 @@ class BlobStore(Protocol):
         """
         ...
 
-    async def open(self, key: str, byte_range: tuple[int, int] | None = None) -> AsyncIterator[bytes]:
+    async def open(self, key: str, byte_range: tuple[int, int] | None = None) -> BlobStream:
         """Stream a blob, or only the inclusive ``(first, last)`` byte range of it, like HTTP.
 
         Raises :class:`BlobNotFound` (on await, before any byte is read) when the blob is
         missing and :class:`RangeNotSatisfiable` when ``first`` lies beyond the end; a
         ``last`` beyond the end is clamped. Callers that stop early should ``aclose()``
-        the iterator to release the file or connection promptly.
+        the stream (or use ``async with``) to release the file or connection promptly.
         """
         ...
 

@@ -12,7 +12,7 @@ All file I/O runs in worker threads, never on the event loop.
 import hashlib
 import os
 import tempfile
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from datetime import timedelta
 from io import BufferedReader, BufferedWriter
 from pathlib import Path
@@ -24,6 +24,7 @@ from storage.base import (
     CHUNK_SIZE,
     BlobHashMismatch,
     BlobNotFound,
+    BlobStream,
     BlobTooLarge,
     RangeNotSatisfiable,
     StorageUnavailable,
@@ -167,16 +168,16 @@ class FilesystemBlobStore:
 
     # -- reading -------------------------------------------------------------------------
 
-    async def open(self, key: str, byte_range: tuple[int, int] | None = None) -> AsyncIterator[bytes]:
+    async def open(self, key: str, byte_range: tuple[int, int] | None = None) -> BlobStream:
         """See :meth:`storage.base.BlobStore.open`; a range is served by seeking."""
         check_byte_range(byte_range)
         file, length = await to_thread.run_sync(self._open_range, key, byte_range)
-        return _stream_file(file, length)
+        return BlobStream(_bounded_reader(file, length), file.close)
 
     def _open_range(self, key: str, byte_range: tuple[int, int] | None) -> tuple[BufferedReader, int]:
         path = self._path(key)
         try:
-            file = open(path, "rb")  # closed by _stream_file, or below on error
+            file = open(path, "rb")  # closed by the BlobStream, or below on error
         except FileNotFoundError:
             raise BlobNotFound(key) from None
         except OSError as exc:
@@ -309,16 +310,19 @@ def _blob_names(directory: Path, expected_prefix: str) -> list[str]:
         raise StorageUnavailable(f"cannot list blob directory {directory}: {exc}") from exc
 
 
-async def _stream_file(file: BufferedReader, length: int) -> AsyncIterator[bytes]:
-    """Yield ``length`` bytes from the file's current position, then close it."""
-    try:
-        remaining = length
-        while remaining > 0:
-            data = await to_thread.run_sync(file.read, min(CHUNK_SIZE, remaining))
-            if not data:
-                # Blobs are immutable, so a short read means outside interference.
-                raise StorageUnavailable(f"blob file {file.name} ended {remaining} bytes early")
-            remaining -= len(data)
-            yield data
-    finally:
-        file.close()
+def _bounded_reader(file: BufferedReader, length: int) -> Callable[[], bytes]:
+    """A blocking read of the next piece of the ``length`` bytes from the file's position."""
+    remaining = length
+
+    def read() -> bytes:
+        nonlocal remaining
+        if remaining <= 0:
+            return b""
+        data = file.read(min(CHUNK_SIZE, remaining))
+        if not data:
+            # Blobs are immutable, so a short read means outside interference.
+            raise StorageUnavailable(f"blob file {file.name} ended {remaining} bytes early")
+        remaining -= len(data)
+        return data
+
+    return read

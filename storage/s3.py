@@ -43,6 +43,7 @@ from storage.base import (
     BlobHashMismatch,
     BlobNotFound,
     BlobSizeMismatch,
+    BlobStream,
     BlobTooLarge,
     RangeNotSatisfiable,
     StorageError,
@@ -68,8 +69,8 @@ T = TypeVar("T")
 
 
 def make_http_client() -> urllib3.PoolManager:
-    """The HTTP pool the SDK uses: bounded retries, so an unreachable endpoint fails in
-    about a second instead of the SDK's default of several, and room for many threads."""
+    """The HTTP pool the SDK uses: few, quick retries, so an unreachable endpoint fails in
+    under a second instead of the SDK's default of several, and room for many threads."""
     tls = ssl.create_default_context()  # system trust store (honours SSL_CERT_FILE)
     tls.load_verify_locations(certifi.where())  # plus the SDK's usual bundle
     return urllib3.PoolManager(
@@ -126,18 +127,31 @@ class S3BlobStore:
 
     # -- calling the SDK -----------------------------------------------------------------
 
-    async def _call(self, func: Callable[..., T], *args: Any, key: str | None = None, **kwargs: Any) -> T:
-        """Run a blocking SDK call in a worker thread, translating its failures."""
+    async def _call(
+        self,
+        func: Callable[..., T],
+        *args: Any,
+        key: str | None = None,
+        byte_range: tuple[int, int] | None = None,
+        **kwargs: Any,
+    ) -> T:
+        """Run a blocking SDK call in a worker thread, translating its failures.
+
+        ``key`` and ``byte_range`` say what was asked for, so that "no such key" and
+        "invalid range" become BlobNotFound and RangeNotSatisfiable.
+        """
         try:
             return await to_thread.run_sync(partial(func, *args, **kwargs))
         except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
-            raise self._translate(exc, key) from exc
+            raise self._translate(exc, key, byte_range) from exc
 
-    def _translate(self, exc: Exception, key: str | None) -> StorageError:
+    def _translate(self, exc: Exception, key: str | None, byte_range: tuple[int, int] | None = None) -> StorageError:
         where = f"S3 endpoint {self.endpoint}"
         if isinstance(exc, S3Error):
             if exc.code == "NoSuchKey" and key is not None:
                 return BlobNotFound(key)
+            if exc.code == "InvalidRange" and key is not None and byte_range is not None:
+                return RangeNotSatisfiable(key, byte_range)
             if exc.code == "NoSuchBucket":
                 return StorageUnavailable(f"bucket {self.bucket} does not exist at {where}")
             if exc.code in _CREDENTIAL_ERRORS:
@@ -281,36 +295,27 @@ class S3BlobStore:
 
     # -- reading -------------------------------------------------------------------------
 
-    async def open(self, key: str, byte_range: tuple[int, int] | None = None) -> AsyncIterator[bytes]:
+    async def open(self, key: str, byte_range: tuple[int, int] | None = None) -> BlobStream:
         """See :meth:`storage.base.BlobStore.open`; a range becomes an HTTP Range request."""
         check_byte_range(byte_range)
         name = self._object_name(key)
         offset, length = (0, 0) if byte_range is None else (byte_range[0], byte_range[1] - byte_range[0] + 1)
-        try:
-            response = await self._call(
-                self._client.get_object, self.bucket, name, offset=offset, length=length, key=key
-            )
-        except StorageUnavailable as exc:
-            cause = exc.__cause__
-            if byte_range is not None and isinstance(cause, S3Error) and cause.code == "InvalidRange":
-                raise RangeNotSatisfiable(key, byte_range) from cause
-            raise
-        return self._stream(response)
+        response = await self._call(
+            self._client.get_object, self.bucket, name, offset=offset, length=length, key=key, byte_range=byte_range
+        )
 
-    async def _stream(self, response: urllib3.BaseHTTPResponse) -> AsyncIterator[bytes]:
-        try:
-            while True:
-                try:
-                    data = await to_thread.run_sync(response.read, CHUNK_SIZE)
-                except (urllib3.exceptions.HTTPError, OSError) as exc:
-                    raise self._translate(exc, None) from exc
-                if not data:
-                    return
-                yield data
-        finally:
+        def read() -> bytes:
+            try:
+                return response.read(CHUNK_SIZE)
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                raise self._translate(exc, key) from exc
+
+        def release() -> None:
             # Closing drops a half-read connection instead of returning it dirty to the pool.
             response.close()
             response.release_conn()
+
+        return BlobStream(read, release)
 
     async def stat(self, key: str) -> StoredBlob:
         """See :meth:`storage.base.BlobStore.stat`."""

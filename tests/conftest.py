@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import shutil
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,26 +13,56 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
 from dms.actor import SYSTEM
 from dms.db import create_engine
 from dms.identity import service as identity
-from dms.migrate import upgrade
+from dms.migrate import upgrade_sync
 from dms.uow import Database
 from kartoteka.app import build_services, create_app
 from kartoteka.settings import Settings
+from tests.servers.postgresql import _execute as _pg_execute
 
-pytest_plugins = ["tests.servers.seaweedfs"]  # TEMP
+pytest_plugins = ["tests.servers.seaweedfs", "tests.servers.postgresql"]
 
 PASSWORD = "correct horse battery"
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated to head; each test starts from a copy (migrating is the slow part)."""
+    path = tmp_path_factory.mktemp("template") / "kartoteka.sqlite3"
+    upgrade_sync(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres_template(postgres_url: str) -> str:
+    """A PostgreSQL database migrated to head, used as the TEMPLATE of each test's database."""
+    name = "kartoteka_template"
+    asyncio.run(_pg_execute(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(_pg_execute(postgres_url, f'CREATE DATABASE "{name}"'))
+    upgrade_sync(make_url(postgres_url).set(database=name).render_as_string(hide_password=False))
+    return name
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty database on each backend."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database on each backend, already migrated to head."""
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'kartoteka.sqlite3'}"
-    return request.getfixturevalue("fresh_postgres_database")
+        path = tmp_path / "kartoteka.sqlite3"
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite_template"), path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    template = request.getfixturevalue("migrated_postgres_template")
+    server = request.getfixturevalue("postgres_url")
+    name = f"kartoteka_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_execute(server, f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_pg_execute(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
@@ -50,7 +83,6 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 async def services(settings: Settings) -> AsyncIterator[Any]:
-    await upgrade(settings.resolved_database_url)
     built = build_services(settings)
     yield built
     await built.blobs.close()

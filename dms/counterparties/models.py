@@ -54,9 +54,7 @@ class Counterparty(IdMixin, Base):
     # Values of the type's custom fields by field key; values of fields the type no longer has are
     # kept here but hidden (see dms.counterparties.customfields).
     custom_values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    account_manager_id: Mapped[int | None] = mapped_column(
-        Id, ForeignKey("users.id", ondelete="SET NULL"), index=True
-    )
+    account_manager_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"), index=True)
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))

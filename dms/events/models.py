@@ -6,14 +6,40 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    type_coerce,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
-from dms.base import Base, Id, IdMixin, utcnow
+from dms.base import Base, Id, IdMixin, UTCDateTime, utcnow
 
 # Built-in kinds of events the system records by itself; each has its own (configurable) type.
 AUTOMATIC_KINDS = ("card_opened", "data_changed", "document_added", "email_archived")
 NUMBER_RESETS = ("never", "yearly", "monthly")
+
+
+class KeysetDateTime(UTCDateTime):
+    """UTC datetimes that also take the ISO text a keyset cursor carries back (`dms.pagination`).
+
+    Used only in expressions (never as a column's type), so lists can page by a point in time.
+    """
+
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | str | None, dialect: Dialect) -> datetime | None:
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return super().process_bind_param(value, dialect)
 
 
 class EventType(IdMixin, Base):
@@ -73,6 +99,8 @@ class Event(IdMixin, Base):
     number_period: Mapped[str | None] = mapped_column(String(16))
     number_seq: Mapped[int | None] = mapped_column(Integer)
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # occurred_at again, as a keyset sort key (see KeysetDateTime).
+    sort_at: Mapped[datetime] = column_property(type_coerce(occurred_at, KeysetDateTime()))
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
     user_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"), index=True)
     registered_by_id: Mapped[int | None] = mapped_column(Id, ForeignKey("users.id", ondelete="SET NULL"))

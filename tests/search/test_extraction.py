@@ -264,3 +264,12 @@ class TestSources:
         with Extractor(workers=2) as extractor, ThreadPoolExecutor(4) as pool:
             texts = list(pool.map(lambda n: extractor.extract(f"plik {n}".encode(), "text/plain").text, range(8)))
         assert texts == [f"plik {n}" for n in range(8)]
+
+
+@pytest.mark.parametrize("encoding", ["cp1250", "iso-8859-2"])
+def test_encoding_detection_prefers_the_polish_reading(encoding: str) -> None:
+    from search.charsets import detect_encoding
+
+    # ś, ź, Ś, Ą sit on the bytes where the two encodings differ.
+    data = "Świadczenie usług źródłowych: ŚCIEŻKA, źle, śnieg, Ąę.".encode(encoding)
+    assert data.decode(detect_encoding(data)) == data.decode(encoding)

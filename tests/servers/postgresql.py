@@ -75,29 +75,52 @@ def _normalized(url_text: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+CLUSTER_PARENT = Path("/tmp")
+CLUSTER_PREFIX = "kartoteka-pg-"
+OWNER_FILE = "owner.pid"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
 class ThrowawayCluster:
     """initdb, start, stop and remove one PostgreSQL cluster under /tmp."""
 
-    def __init__(self, bin_dir: Path) -> None:
+    def __init__(self, bin_dir: Path, base: Path | None = None) -> None:
         self.bin_dir = bin_dir
         # PostgreSQL refuses to run as root: hand the cluster to the postgres user.
         self.as_root = os.geteuid() == 0
         self.run_as = ["runuser", "-u", "postgres", "--"] if self.as_root else []
-        # Under /tmp, not $TMPDIR: every directory on the way must be traversable by postgres.
-        self.base = Path(tempfile.mkdtemp(prefix="kartoteka-pg-", dir="/tmp"))
-        self.base.chmod(0o755)
-        self.data = self.base / "data"
-        self.sockets = self.base / "sockets"
-        self.sockets.mkdir(mode=0o755)
-        self.log = self.base / "postgres.log"
-        self.port = 0
+        self.data_owner: pwd.struct_passwd | None = None
         if self.as_root:
             try:
-                account = pwd.getpwnam("postgres")
+                self.data_owner = pwd.getpwnam("postgres")
             except KeyError:
                 raise ClusterError("running as root and there is no postgres user to run the server") from None
-            for path in (self.base, self.sockets):
-                os.chown(path, account.pw_uid, account.pw_gid)
+        self.base = base or self._make_base()
+        self.data = self.base / "data"
+        self.sockets = self.base / "sockets"
+        self.log = self.base / "postgres.log"
+        self.port = 0
+
+    def _make_base(self) -> Path:
+        # Under /tmp, not $TMPDIR: every directory on the way must be traversable by postgres.
+        base = Path(tempfile.mkdtemp(prefix=CLUSTER_PREFIX, dir=CLUSTER_PARENT))
+        base.chmod(0o755)
+        # Who to ask whether this cluster is still wanted; see reap_abandoned_clusters().
+        (base / OWNER_FILE).write_text(str(os.getpid()))
+        (base / "sockets").mkdir(mode=0o755)
+        if self.data_owner is not None:
+            for path in (base, base / "sockets"):
+                os.chown(path, self.data_owner.pw_uid, self.data_owner.pw_gid)
+        return base
 
     def _run(self, tool: str, *args: str, timeout: float) -> None:
         command = [*self.run_as, str(self.bin_dir / tool), *args]
@@ -146,6 +169,29 @@ class ThrowawayCluster:
         finally:
             shutil.rmtree(self.base, ignore_errors=True)
 
+    @classmethod
+    def reap_abandoned(cls, bin_dir: Path) -> int:
+        """Stop and remove clusters whose session died before its teardown (a CI timeout
+        kills pytest outright, and pg_ctl's server is not its child); return how many.
+
+        Only clusters whose owning process is gone are touched, so concurrent sessions
+        are safe.
+        """
+        reaped = 0
+        for owner_file in CLUSTER_PARENT.glob(f"{CLUSTER_PREFIX}*/{OWNER_FILE}"):
+            try:
+                owner = int(owner_file.read_text())
+            except (OSError, ValueError):
+                continue
+            if _process_alive(owner):
+                continue
+            try:
+                cls(bin_dir, base=owner_file.parent).stop()
+            except (ClusterError, OSError, subprocess.TimeoutExpired):
+                continue
+            reaped += 1
+        return reaped
+
     @property
     def url(self) -> str:
         return f"postgresql+asyncpg://{SUPERUSER}@127.0.0.1:{self.port}/{DATABASE}"
@@ -176,6 +222,7 @@ def postgres_url() -> Iterator[str]:
             f"PostgreSQL unavailable: initdb/pg_ctl not found (install postgresql or set {DATABASE_URL_VARIABLE})"
         )
     try:
+        ThrowawayCluster.reap_abandoned(bin_dir)
         cluster = ThrowawayCluster(bin_dir)
     except (ClusterError, OSError) as exc:
         server_unavailable(f"PostgreSQL unavailable: {exc}")

@@ -12,8 +12,13 @@ Quirks of ``weed mini`` 4.48 that shape the command line:
 - ``-admin.ui=false`` does not stop the admin server, and its built-in maintenance worker
   dials the admin gRPC port as *admin HTTP port + 10000* whatever ``-admin.port.grpc``
   says; so only ``-admin.port`` is set, to a port whose +10000 twin is free too.
-- Each bucket is a SeaweedFS collection with volumes of its own, so tests should share a
-  bucket and isolate themselves by key prefix rather than create a bucket per test.
+- Each bucket becomes a SeaweedFS collection that takes at least one volume slot of its
+  own (there are about free disk / -master.volumeSizeLimitMB of them), so suites had
+  better share a bucket and isolate tests by key prefix than create a bucket per test.
+- With credentials set, a request with a wrong secret fails with SignatureDoesNotMatch,
+  even a HEAD; anonymous requests get 403.
+- It writes a ``mini.options`` file into its data directory and rereads it on the next
+  start; harmless here, as every session starts from an empty directory.
 """
 
 import io
@@ -94,7 +99,7 @@ def _weed_command(weed: str, data_dir: Path, socket_dir: Path) -> tuple[list[str
         f"-master.port={master}",
         f"-master.port.grpc={master_grpc}",
         "-master.telemetry=false",
-        # Small volumes: volumes are sparse, but a smaller limit keeps the test data dir small.
+        # Smaller than the auto-chosen 1 GiB: more volume slots, and each bucket takes one.
         "-master.volumeSizeLimitMB=256",
         f"-volume.port={volume}",
         f"-volume.port.grpc={volume_grpc}",
@@ -157,6 +162,16 @@ def _wait_until_serving(process: subprocess.Popen[bytes], server: S3Server, log_
     )
 
 
+def _tied_to_this_process(command: list[str]) -> list[str]:
+    """Prefix ``command`` so the kernel SIGKILLs it if this test process dies without
+    reaching its teardown (killed by a CI timeout, say): no server outlives its session.
+
+    Uses util-linux ``setpriv``; without it the command runs as is.
+    """
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", "--", *command] if setpriv else command
+
+
 def _stop(process: subprocess.Popen[bytes]) -> None:
     """Terminate the whole process group; kill it if it lingers."""
     if process.poll() is not None:
@@ -195,7 +210,7 @@ def running_seaweedfs(directory: Path) -> Iterator[S3Server]:
     env = {**os.environ, "AWS_ACCESS_KEY_ID": server.access_key, "AWS_SECRET_ACCESS_KEY": server.secret_key}
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            command,
+            _tied_to_this_process(command),
             cwd=directory,
             env=env,
             stdin=subprocess.DEVNULL,

@@ -2,8 +2,8 @@
 
 The S3 backend runs against the session's SeaweedFS (``s3_server`` from
 ``tests.servers.seaweedfs``). Tests share one bucket and each gets a key prefix of its
-own: SeaweedFS gives every bucket volumes of its own, so a bucket per test would exhaust
-them, and a prefix isolates just as well.
+own: SeaweedFS gives every bucket a volume of its own, a prefix isolates just as well,
+and the store's prefix support gets exercised on the way.
 """
 
 import hashlib

@@ -9,6 +9,7 @@ import anyio
 import pytest
 
 from storage import (
+    CHUNK_SIZE,
     BlobHashMismatch,
     BlobNotFound,
     BlobStore,
@@ -29,6 +30,10 @@ async def read_all(stream: AsyncIterator[bytes]) -> bytes:
 
 async def collect_keys(store: BlobStore) -> list[str]:
     return [key async for key in store.keys()]
+
+
+def test_every_backend_offers_the_whole_interface(blob_store: BlobStore):
+    assert isinstance(blob_store, BlobStore)
 
 
 async def test_a_put_blob_is_described_found_and_read_back(blob_store: BlobStore):
@@ -262,12 +267,21 @@ async def test_a_large_blob_round_trips_in_bounded_memory(backend: Backend):
     assert read_peak < budget, f"read peaked at {read_peak / MiB:.1f} MiB for a {size // MiB} MiB blob"
 
 
-async def test_stopping_a_read_early_releases_it(blob_store: BlobStore):
+async def test_a_read_can_be_stopped_early(blob_store: BlobStore):
     blob = await blob_store.put(GeneratedStream(size=3 * MiB))
-    stream = await blob_store.open(blob.key)
 
-    first = await anext(stream)
-    await stream.aclose()  # type: ignore[attr-defined]
+    async with await blob_store.open(blob.key) as stream:
+        first = await anext(stream)
 
     assert len(first) > 0
-    assert await blob_store.stat(blob.key) == blob  # the store is still usable
+    assert [chunk async for chunk in stream] == []  # a closed stream yields nothing more
+    assert await blob_store.stat(blob.key) == blob  # and the store is still usable
+
+
+async def test_a_blob_is_read_in_bounded_pieces(blob_store: BlobStore):
+    blob = await blob_store.put(GeneratedStream(size=3 * MiB + 5))
+
+    sizes = [len(chunk) async for chunk in await blob_store.open(blob.key)]
+
+    assert sum(sizes) == blob.size
+    assert max(sizes) <= CHUNK_SIZE

@@ -49,6 +49,24 @@ async def test_the_filesystem_store_has_no_staged_uploads_to_adopt(fs_store: Fil
         await fs_store.adopt_staged("upload-1", max_size=None, expected_sha256=None, expected_size=None)
 
 
+def open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+async def test_a_stream_releases_its_file_when_closed_or_dropped_unread(fs_store: FilesystemBlobStore):
+    blob = await fs_store.put(chunked(b"x" * 10_000))
+    before = open_descriptors()
+
+    stream = await fs_store.open(blob.key)
+    assert open_descriptors() == before + 1
+    await stream.aclose()
+    assert open_descriptors() == before
+
+    stream = await fs_store.open(blob.key)
+    del stream  # e.g. the response failed before sending a byte
+    assert open_descriptors() == before
+
+
 def unwritable_directory(tmp_path: Path) -> Path:
     """A directory this process cannot create files in, even when running as root."""
     if os.geteuid() == 0:

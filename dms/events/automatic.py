@@ -1,0 +1,115 @@
+"""Events the system records by itself: a card opened, its data changed, a document added, …"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dms.actor import Actor
+from dms.base import utcnow
+from dms.events.models import Event, EventType
+from dms.events.numbering import format_number, period_of, take_next
+from dms.events.types import automatic_type
+
+
+async def assign_number(session: AsyncSession, event_type: EventType, event: Event) -> None:
+    """Give the event the next number of its type and period, if the type is numbered."""
+    if not event_type.number_pattern:
+        return
+    period = period_of(event_type.number_reset, event.occurred_at)
+    value = await take_next(session, f"event_type:{event_type.id}", period)
+    event.number_period = period
+    event.number_seq = value
+    event.number = format_number(event_type.number_pattern, event.occurred_at, value)
+
+
+async def _record(
+    session: AsyncSession,
+    kind: str,
+    *,
+    user_id: int | None,
+    counterparty_id: int | None,
+    at: datetime | None = None,
+    document_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> Event | None:
+    event_type = await automatic_type(session, kind)
+    if event_type is None:
+        return None
+    now = utcnow()
+    event = Event(
+        type_id=event_type.id,
+        occurred_at=at or now,
+        registered_at=now,
+        user_id=user_id,
+        registered_by_id=user_id,
+        counterparty_id=counterparty_id,
+        document_id=document_id,
+        custom_values={},
+        details=details or {},
+    )
+    await assign_number(session, event_type, event)
+    session.add(event)
+    return event
+
+
+async def record_data_changed(
+    session: AsyncSession, actor: Actor, counterparty_id: int, changes: dict[str, Any]
+) -> Event | None:
+    """A "data changed" event on the card, in the transaction of the change.
+
+    `changes` maps each changed field to what changed, e.g. {"name": {"from": "A", "to": "B"}}.
+    """
+    if not changes:
+        return None
+    return await _record(
+        session,
+        "data_changed",
+        user_id=actor.user_id or None,
+        counterparty_id=counterparty_id,
+        details={"fields": sorted(changes), "changes": changes},
+    )
+
+
+async def record_document_added(
+    session: AsyncSession, actor: Actor, document_id: int, counterparty_id: int | None, title: str
+) -> Event | None:
+    """A "document added" event on the document's card (none for a document without one)."""
+    if counterparty_id is None:
+        return None
+    return await _record(
+        session,
+        "document_added",
+        user_id=actor.user_id or None,
+        counterparty_id=counterparty_id,
+        document_id=document_id,
+        details={"title": title},
+    )
+
+
+@dataclass(frozen=True)
+class Opening:
+    user_id: int
+    counterparty_id: int
+    at: datetime
+
+
+async def record_openings(session: AsyncSession, openings: Sequence[Opening]) -> int:
+    """ "Card opened" events for a batch of openings; returns how many were recorded."""
+    recorded = 0
+    for opening in openings:
+        event = await _record(
+            session,
+            "card_opened",
+            user_id=opening.user_id or None,
+            counterparty_id=opening.counterparty_id,
+            at=opening.at,
+        )
+        if event is None:
+            return 0
+        recorded += 1
+    return recorded
