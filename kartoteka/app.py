@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
@@ -20,6 +22,8 @@ from auth.signing import Signer
 from auth.tokens import token_digest
 from dms.db import check_database, create_engine
 from dms.identity import service as identity
+from dms.indexing.indexer import Indexer
+from dms.indexing.texts import TextCache
 from dms.uow import Database
 from kartoteka.body_limit import BodyLimitMiddleware
 from kartoteka.graphql_view import KartotekaGraphQL
@@ -27,6 +31,9 @@ from kartoteka.settings import Settings
 from resolvers import files, uploads
 from resolvers.context import Limits, Services
 from schema.schema import build_schema
+from search.engine import open_engine
+from search.extraction import Extractor
+from search.service import AsyncSearchEngine
 from storage.base import BlobStore
 from storage.factory import open_blob_store
 
@@ -71,7 +78,25 @@ def build_services(settings: Settings, *, blobs: BlobStore | None = None) -> Ser
     )
 
 
-def create_app(settings: Settings, *, services: Services | None = None) -> Starlette:
+def build_search(settings: Settings, services: Services, *, writer: bool) -> Indexer | None:
+    """Open the index (for writing when this process runs the indexer) and, if so, the indexer."""
+    index_dir = settings.resolved_index_dir
+    index_dir.mkdir(parents=True, exist_ok=True)
+    engine = AsyncSearchEngine(open_engine(index_dir / "whoosh", writable=writer))
+    services.search = engine
+    if not writer:
+        return None
+    return Indexer(
+        db=services.db,
+        blobs=services.blobs,
+        engine=engine,
+        extractor=Extractor(),
+        texts=TextCache(index_dir / "texts"),
+    )
+
+
+def create_app(settings: Settings, *, services: Services | None = None, indexer: Indexer | None = None) -> Starlette:
+    """The ASGI app. With `indexer`, it also drains the outbox while it runs (the embedded default)."""
     services = services or build_services(settings)
 
     async def resolve_token(token: str) -> AuthenticatedUser | None:
@@ -110,15 +135,29 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
                     "error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
                 }
         search = services.search
-        report["index"] = await search.health() if search is not None else {"ok": True, "state": "not running"}
-        healthy = healthy and bool(report["index"].get("ok", True))
+        if search is None:
+            report["index"] = {"ok": False, "error": "search is not configured"}
+        else:
+            report["index"] = {"ok": await search.is_healthy()}
+        healthy = healthy and bool(report["index"]["ok"])
         return JSONResponse({"ok": healthy, **report}, status_code=200 if healthy else 503)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = None
+        if indexer is not None:
+            task = asyncio.create_task(indexer.run(poll_seconds=settings.indexer_poll_seconds, stop=stop))
+            services.on_commit = indexer.wake
         try:
             yield
         finally:
+            stop.set()
+            if task is not None:
+                await task
+                await anyio.to_thread.run_sync(indexer.extractor.close)
+            if services.search is not None:
+                await services.search.close()
             await services.blobs.close()
             await services.db.engine.dispose()
 

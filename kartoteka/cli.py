@@ -120,6 +120,79 @@ def serve(
     uvicorn.run(create_app(settings, services=services), host=host, port=port, log_config=None, proxy_headers=False)
 
 
+def _services(settings: Settings) -> Any:
+    """Database and blob store, checked; a bad setting stops with one line."""
+    from kartoteka.app import build_services
+
+    try:
+        services = build_services(settings)
+    except Exception as exc:
+        _fail(f"invalid configuration: {str(exc).splitlines()[0]}")
+    try:
+        _run(services.blobs.check())
+    except Exception as exc:
+        _fail(f"cannot use the blob store {settings.resolved_storage_url}: {str(exc).splitlines()[0]}")
+    return services
+
+
+@app.command()
+def indexer(data_dir: DataDir = None) -> None:
+    """Run the indexer alone (for deployments with several API workers, which then only read)."""
+    import signal
+
+    from kartoteka.app import build_search
+    from kartoteka.logs import configure_logging
+
+    settings = _settings(data_dir)
+    configure_logging(settings.log_level)
+    _migrate(settings)
+    services = _services(settings)
+    worker = build_search(settings, services, writer=True)
+    assert worker is not None
+
+    async def work() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await worker.run(poll_seconds=settings.indexer_poll_seconds, stop=stop)
+        finally:
+            worker.extractor.close()
+
+    out.print(f"indexing into {settings.resolved_index_dir}", highlight=False)
+    _run(work())
+
+
+@app.command()
+def reindex(data_dir: DataDir = None) -> None:
+    """Rebuild the search index from the database and storage (beside the live one, then swapped)."""
+    from sqlalchemy import func, select
+
+    from dms.documents.models import Document
+    from kartoteka.app import build_search
+
+    settings = _settings(data_dir)
+    services = _services(settings)
+    worker = build_search(settings, services, writer=True)
+    assert worker is not None
+
+    async def work() -> int:
+        async with services.db.sessions() as session:
+            total = await session.scalar(
+                select(func.count()).select_from(Document).where(Document.trashed_at.is_(None))
+            )
+        try:
+            with _progress() as progress:
+                task = progress.add_task("indexing documents", total=total)
+                return await worker.rebuild(progress=lambda n: progress.advance(task, n))
+        finally:
+            worker.extractor.close()
+
+    done = _run(work())
+    out.print(f"reindexed {done} documents")
+
+
 @db_app.command("upgrade")
 def db_upgrade(data_dir: DataDir = None) -> None:
     """Apply Alembic migrations up to head."""

@@ -40,6 +40,8 @@ class Services:
     upload_signer: Signer
     limits: Limits
     search: Any = None
+    # Called after a unit of work commits (the embedded indexer's wake-up); None when nobody listens.
+    on_commit: Any = None
 
 
 @dataclass
@@ -76,5 +78,7 @@ class RequestContext:
         async with unit_of_work(self.services.db, self.services.blobs, write=True) as uow:
             yield uow
             await uow.commit()
+        if self.services.on_commit is not None:
+            self.services.on_commit()
         if self.loaders is not None:
             self.loaders.clear()

@@ -15,10 +15,11 @@ from schema.extensions import ErrorPolicy, RequireAuthentication
 from schema.mutation import DocumentMutation
 from schema.query import DocumentQuery
 from schema.relay import LONG_SCALAR, Long
+from schema.search import SearchQuery
 from schema.types import Binder, Document, DocumentVersion, Group, User
 
 # One root per side of the product, merged: each side's module changes for its own reasons.
-Query = merge_types("Query", (DocumentQuery, CrmQuery))
+Query = merge_types("Query", (DocumentQuery, SearchQuery, CrmQuery))
 Mutation = merge_types("Mutation", (DocumentMutation, CrmMutation))
 
 SCHEMA_FILE = Path(__file__).with_name("schema.graphql")

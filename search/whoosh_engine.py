@@ -13,6 +13,7 @@ matching rules are the same for any engine.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import json
 import os
@@ -547,7 +548,8 @@ class WhooshEngine:
                 # A rebuild that died with its process; only one indexer writes.
                 shutil.rmtree(leftover, ignore_errors=True)
             path = self.root / f"{BUILDING_PREFIX}{_generation_stamp()}"
-            path.mkdir()
+            # The whole index directory may have been deleted: healing starts from nothing.
+            path.mkdir(parents=True)
             self._rebuild = WhooshRebuild(self, path)
             return self._rebuild
 
@@ -649,11 +651,12 @@ class WhooshEngine:
         reader = searcher.reader()
         candidates: list[Candidate] = []
         if results.top_n:  # an empty index has no columns to read
-            ids = reader.column_reader("id")
-            dates = reader.column_reader("date_sort")
+            docnums = [docnum for _, docnum in results.top_n]
+            ids = _column_values(reader, "id", docnums)
+            dates = _column_values(reader, "date_sort", docnums)
             candidates = [
-                Candidate(int(ids[docnum]), float(score or 0.0), int(dates[docnum]), docnum)
-                for score, docnum in results.top_n
+                Candidate(int(ids[i]), float(score or 0.0), int(dates[i] or 0), docnum)
+                for i, (score, docnum) in enumerate(results.top_n)
             ]
         chosen, has_next = page(candidates, request.sort, request.after, request.limit)
         marks = (
@@ -693,9 +696,30 @@ class WhooshEngine:
             if not candidates:
                 facets[name] = []
                 continue
-            column = reader.column_reader(columns[name])
-            facets[name] = count_facet((column[c.ref] or None for c in candidates), request.facet_limit)
+            values = _column_values(reader, columns[name], [c.ref for c in candidates])
+            facets[name] = count_facet((value or None for value in values), request.facet_limit)
         return facets
+
+
+def _column_values(reader: Any, fieldname: str, docnums: list[int]) -> list[Any]:
+    """Column values of `docnums`, segment by segment.
+
+    Whoosh's multi-segment column reader skips segments that lack the column and then reads a
+    document's value from the wrong segment (or fails on an empty list): a segment whose documents
+    all lack a value has no column at all. So each segment is asked on its own.
+    """
+    leaves = list(reader.leaf_readers()) if hasattr(reader, "leaf_readers") else [(reader, 0)]
+    offsets = [offset for _, offset in leaves]
+    columns: dict[int, Any] = {}
+    values = []
+    for docnum in docnums:
+        index = max(0, bisect.bisect_right(offsets, docnum) - 1)
+        leaf, offset = leaves[index]
+        if index not in columns:
+            columns[index] = leaf.column_reader(fieldname) if leaf.has_column(fieldname) else None
+        column = columns[index]
+        values.append(column[docnum - offset] if column is not None else None)
+    return values
 
 
 def _generation_stamp() -> str:

@@ -20,7 +20,7 @@ from dms.db import create_engine
 from dms.identity import service as identity
 from dms.migrate import upgrade_sync
 from dms.uow import Database
-from kartoteka.app import build_services, create_app
+from kartoteka.app import build_search, build_services, create_app
 from kartoteka.settings import Settings
 from tests.servers.postgresql import _execute as _pg_execute
 
@@ -84,9 +84,25 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 @pytest.fixture
 async def services(settings: Settings) -> AsyncIterator[Any]:
     built = build_services(settings)
+    built.indexer = build_search(settings, built, writer=True)
     yield built
+    built.indexer.extractor.close()
+    await built.search.close()
     await built.blobs.close()
     await built.db.engine.dispose()
+
+
+@pytest.fixture
+def indexer(services: Any) -> Any:
+    """The indexer of the test's app; tests drain it explicitly (`await drain(indexer)`)."""
+    return services.indexer
+
+
+async def drain(indexer: Any) -> None:
+    """Apply every outbox entry to the index, as the running indexer would within moments."""
+    await indexer.heal_if_needed()
+    while (await indexer.drain_once()).entries:
+        pass
 
 
 @pytest.fixture

@@ -1,0 +1,201 @@
+"""The one indexer: drains the outbox into the search index, and rebuilds the index when it must.
+
+It is the only writer of the index (Whoosh allows one). An outbox row is deleted only after the index
+commit that reflects it; applying a row twice is harmless (upsert by id, delete of a missing id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select, update
+
+from dms.base import utcnow
+from dms.documents.models import Document, DocumentVersion
+from dms.indexing.records import IndexSource, record_of, sources_for
+from dms.indexing.texts import TextCache
+from dms.outbox.models import OutboxEntry
+from dms.uow import Database
+from search.engine import IndexRebuilding, IndexUnavailable
+from search.extraction import Extraction, Extractor
+from search.records import IndexRecord
+from search.service import AsyncSearchEngine
+from storage.base import BlobNotFound, BlobStore, StorageUnavailable
+
+log = logging.getLogger("kartoteka.indexer")
+
+Progress = Callable[[int], None]
+
+
+@dataclass
+class DrainReport:
+    entries: int = 0
+    indexed: int = 0
+    removed: int = 0
+
+
+@dataclass
+class Indexer:
+    db: Database
+    blobs: BlobStore
+    engine: AsyncSearchEngine
+    extractor: Extractor
+    texts: TextCache
+    batch_size: int = 50
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def wake(self) -> None:
+        """Something was committed: look at the outbox now rather than at the next poll."""
+        self._wake.set()
+
+    async def _text_of(self, version: DocumentVersion) -> Extraction:
+        cached = await self.texts.get(version.sha256)
+        if cached is not None:
+            return cached
+        try:
+            stream = await self.blobs.open(version.sha256)
+        except BlobNotFound:
+            return Extraction("", "failed", "the file's bytes are missing from storage")
+        extraction = await self.extractor.extract_async(stream, version.mime_type)
+        await self.texts.put(version.sha256, extraction)
+        return extraction
+
+    async def records(self, sources: dict[int, IndexSource]) -> list[IndexRecord]:
+        """Index records with extracted text; a version's changed extraction outcome is saved on it."""
+        records = []
+        changed: dict[int, Extraction] = {}
+        for source in sources.values():
+            extraction = await self._text_of(source.version)
+            if source.version.extraction_status != extraction.status:
+                changed[source.version.id] = extraction
+            records.append(record_of(source, extraction.text, extraction.status))
+        if changed:
+            async with self.db.write_sessions() as session:
+                for version_id, outcome in changed.items():
+                    await session.execute(
+                        update(DocumentVersion)
+                        .where(DocumentVersion.id == version_id)
+                        .values(extraction_status=outcome.status, extraction_error=outcome.error or None)
+                    )
+                await session.commit()
+        return records
+
+    async def drain_once(self) -> DrainReport:
+        """Apply one batch of outbox entries; returns what it did (0 entries: the outbox is empty)."""
+        async with self.db.sessions() as session:
+            entries = (
+                await session.execute(
+                    select(OutboxEntry.id, OutboxEntry.document_id)
+                    .where((OutboxEntry.not_before.is_(None)) | (OutboxEntry.not_before <= utcnow()))
+                    .order_by(OutboxEntry.id)
+                    .limit(self.batch_size)
+                )
+            ).all()
+            if not entries:
+                return DrainReport()
+            document_ids = sorted({document_id for _, document_id in entries})
+            sources = await sources_for(session, document_ids)
+        records = await self.records(sources)
+        gone = [document_id for document_id in document_ids if document_id not in sources]
+        if records:
+            await self.engine.upsert(records)
+        if gone:
+            await self.engine.delete(gone)
+        async with self.db.write_sessions() as session:
+            await session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_([entry_id for entry_id, _ in entries])))
+            await session.commit()
+        return DrainReport(entries=len(entries), indexed=len(records), removed=len(gone))
+
+    async def _postpone(self, error: Exception) -> None:
+        """A failing batch waits a little, so one bad moment does not spin the loop."""
+        async with self.db.write_sessions() as session:
+            first = await session.scalar(select(func.min(OutboxEntry.id)))
+            if first is not None:
+                await session.execute(
+                    update(OutboxEntry)
+                    .where(OutboxEntry.id == first)
+                    .values(
+                        attempts=OutboxEntry.attempts + 1,
+                        last_error=str(error)[:1000],
+                        not_before=utcnow() + timedelta(seconds=5),
+                    )
+                )
+            await session.commit()
+
+    async def rebuild(self, *, progress: Progress | None = None, batch: int = 200) -> int:
+        """Build a fresh index from the database and storage beside the live one, then swap it in.
+
+        Streams documents in keyset batches, so memory stays bounded whatever the archive's size.
+        Changes committed meanwhile stay in the outbox and are applied after the swap.
+        """
+        rebuild = await self.engine.begin_rebuild()
+        done = 0
+        last_id = 0
+        try:
+            while True:
+                async with self.db.sessions() as session:
+                    ids = list(
+                        (
+                            await session.scalars(
+                                select(Document.id)
+                                .where(Document.id > last_id, Document.trashed_at.is_(None))
+                                .order_by(Document.id)
+                                .limit(batch)
+                            )
+                        ).all()
+                    )
+                    if not ids:
+                        break
+                    sources = await sources_for(session, ids)
+                records = await self.records(sources)
+                await rebuild.upsert(records)
+                done += len(records)
+                last_id = ids[-1]
+                if progress:
+                    progress(len(ids))
+        except BaseException:
+            await rebuild.abort()
+            raise
+        await rebuild.swap()
+        log.info("index rebuilt", extra={"documents": done})
+        return done
+
+    async def heal_if_needed(self) -> bool:
+        """Rebuild when the index is missing, unreadable or of an older schema; True when it did."""
+        if not await self.engine.needs_rebuild():
+            return False
+        log.warning("search index missing or outdated: rebuilding from the database")
+        await self.rebuild()
+        return True
+
+    async def run(self, *, poll_seconds: float = 0.5, stop: asyncio.Event | None = None) -> None:
+        """Drain the outbox until stopped, healing the index first and whenever it breaks."""
+        stop = stop or asyncio.Event()
+        while not stop.is_set():
+            try:
+                await self.heal_if_needed()
+                while not stop.is_set() and (await self.drain_once()).entries:
+                    pass
+            except (IndexRebuilding, IndexUnavailable) as error:
+                log.warning("search index unavailable; will rebuild", extra={"error": str(error)})
+                await asyncio.sleep(poll_seconds)
+                continue
+            except (StorageUnavailable, OSError) as error:
+                log.error("indexing failed; retrying", extra={"error": str(error)})
+                await self._postpone(error)
+            except Exception as error:
+                log.exception("indexing failed; retrying")
+                await self._postpone(error)
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
+            except TimeoutError:
+                pass
+
+    async def pending(self) -> int:
+        async with self.db.sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(OutboxEntry)) or 0)

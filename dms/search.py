@@ -1,0 +1,132 @@
+"""Full-text search as a user asks it: parsed once, filtered by what the user may read — in the index."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.access import Access
+from dms.access import queries as access_sql
+from dms.actor import Actor
+from dms.binders.service import get_binder
+from dms.documents.models import Document
+from dms.documents.service import readable_documents
+from dms.errors import DomainError, ValidationFailed
+from dms.indexing.records import binder_token, document_token
+from search.errors import IndexRebuilding, IndexUnavailable, InvalidCursor, QuerySyntaxError
+from search.query import parse_query
+from search.records import AccessFilter, SearchRequest
+from search.service import AsyncSearchEngine
+
+
+class SearchUnavailable(DomainError):
+    code = "INDEX_REBUILDING"
+    default_message = "the search index is being rebuilt; try again in a moment"
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    counterparty_id: int | None = None
+    binder_id: int | None = None
+    document_type: str | None = None
+    status: str | None = None
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    sort: Literal["relevance", "date"] = "relevance"
+
+
+@dataclass(frozen=True)
+class FoundDocument:
+    document: Document
+    score: float
+    cursor: str
+    highlights: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: list[FoundDocument]
+    total: int
+    has_next: bool
+    end_cursor: str | None
+    facets: dict[str, list[tuple[str, int]]]
+
+
+async def access_filter(session: AsyncSession, actor: Actor) -> AccessFilter:
+    """What the actor may read, as index tokens: readable binders, minus documents narrowed away.
+
+    Computed by the same SQL as every list, at query time, so a permission or group change counts
+    in search at once, exactly as everywhere else.
+    """
+    if actor.is_admin:
+        return AccessFilter.everything()
+    binders = set((await session.scalars(access_sql.readable_binders(actor, Access.READ))).all())
+    narrowing = access_sql.document_narrowing(actor)
+    hidden = set(
+        (await session.scalars(select(narrowing.c.document_id).where(narrowing.c.access < int(Access.READ)))).all()
+    )
+    return AccessFilter.tokens({binder_token(b) for b in binders}, {document_token(d) for d in hidden})
+
+
+async def search_documents(
+    session: AsyncSession,
+    engine: AsyncSearchEngine | None,
+    actor: Actor,
+    text: str,
+    *,
+    options: SearchOptions,
+    first: int,
+    after: str | None,
+    facets: Sequence[str] = ("document_type", "counterparty", "year"),
+) -> SearchPage:
+    try:
+        query = parse_query(text)
+    except QuerySyntaxError as exc:
+        raise ValidationFailed(str(exc), field="query") from exc
+    if engine is None:
+        raise SearchUnavailable("search is not running on this server")
+    if options.binder_id is not None:
+        await get_binder(session, actor, options.binder_id)
+    allowed = await access_filter(session, actor)
+    if allowed.shows_nothing:
+        return SearchPage(hits=[], total=0, has_next=False, end_cursor=None, facets={name: [] for name in facets})
+    try:
+        request = SearchRequest(
+            query=query,
+            access=allowed,
+            counterparty_id=options.counterparty_id,
+            binder_id=options.binder_id,
+            document_type=options.document_type,
+            status=options.status,
+            date_from=options.date_from,
+            date_to=options.date_to,
+            sort=options.sort,
+            limit=max(first, 1),
+            after=after,
+            facets=frozenset(facets),
+        )
+        result = await engine.search(request)
+    except InvalidCursor as exc:
+        raise ValidationFailed("the cursor is not valid", field="after") from exc
+    except (IndexRebuilding, IndexUnavailable) as exc:
+        raise SearchUnavailable() from exc
+    hits = result.hits[:first]
+    documents = {d.id: d for d in await readable_documents(session, actor, [hit.document_id for hit in hits])}
+    found = [
+        FoundDocument(documents[hit.document_id], hit.score, hit.cursor, hit.highlights)
+        for hit in hits
+        # The index lags the database by moments: a document trashed or moved away since is left out.
+        if hit.document_id in documents and documents[hit.document_id].trashed_at is None
+    ]
+    return SearchPage(
+        hits=found,
+        total=result.total,
+        has_next=result.has_next and first > 0,
+        end_cursor=found[-1].cursor if found else None,
+        facets=result.facets,
+    )

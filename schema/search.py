@@ -1,0 +1,143 @@
+"""Full-text search in the schema: hits with highlights, facets, cursors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+
+import strawberry
+from strawberry.types import Info
+
+from dms.search import FoundDocument, SearchPage
+from resolvers import search as search_resolvers
+from resolvers.ids import encode_id
+from schema.crm import Counterparty
+from schema.relay import PageInfo
+from schema.types import Document
+
+
+@strawberry.enum
+class SearchSort(Enum):
+    RELEVANCE = "relevance"
+    DATE = "date"
+
+
+@strawberry.input
+class SearchFilter:
+    counterparty_id: strawberry.ID | None = None
+    binder_id: strawberry.ID | None = strawberry.field(default=None, description="The binder and all below it.")
+    document_type: str | None = None
+    status: str | None = None
+    date_from: dt.datetime | None = None
+    date_to: dt.datetime | None = None
+
+
+@strawberry.type
+class SearchHit:
+    document: Document
+    score: float
+    highlights: list[str] = strawberry.field(
+        description="Snippets of the text with matched words in <mark>; everything else HTML-escaped."
+    )
+
+
+@strawberry.type
+class SearchEdge:
+    node: SearchHit
+    cursor: str
+
+
+@strawberry.type
+class FacetValue:
+    value: str
+    count: int
+
+
+@strawberry.type
+class CounterpartyFacetValue:
+    count: int
+    _counterparty_id: strawberry.Private[int]
+
+    @strawberry.field
+    def counterparty_id(self) -> strawberry.ID:
+        return strawberry.ID(encode_id("Counterparty", self._counterparty_id))
+
+    @strawberry.field
+    async def counterparty(self, info: Info) -> Counterparty | None:
+        model = await info.context.loaders.counterparty.load(self._counterparty_id)
+        return Counterparty.of(model) if model else None
+
+
+@strawberry.type
+class SearchFacets:
+    document_types: list[FacetValue]
+    counterparties: list[CounterpartyFacetValue]
+    years: list[FacetValue]
+
+
+@strawberry.type
+class SearchConnection:
+    edges: list[SearchEdge]
+    page_info: PageInfo
+    total_count: int
+    facets: SearchFacets
+
+    @classmethod
+    def of(cls, page: SearchPage, after: str | None) -> SearchConnection:
+        def hit(found: FoundDocument) -> SearchEdge:
+            node = SearchHit(document=Document.of(found.document), score=found.score, highlights=list(found.highlights))
+            return SearchEdge(node=node, cursor=found.cursor)
+
+        edges = [hit(found) for found in page.hits]
+        facets = page.facets
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next,
+                end_cursor=page.end_cursor,
+                has_previous_page=after is not None,
+                start_cursor=edges[0].cursor if edges else None,
+            ),
+            total_count=page.total,
+            facets=SearchFacets(
+                document_types=[FacetValue(value=v, count=c) for v, c in facets.get("document_type", [])],
+                counterparties=[
+                    CounterpartyFacetValue(count=c, _counterparty_id=int(v))
+                    for v, c in facets.get("counterparty", [])
+                    if v.isdigit()
+                ],
+                years=[FacetValue(value=v, count=c) for v, c in facets.get("year", [])],
+            ),
+        )
+
+
+@strawberry.type
+class SearchQuery:
+    @strawberry.field(
+        description='Full text over document content and metadata: words, "phrases", prefix*, AND OR NOT, '
+        "field:value (title, content, filename, type, status, counterparty, nip, case, binder, tags)."
+    )
+    async def search(
+        self,
+        info: Info,
+        query: str,
+        first: int | None = None,
+        after: str | None = None,
+        filter: SearchFilter | None = None,
+        sort: SearchSort = SearchSort.RELEVANCE,
+    ) -> SearchConnection:
+        f = filter or SearchFilter()
+        page = await search_resolvers.search(
+            info.context,
+            query,
+            first,
+            after,
+            counterparty_id=f.counterparty_id,
+            binder_id=f.binder_id,
+            document_type=f.document_type,
+            status=f.status,
+            date_from=f.date_from,
+            date_to=f.date_to,
+            sort=sort.value,
+        )
+        return SearchConnection.of(page, after)

@@ -1,0 +1,153 @@
+"""Search as its users use it: by content, in Polish and English, only what they may read."""
+
+from __future__ import annotations
+
+from tests.api.helpers import create_binder, create_document, me_id, ref_mutation, set_binder_access
+from tests.conftest import drain
+
+SEARCH = """
+query($q: String!, $first: Int, $after: String, $filter: SearchFilter) {
+  search(query: $q, first: $first, after: $after, filter: $filter) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { score highlights document { id title } } }
+    facets { years { value count } counterparties { count counterparty { name } } }
+  }
+}"""
+
+INVOICE = (
+    "Faktura VAT nr FV/2026/0012. Sprzedawca: Zakład Usług Różnych sp. z o.o.\n"
+    "Zażółć gęślą jaźń — przedmiotem faktury jest dostawa materiałów biurowych.\n"
+).encode()
+CONTRACT_EN = b"This service agreement covers the delivery of invoices and monthly reports to the client."
+
+
+async def titles(client, query, **variables):
+    result = await client.gql(SEARCH, q=query, **variables)
+    return sorted(edge["node"]["document"]["title"] for edge in result.data["search"]["edges"])
+
+
+async def test_documents_are_found_by_inflected_and_diacritic_free_polish_words(alice, indexer):
+    binder = await create_binder(alice, "Faktury")
+    await create_document(alice, binder["id"], "Faktura za materiały", INVOICE, filename="faktura.txt")
+    await create_document(alice, binder["id"], "Service agreement", CONTRACT_EN, filename="agreement.txt")
+    await drain(indexer)
+    assert await titles(alice, "zazolc gesla jazn") == ["Faktura za materiały"]
+    assert await titles(alice, "fakturze") == ["Faktura za materiały"]
+    assert await titles(alice, "faktury") == ["Faktura za materiały"]
+    assert await titles(alice, "FV/2026/0012") == ["Faktura za materiały"]
+    assert await titles(alice, "0012") == ["Faktura za materiały"]
+    assert await titles(alice, "invoice") == ["Service agreement"]
+    assert await titles(alice, '"monthly reports"') == ["Service agreement"]
+
+
+async def test_highlights_mark_the_matched_words(alice, indexer):
+    binder = await create_binder(alice, "Faktury")
+    await create_document(alice, binder["id"], "Faktura", INVOICE)
+    await drain(indexer)
+    result = await alice.gql(SEARCH, q="dostawa")
+    highlights = result.data["search"]["edges"][0]["node"]["highlights"]
+    assert any("<mark>dostawa</mark>" in snippet for snippet in highlights)
+
+
+async def test_a_user_without_access_finds_nothing_and_counts_nothing(alice, bob, indexer):
+    binder = await create_binder(alice, "Poufne")
+    await create_document(alice, binder["id"], "Faktura", INVOICE)
+    await drain(indexer)
+    result = await bob.gql(SEARCH, q="faktura")
+    assert result.data["search"]["totalCount"] == 0
+    assert result.data["search"]["edges"] == []
+    assert result.data["search"]["facets"]["years"] == []
+
+
+async def test_a_permission_change_counts_in_search_at_once(alice, bob, indexer):
+    binder = await create_binder(alice, "Faktury")
+    await create_document(alice, binder["id"], "Faktura", INVOICE)
+    await drain(indexer)
+    await set_binder_access(alice, binder["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "READ")])
+    assert await titles(bob, "faktura") == ["Faktura"]
+    await set_binder_access(alice, binder["id"], [(await me_id(alice), "MANAGE")])
+    assert await titles(bob, "faktura") == []
+
+
+async def test_a_narrowed_document_is_not_found_by_the_narrowed_user(alice, bob, indexer):
+    binder = await create_binder(alice, "Faktury")
+    await set_binder_access(alice, binder["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "READ")])
+    secret = await create_document(alice, binder["id"], "Faktura poufna", INVOICE)
+    await create_document(alice, binder["id"], "Faktura jawna", INVOICE)
+    await alice.gql(
+        "mutation($t: ID!, $e: [PermissionEntryInput!]!) { setDocumentPermissions(input: {targetId: $t, entries: $e}) { userErrors { code } } }",
+        t=secret["id"],
+        e=[{"principalId": await me_id(bob), "access": "NONE"}],
+    )
+    await drain(indexer)
+    result = await bob.gql(SEARCH, q="faktura")
+    assert result.data["search"]["totalCount"] == 1
+    assert [e["node"]["document"]["title"] for e in result.data["search"]["edges"]] == ["Faktura jawna"]
+
+
+async def test_a_new_version_replaces_the_old_content(alice, indexer):
+    from tests.api.helpers import check_in
+
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Umowa", b"pierwotna tresc o kotach")
+    await drain(indexer)
+    await check_in(alice, document["id"], b"nowa tresc o psach")
+    await drain(indexer)
+    assert await titles(alice, "kotach") == []
+    assert await titles(alice, "psach") == ["Umowa"]
+
+
+async def test_trashed_documents_leave_the_results(alice, indexer):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Umowa", INVOICE)
+    await drain(indexer)
+    await alice.gql(ref_mutation("deleteDocument"), input={"documentId": document["id"]})
+    await drain(indexer)
+    assert await titles(alice, "faktura") == []
+
+
+async def test_paging_through_results_loses_and_repeats_nothing(alice, indexer):
+    binder = await create_binder(alice, "Faktury")
+    for index in range(7):
+        await create_document(alice, binder["id"], f"Faktura {index}", INVOICE)
+    await drain(indexer)
+    seen: list[str] = []
+    after = None
+    while True:
+        result = await alice.gql(SEARCH, q="faktura", first=3, after=after)
+        search = result.data["search"]
+        seen += [edge["node"]["document"]["id"] for edge in search["edges"]]
+        if not search["pageInfo"]["hasNextPage"]:
+            break
+        after = search["pageInfo"]["endCursor"]
+    assert len(seen) == 7 == len(set(seen))
+
+
+async def test_a_malformed_query_is_a_validation_error(alice, indexer):
+    await drain(indexer)
+    result = await alice.gql(SEARCH, q='title:"unterminated')
+    assert result.error_codes == ["VALIDATION"]
+    result = await alice.gql(SEARCH, q="nosuchfield:x")
+    assert result.error_codes == ["VALIDATION"]
+
+
+async def test_the_binder_filter_covers_the_subtree(alice, indexer):
+    root = await create_binder(alice, "Archiwum")
+    child = await create_binder(alice, "2026", root["id"])
+    other = await create_binder(alice, "Inne")
+    await create_document(alice, child["id"], "Faktura w archiwum", INVOICE)
+    await create_document(alice, other["id"], "Faktura gdzie indziej", INVOICE)
+    await drain(indexer)
+    assert await titles(alice, "faktura", filter={"binderId": root["id"]}) == ["Faktura w archiwum"]
+
+
+async def test_the_index_heals_itself_when_deleted(alice, indexer, settings):
+    import shutil
+
+    binder = await create_binder(alice, "Faktury")
+    await create_document(alice, binder["id"], "Faktura", INVOICE)
+    await drain(indexer)
+    shutil.rmtree(settings.resolved_index_dir / "whoosh")
+    assert await indexer.heal_if_needed() is True
+    assert await titles(alice, "faktura") == ["Faktura"]
