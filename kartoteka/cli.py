@@ -104,20 +104,21 @@ def serve(
     """Apply migrations and serve the API (and, in the embedded default, the indexer)."""
     import uvicorn
 
-    from kartoteka.app import build_services, create_app
+    from kartoteka.app import build_search, create_app
     from kartoteka.logs import configure_logging
 
     settings = _settings(data_dir)
     configure_logging(settings.log_level)
     _prepare_data_dir(settings)
     _migrate(settings)
+    services = _services(settings)
     try:
-        services = build_services(settings)
-        _run(services.blobs.check())
+        indexer = build_search(settings, services, writer=settings.embedded_indexer)
     except Exception as exc:
-        _fail(f"cannot use the blob store {settings.resolved_storage_url}: {str(exc).splitlines()[0]}")
+        _fail(f"cannot open the search index in {settings.resolved_index_dir}: {str(exc).splitlines()[0]}")
     out.print(f"Kartoteka on http://{host}:{port}/graphql (data: {settings.data_dir})", highlight=False)
-    uvicorn.run(create_app(settings, services=services), host=host, port=port, log_config=None, proxy_headers=False)
+    app = create_app(settings, services=services, indexer=indexer)
+    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=False)
 
 
 def _services(settings: Settings) -> Any:

@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import DisableIntrospection, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from schema.crm import CRM_TYPES, CrmMutation, CrmQuery
 from schema.extensions import ErrorPolicy, RequireAuthentication
@@ -25,6 +27,13 @@ Mutation = merge_types("Mutation", (DocumentMutation, CrmMutation))
 SCHEMA_FILE = Path(__file__).with_name("schema.graphql")
 
 
+class QuietSchema(strawberry.Schema):
+    """Strawberry logs every error with a traceback; ErrorPolicy logs the unexpected ones instead."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        return None
+
+
 def build_schema(
     *, max_depth: int = 12, max_tokens: int = 5000, max_aliases: int = 30, introspection: bool = True
 ) -> strawberry.Schema:
@@ -37,7 +46,7 @@ def build_schema(
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return QuietSchema(
         query=Query,
         mutation=Mutation,
         types=[User, Group, Binder, Document, DocumentVersion, *CRM_TYPES],
