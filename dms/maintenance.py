@@ -5,14 +5,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
+from dms.base import utcnow
 from dms.documents.models import DocumentVersion, StagedUpload
 from dms.uow import Database
 from storage.base import BlobNotFound, BlobStore
 
 Progress = Callable[[int], None]
+
+# Longer than any upload takes between storing its bytes and committing its version row.
+DEFAULT_GRACE = timedelta(hours=1)
 
 
 @dataclass
@@ -20,6 +25,9 @@ class GcReport:
     examined: int = 0
     deleted: int = 0
     kept: int = 0
+    too_young: int = 0
+    expired_uploads: int = 0
+    leftovers: int = 0
 
 
 @dataclass
@@ -44,22 +52,51 @@ async def _referenced(db: Database, key: str) -> bool:
         return staged is not None
 
 
+async def _forget_expired_uploads(db: Database, *, dry_run: bool) -> int:
+    """Staged uploads nobody used in time: their rows go; their bytes become ordinary orphans."""
+    async with db.write_sessions() as session:
+        expired = StagedUpload.expires_at < utcnow()
+        unused = StagedUpload.consumed_at.is_(None)
+        count = int(await session.scalar(select(func.count()).select_from(StagedUpload).where(expired, unused)) or 0)
+        if not dry_run and count:
+            await session.execute(delete(StagedUpload).where(expired, unused))
+            await session.commit()
+        return count
+
+
 async def collect_garbage(
-    db: Database, blobs: BlobStore, *, dry_run: bool = False, progress: Progress | None = None
+    db: Database,
+    blobs: BlobStore,
+    *,
+    grace: timedelta = DEFAULT_GRACE,
+    dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> GcReport:
-    """Delete every blob no version points at. Each key is re-checked just before deletion, so a
-    version committed while gc runs keeps its bytes (its blob was written before its row)."""
+    """Delete every blob no version (nor live staged upload) points at.
+
+    Bytes are written before the row that points at them commits, so a blob younger than `grace`
+    may belong to a version being saved right now: it is kept for a later run. Each older key is
+    re-checked just before deletion. Leftovers of interrupted writes older than `grace` go too.
+    """
     report = GcReport()
+    report.expired_uploads = await _forget_expired_uploads(db, dry_run=dry_run)
+    cutoff = utcnow() - grace
     async for key in blobs.keys():
         report.examined += 1
-        if await _referenced(db, key):
-            report.kept += 1
-        else:
-            if not dry_run:
-                await blobs.delete(key)
-            report.deleted += 1
         if progress:
             progress(1)
+        if await _referenced(db, key):
+            report.kept += 1
+            continue
+        modified_at = (await blobs.stat(key)).modified_at
+        if modified_at is None or modified_at > cutoff:
+            report.too_young += 1
+            continue
+        if not dry_run:
+            await blobs.delete(key)
+        report.deleted += 1
+    if not dry_run:
+        report.leftovers = await blobs.purge_stale(grace)
     return report
 
 

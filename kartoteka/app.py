@@ -72,6 +72,7 @@ def build_services(settings: Settings, *, blobs: BlobStore | None = None) -> Ser
             token_ttl_seconds=settings.token_ttl_seconds,
             download_url_ttl_seconds=settings.download_url_ttl_seconds,
             staged_upload_ttl_seconds=settings.staged_upload_ttl_seconds,
+            redirect_downloads=settings.download_redirect_to_storage,
             login_max_failures=settings.login_max_failures,
             login_window_seconds=settings.login_window_seconds,
         ),
@@ -113,7 +114,6 @@ def create_app(settings: Settings, *, services: Services | None = None, indexer:
             introspection=settings.introspection,
         ),
         services=services,
-        max_body_bytes=settings.max_query_bytes,
         multipart_uploads_enabled=True,
         graphql_ide="graphiql",
     )
@@ -164,7 +164,8 @@ def create_app(settings: Settings, *, services: Services | None = None, indexer:
     middleware = [
         Middleware(
             BodyLimitMiddleware,
-            max_graphql_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD,
+            max_upload_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD,
+            max_query_bytes=settings.max_query_bytes,
         ),
         Middleware(AuthenticationMiddleware, backend=BearerTokenBackend(resolve_token)),
     ]

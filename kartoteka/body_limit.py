@@ -13,19 +13,35 @@ class BodyTooLarge(Exception):
 
 
 class BodyLimitMiddleware:
-    """413 for a declared Content-Length over the limit; a body that grows past it is cut off."""
+    """413 for a declared Content-Length over the limit; a body that grows past it is cut off.
 
-    def __init__(self, app: ASGIApp, *, max_graphql_bytes: int, max_other_bytes: int = 64 * 1024) -> None:
+    Uploads (multipart GraphQL requests, staged-upload PUTs) may be as large as the upload limit;
+    a GraphQL query is small; nothing else takes a body worth speaking of.
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, max_upload_bytes: int, max_query_bytes: int, max_other_bytes: int = 64 * 1024
+    ) -> None:
         self.app = app
-        self.max_graphql_bytes = max_graphql_bytes
+        self.max_upload_bytes = max_upload_bytes
+        self.max_query_bytes = max_query_bytes
         self.max_other_bytes = max_other_bytes
+
+    def _limit(self, scope: Scope) -> int:
+        path: str = scope["path"]
+        headers = dict(scope["headers"])
+        if path.startswith("/uploads/"):
+            return self.max_upload_bytes
+        if path.startswith("/graphql"):
+            content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+            return self.max_upload_bytes if content_type == b"multipart/form-data" else self.max_query_bytes
+        return self.max_other_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = scope["path"]
-        limit = self.max_graphql_bytes if path.startswith(("/graphql", "/uploads/")) else self.max_other_bytes
+        limit = self._limit(scope)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, receive, send, limit)

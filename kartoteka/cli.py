@@ -6,6 +6,7 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -28,8 +29,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(group_app, name="group")
 
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded default keeps its data.")]
 
@@ -278,35 +279,44 @@ def _progress() -> Progress:
 @app.command()
 def gc(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report what would be deleted.")] = False,
+    grace_seconds: Annotated[
+        int, typer.Option("--grace-seconds", help="Spare blobs younger than this (uploads in flight).")
+    ] = 3600,
     data_dir: DataDir = None,
 ) -> None:
-    """Delete blobs no version refers to."""
+    """Delete blobs no version refers to, and expired staged uploads."""
     from dms.maintenance import collect_garbage
-    from kartoteka.app import build_services
 
     settings = _settings(data_dir)
-    services = build_services(settings)
+    services = _services(settings)
 
     async def work() -> Any:
         with _progress() as progress:
             task = progress.add_task("collecting unreferenced blobs", total=None)
             return await collect_garbage(
-                services.db, services.blobs, dry_run=dry_run, progress=lambda n: progress.advance(task, n)
+                services.db,
+                services.blobs,
+                grace=timedelta(seconds=grace_seconds),
+                dry_run=dry_run,
+                progress=lambda n: progress.advance(task, n),
             )
 
     report = _run(work())
     verb = "would delete" if dry_run else "deleted"
-    out.print(f"examined {report.examined} blobs, {verb} {report.deleted}, kept {report.kept}")
+    out.print(
+        f"examined {report.examined} blobs: {verb} {report.deleted}, kept {report.kept} in use"
+        f" and {report.too_young} too young to judge; {report.expired_uploads} expired staged uploads,"
+        f" {report.leftovers} leftovers of interrupted writes removed"
+    )
 
 
 @app.command()
 def fsck(data_dir: DataDir = None) -> None:
     """Re-hash every version's bytes and report missing or corrupt blobs."""
     from dms.maintenance import check_blobs, count_versions_blobs
-    from kartoteka.app import build_services
 
     settings = _settings(data_dir)
-    services = build_services(settings)
+    services = _services(settings)
 
     async def work() -> Any:
         total = await count_versions_blobs(services.db)

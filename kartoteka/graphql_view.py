@@ -22,10 +22,9 @@ PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-requested-with", "graphql-pr
 
 
 class KartotekaGraphQL(GraphQL):
-    def __init__(self, *args: Any, services: Services, max_body_bytes: int, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, services: Services, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.services = services
-        self.max_body_bytes = max_body_bytes
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> RequestContext:  # type: ignore[override]
         user = request.scope.get("user")

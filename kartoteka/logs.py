@@ -33,3 +33,7 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Migrations run at every start; their step-by-step chatter is not news.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
+    # The S3 client retries on its own; a failure that matters surfaces as our own error.
+    logging.getLogger("urllib3").setLevel(logging.ERROR)

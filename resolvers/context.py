@@ -28,6 +28,7 @@ class Limits:
     staged_upload_ttl_seconds: int
     login_max_failures: int
     login_window_seconds: int
+    redirect_downloads: bool = False
 
 
 @dataclass

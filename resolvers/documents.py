@@ -91,6 +91,28 @@ async def create_document(
     return await attempt(run)
 
 
+async def create_from_template(
+    ctx: RequestContext,
+    *,
+    template_id: str,
+    binder_id: str,
+    details: DocumentDetails,
+    counterparty_id: str | None,
+    case_id: str | None,
+) -> Outcome[Document]:
+    async def run() -> Document:
+        template = decode_id(template_id, "Document", field="templateId")
+        binder = decode_id(binder_id, "Binder", field="binderId")
+        details.counterparty_id = decode_optional(counterparty_id, "Counterparty", field="counterpartyId")
+        details.case_id = decode_optional(case_id, "Case", field="caseId")
+        async with ctx.write() as uow:
+            return await service.create_from_template(
+                uow.session, ctx.require_actor(), template, binder_id=binder, details=details
+            )
+
+    return await attempt(run)
+
+
 async def update_document(
     ctx: RequestContext,
     document_id: str,

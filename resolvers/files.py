@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 from urllib.parse import quote
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from auth.signing import InvalidSignature, Signer
 from dms.documents import downloads
@@ -76,6 +77,30 @@ def _problem(status: int, message: str) -> Response:
     return JSONResponse({"error": message}, status_code=status, headers={"Cache-Control": "no-store"})
 
 
+async def _storage_redirect(
+    services: Services, granted: downloads.DownloadGrant, byte_range: tuple[int, int] | None, length: int
+) -> Response | None:
+    """Log the download, then send the client to a short-lived presigned URL of the storage itself."""
+    version = granted.version
+    url = await services.blobs.presigned_get_url(
+        version.sha256,
+        expires=timedelta(minutes=5),
+        filename=version.filename,
+        content_type=served_type(version.mime_type),
+    )
+    if url is None:
+        return None
+    async with services.db.write_sessions() as session:
+        downloads.record(
+            session,
+            granted,
+            bytes_sent=length,
+            byte_range=f"{byte_range[0]}-{byte_range[1]}" if byte_range else None,
+        )
+        await session.commit()
+    return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
+
+
 async def download(request: Request) -> Response:
     services: Services = request.app.state.services
     token = request.path_params["token"]
@@ -112,6 +137,10 @@ async def download(request: Request) -> Response:
         headers["Content-Range"] = f"bytes {byte_range[0]}-{byte_range[1]}/{version.size}"
     if request.headers.get("if-none-match") == headers["ETag"] and not byte_range:
         return Response(status_code=304, headers={"ETag": headers["ETag"]})
+    if services.limits.redirect_downloads and request.method == "GET":
+        redirect = await _storage_redirect(services, granted, byte_range, length)
+        if redirect is not None:
+            return redirect
     try:
         stream = await services.blobs.open(version.sha256, byte_range) if request.method != "HEAD" else None
     except BlobNotFound:

@@ -19,6 +19,17 @@ NODE_TYPES = frozenset(
         "Download",
         "AuditEntry",
         "StagedUpload",
+        "DocumentType",
+        "CounterpartyType",
+        "Dictionary",
+        "DictionaryEntry",
+        "Address",
+        "ContactPerson",
+        "BankAccount",
+        "CounterpartyBlock",
+        "EventType",
+        "Event",
+        "Task",
     }
 )
 

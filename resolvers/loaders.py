@@ -17,6 +17,7 @@ from dms.documents import service as documents
 from dms.documents.models import DocumentLock
 from dms.identity import queries as identity_queries
 from dms.uow import Database
+from resolvers.crm_loaders import CrmLoaders
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -40,8 +41,10 @@ class Loaders:
         self.version = self._loader(lambda s, keys: document_queries.versions_by_id(s, keys))
         self.counterparty = self._loader(lambda s, keys: counterparties.counterparties_by_id(s, keys))
         self.lock = self._loader(lambda s, keys: document_queries.locks_of(s, keys), attr="document_id")
+        self.document_type = self._loader(lambda s, keys: document_queries.document_types_by_id(s, keys))
         self.document_level = DataLoader(self._levels)
         self.binder_level = DataLoader(self._binder_levels)
+        self.crm = CrmLoaders(db)
 
     def _need_actor(self) -> Actor:
         if self._actor is None:
@@ -78,8 +81,10 @@ class Loaders:
             self.lock,
             self.document_level,
             self.binder_level,
+            self.document_type,
         ):
             loader.clear_all()
+        self.crm.clear()
 
 
 def live_lock(lock: DocumentLock | None) -> DocumentLock | None:

@@ -9,7 +9,7 @@ from strawberry.file_uploads import Upload
 
 from schema.errors import UserError
 from schema.relay import Long
-from schema.types import Access, Binder, Document, User
+from schema.types import Access, Binder, Document, DocumentStatus, DocumentType, User
 
 
 @strawberry.input
@@ -98,6 +98,23 @@ class CreateDocumentInput:
     description: str | None = None
     tags: list[str] | None = None
     is_template: bool | None = None
+    document_type_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class CreateDocumentFromTemplateInput:
+    template_id: strawberry.ID
+    binder_id: strawberry.ID
+    title: str | None = strawberry.field(default=None, description="The template's title when omitted.")
+    counterparty_id: strawberry.ID | None = None
+    case_id: strawberry.ID | None = None
+    received_on: dt.date | None = None
+    source: str | None = None
+    status: str | None = None
+    description: str | None = None
+    tags: list[str] | None = None
+    is_template: bool | None = None
+    document_type_id: strawberry.ID | None = None
 
 
 @strawberry.input
@@ -112,6 +129,47 @@ class UpdateDocumentInput:
     description: str | None = None
     tags: list[str] | None = None
     is_template: bool | None = None
+    document_type_id: strawberry.ID | None = None
+    status_comment: str | None = strawberry.field(
+        default=None, description="Why the status changes; kept in the history."
+    )
+
+
+@strawberry.input
+class CreateDocumentTypeInput:
+    code: str
+    name: str
+    required_fields: list[str] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class UpdateDocumentTypeInput:
+    type_id: strawberry.ID
+    name: str | None = None
+    required_fields: list[str] | None = None
+
+
+@strawberry.type
+class DocumentTypePayload:
+    document_type: DocumentType | None
+    user_errors: list[UserError]
+
+
+@strawberry.input
+class DocumentStatusInput:
+    code: str
+    name: str
+
+
+@strawberry.input
+class SetDocumentStatusesInput:
+    statuses: list[DocumentStatusInput]
+
+
+@strawberry.type
+class DocumentStatusesPayload:
+    statuses: list[DocumentStatus] | None
+    user_errors: list[UserError]
 
 
 @strawberry.input

@@ -5,8 +5,10 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from dms.documents.classification import StatusDefinition
 from dms.documents.service import DocumentDetails
-from resolvers import binders, documents, identity, uploads
+from resolvers import binders, classification, documents, identity, uploads
+from resolvers.ids import decode_optional
 from resolvers.outcome import Outcome
 from schema.errors import UserError
 from schema.inputs import (
@@ -15,10 +17,14 @@ from schema.inputs import (
     BreakLockInput,
     CheckInDocumentInput,
     CreateBinderInput,
+    CreateDocumentFromTemplateInput,
     CreateDocumentInput,
+    CreateDocumentTypeInput,
     DeletePayload,
     DocumentPayload,
     DocumentRefInput,
+    DocumentStatusesPayload,
+    DocumentTypePayload,
     LoginInput,
     LoginPayload,
     LogoutPayload,
@@ -28,10 +34,12 @@ from schema.inputs import (
     RequestUploadInput,
     RequestUploadPayload,
     RevertDocumentInput,
+    SetDocumentStatusesInput,
     SetPermissionsInput,
     UpdateDocumentInput,
+    UpdateDocumentTypeInput,
 )
-from schema.types import Binder, Document, User
+from schema.types import Binder, Document, DocumentStatus, DocumentType, User
 
 
 def _document(outcome: Outcome) -> DocumentPayload:
@@ -44,7 +52,14 @@ def _binder(outcome: Outcome) -> BinderPayload:
     return BinderPayload(binder=Binder.of(value) if value else None, user_errors=UserError.all(outcome.errors))
 
 
-def _details(input: CreateDocumentInput | UpdateDocumentInput) -> DocumentDetails:
+def _document_type(outcome: Outcome) -> DocumentTypePayload:
+    value = outcome.value
+    return DocumentTypePayload(
+        document_type=DocumentType.of(value) if value else None, user_errors=UserError.all(outcome.errors)
+    )
+
+
+def _details(input: CreateDocumentInput | UpdateDocumentInput | CreateDocumentFromTemplateInput) -> DocumentDetails:
     return DocumentDetails(
         title=input.title,
         received_on=input.received_on,
@@ -53,6 +68,8 @@ def _details(input: CreateDocumentInput | UpdateDocumentInput) -> DocumentDetail
         description=input.description,
         tags=input.tags,
         is_template=input.is_template,
+        document_type_id=decode_optional(input.document_type_id, "DocumentType", field="documentTypeId"),
+        status_comment=getattr(input, "status_comment", None),
     )
 
 
@@ -120,6 +137,21 @@ class DocumentMutation:
             )
         )
 
+    @strawberry.mutation(description="A new document whose version 1.0 has the template's bytes.")
+    async def create_document_from_template(
+        self, info: Info, input: CreateDocumentFromTemplateInput
+    ) -> DocumentPayload:
+        return _document(
+            await documents.create_from_template(
+                info.context,
+                template_id=input.template_id,
+                binder_id=input.binder_id,
+                details=_details(input),
+                counterparty_id=input.counterparty_id,
+                case_id=input.case_id,
+            )
+        )
+
     @strawberry.mutation(description="Changes metadata; never the bytes.")
     async def update_document(self, info: Info, input: UpdateDocumentInput) -> DocumentPayload:
         return _document(
@@ -175,6 +207,28 @@ class DocumentMutation:
         outcome = await documents.purge(info.context, input.document_id)
         return DeletePayload(
             deleted_id=input.document_id if outcome.value else None, user_errors=UserError.all(outcome.errors)
+        )
+
+    @strawberry.mutation(description="Administrators: a new document type.")
+    async def create_document_type(self, info: Info, input: CreateDocumentTypeInput) -> DocumentTypePayload:
+        return _document_type(
+            await classification.create_type(info.context, input.code, input.name, input.required_fields)
+        )
+
+    @strawberry.mutation(description="Administrators: rename a type or change what it requires.")
+    async def update_document_type(self, info: Info, input: UpdateDocumentTypeInput) -> DocumentTypePayload:
+        return _document_type(
+            await classification.update_type(info.context, input.type_id, input.name, input.required_fields)
+        )
+
+    @strawberry.mutation(description="Administrators: the workflow's states, in order; the first is the initial one.")
+    async def set_document_statuses(self, info: Info, input: SetDocumentStatusesInput) -> DocumentStatusesPayload:
+        outcome = await classification.set_statuses(
+            info.context, [StatusDefinition(s.code, s.name) for s in input.statuses]
+        )
+        return DocumentStatusesPayload(
+            statuses=[DocumentStatus(code=s.code, name=s.name) for s in outcome.value] if outcome.value else None,
+            user_errors=UserError.all(outcome.errors),
         )
 
     @strawberry.mutation

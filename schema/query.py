@@ -5,11 +5,11 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from resolvers import binders, directory, documents, identity, nodes
+from resolvers import binders, classification, directory, documents, identity, nodes
 from resolvers.documents import DocumentFilterArgs
 from schema.inputs import AuditFilter, DocumentFilter
 from schema.relay import Connection, Node
-from schema.types import AuditEntry, Binder, Document, Group, User, wrap_node
+from schema.types import AuditEntry, Binder, Document, DocumentStatus, DocumentType, Group, User, wrap_node
 
 
 @strawberry.type
@@ -74,6 +74,14 @@ class DocumentQuery:
             until=f.until,
         )
         return Connection.of(page, AuditEntry.of)
+
+    @strawberry.field
+    async def document_types(self, info: Info) -> list[DocumentType]:
+        return [DocumentType.of(model) for model in await classification.document_types(info.context)]
+
+    @strawberry.field(description="The workflow's states, in order; the first is where a new document starts.")
+    async def document_statuses(self, info: Info) -> list[DocumentStatus]:
+        return [DocumentStatus(code=s.code, name=s.name) for s in await classification.document_statuses(info.context)]
 
     @strawberry.field(description="Documents in the trash that the viewer may read, newest first.")
     async def trash(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Document]:

@@ -16,6 +16,7 @@ from dms.binders.models import Binder as BinderModel
 from dms.documents.models import Document as DocumentModel
 from dms.documents.models import DocumentHistoryEntry as HistoryModel
 from dms.documents.models import DocumentLock as LockModel
+from dms.documents.models import DocumentType as DocumentTypeModel
 from dms.documents.models import DocumentVersion as VersionModel
 from dms.documents.models import Download as DownloadModel
 from dms.identity.models import Group as GroupModel
@@ -269,6 +270,33 @@ class HistoryEntry:
 
 
 @strawberry.type
+class DocumentType(Node):
+    _model: strawberry.Private[DocumentTypeModel]
+
+    @classmethod
+    def of(cls, model: DocumentTypeModel) -> DocumentType:
+        return cls(id=strawberry.ID(encode_id("DocumentType", model.id)), _model=model)
+
+    @strawberry.field
+    def code(self) -> str:
+        return self._model.code
+
+    @strawberry.field
+    def name(self) -> str:
+        return self._model.name
+
+    @strawberry.field(description="Metadata a document of this type must have: counterparty, case, receivedOn, …")
+    def required_fields(self) -> list[str]:
+        return list(self._model.required_fields or [])
+
+
+@strawberry.type
+class DocumentStatus:
+    code: str
+    name: str
+
+
+@strawberry.type
 class DocumentViewerCan:
     read: bool
     write: bool
@@ -331,9 +359,16 @@ class Document(Node):
         page = await document_resolvers.history(info.context, self._model, first, after)
         return Connection.of(page, lambda model: HistoryEntry(_model=model))
 
-    @strawberry.field
+    @strawberry.field(description="The code of its workflow state (see documentStatuses).")
     def status(self) -> str:
         return self._model.status
+
+    @strawberry.field
+    async def document_type(self, info: Info) -> DocumentType | None:
+        if self._model.document_type_id is None:
+            return None
+        model = await info.context.loaders.document_type.load(self._model.document_type_id)
+        return DocumentType.of(model) if model else None
 
     @strawberry.field
     def source(self) -> str | None:

@@ -6,8 +6,8 @@ directory or a bucket is decided once, in :func:`storage.factory.open_blob_store
 
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
 from urllib.parse import quote
@@ -30,6 +30,9 @@ class StoredBlob:
     key: str
     size: int
     sha256: str
+    # When the bytes were last written (or re-written as a duplicate): gc spares young blobs,
+    # whose version row may not be committed yet. None where a backend cannot tell.
+    modified_at: datetime | None = field(default=None, compare=False)
 
 
 class StorageError(Exception):
@@ -226,6 +229,11 @@ class BlobStore(Protocol):
         :class:`BlobTooLarge`, :class:`BlobSizeMismatch` or :class:`BlobHashMismatch`
         when the staged bytes are refused; a refused upload is deleted.
         """
+        ...
+
+    async def purge_stale(self, older_than: timedelta) -> int:
+        """Remove leftovers of interrupted writes (temporary files, staging objects) older than
+        ``older_than``; returns how many were removed. Stored blobs are never touched."""
         ...
 
     async def check(self) -> None:

@@ -12,8 +12,9 @@ All file I/O runs in worker threads, never on the event loop.
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from io import BufferedReader, BufferedWriter
 from pathlib import Path
 from typing import Any
@@ -134,9 +135,11 @@ class FilesystemBlobStore:
         """Move a complete temporary file to its key, durably; drop it if already stored."""
         final = self._path(digest)
         if final.is_file():
-            # Same bytes already stored (content addressing): nothing to sync or move.
+            # Same bytes already stored (content addressing): nothing to sync or move. Touch the
+            # blob so gc's grace period covers this new use of it too.
             file.close()
             temp_path.unlink()
+            os.utime(final)
             return
         file.flush()
         os.fsync(file.fileno())
@@ -204,7 +207,27 @@ class FilesystemBlobStore:
             raise BlobNotFound(key) from None
         except OSError as exc:
             raise StorageUnavailable(f"cannot stat blob {key}: {exc}") from exc
-        return StoredBlob(key=key, size=info.st_size, sha256=key)
+        return StoredBlob(
+            key=key, size=info.st_size, sha256=key, modified_at=datetime.fromtimestamp(info.st_mtime, UTC)
+        )
+
+    async def purge_stale(self, older_than: timedelta) -> int:
+        """See :meth:`storage.base.BlobStore.purge_stale`: old files in ``.tmp``."""
+        return await to_thread.run_sync(self._purge_stale_sync, older_than)
+
+    def _purge_stale_sync(self, older_than: timedelta) -> int:
+        cutoff = time.time() - older_than.total_seconds()
+        removed = 0
+        if not self._tmp.is_dir():
+            return 0
+        for path in self._tmp.iterdir():
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
 
     async def exists(self, key: str) -> bool:
         """See :meth:`storage.base.BlobStore.exists`."""

@@ -25,7 +25,7 @@ import io
 import ssl
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from itertools import islice
 from typing import Any, TypeVar
@@ -35,7 +35,7 @@ import urllib3
 from anyio import CancelScope, from_thread, to_thread
 from anyio.lowlevel import checkpoint_if_cancelled
 from minio import Minio
-from minio.commonconfig import CopySource
+from minio.commonconfig import REPLACE, CopySource
 from minio.error import MinioException, S3Error
 
 from storage.base import (
@@ -235,6 +235,17 @@ class S3BlobStore:
         if not await self._object_exists(target):
             source = CopySource(self.bucket, staging, match_etag=etag)
             await self._call(self._client.copy_object, self.bucket, target, source)
+        else:
+            # Already stored: copy it onto itself so its Last-Modified moves and gc's grace period
+            # covers this new use of the bytes too.
+            await self._call(
+                self._client.copy_object,
+                self.bucket,
+                target,
+                CopySource(self.bucket, target),
+                metadata={"x-amz-meta-kartoteka-touched": "1"},
+                metadata_directive=REPLACE,
+            )
         await self._call(self._client.remove_object, self.bucket, staging)
 
     async def adopt_staged(
@@ -320,7 +331,21 @@ class S3BlobStore:
     async def stat(self, key: str) -> StoredBlob:
         """See :meth:`storage.base.BlobStore.stat`."""
         info = await self._call(self._client.stat_object, self.bucket, self._object_name(key), key=key)
-        return StoredBlob(key=key, size=int(info.size or 0), sha256=key)
+        return StoredBlob(key=key, size=int(info.size or 0), sha256=key, modified_at=info.last_modified)
+
+    async def purge_stale(self, older_than: timedelta) -> int:
+        """See :meth:`storage.base.BlobStore.purge_stale`: old objects under ``staging/``."""
+        cutoff = datetime.now(UTC) - older_than
+        listing = self._client.list_objects(self.bucket, prefix=self.prefix + _STAGING, recursive=True)
+        removed = 0
+        while True:
+            batch = await self._call(_take, listing, _LIST_BATCH)
+            for item in batch:
+                if item.object_name and item.last_modified is not None and item.last_modified < cutoff:
+                    await self._call(self._client.remove_object, self.bucket, item.object_name)
+                    removed += 1
+            if len(batch) < _LIST_BATCH:
+                return removed
 
     async def exists(self, key: str) -> bool:
         """See :meth:`storage.base.BlobStore.exists`."""

@@ -22,7 +22,6 @@ from dms.migrate import upgrade_sync
 from dms.uow import Database
 from kartoteka.app import build_search, build_services, create_app
 from kartoteka.settings import Settings
-from tests.servers.postgresql import _execute as _pg_execute
 
 pytest_plugins = ["tests.servers.seaweedfs", "tests.servers.postgresql"]
 
@@ -35,6 +34,12 @@ def migrated_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "kartoteka.sqlite3"
     upgrade_sync(f"sqlite+aiosqlite:///{path}")
     return path
+
+
+async def _pg_execute(url: str, statement: str) -> None:
+    from tests.servers.postgresql import execute_statement
+
+    await execute_statement(url, statement)
 
 
 @pytest.fixture(scope="session")

@@ -180,6 +180,8 @@ def apply_values(
     Every current field is checked (required ones must have a value); values of fields the type no
     longer has are kept as they are. `choices` maps a dictionary id to its active entry codes.
     """
+    if not isinstance(given, Mapping):
+        raise ValidationFailed("custom fields are an object of values by field key", field=field_name)
     by_key = {field.key: field for field in fields}
     result = dict(stored or {})
     for key, value in given.items():

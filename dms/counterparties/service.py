@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Select, delete, exists, insert, or_, select
@@ -215,8 +215,9 @@ async def create_counterparty(
     `details` may set everything else an update can (tax ids, type and custom values, dictionaries,
     account manager); a type's required custom fields must be filled from the start.
     """
-    given = details or CardChanges()
-    given.name, given.nip, given.short_name = name, nip, short_name
+    given = replace(details or CardChanges(), name=name, nip=nip, short_name=short_name)
+    if given.type_id is KEEP:
+        given.type_id = None
     now = utcnow()
     card = Counterparty(
         name="",
@@ -226,8 +227,6 @@ async def create_counterparty(
         created_at=now,
         updated_at=now,
     )
-    if given.type_id is KEEP:
-        given.type_id = None
     await _apply(session, card, given)
     async with unique_or_conflict(session, NIP_TAKEN, field="nip"):
         session.add(card)

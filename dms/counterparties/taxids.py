@@ -42,3 +42,7 @@ def normalise_iban(value: str, *, field: str = "iban") -> str:
 
 def format_nip(value: str) -> str:
     return std_nip.format(value)
+
+
+def format_iban(value: str) -> str:
+    return std_iban.format(value)

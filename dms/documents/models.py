@@ -32,6 +32,16 @@ class DocumentType(IdMixin, Base):
     required_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
+class DocumentStatus(IdMixin, Base):
+    """A workflow state a document can be in, configured by admins."""
+
+    __tablename__ = "document_statuses"
+
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Document(IdMixin, Base):
     __tablename__ = "documents"
     __table_args__ = (Index("ix_documents_binder_listing", "binder_id", "trashed_at", "id"),)

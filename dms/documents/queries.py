@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dms.actor import Actor
-from dms.documents.models import DocumentHistoryEntry, DocumentLock, DocumentVersion, Download
+from dms.documents.models import DocumentHistoryEntry, DocumentLock, DocumentType, DocumentVersion, Download
 from dms.documents.service import get_document
 from dms.pagination import Page, PageRequest, SortKey, paginate
 
@@ -19,6 +19,12 @@ async def versions_by_id(session: AsyncSession, version_ids: Sequence[int]) -> l
         return []
     query = select(DocumentVersion).where(DocumentVersion.id.in_(list(version_ids)))
     return list((await session.scalars(query)).all())
+
+
+async def document_types_by_id(session: AsyncSession, type_ids: Sequence[int]) -> list[DocumentType]:
+    if not type_ids:
+        return []
+    return list((await session.scalars(select(DocumentType).where(DocumentType.id.in_(list(type_ids))))).all())
 
 
 async def locks_of(session: AsyncSession, document_ids: Sequence[int]) -> list[DocumentLock]:

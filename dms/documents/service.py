@@ -18,7 +18,7 @@ from dms.base import utcnow
 from dms.binders.service import get_binder
 from dms.cases.models import Case
 from dms.counterparties.models import Counterparty
-from dms.documents import history
+from dms.documents import classification, history
 from dms.documents.models import Document, DocumentLock, DocumentVersion
 from dms.documents.staging import FileSource, obtain
 from dms.documents.uploads import SniffedBlob
@@ -27,6 +27,7 @@ from dms.names import clean_name
 from dms.outbox import service as outbox
 from dms.pagination import Page, PageRequest, SortKey, paginate
 from dms.uow import UnitOfWork
+from storage.base import StoredBlob
 
 
 async def get_document(
@@ -128,6 +129,18 @@ class DocumentDetails:
     description: str | None = None
     tags: list[str] | None = None
     is_template: bool | None = None
+    document_type_id: int | None = None
+    # Why the status changed, kept in the history beside who and when.
+    status_comment: str | None = None
+
+
+async def _settle_status(session: AsyncSession, details: DocumentDetails) -> None:
+    """A new document starts in the workflow's first state unless it names a known one."""
+    details.status = (
+        await classification.check_status(session, details.status)
+        if details.status
+        else await classification.initial_status(session)
+    )
 
 
 async def _check_links(session: AsyncSession, details: DocumentDetails) -> None:
@@ -144,6 +157,19 @@ async def _check_links(session: AsyncSession, details: DocumentDetails) -> None:
             details.counterparty_id,
         ):
             raise ValidationFailed("the case belongs to another counterparty", field="caseId")
+
+
+def _draft(details: DocumentDetails) -> Document:
+    """An unsaved document with the given metadata, to check a type's requirements against."""
+    return Document(
+        counterparty_id=details.counterparty_id,
+        case_id=details.case_id,
+        received_on=details.received_on,
+        source=details.source,
+        description=details.description,
+        tags=details.tags or [],
+        document_type_id=details.document_type_id,
+    )
 
 
 def _clean_tags(tags: list[str]) -> list[str]:
@@ -169,16 +195,18 @@ async def create_document(
     await get_binder(session, actor, binder_id, need=Access.WRITE)
     title = clean_name(details.title or "", field="title", max_length=500)
     await _check_links(session, details)
+    await _settle_status(session, details)
+    await classification.check_type_and_requirements(session, _draft(details))
     # Streaming a large file must not hold the database's write lock: end this transaction first.
     await session.rollback()
     sniffed = await obtain(session, uow.blobs, actor, source, max_upload_bytes=max_upload_bytes)
     await get_binder(session, actor, binder_id, need=Access.WRITE)
-    return await _insert_document(
+    return await insert_document(
         session, actor, binder_id=binder_id, title=title, details=details, sniffed_blob=sniffed
     )
 
 
-async def _insert_document(
+async def insert_document(
     session: AsyncSession,
     actor: Actor,
     *,
@@ -186,7 +214,9 @@ async def _insert_document(
     title: str,
     details: DocumentDetails,
     sniffed_blob: SniffedBlob,
+    from_template: int | None = None,
 ) -> Document:
+    """The rows of a new document and its version 1.0, whose bytes are already stored."""
     now = utcnow()
     document = Document(
         title=title,
@@ -199,7 +229,8 @@ async def _insert_document(
         updated_at=now,
         received_on=details.received_on,
         source=details.source,
-        status=details.status or "new",
+        status=details.status or classification.DEFAULT_STATUSES[0].code,
+        document_type_id=details.document_type_id,
         description=details.description,
         tags=_clean_tags(details.tags or []),
         is_template=bool(details.is_template),
@@ -220,9 +251,42 @@ async def _insert_document(
     session.add(version)
     await session.flush()
     document.current_version_id = version.id
-    history.add(session, document.id, "created", actor, version_id=version.id, title=title)
+    extra = {"from_template": from_template} if from_template is not None else {}
+    history.add(session, document.id, "created", actor, version_id=version.id, title=title, **extra)
     outbox.enqueue(session, document.id, "created")
     return document
+
+
+async def create_from_template(
+    session: AsyncSession, actor: Actor, template_id: int, *, binder_id: int, details: DocumentDetails
+) -> Document:
+    """A new document whose version 1.0 has the template's current bytes (the same blob: no copy)."""
+    template = await get_document(session, actor, template_id)
+    if not template.is_template:
+        raise ValidationFailed("this document is not a template", field="templateId")
+    await get_binder(session, actor, binder_id, need=Access.WRITE)
+    title = clean_name(details.title or template.title, field="title", max_length=500)
+    await _check_links(session, details)
+    await _settle_status(session, details)
+    await classification.check_type_and_requirements(session, _draft(details))
+    version = await session.get(DocumentVersion, template.current_version_id)
+    if version is None:
+        raise NotFound("the template has no version", field="templateId")
+    bytes_of_template = SniffedBlob(
+        blob=StoredBlob(key=version.sha256, size=version.size, sha256=version.sha256),
+        mime_type=version.mime_type,
+        filename=version.filename,
+    )
+    details.is_template = False
+    return await insert_document(
+        session,
+        actor,
+        binder_id=binder_id,
+        title=title,
+        details=details,
+        sniffed_blob=bytes_of_template,
+        from_template=template.id,
+    )
 
 
 async def update_document(session: AsyncSession, actor: Actor, document_id: int, details: DocumentDetails) -> Document:
@@ -249,17 +313,26 @@ async def update_document(session: AsyncSession, actor: Actor, document_id: int,
     changed = {k: v for k, v in changes.items() if getattr(document, k) != v}
     if not changed:
         return document
+    previous_status = document.status
     for name, value in changed.items():
         setattr(document, name, value)
+    await classification.check_type_and_requirements(session, document)
     document.updated_at = utcnow()
-    history.add(
-        session,
-        document.id,
-        "status_changed" if set(changed) == {"status"} else "metadata_changed",
-        actor,
-        fields=sorted(changed),
-        **({"status": changed["status"]} if "status" in changed else {}),
-    )
+    if "status" in changed:
+        history.add(
+            session,
+            document.id,
+            "status_changed",
+            actor,
+            **{
+                "from": previous_status,
+                "to": document.status,
+                "comment": (details.status_comment or "").strip() or None,
+            },
+        )
+    other = sorted(set(changed) - {"status"})
+    if other:
+        history.add(session, document.id, "metadata_changed", actor, fields=other)
     outbox.enqueue(session, document.id, "metadata")
     return document
 

@@ -29,9 +29,12 @@ class CardOpenings:
 
     def __init__(self, db: Database, *, delay: float = FLUSH_DELAY_SECONDS) -> None:
         self._db = db
-        self._delay = delay
+        # How long a batch gathers before it is written; a test may lengthen it to keep the write
+        # out of what it measures, and `drain()` cuts the wait short.
+        self.delay = delay
         self._pending: list[Opening] = []
         self._task: asyncio.Task[None] | None = None
+        self._waiting = False
         self._writing = asyncio.Lock()
 
     @property
@@ -45,8 +48,14 @@ class CardOpenings:
             self._task = asyncio.get_running_loop().create_task(self._flush_later())
 
     async def _flush_later(self) -> None:
-        await asyncio.sleep(self._delay)
-        await self.flush()
+        # Openings noted while a batch is being written go in the next round of this same task.
+        while self._pending:
+            self._waiting = True
+            try:
+                await asyncio.sleep(self.delay)
+            finally:
+                self._waiting = False
+            await self.flush()
 
     async def flush(self) -> int:
         """Write what is pending now; returns how many events were recorded."""
@@ -65,9 +74,10 @@ class CardOpenings:
 
     async def drain(self) -> None:
         """Wait until every opening noted so far is written (or given up)."""
-        task = self._task
-        if task is not None and not task.done():
-            await asyncio.shield(task)
+        while (task := self._task) is not None and not task.done():
+            if self._waiting:
+                task.cancel()  # only its wait: the batch is still pending and written below
+            await asyncio.gather(task, return_exceptions=True)
         await self.flush()
 
 

@@ -227,3 +227,40 @@ async def test_revert_makes_a_new_version_with_the_old_bytes(alice):
     version = result.payload("revertDocument")["document"]["currentVersion"]
     assert version["number"] == "1.2"
     assert version["sha256"] == hashlib.sha256(CONTRACT).hexdigest()
+
+
+async def test_a_document_from_a_template_starts_with_the_templates_bytes(alice):
+    binder = await create_binder(alice, "Wzorce")
+    template = await create_document(alice, binder["id"], "Wzór umowy", CONTRACT, isTemplate=True)
+    target = await create_binder(alice, "Umowy")
+    result = await alice.gql(
+        "mutation($i: CreateDocumentFromTemplateInput!) { createDocumentFromTemplate(input: $i) {"
+        " document { title isTemplate binder { path } currentVersion { number sha256 } } userErrors { code } } }",
+        i={"templateId": template["id"], "binderId": target["id"], "title": "Umowa z ACME"},
+    )
+    document = result.payload("createDocumentFromTemplate")["document"]
+    assert document["title"] == "Umowa z ACME"
+    assert document["isTemplate"] is False
+    assert document["binder"]["path"] == "/Umowy"
+    assert document["currentVersion"] == {"number": "1.0", "sha256": hashlib.sha256(CONTRACT).hexdigest()}
+
+
+async def test_an_ordinary_document_is_not_a_template(alice):
+    binder = await create_binder(alice, "Umowy")
+    ordinary = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    result = await alice.gql(
+        "mutation($i: CreateDocumentFromTemplateInput!) { createDocumentFromTemplate(input: $i) { userErrors { code field } } }",
+        i={"templateId": ordinary["id"], "binderId": binder["id"]},
+    )
+    assert result.codes("createDocumentFromTemplate") == ["VALIDATION"]
+
+
+async def test_a_template_the_user_cannot_read_is_not_found(alice, bob):
+    binder = await create_binder(alice, "Wzorce")
+    template = await create_document(alice, binder["id"], "Wzór", CONTRACT, isTemplate=True)
+    own = await create_binder(bob, "Moje")
+    result = await bob.gql(
+        "mutation($i: CreateDocumentFromTemplateInput!) { createDocumentFromTemplate(input: $i) { userErrors { code } } }",
+        i={"templateId": template["id"], "binderId": own["id"]},
+    )
+    assert result.codes("createDocumentFromTemplate") == ["NOT_FOUND"]

@@ -22,12 +22,18 @@ async def test_graphiql_is_served_to_a_browser(http):
     assert "graphiql" in response.text.lower()
 
 
-async def test_healthz_reports_each_backend(http):
+async def test_healthz_reports_each_backend(http, indexer):
+    from tests.conftest import drain
+
+    before = await http.get("/healthz")
+    assert before.status_code == 503
+    assert before.json()["index"]["ok"] is False
+    await drain(indexer)
     response = await http.get("/healthz")
     assert response.status_code == 200
     body = response.json()
     assert body["ok"] is True
-    assert body["database"]["ok"] and body["storage"]["ok"]
+    assert body["database"]["ok"] and body["storage"]["ok"] and body["index"]["ok"]
 
 
 async def test_malformed_json_is_a_4xx(http):

@@ -197,12 +197,16 @@ class ThrowawayCluster:
         return f"postgresql+asyncpg://{SUPERUSER}@127.0.0.1:{self.port}/{DATABASE}"
 
 
-async def _execute(url_text: str, statement: str) -> None:
+async def execute_statement(url_text: str, statement: str) -> None:
+    """Run one SQL statement on the database a SQLAlchemy URL names, on a connection of its own."""
     connection = await asyncpg.connect(asyncpg_dsn(make_url(url_text)))
     try:
         await connection.execute(statement)
     finally:
         await connection.close()
+
+
+_execute = execute_statement  # the name tests/conftest.py imports
 
 
 @pytest.fixture(scope="session")
@@ -230,7 +234,7 @@ def postgres_url() -> Iterator[str]:
         try:
             cluster.start()
             maintenance = cluster.url.rsplit("/", 1)[0] + "/postgres"
-            asyncio.run(_execute(maintenance, f'CREATE DATABASE "{DATABASE}"'))
+            asyncio.run(execute_statement(maintenance, f'CREATE DATABASE "{DATABASE}"'))
         except (ClusterError, OSError, subprocess.TimeoutExpired, asyncpg.PostgresError) as exc:
             server_unavailable(f"PostgreSQL unavailable: {exc}")
         yield cluster.url
@@ -245,9 +249,9 @@ async def fresh_postgres_database(postgres_url: str) -> AsyncIterator[str]:
     Same server and credentials as ``postgres_url``; tests run migrations into it freely.
     """
     name = f"kartoteka_test_{uuid.uuid4().hex[:12]}"
-    await _execute(postgres_url, f'CREATE DATABASE "{name}"')
+    await execute_statement(postgres_url, f'CREATE DATABASE "{name}"')
     try:
         yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
     finally:
         # FORCE: a test that forgot to dispose of its engine must not block the drop.
-        await _execute(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await execute_statement(postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

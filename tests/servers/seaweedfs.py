@@ -7,6 +7,12 @@ WebDAV, the Iceberg and Lance catalogs and telemetry are switched off.
 
 Quirks of ``weed mini`` 4.48 that shape the command line:
 
+- By default it binds 0.0.0.0 (``-ip.bind``) and advertises a guessed address (``-ip``);
+  both are set to 127.0.0.1.
+- It writes glog files into $TMPDIR unless given ``-logtostderr`` (a global flag, before
+  ``mini``), and a gRPC unix socket per component at the fixed path
+  /tmp/seaweedfs-<component>-grpc-<port>.sock, some of which outlive it; teardown removes
+  the ones for this server's ports.
 - S3 credentials come from ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` in its
   environment; with them set, anonymous and wrongly signed requests are refused.
 - ``-admin.ui=false`` does not stop the admin server, and its built-in maintenance worker
@@ -86,12 +92,21 @@ def _admin_port(taken: set[int]) -> int:
     raise ServerStartError("no free port pair for the SeaweedFS admin server")
 
 
-def _weed_command(weed: str, data_dir: Path, socket_dir: Path) -> tuple[list[str], int]:
+@dataclass(frozen=True)
+class _Launch:
+    command: list[str]
+    s3_port: int
+    grpc_ports: tuple[int, ...]
+
+
+def _weed_command(weed: str, data_dir: Path, socket_dir: Path) -> _Launch:
     ports = free_ports(8)
     master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = ports
     admin = _admin_port(set(ports))
     command = [
         weed,
+        # Log to stderr (captured in weed.log) instead of glog files in $TMPDIR.
+        "-logtostderr",
         "mini",
         f"-dir={data_dir}",
         "-ip=127.0.0.1",
@@ -116,7 +131,17 @@ def _weed_command(weed: str, data_dir: Path, socket_dir: Path) -> tuple[list[str
         "-admin.ui=false",
         f"-admin.port={admin}",
     ]
-    return command, s3
+    grpc_ports = (master_grpc, volume_grpc, filer_grpc, s3_grpc, admin + ADMIN_GRPC_OFFSET)
+    return _Launch(command, s3, grpc_ports)
+
+
+def _remove_grpc_sockets(grpc_ports: tuple[int, ...]) -> None:
+    """weed creates /tmp/seaweedfs-<component>-grpc-<port>.sock for every gRPC server, at
+    a path no flag or $TMPDIR moves, and leaves some behind even on a clean stop."""
+    for port in grpc_ports:
+        for path in Path("/tmp").glob(f"seaweedfs-*-grpc-{port}.sock"):
+            if path.is_socket():
+                path.unlink(missing_ok=True)
 
 
 def _probe_client(server: S3Server) -> Minio:
@@ -201,16 +226,22 @@ def running_seaweedfs(directory: Path) -> Iterator[S3Server]:
     # Unix socket paths are limited to ~107 bytes; a deep basetemp would overflow them.
     socket_dir = Path(tempfile.mkdtemp(prefix="kt-weed-")) if len(str(directory)) > 80 else directory
     log_path = directory / "weed.log"
-    command, s3_port = _weed_command(weed, data_dir, socket_dir)
+    launch = _weed_command(weed, data_dir, socket_dir)
     server = S3Server(
-        endpoint=f"127.0.0.1:{s3_port}",
+        endpoint=f"127.0.0.1:{launch.s3_port}",
         access_key=f"kartoteka{uuid.uuid4().hex[:8]}",
         secret_key=uuid.uuid4().hex,
     )
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": server.access_key, "AWS_SECRET_ACCESS_KEY": server.secret_key}
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": server.access_key,
+        "AWS_SECRET_ACCESS_KEY": server.secret_key,
+        # Whatever else weed writes to a temp dir goes away with the session.
+        "TMPDIR": str(socket_dir),
+    }
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            _tied_to_this_process(command),
+            _tied_to_this_process(launch.command),
             cwd=directory,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -223,6 +254,7 @@ def running_seaweedfs(directory: Path) -> Iterator[S3Server]:
         yield server
     finally:
         _stop(process)
+        _remove_grpc_sockets(launch.grpc_ports)
         if socket_dir != directory:
             shutil.rmtree(socket_dir, ignore_errors=True)
 

@@ -1,9 +1,12 @@
-"""The PostgreSQL test fixtures give working, isolated databases."""
+"""The PostgreSQL test fixtures give working, isolated databases, and clean up after themselves."""
+
+import subprocess
 
 import asyncpg
 from sqlalchemy.engine import make_url
 
-from tests.servers.postgresql import asyncpg_dsn
+from tests.servers import server_unavailable
+from tests.servers.postgresql import OWNER_FILE, ThrowawayCluster, asyncpg_dsn, find_postgres_bin
 
 
 async def test_the_session_database_answers_select_1(postgres_url: str):
@@ -28,3 +31,18 @@ async def test_a_fresh_database_is_new_and_empty(fresh_postgres_database: str, p
         assert await connection.fetchval("select lower('ZAŻÓŁĆ')") == "zażółć"
     finally:
         await connection.close()
+
+
+def test_a_cluster_abandoned_by_a_killed_session_is_reaped_by_the_next():
+    bin_dir = find_postgres_bin()
+    if bin_dir is None:
+        server_unavailable("PostgreSQL binaries not found")
+    cluster = ThrowawayCluster(bin_dir)
+    cluster.start()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (cluster.base / OWNER_FILE).write_text(str(dead.pid))  # as if its pytest had been killed
+
+    ThrowawayCluster.reap_abandoned(bin_dir)
+
+    assert not cluster.base.exists()

@@ -285,3 +285,27 @@ async def test_a_blob_is_read_in_bounded_pieces(blob_store: BlobStore):
 
     assert sum(sizes) == blob.size
     assert max(sizes) <= CHUNK_SIZE
+
+
+async def test_a_duplicate_put_refreshes_the_blobs_age(blob_store):
+    import asyncio
+
+    first = await blob_store.put(_one(b"the same bytes, twice"))
+    before = (await blob_store.stat(first.key)).modified_at
+    assert before is not None
+    await asyncio.sleep(1.1)
+    await blob_store.put(_one(b"the same bytes, twice"))
+    after = (await blob_store.stat(first.key)).modified_at
+    assert after is not None and after > before
+
+
+async def test_purging_stale_leftovers_never_touches_blobs(blob_store):
+    from datetime import timedelta
+
+    stored = await blob_store.put(_one(b"keep me"))
+    assert await blob_store.purge_stale(timedelta(0)) >= 0
+    assert await blob_store.exists(stored.key)
+
+
+async def _one(data: bytes):
+    yield data

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 11:38:29.493331
+Create Date: 2026-11-23 11:59:05.942843
 """
 
 from collections.abc import Sequence
@@ -46,6 +46,15 @@ def upgrade() -> None:
     with op.batch_alter_table("dictionaries", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_dictionaries_kind"), ["kind"], unique=False)
 
+    op.create_table(
+        "document_statuses",
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_document_statuses")),
+        sa.UniqueConstraint("code", name=op.f("uq_document_statuses_code")),
+    )
     op.create_table(
         "document_types",
         sa.Column("code", sa.String(length=64), nullable=False),
@@ -933,6 +942,7 @@ def downgrade() -> None:
     op.drop_table("groups")
     op.drop_table("event_types")
     op.drop_table("document_types")
+    op.drop_table("document_statuses")
     with op.batch_alter_table("dictionaries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_dictionaries_kind"))
 

@@ -1,0 +1,327 @@
+"""What hangs on a card: addresses (with their history), contact persons, bank accounts, blocks.
+
+Each change is recorded as a "data changed" event on the card, in the transaction of the change.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dms.actor import Actor
+from dms.base import utcnow
+from dms.counterparties.common import KEEP, Keep, long_text, optional_text
+from dms.counterparties.models import Address, BankAccount, ContactMethod, ContactPerson, CounterpartyBlock
+from dms.counterparties.service import get_counterparty
+from dms.counterparties.taxids import normalise_iban
+from dms.errors import Conflict, NotFound, ValidationFailed
+from dms.events.automatic import record_data_changed
+from dms.names import clean_name
+
+ADDRESS_USES = ("registered_seat", "correspondence", "shipping", "tax")
+CONTACT_KINDS = ("email", "phone", "mobile", "fax", "website", "other")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[\d\s().-]{5,30}$")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_POLISH_POSTAL_CODE = re.compile(r"^\d{2}-\d{3}$")
+
+
+def _aware(value: datetime | None, *, field: str) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValidationFailed("give the time with its time zone", field=field)
+    return value.astimezone(UTC)
+
+
+# --- addresses -------------------------------------------------------------------------------
+
+
+@dataclass
+class AddressData:
+    city: str
+    uses: Sequence[str] = ()
+    street: str | None = None
+    postal_code: str | None = None
+    country: str = "PL"
+
+
+def _checked_address(data: AddressData) -> dict[str, object]:
+    uses = list(dict.fromkeys(data.uses))
+    if not uses:
+        raise ValidationFailed("say what the address is used for", field="uses")
+    unknown = [use for use in uses if use not in ADDRESS_USES]
+    if unknown:
+        raise ValidationFailed(f"an address's uses are {', '.join(ADDRESS_USES)}", field="uses")
+    country = data.country.strip().upper()
+    if not _COUNTRY.match(country):
+        raise ValidationFailed("the country is a two-letter ISO code, e.g. PL", field="country")
+    postal_code = optional_text(data.postal_code, field="postalCode", max_length=20)
+    if country == "PL" and postal_code is not None and not _POLISH_POSTAL_CODE.match(postal_code):
+        raise ValidationFailed("a Polish postal code is written 00-000", field="postalCode")
+    return {
+        "uses": uses,
+        "street": optional_text(data.street, field="street", max_length=300),
+        "postal_code": postal_code,
+        "city": clean_name(data.city, field="city", max_length=200),
+        "country": country,
+    }
+
+
+async def add_address(
+    session: AsyncSession, actor: Actor, counterparty_id: int, data: AddressData, *, valid_from: datetime | None = None
+) -> Address:
+    card = await get_counterparty(session, actor, counterparty_id)
+    address = Address(
+        counterparty_id=card.id,
+        valid_from=_aware(valid_from, field="validFrom") or utcnow(),
+        created_by_id=actor.user_id or None,
+        **_checked_address(data),
+    )
+    session.add(address)
+    await session.flush()
+    await record_data_changed(session, actor, card.id, {"addresses": {"added": address.id}})
+    return address
+
+
+async def _current_address(session: AsyncSession, actor: Actor, address_id: int) -> Address:
+    address = await session.get(Address, address_id)
+    if address is None:
+        raise NotFound("no such address", field="addressId")
+    await get_counterparty(session, actor, address.counterparty_id)
+    if address.valid_to is not None:
+        raise Conflict("this address is already history; change the current one", field="addressId")
+    return address
+
+
+async def change_address(
+    session: AsyncSession, actor: Actor, address_id: int, data: AddressData, *, valid_from: datetime | None = None
+) -> Address:
+    """A new address replacing the current one, which is kept with its validity period."""
+    old = await _current_address(session, actor, address_id)
+    start = _aware(valid_from, field="validFrom") or utcnow()
+    if start <= old.valid_from:
+        raise ValidationFailed("the new address must start after the old one did", field="validFrom")
+    old.valid_to = start
+    new = Address(
+        counterparty_id=old.counterparty_id,
+        valid_from=start,
+        previous_id=old.id,
+        created_by_id=actor.user_id or None,
+        **_checked_address(data),
+    )
+    session.add(new)
+    await session.flush()
+    await record_data_changed(session, actor, old.counterparty_id, {"addresses": {"changed": old.id, "to": new.id}})
+    return new
+
+
+async def end_address(session: AsyncSession, actor: Actor, address_id: int) -> Address:
+    """The address stops being used now; it stays in the history."""
+    address = await _current_address(session, actor, address_id)
+    address.valid_to = max(utcnow(), address.valid_from)
+    await record_data_changed(session, actor, address.counterparty_id, {"addresses": {"ended": address.id}})
+    return address
+
+
+# --- contact persons -------------------------------------------------------------------------
+
+
+@dataclass
+class ContactMethodData:
+    kind: str
+    value: str
+    label: str | None = None
+
+
+@dataclass
+class PersonChanges:
+    name: str | Keep = KEEP
+    position: str | Keep | None = KEEP
+    responsibilities: str | Keep | None = KEEP
+    availability: str | Keep | None = KEEP
+    # The whole list: what is not in it goes.
+    methods: Sequence[ContactMethodData] | Keep = KEEP
+
+
+def _checked_method(index: int, method: ContactMethodData) -> ContactMethodData:
+    where = ["contactMethods", str(index)]
+    if method.kind not in CONTACT_KINDS:
+        raise ValidationFailed(f"a contact method is one of {', '.join(CONTACT_KINDS)}", field=[*where, "kind"])
+    value = " ".join(method.value.split())
+    if not value or len(value) > 320:
+        raise ValidationFailed("give the address or number (at most 320 characters)", field=[*where, "value"])
+    if method.kind == "email" and not _EMAIL.match(value):
+        raise ValidationFailed("not an e-mail address", field=[*where, "value"])
+    if method.kind in ("phone", "mobile", "fax") and not (_PHONE.match(value) and sum(c.isdigit() for c in value) >= 5):
+        raise ValidationFailed("not a phone number", field=[*where, "value"])
+    if method.kind == "email":
+        value = value.lower()
+    return ContactMethodData(method.kind, value, optional_text(method.label, field="label", max_length=100))
+
+
+def _replace_methods(session: AsyncSession, person: ContactPerson, methods: Sequence[ContactMethodData]) -> None:
+    checked = [_checked_method(i, m) for i, m in enumerate(methods)]
+    for position, method in enumerate(checked):
+        session.add(
+            ContactMethod(
+                person_id=person.id, kind=method.kind, value=method.value, label=method.label, position=position
+            )
+        )
+
+
+async def add_contact_person(
+    session: AsyncSession, actor: Actor, counterparty_id: int, changes: PersonChanges
+) -> ContactPerson:
+    card = await get_counterparty(session, actor, counterparty_id)
+    if changes.name is KEEP:
+        raise ValidationFailed("a contact person needs a name", field="name")
+    person = ContactPerson(counterparty_id=card.id, name="", created_at=utcnow())
+    _apply_person(person, changes)
+    session.add(person)
+    await session.flush()
+    if changes.methods is not KEEP:
+        _replace_methods(session, person, changes.methods)
+    await record_data_changed(session, actor, card.id, {"contactPersons": {"added": person.id}})
+    return person
+
+
+def _apply_person(person: ContactPerson, changes: PersonChanges) -> list[str]:
+    changed = []
+    if changes.name is not KEEP:
+        person.name = clean_name(changes.name, field="name", max_length=300)
+        changed.append("name")
+    if changes.position is not KEEP:
+        person.position = optional_text(changes.position, field="position", max_length=200)
+        changed.append("position")
+    if changes.responsibilities is not KEEP:
+        person.responsibilities = long_text(changes.responsibilities, field="responsibilities")
+        changed.append("responsibilities")
+    if changes.availability is not KEEP:
+        person.availability = long_text(changes.availability, field="availability", max_length=1000)
+        changed.append("availability")
+    return changed
+
+
+async def _live_person(session: AsyncSession, actor: Actor, person_id: int) -> ContactPerson:
+    person = await session.get(ContactPerson, person_id)
+    if person is None or person.removed_at is not None:
+        raise NotFound("no such contact person", field="contactPersonId")
+    await get_counterparty(session, actor, person.counterparty_id)
+    return person
+
+
+async def update_contact_person(
+    session: AsyncSession, actor: Actor, person_id: int, changes: PersonChanges
+) -> ContactPerson:
+    person = await _live_person(session, actor, person_id)
+    changed = _apply_person(person, changes)
+    if changes.methods is not KEEP:
+        await session.execute(delete(ContactMethod).where(ContactMethod.person_id == person.id))
+        _replace_methods(session, person, changes.methods)
+        changed.append("contactMethods")
+    if changed:
+        await record_data_changed(
+            session, actor, person.counterparty_id, {"contactPersons": {"changed": person.id, "fields": changed}}
+        )
+    return person
+
+
+async def remove_contact_person(session: AsyncSession, actor: Actor, person_id: int) -> ContactPerson:
+    """The person leaves the card; events that name them keep naming them."""
+    person = await _live_person(session, actor, person_id)
+    person.removed_at = utcnow()
+    await record_data_changed(session, actor, person.counterparty_id, {"contactPersons": {"removed": person.id}})
+    return person
+
+
+# --- bank accounts ---------------------------------------------------------------------------
+
+
+async def add_bank_account(
+    session: AsyncSession,
+    actor: Actor,
+    counterparty_id: int,
+    *,
+    iban: str,
+    bank_name: str | None = None,
+    description: str | None = None,
+) -> BankAccount:
+    card = await get_counterparty(session, actor, counterparty_id)
+    account = BankAccount(
+        counterparty_id=card.id,
+        iban=normalise_iban(iban),
+        bank_name=optional_text(bank_name, field="bankName", max_length=200),
+        description=optional_text(description, field="description", max_length=300),
+        created_at=utcnow(),
+    )
+    session.add(account)
+    await session.flush()
+    await record_data_changed(session, actor, card.id, {"bankAccounts": {"added": account.iban}})
+    return account
+
+
+async def remove_bank_account(session: AsyncSession, actor: Actor, account_id: int) -> BankAccount:
+    account = await session.get(BankAccount, account_id)
+    if account is None or account.removed_at is not None:
+        raise NotFound("no such bank account", field="bankAccountId")
+    await get_counterparty(session, actor, account.counterparty_id)
+    account.removed_at = utcnow()
+    await record_data_changed(session, actor, account.counterparty_id, {"bankAccounts": {"removed": account.iban}})
+    return account
+
+
+# --- blocks ----------------------------------------------------------------------------------
+
+
+@dataclass
+class BlockData:
+    reason: str
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+
+
+async def add_block(session: AsyncSession, actor: Actor, counterparty_id: int, data: BlockData) -> CounterpartyBlock:
+    """A block ("no sales on credit") from `valid_from` (now by default) until `valid_to` (open-ended)."""
+    card = await get_counterparty(session, actor, counterparty_id)
+    start = _aware(data.valid_from, field="validFrom") or utcnow()
+    end = _aware(data.valid_to, field="validTo")
+    if end is not None and end <= start:
+        raise ValidationFailed("a block must end after it starts", field="validTo")
+    block = CounterpartyBlock(
+        counterparty_id=card.id,
+        reason=clean_name(data.reason, field="reason", max_length=500),
+        valid_from=start,
+        valid_to=end,
+        created_at=utcnow(),
+        created_by_id=actor.user_id or None,
+    )
+    session.add(block)
+    await session.flush()
+    await record_data_changed(session, actor, card.id, {"blocks": {"added": block.reason}})
+    return block
+
+
+async def lift_block(session: AsyncSession, actor: Actor, block_id: int) -> CounterpartyBlock:
+    """End a block now; it stays on the card as history."""
+    block = await session.get(CounterpartyBlock, block_id)
+    if block is None:
+        raise NotFound("no such block", field="blockId")
+    await get_counterparty(session, actor, block.counterparty_id)
+    now = utcnow()
+    if block.valid_to is not None and block.valid_to <= now:
+        raise Conflict("this block has already ended", field="blockId")
+    block.valid_to = max(now, block.valid_from)
+    await record_data_changed(session, actor, block.counterparty_id, {"blocks": {"lifted": block.reason}})
+    return block
+
+
+def in_force(valid_from: datetime, valid_to: datetime | None, at: datetime | None = None) -> bool:
+    """Whether a block (or an address) is in force at `at` (now): from inclusive, to exclusive."""
+    moment = at or utcnow()
+    return valid_from <= moment and (valid_to is None or valid_to > moment)

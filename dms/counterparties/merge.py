@@ -1,0 +1,200 @@
+"""Merging duplicate cards into one.
+
+Everything that hangs on the sources moves to the target in the one transaction: contact persons,
+addresses (with their history), bank accounts, blocks, categories, groups and segmentation,
+documents, cases, events and tasks. The target keeps its own data; where it has none, it takes the
+first source's (tax ids, account manager, a segmentation value, custom values of the same type).
+The sources are soft-deleted with a pointer to the target (cards merged into a source earlier now
+point at the target too), and the merge is recorded in the audit log and as a "data changed" event
+on the target.
+
+Documents move even when the merging user may not read them: a merge empties the sources. Each
+moved document gets a history entry and is queued for the search index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dms.actor import Actor
+from dms.audit import service as audit
+from dms.base import utcnow
+from dms.cases.models import Case
+from dms.counterparties.common import flush_unique
+from dms.counterparties.models import (
+    Address,
+    BankAccount,
+    ContactPerson,
+    Counterparty,
+    CounterpartyBlock,
+    CounterpartyClassification,
+    Dictionary,
+)
+from dms.documents.models import Document, DocumentHistoryEntry
+from dms.errors import NotFound, ValidationFailed
+from dms.events.automatic import record_data_changed
+from dms.events.models import Event
+from dms.outbox import service as outbox
+from dms.tasks.models import Task
+
+MAX_SOURCES = 50
+MOVED_BY_COUNTERPARTY: dict[str, Any] = {
+    "contactPersons": ContactPerson,
+    "addresses": Address,
+    "bankAccounts": BankAccount,
+    "blocks": CounterpartyBlock,
+    "cases": Case,
+    "events": Event,
+    "tasks": Task,
+}
+
+
+async def _lock_cards(session: AsyncSession, target_id: int, source_ids: list[int]) -> dict[int, Counterparty]:
+    """The cards, locked against a concurrent merge or change (PostgreSQL; SQLite's writer is alone)."""
+    query = (
+        select(Counterparty)
+        .where(Counterparty.id.in_([target_id, *source_ids]))
+        .order_by(Counterparty.id)
+        .with_for_update()
+    )
+    cards = {card.id: card for card in (await session.scalars(query)).all()}
+    target = cards.get(target_id)
+    if target is None or target.deleted_at is not None:
+        raise NotFound("no such counterparty", field="targetId")
+    for source_id in source_ids:
+        source = cards.get(source_id)
+        if source is None or source.deleted_at is not None:
+            raise NotFound("no such counterparty", field="sourceIds")
+    return cards
+
+
+async def _merge_classifications(session: AsyncSession, target_id: int, source_ids: list[int]) -> None:
+    rows = (
+        await session.execute(
+            select(
+                CounterpartyClassification.counterparty_id,
+                CounterpartyClassification.entry_id,
+                CounterpartyClassification.dictionary_id,
+                Dictionary.kind,
+            )
+            .join(Dictionary, Dictionary.id == CounterpartyClassification.dictionary_id)
+            .where(CounterpartyClassification.counterparty_id.in_([target_id, *source_ids]))
+        )
+    ).all()
+    order = {card_id: index for index, card_id in enumerate([target_id, *source_ids])}
+    have = {entry for card, entry, _, _ in rows if card == target_id}
+    segmented = {dictionary for card, _, dictionary, kind in rows if card == target_id and kind == "segmentation"}
+    added = []
+    for _card, entry, dictionary, kind in sorted((r for r in rows if r[0] != target_id), key=lambda r: order[r[0]]):
+        if entry in have or (kind == "segmentation" and dictionary in segmented):
+            continue
+        have.add(entry)
+        if kind == "segmentation":
+            segmented.add(dictionary)
+        added.append({"counterparty_id": target_id, "entry_id": entry, "dictionary_id": dictionary})
+    await session.execute(
+        delete(CounterpartyClassification).where(CounterpartyClassification.counterparty_id.in_(source_ids))
+    )
+    if added:
+        await session.execute(insert(CounterpartyClassification), added)
+
+
+async def _move_documents(session: AsyncSession, actor: Actor, target_id: int, source_ids: list[int]) -> int:
+    document_ids = list(
+        (await session.scalars(select(Document.id).where(Document.counterparty_id.in_(source_ids)))).all()
+    )
+    if not document_ids:
+        return 0
+    await session.execute(
+        update(Document)
+        .where(Document.id.in_(document_ids))
+        .values(counterparty_id=target_id, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        insert(DocumentHistoryEntry),
+        [
+            {
+                "document_id": document_id,
+                "action": "counterparty_merged",
+                "actor_id": actor.user_id or None,
+                "at": utcnow(),
+                "details": {"to_counterparty": target_id},
+            }
+            for document_id in document_ids
+        ],
+    )
+    await outbox.enqueue_many(session, document_ids, "metadata")
+    return len(document_ids)
+
+
+def _fill_from_sources(target: Counterparty, sources: list[Counterparty]) -> None:
+    for source in sources:
+        if target.account_manager_id is None:
+            target.account_manager_id = source.account_manager_id
+        if target.regon is None:
+            target.regon = source.regon
+        if target.vat_number is None:
+            target.vat_number = source.vat_number
+        if target.nip is None and source.nip is not None:
+            target.nip = source.nip
+        if target.type_id is not None and source.type_id == target.type_id:
+            target.custom_values = {**(source.custom_values or {}), **(target.custom_values or {})}
+
+
+async def merge_counterparties(
+    session: AsyncSession, actor: Actor, target_id: int, source_ids: Sequence[int]
+) -> Counterparty:
+    """Merge the source cards into the target (see the module's docstring for what moves)."""
+    sources_wanted = list(dict.fromkeys(source_ids))
+    if not sources_wanted:
+        raise ValidationFailed("name the cards to merge into the target", field="sourceIds")
+    if len(sources_wanted) > MAX_SOURCES:
+        raise ValidationFailed(f"merge at most {MAX_SOURCES} cards at once", field="sourceIds")
+    if target_id in sources_wanted:
+        raise ValidationFailed("a card cannot be merged into itself", field="sourceIds")
+    cards = await _lock_cards(session, target_id, sources_wanted)
+    target = cards[target_id]
+    sources = [cards[source_id] for source_id in sources_wanted]
+    moved: dict[str, int] = {}
+    for name, model in MOVED_BY_COUNTERPARTY.items():
+        result = await session.execute(
+            update(model)
+            .where(model.counterparty_id.in_(sources_wanted))
+            .values(counterparty_id=target_id)
+            .execution_options(synchronize_session=False)
+        )
+        moved[name] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    moved["documents"] = await _move_documents(session, actor, target_id, sources_wanted)
+    await _merge_classifications(session, target_id, sources_wanted)
+    now = utcnow()
+    for source in sources:
+        source.deleted_at = now
+        source.deleted_by_id = actor.user_id or None
+        source.merged_into_id = target_id
+    await session.execute(
+        update(Counterparty)
+        .where(Counterparty.merged_into_id.in_(sources_wanted))
+        .values(merged_into_id=target_id)
+        .execution_options(synchronize_session=False)
+    )
+    # The sources leave the active cards first, so the target may take over a NIP of theirs.
+    await session.flush()
+    _fill_from_sources(target, sources)
+    target.updated_at = now
+    await flush_unique(session, "a counterparty with this NIP already exists", field="nip")
+    audit.record(
+        session,
+        actor,
+        "counterparty.merged",
+        object_type="Counterparty",
+        object_id=target_id,
+        sources=sources_wanted,
+        moved=moved,
+    )
+    await record_data_changed(session, actor, target_id, {"merged": {"from": sources_wanted, "moved": moved}})
+    return target

@@ -1,0 +1,148 @@
+"""Document types and workflow states: configured at run time by administrators."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dms.actor import Actor
+from dms.audit import service as audit
+from dms.documents.models import Document, DocumentStatus, DocumentType
+from dms.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from dms.names import clean_name
+
+CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+# Metadata a document type may require (the client's field names).
+REQUIRABLE = {
+    "counterparty": "counterparty_id",
+    "case": "case_id",
+    "receivedOn": "received_on",
+    "source": "source",
+    "description": "description",
+    "tags": "tags",
+}
+
+
+@dataclass(frozen=True)
+class StatusDefinition:
+    code: str
+    name: str
+
+
+# In force until an administrator configures the workflow.
+DEFAULT_STATUSES = (
+    StatusDefinition("new", "Nowy"),
+    StatusDefinition("in_progress", "W toku"),
+    StatusDefinition("approved", "Zatwierdzony"),
+    StatusDefinition("archived", "Zarchiwizowany"),
+)
+
+
+def _admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise PermissionDenied("only administrators configure document types and statuses")
+
+
+def _code(value: str, field: str = "code") -> str:
+    code = value.strip().lower()
+    if not CODE.match(code):
+        raise ValidationFailed("a code is lower-case letters, digits, - and _ (up to 64)", field=field)
+    return code
+
+
+def _required(fields: Sequence[str]) -> list[str]:
+    unknown = sorted(set(fields) - set(REQUIRABLE))
+    if unknown:
+        raise ValidationFailed(
+            f"cannot require {', '.join(unknown)}; choose from {', '.join(sorted(REQUIRABLE))}",
+            field="requiredFields",
+        )
+    return list(dict.fromkeys(fields))
+
+
+async def create_type(
+    session: AsyncSession, actor: Actor, *, code: str, name: str, required_fields: Sequence[str] = ()
+) -> DocumentType:
+    _admin(actor)
+    code = _code(code)
+    if await session.scalar(select(DocumentType.id).where(DocumentType.code == code)):
+        raise Conflict(f"a document type {code!r} exists", field="code")
+    document_type = DocumentType(
+        code=code, name=clean_name(name, field="name", max_length=200), required_fields=_required(required_fields)
+    )
+    session.add(document_type)
+    await session.flush()
+    audit.record(session, actor, "document_type.created", object_type="DocumentType", object_id=document_type.id)
+    return document_type
+
+
+async def update_type(
+    session: AsyncSession,
+    actor: Actor,
+    type_id: int,
+    *,
+    name: str | None = None,
+    required_fields: Sequence[str] | None = None,
+) -> DocumentType:
+    """Rename or change what a type requires; documents already filed keep their metadata as it is."""
+    _admin(actor)
+    document_type = await session.get(DocumentType, type_id)
+    if document_type is None:
+        raise NotFound("no such document type", field="typeId")
+    if name is not None:
+        document_type.name = clean_name(name, field="name", max_length=200)
+    if required_fields is not None:
+        document_type.required_fields = _required(required_fields)
+    audit.record(session, actor, "document_type.changed", object_type="DocumentType", object_id=type_id)
+    return document_type
+
+
+async def list_types(session: AsyncSession) -> list[DocumentType]:
+    return list((await session.scalars(select(DocumentType).order_by(DocumentType.name, DocumentType.id))).all())
+
+
+async def statuses(session: AsyncSession) -> list[StatusDefinition]:
+    rows = (await session.scalars(select(DocumentStatus).order_by(DocumentStatus.position, DocumentStatus.id))).all()
+    return [StatusDefinition(row.code, row.name) for row in rows] or list(DEFAULT_STATUSES)
+
+
+async def set_statuses(session: AsyncSession, actor: Actor, definitions: Sequence[StatusDefinition]) -> None:
+    """Replace the workflow's states, in order; a document in a removed state keeps it until changed."""
+    _admin(actor)
+    if not definitions:
+        raise ValidationFailed("the workflow needs at least one state", field="statuses")
+    codes = [_code(d.code, "statuses") for d in definitions]
+    if len(set(codes)) != len(codes):
+        raise ValidationFailed("each state code appears once", field="statuses")
+    await session.execute(delete(DocumentStatus))
+    for position, (code, definition) in enumerate(zip(codes, definitions, strict=True)):
+        session.add(DocumentStatus(code=code, name=clean_name(definition.name, field="statuses"), position=position))
+    audit.record(session, actor, "document_statuses.set", codes=codes)
+
+
+async def check_status(session: AsyncSession, status: str) -> str:
+    known = {definition.code for definition in await statuses(session)}
+    if status not in known:
+        raise ValidationFailed(f"unknown status {status!r}; use one of {', '.join(sorted(known))}", field="status")
+    return status
+
+
+async def initial_status(session: AsyncSession) -> str:
+    return (await statuses(session))[0].code
+
+
+async def check_type_and_requirements(session: AsyncSession, document: Document) -> None:
+    """The document's metadata has what its type requires."""
+    if document.document_type_id is None:
+        return
+    document_type = await session.get(DocumentType, document.document_type_id)
+    if document_type is None:
+        raise NotFound("no such document type", field="documentTypeId")
+    for field in document_type.required_fields:
+        value = getattr(document, REQUIRABLE[field], None)
+        if value is None or value == "" or value == []:
+            raise ValidationFailed(f"a {document_type.name} needs {field}", field=field)

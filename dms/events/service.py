@@ -1,0 +1,232 @@
+"""Registering events and reading them.
+
+An event may be backdated and registered on behalf of a colleague: what the user says goes into
+`occurred_at` and `user_id`; the real registration time and registering user are always kept
+beside them. Every authenticated user may register and read events.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dms.actor import Actor
+from dms.base import utcnow
+from dms.cases.models import Case
+from dms.counterparties import dictionaries
+from dms.counterparties.common import long_text
+from dms.counterparties.customfields import apply_values, definitions_of, dictionaries_used
+from dms.counterparties.models import ContactPerson, Counterparty
+from dms.errors import NotFound, ValidationFailed
+from dms.events.automatic import assign_number
+from dms.events.models import Event, Settlement
+from dms.events.types import get_event_type
+from dms.identity.models import User
+from dms.pagination import Page, PageRequest, SortKey, paginate
+
+# A clock a little ahead of the server's must not refuse an event that just happened.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+MAX_SETTLEMENTS = 100
+CENT = Decimal("0.01")
+LIMIT = Decimal(10) ** 14
+
+
+@dataclass
+class SettlementData:
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    unit: str | None = None
+
+
+@dataclass
+class EventData:
+    type_id: int
+    occurred_at: datetime | None = None
+    on_behalf_of_id: int | None = None
+    note: str | None = None
+    counterparty_id: int | None = None
+    contact_person_id: int | None = None
+    case_id: int | None = None
+    custom_values: dict[str, Any] = field(default_factory=dict)
+    settlements: Sequence[SettlementData] = ()
+
+
+def _amount(value: Decimal, *, where: list[str]) -> Decimal:
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise ValidationFailed("expected a decimal number", field=where)
+    if value != value.quantize(Decimal("0.0001")) or abs(value) >= LIMIT:
+        raise ValidationFailed("at most 4 decimal places and 14 digits before the point", field=where)
+    return value.quantize(Decimal("0.0001"))
+
+
+def checked_settlements(lines: Sequence[SettlementData]) -> list[Settlement]:
+    """Settlement lines with their totals: quantity × unit price, rounded half up to the cent."""
+    if len(lines) > MAX_SETTLEMENTS:
+        raise ValidationFailed(f"at most {MAX_SETTLEMENTS} settlement lines", field="settlements")
+    checked = []
+    for index, line in enumerate(lines):
+        where = ["settlements", str(index)]
+        quantity = _amount(line.quantity, where=[*where, "quantity"])
+        unit_price = _amount(line.unit_price, where=[*where, "unitPrice"])
+        description = " ".join(line.description.split())
+        if not description or len(description) > 300:
+            raise ValidationFailed("describe the line in at most 300 characters", field=[*where, "description"])
+        unit = " ".join((line.unit or "").split()) or None
+        if unit is not None and len(unit) > 32:
+            raise ValidationFailed("a unit is at most 32 characters", field=[*where, "unit"])
+        checked.append(
+            Settlement(
+                position=index,
+                description=description,
+                quantity=quantity,
+                unit=unit,
+                unit_price=unit_price,
+                total=(quantity * unit_price).quantize(CENT, rounding=ROUND_HALF_UP),
+            )
+        )
+    return checked
+
+
+async def _links(session: AsyncSession, data: EventData) -> tuple[int | None, int | None, int | None]:
+    """(counterparty, contact person, case), checked to be about one and the same counterparty."""
+    counterparty_id = data.counterparty_id
+    if counterparty_id is not None:
+        card = await session.get(Counterparty, counterparty_id)
+        if card is None or card.deleted_at is not None:
+            raise NotFound("no such counterparty", field="counterpartyId")
+    if data.contact_person_id is not None:
+        person = await session.get(ContactPerson, data.contact_person_id)
+        if person is None or person.removed_at is not None:
+            raise NotFound("no such contact person", field="contactPersonId")
+        if counterparty_id is None:
+            counterparty_id = person.counterparty_id
+        elif person.counterparty_id != counterparty_id:
+            raise ValidationFailed("the contact person belongs to another counterparty", field="contactPersonId")
+    if data.case_id is not None:
+        case = await session.get(Case, data.case_id)
+        if case is None:
+            raise NotFound("no such case", field="caseId")
+        if counterparty_id is None:
+            counterparty_id = case.counterparty_id
+        elif case.counterparty_id not in (None, counterparty_id):
+            raise ValidationFailed("the case belongs to another counterparty", field="caseId")
+    return counterparty_id, data.contact_person_id, data.case_id
+
+
+async def register_event(session: AsyncSession, actor: Actor, data: EventData) -> Event:
+    """Register an event of a configured type, with its form's values and settlements.
+
+    Numbered types get the next number of their period in this transaction (see numbering).
+    """
+    event_type = await get_event_type(session, data.type_id)
+    if not event_type.active:
+        raise ValidationFailed("this event type is retired", field="typeId")
+    if event_type.automatic_kind is not None:
+        raise ValidationFailed("events of this type are recorded automatically", field="typeId")
+    now = utcnow()
+    occurred_at = data.occurred_at or now
+    if occurred_at.tzinfo is None:
+        raise ValidationFailed("give the time with its time zone", field="occurredAt")
+    occurred_at = occurred_at.astimezone(UTC)
+    if occurred_at > now + FUTURE_TOLERANCE:
+        raise ValidationFailed("an event cannot have happened in the future; plan it as a task", field="occurredAt")
+    user_id = actor.user_id or None
+    if data.on_behalf_of_id is not None:
+        user = await session.get(User, data.on_behalf_of_id)
+        if user is None or not user.is_active:
+            raise NotFound("no such user", field="onBehalfOfId")
+        user_id = user.id
+    counterparty_id, person_id, case_id = await _links(session, data)
+    fields = definitions_of(event_type.fields)
+    choices = await dictionaries.active_codes(session, dictionaries_used(fields))
+    values = apply_values(fields, {}, data.custom_values, choices)
+    if data.settlements and not event_type.has_settlements:
+        raise ValidationFailed("events of this type carry no settlements", field="settlements")
+    settlements = checked_settlements(data.settlements)
+    event = Event(
+        type_id=event_type.id,
+        occurred_at=occurred_at,
+        registered_at=now,
+        user_id=user_id,
+        registered_by_id=actor.user_id or None,
+        note=long_text(data.note, field="note"),
+        counterparty_id=counterparty_id,
+        contact_person_id=person_id,
+        case_id=case_id,
+        custom_values=values,
+        details={},
+    )
+    await assign_number(session, event_type, event)
+    session.add(event)
+    await session.flush()
+    for line in settlements:
+        line.event_id = event.id
+        session.add(line)
+    await session.flush()
+    return event
+
+
+async def get_event(session: AsyncSession, actor: Actor, event_id: int, *, field: str = "eventId") -> Event:
+    event = await session.get(Event, event_id)
+    if event is None:
+        raise NotFound("no such event", field=field)
+    return event
+
+
+async def events_by_id(session: AsyncSession, ids: Sequence[int]) -> list[Event]:
+    if not ids:
+        return []
+    return list((await session.scalars(select(Event).where(Event.id.in_(list(ids))))).all())
+
+
+async def settlements_of(session: AsyncSession, event_ids: Sequence[int]) -> dict[int, list[Settlement]]:
+    found: dict[int, list[Settlement]] = defaultdict(list)
+    if event_ids:
+        query = (
+            select(Settlement)
+            .where(Settlement.event_id.in_(list(event_ids)))
+            .order_by(Settlement.event_id, Settlement.position, Settlement.id)
+        )
+        for line in (await session.scalars(query)).all():
+            found[line.event_id].append(line)
+    return found
+
+
+@dataclass
+class EventFilter:
+    counterparty_id: int | None = None
+    case_id: int | None = None
+    type_ids: Sequence[int] | None = None
+    user_ids: Sequence[int] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def events_query(filter: EventFilter) -> Any:
+    query = select(Event)
+    if filter.counterparty_id is not None:
+        query = query.where(Event.counterparty_id == filter.counterparty_id)
+    if filter.case_id is not None:
+        query = query.where(Event.case_id == filter.case_id)
+    if filter.type_ids is not None:
+        query = query.where(Event.type_id.in_(list(filter.type_ids)))
+    if filter.user_ids is not None:
+        query = query.where(Event.user_id.in_(list(filter.user_ids)))
+    if filter.since is not None:
+        query = query.where(Event.occurred_at >= filter.since)
+    if filter.until is not None:
+        query = query.where(Event.occurred_at < filter.until)
+    return query
+
+
+async def list_events(session: AsyncSession, actor: Actor, page: PageRequest, filter: EventFilter) -> Page[Event]:
+    """Events, newest (by when they happened) first."""
+    return await paginate(session, events_query(filter), SortKey.of((Event.sort_at, True), (Event.id, True)), page)

@@ -1,0 +1,80 @@
+"""A card's timeline: its events and the documents the viewer may read, in one keyset list, newest
+first. Documents are filtered by the same SQL as every document list, so an unreadable document
+is neither shown nor counted."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, Integer, String, Table, literal_column, select, type_coerce, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased, registry
+
+from dms.actor import Actor
+from dms.documents import service as documents
+from dms.documents.models import Document
+from dms.events.models import Event, KeysetDateTime
+from dms.pagination import Page, PageRequest, SortKey, paginate
+
+TIMELINE_KINDS = ("event", "document")
+
+# Rows of the timeline union, mapped so `paginate` can page them like any model. The table lives in
+# a metadata of its own: it is the shape of a query, never created in the database.
+_shapes = registry()
+_timeline = Table(
+    "timeline_entries",
+    _shapes.metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("id", Integer, primary_key=True),
+    Column("at", KeysetDateTime()),
+)
+
+
+@dataclass
+class TimelineEntry:
+    kind: str
+    id: int
+    at: datetime
+
+
+_shapes.map_imperatively(TimelineEntry, _timeline)
+
+
+def _events(counterparty_id: int) -> Any:
+    return select(
+        literal_column("'event'", String).label("kind"),
+        Event.id.label("id"),
+        type_coerce(Event.occurred_at, KeysetDateTime()).label("at"),
+    ).where(Event.counterparty_id == counterparty_id)
+
+
+def _documents(actor: Actor, counterparty_id: int) -> Any:
+    return documents.listing(actor, counterparty_id=counterparty_id).with_only_columns(
+        literal_column("'document'", String).label("kind"),
+        Document.id.label("id"),
+        type_coerce(Document.created_at, KeysetDateTime()).label("at"),
+    )
+
+
+async def timeline(
+    session: AsyncSession,
+    actor: Actor,
+    counterparty_id: int,
+    page: PageRequest,
+    *,
+    kinds: Collection[str] | None = None,
+) -> Page[TimelineEntry]:
+    """Events (by when they happened) and readable documents (by when they were added), newest first."""
+    wanted = set(kinds) if kinds else set(TIMELINE_KINDS)
+    parts = []
+    if "event" in wanted:
+        parts.append(_events(counterparty_id))
+    if "document" in wanted:
+        parts.append(_documents(actor, counterparty_id))
+    union = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("timeline")
+    entry = aliased(TimelineEntry, union, adapt_on_names=True)
+    key = SortKey.of((entry.at, True), (entry.kind, False), (entry.id, True))  # type: ignore[arg-type]
+    return await paginate(session, select(entry), key, page)

@@ -1,0 +1,5 @@
+"""`python -m kartoteka` is the `kartoteka` command."""
+
+from kartoteka.cli import main
+
+main()

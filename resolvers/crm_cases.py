@@ -1,0 +1,139 @@
+"""Cases and tasks: opening, changing, moving documents and events between cases, listing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dms.cases import service as cases
+from dms.cases.models import Case
+from dms.cases.service import CaseFilter
+from dms.documents import service as documents
+from dms.documents.models import Document
+from dms.pagination import Page
+from dms.tasks import service as tasks
+from dms.tasks.models import Task
+from dms.tasks.service import TaskChanges, TaskFilter
+from resolvers.context import RequestContext
+from resolvers.crm_common import KEEP, keep, keep_id, opt_id, read, unset_to_none, write
+from resolvers.ids import decode_id
+from resolvers.outcome import Outcome
+from resolvers.pages import page_request
+
+
+async def create_case(ctx: RequestContext, input: Any) -> Outcome[Case]:
+    return await write(
+        ctx,
+        lambda session, actor: cases.create_case(
+            session,
+            actor,
+            title=input.title,
+            counterparty_id=decode_id(input.counterparty_id, "Counterparty", field="counterpartyId"),
+            number=unset_to_none(input.number),
+            owner_id=opt_id(input.owner_id, "User", "ownerId"),
+            description=unset_to_none(input.description),
+        ),
+    )
+
+
+async def update_case(ctx: RequestContext, input: Any) -> Outcome[Case]:
+    status = keep(input.status)
+    owner = keep_id(input.owner_id, "User", "ownerId")
+    return await write(
+        ctx,
+        lambda session, actor: cases.update_case(
+            session,
+            actor,
+            decode_id(input.case_id, "Case", field="caseId"),
+            title=keep(input.title),
+            status=status if status is KEEP else status.value,
+            owner_id=KEEP if owner is None else owner,
+            description=keep(input.description),
+        ),
+    )
+
+
+async def move_to_case(ctx: RequestContext, input: Any) -> Outcome[Case | None]:
+    return await write(
+        ctx,
+        lambda session, actor: cases.move_to_case(
+            session,
+            actor,
+            opt_id(input.case_id, "Case", "caseId"),
+            document_ids=[decode_id(d, "Document", field="documentIds") for d in input.document_ids or []],
+            event_ids=[decode_id(e, "Event", field="eventIds") for e in input.event_ids or []],
+        ),
+    )
+
+
+async def list_cases(ctx: RequestContext, first: int | None, after: str | None, filter: CaseFilter) -> Page[Case]:
+    page = page_request(ctx, first, after)
+    return await read(ctx, lambda session, actor: cases.list_cases(session, actor, page, filter))
+
+
+def _task_changes(input: Any) -> TaskChanges:
+    status = keep(input.status) if hasattr(input, "status") else KEEP
+    assignee = keep_id(input.assignee_id, "User", "assigneeId")
+    return TaskChanges(
+        title=keep(input.title),
+        description=keep(input.description),
+        assignee_id=KEEP if assignee is None else assignee,
+        status=status if status is KEEP or status is None else status.value,
+        due_on=keep(input.due_on),
+        event_id=keep_id(input.event_id, "Event", "eventId"),
+        counterparty_id=keep_id(input.counterparty_id, "Counterparty", "counterpartyId"),
+        case_id=keep_id(input.case_id, "Case", "caseId"),
+    )
+
+
+async def create_task(ctx: RequestContext, input: Any) -> Outcome[Task]:
+    return await write(ctx, lambda session, actor: tasks.create_task(session, actor, _task_changes(input)))
+
+
+async def update_task(ctx: RequestContext, input: Any) -> Outcome[Task]:
+    return await write(
+        ctx,
+        lambda session, actor: tasks.update_task(
+            session, actor, decode_id(input.task_id, "Task", field="taskId"), _task_changes(input)
+        ),
+    )
+
+
+async def my_tasks(ctx: RequestContext, first: int | None, after: str | None, statuses: list[str] | None) -> Page[Task]:
+    page = page_request(ctx, first, after)
+    return await read(ctx, lambda session, actor: tasks.my_tasks(session, actor, page, statuses=statuses))
+
+
+async def list_tasks(ctx: RequestContext, first: int | None, after: str | None, filter: TaskFilter) -> Page[Task]:
+    page = page_request(ctx, first, after)
+    return await read(ctx, lambda session, actor: tasks.list_tasks(session, actor, page, filter))
+
+
+def case_filter(filter: Any, *, counterparty_id: int | None = None) -> CaseFilter:
+    if filter is None:
+        return CaseFilter(counterparty_id=counterparty_id)
+    statuses = unset_to_none(filter.statuses)
+    return CaseFilter(
+        counterparty_id=counterparty_id or opt_id(filter.counterparty_id, "Counterparty", "counterpartyId"),
+        statuses=[s.value for s in statuses] if statuses is not None else None,
+        owner_id=opt_id(filter.owner_id, "User", "ownerId"),
+    )
+
+
+def task_filter(
+    filter: Any, *, counterparty_id: int | None = None, case_id: int | None = None, event_id: int | None = None
+) -> TaskFilter:
+    if filter is None:
+        return TaskFilter(counterparty_id=counterparty_id, case_id=case_id, event_id=event_id)
+    statuses = unset_to_none(filter.statuses)
+    return TaskFilter(
+        assignee_id=opt_id(filter.assignee_id, "User", "assigneeId"),
+        statuses=[s.value for s in statuses] if statuses is not None else None,
+        counterparty_id=counterparty_id or opt_id(filter.counterparty_id, "Counterparty", "counterpartyId"),
+        case_id=case_id or opt_id(filter.case_id, "Case", "caseId"),
+        event_id=event_id,
+    )
+
+
+async def documents_of_case(ctx: RequestContext, case_id: int, first: int | None, after: str | None) -> Page[Document]:
+    page = page_request(ctx, first, after)
+    return await read(ctx, lambda session, actor: documents.list_documents(session, actor, page, case_id=case_id))

@@ -1,0 +1,346 @@
+"""The counterparty card over GraphQL, as a salesperson and an administrator use it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dms.events.openings import card_openings
+from tests.api.helpers import create_binder, create_document, me_id, set_binder_access
+from tests.conftest import Client
+
+ERRORS = "userErrors { field message code }"
+
+# The services' tests run every rule on both backends; here the GraphQL layer runs on SQLite, except
+# where the SQL itself is the point (text folding, access filtering in the timeline, query counts).
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+CREATE = (
+    """
+mutation($input: CreateCounterpartyInput!) {
+  createCounterparty(input: $input) { counterparty { id name shortName nip regon vatNumber } %s }
+}"""
+    % ERRORS
+)
+
+UPDATE = (
+    """
+mutation($input: UpdateCounterpartyInput!) {
+  updateCounterparty(input: $input) {
+    counterparty { id name nip customFields { key value } categories { name } segmentation { name } }
+    %s
+  }
+}"""
+    % ERRORS
+)
+
+CARD = """
+query($id: ID!) { counterparty(id: $id) {
+  id name
+  timeline { totalCount edges { node {
+    __typename
+    ... on Event { type { name automaticKind } details user { username } }
+    ... on Document { title }
+  } } }
+} }"""
+
+CREATE_TYPE = (
+    """
+mutation($input: CreateCounterpartyTypeInput!) {
+  createCounterpartyType(input: $input) { counterpartyType { id name fields { key kind required } } %s }
+}"""
+    % ERRORS
+)
+
+CREATE_DICTIONARY = (
+    """
+mutation($input: CreateDictionaryInput!) { createDictionary(input: $input) { dictionary { id code } %s } }
+"""
+    % ERRORS
+)
+
+ADD_ENTRY = (
+    """
+mutation($input: AddDictionaryEntryInput!) { addDictionaryEntry(input: $input) { entry { id code name } %s } }
+"""
+    % ERRORS
+)
+
+CREATE_EVENT_TYPE = (
+    """
+mutation($input: CreateEventTypeInput!) { createEventType(input: $input) { eventType { id name } %s } }
+"""
+    % ERRORS
+)
+
+REGISTER = (
+    """
+mutation($input: RegisterEventInput!) {
+  registerEvent(input: $input) {
+    event {
+      id number occurredAt registeredAt note
+      user { username } registeredBy { username }
+      settlements { description quantity unit unitPrice total } settlementTotal
+      customFields { key value }
+    }
+    %s
+  }
+}"""
+    % ERRORS
+)
+
+
+def ok(result: Any, field: str) -> dict[str, Any]:
+    payload = result.payload(field)
+    assert payload["userErrors"] == [], payload["userErrors"]
+    return payload
+
+
+async def create_counterparty(client: Client, name: str, **extra: Any) -> dict[str, Any]:
+    return ok(await client.gql(CREATE, input={"name": name, **extra}), "createCounterparty")["counterparty"]
+
+
+async def create_dictionary(admin: Client, name: str, kind: str, entries: list[str]) -> dict[str, Any]:
+    dictionary = ok(await admin.gql(CREATE_DICTIONARY, input={"name": name, "kind": kind}), "createDictionary")
+    created = []
+    for entry in entries:
+        payload = ok(
+            await admin.gql(ADD_ENTRY, input={"dictionaryId": dictionary["dictionary"]["id"], "name": entry}),
+            "addDictionaryEntry",
+        )
+        created.append(payload["entry"])
+    return {"id": dictionary["dictionary"]["id"], "entries": created}
+
+
+async def create_event_type(admin: Client, name: str, **extra: Any) -> str:
+    payload = ok(await admin.gql(CREATE_EVENT_TYPE, input={"name": name, **extra}), "createEventType")
+    return payload["eventType"]["id"]
+
+
+def openings_wait(services: Any) -> Any:
+    """The buffer of card openings, held back until the test drains it (so timing never decides)."""
+    openings = card_openings(services.db)
+    openings.delay = 60
+    return openings
+
+
+async def open_card(client: Client, services: Any, card_id: str) -> dict[str, Any]:
+    """Open the card, then wait until the recorded opening is written (the test's flush hook)."""
+    openings = openings_wait(services)
+    result = await client.gql(CARD, id=card_id)
+    await openings.drain()
+    return result.data["counterparty"]
+
+
+@sqlite_only
+async def test_a_card_is_created_with_its_tax_ids_normalised(alice):
+    card = await create_counterparty(
+        alice, "Łódź Sp. z o.o.", nip="123-456-32-18", regon="123456785", vatNumber="DE 136 695 976", shortName="Łódź"
+    )
+    assert (card["nip"], card["regon"], card["vatNumber"]) == ("1234563218", "123456785", "DE136695976")
+
+
+@sqlite_only
+async def test_an_invalid_tax_id_is_a_validation_error_naming_the_field(alice):
+    for field, value in (("nip", "123-456-32-19"), ("regon", "123456786"), ("vatNumber", "PL1234563219")):
+        result = await alice.gql(CREATE, input={"name": "ACME", field: value})
+        assert result.payload("createCounterparty")["userErrors"][0]["code"] == "VALIDATION"
+        assert result.payload("createCounterparty")["userErrors"][0]["field"] == [field]
+
+
+@sqlite_only
+async def test_a_second_active_card_with_the_same_nip_is_a_conflict(alice, bob):
+    await create_counterparty(alice, "ACME", nip="1234563218")
+    result = await bob.gql(CREATE, input={"name": "ACME 2", "nip": "123-456-32-18"})
+    assert [(e["code"], e["field"]) for e in result.payload("createCounterparty")["userErrors"]] == [
+        ("CONFLICT", ["nip"])
+    ]
+
+
+async def test_text_filter_finds_polish_names_without_diacritics_and_nips_with_dashes(alice):
+    await create_counterparty(alice, "Łódź Sp. z o.o.", nip="1234563218")
+    await create_counterparty(alice, "Gdańsk SA")
+    query = "query($t: String) { counterparties(filter: {text: $t}) { totalCount edges { node { name } } } }"
+    for text in ("lodz", "ŁÓDŹ", "łódź sp", "123-456-32", "1234563218"):
+        found = (await alice.gql(query, t=text)).data["counterparties"]
+        assert [e["node"]["name"] for e in found["edges"]] == ["Łódź Sp. z o.o."], text
+
+
+@sqlite_only
+async def test_only_an_administrator_configures_types_and_dictionaries(alice):
+    refused = await alice.gql(CREATE_TYPE, input={"name": "Ubezpieczyciel"})
+    assert refused.codes("createCounterpartyType") == ["PERMISSION_DENIED"]
+    refused = await alice.gql(CREATE_DICTIONARY, input={"name": "Branża", "kind": "SEGMENTATION"})
+    assert refused.codes("createDictionary") == ["PERMISSION_DENIED"]
+    refused = await alice.gql(CREATE_EVENT_TYPE, input={"name": "Telefon"})
+    assert refused.codes("createEventType") == ["PERMISSION_DENIED"]
+
+
+@sqlite_only
+async def test_custom_fields_follow_the_cards_type(admin, alice):
+    insurer = ok(
+        await admin.gql(
+            CREATE_TYPE,
+            input={
+                "name": "Ubezpieczyciel",
+                "fields": [
+                    {
+                        "key": "policy",
+                        "label": "Numer polisy",
+                        "kind": "TEXT",
+                        "required": True,
+                        "pattern": "[A-Z]{2}\\d{4}",
+                    },
+                    {"key": "limit", "label": "Limit", "kind": "DECIMAL"},
+                ],
+            },
+        ),
+        "createCounterpartyType",
+    )["counterpartyType"]
+    card = await create_counterparty(alice, "PZU")
+    missing = await alice.gql(UPDATE, input={"counterpartyId": card["id"], "typeId": insurer["id"]})
+    assert [(e["code"], e["field"]) for e in missing.payload("updateCounterparty")["userErrors"]] == [
+        ("VALIDATION", ["customFields", "policy"])
+    ]
+    wrong = await alice.gql(
+        UPDATE, input={"counterpartyId": card["id"], "typeId": insurer["id"], "customFields": {"policy": "x1"}}
+    )
+    assert wrong.payload("updateCounterparty")["userErrors"][0]["field"] == ["customFields", "policy"]
+    done = ok(
+        await alice.gql(
+            UPDATE,
+            input={
+                "counterpartyId": card["id"],
+                "typeId": insurer["id"],
+                "customFields": {"policy": "AB1234", "limit": "1000.50"},
+            },
+        ),
+        "updateCounterparty",
+    )
+    assert done["counterparty"]["customFields"] == [
+        {"key": "policy", "value": "AB1234"},
+        {"key": "limit", "value": "1000.50"},
+    ]
+
+
+@sqlite_only
+async def test_categories_groups_and_segmentation_are_filterable(admin, alice):
+    categories = await create_dictionary(admin, "Kategorie", "CATEGORY", ["Dostawca", "Klient"])
+    industry = await create_dictionary(admin, "Branża", "SEGMENTATION", ["IT", "Handel"])
+    priority = await create_dictionary(admin, "Priorytet", "SEGMENTATION", ["Wysoki", "Niski"])
+    supplier, customer = categories["entries"]
+    it, trade = industry["entries"]
+    high, _low = priority["entries"]
+    a = await create_counterparty(alice, "A", categoryIds=[supplier["id"]], segmentIds=[it["id"], high["id"]])
+    await create_counterparty(alice, "B", categoryIds=[customer["id"]], segmentIds=[trade["id"], high["id"]])
+    query = "query($f: CounterpartyFilter) { counterparties(filter: $f) { edges { node { name } } } }"
+
+    async def names(**filter: Any) -> list[str]:
+        return [e["node"]["name"] for e in (await alice.gql(query, f=filter)).data["counterparties"]["edges"]]
+
+    assert await names(categoryIds=[supplier["id"]]) == ["A"]
+    assert await names(segmentIds=[high["id"]]) == ["A", "B"]
+    assert await names(segmentIds=[high["id"], trade["id"]]) == ["B"]
+    assert await names(segmentIds=[it["id"], trade["id"]]) == ["A", "B"]
+    two_industries = await alice.gql(UPDATE, input={"counterpartyId": a["id"], "segmentIds": [it["id"], trade["id"]]})
+    assert two_industries.payload("updateCounterparty")["userErrors"][0]["code"] == "VALIDATION"
+
+
+@sqlite_only
+async def test_opening_and_changing_a_card_are_recorded_as_events(alice, services):
+    card = await create_counterparty(alice, "ACME")
+    ok(
+        await alice.gql(UPDATE, input={"counterpartyId": card["id"], "name": "ACME SA", "nip": "1234563218"}),
+        "updateCounterparty",
+    )
+    opened = await open_card(alice, services, card["id"])
+    assert opened["timeline"]["totalCount"] == 1  # the opening is written after the read
+    reopened = await open_card(alice, services, card["id"])
+    kinds = [edge["node"]["type"]["automaticKind"] for edge in reopened["timeline"]["edges"]]
+    assert kinds == ["CARD_OPENED", "DATA_CHANGED"]
+    changed = reopened["timeline"]["edges"][1]["node"]
+    assert changed["details"]["fields"] == ["name", "nip"]
+    assert changed["details"]["changes"]["name"] == {"from": "ACME", "to": "ACME SA"}
+    assert changed["user"]["username"] == "alice"
+
+
+async def test_a_timeline_shows_only_the_documents_the_viewer_may_read(alice, bob, services):
+    card = await create_counterparty(alice, "ACME")
+    shared = await create_binder(alice, "Wspólny")
+    await set_binder_access(alice, shared["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "READ")])
+    private = await create_binder(alice, "Prywatny")
+    await create_document(alice, shared["id"], "Umowa", b"x", counterpartyId=card["id"])
+    await create_document(alice, private["id"], "Tajne", b"x", counterpartyId=card["id"])
+    openings = openings_wait(services)
+    seen_by_bob = (await bob.gql(CARD, id=card["id"])).data["counterparty"]["timeline"]
+    seen_by_alice = (await alice.gql(CARD, id=card["id"])).data["counterparty"]["timeline"]
+    await openings.drain()
+    assert [e["node"].get("title") for e in seen_by_bob["edges"]] == ["Umowa"]
+    assert seen_by_bob["totalCount"] == 1
+    assert seen_by_alice["totalCount"] == 2
+
+
+@sqlite_only
+async def test_a_backdated_event_on_behalf_of_a_colleague_keeps_who_and_when_it_was_registered(admin, alice, bob):
+    phone = await create_event_type(admin, "Telefon", numberPattern="TEL/{YYYY}/{N:3}", numberReset="YEARLY")
+    card = await create_counterparty(alice, "ACME")
+    event = ok(
+        await alice.gql(
+            REGISTER,
+            input={
+                "typeId": phone,
+                "counterpartyId": card["id"],
+                "occurredAt": "2024-03-15T10:00:00+01:00",
+                "onBehalfOfId": await me_id(bob),
+                "note": "Klient prosi o ofertę",
+            },
+        ),
+        "registerEvent",
+    )["event"]
+    assert event["occurredAt"].startswith("2024-03-15T09:00:00")
+    assert event["registeredAt"] > event["occurredAt"]
+    assert (event["user"]["username"], event["registeredBy"]["username"]) == ("bob", "alice")
+    assert event["number"] == "TEL/2024/001"
+
+
+@sqlite_only
+async def test_settlements_are_computed_with_decimals_and_refused_on_types_without_them(admin, alice):
+    mileage = await create_event_type(admin, "Delegacja", hasSettlements=True)
+    call = await create_event_type(admin, "Telefon")
+    lines = [
+        {"description": "Kilometrówka", "quantity": "123.5", "unit": "km", "unitPrice": "0.8358"},
+        {"description": "Konsultacja", "quantity": "1.5", "unit": "h", "unitPrice": "200.10"},
+    ]
+    event = ok(await alice.gql(REGISTER, input={"typeId": mileage, "settlements": lines}), "registerEvent")["event"]
+    assert [line["total"] for line in event["settlements"]] == ["103.22", "300.15"]
+    assert event["settlementTotal"] == "403.37"
+    refused = await alice.gql(REGISTER, input={"typeId": call, "settlements": lines})
+    assert [(e["code"], e["field"]) for e in refused.payload("registerEvent")["userErrors"]] == [
+        ("VALIDATION", ["settlements"])
+    ]
+
+
+@sqlite_only
+async def test_merging_moves_the_sources_documents_and_soft_deletes_them(alice, services):
+    target = await create_counterparty(alice, "ACME SA")
+    source = await create_counterparty(alice, "ACME S.A. (duplikat)", nip="1234563218")
+    binder = await create_binder(alice, "Umowy")
+    await create_document(alice, binder["id"], "Umowa", b"x", counterpartyId=source["id"])
+    merge = (
+        """mutation($input: MergeCounterpartiesInput!) {
+      mergeCounterparties(input: $input) { counterparty { id nip documents { totalCount } } %s } }"""
+        % ERRORS
+    )
+    merged = ok(
+        await alice.gql(merge, input={"targetId": target["id"], "sourceIds": [source["id"]]}), "mergeCounterparties"
+    )
+    assert merged["counterparty"]["documents"]["totalCount"] == 1
+    assert merged["counterparty"]["nip"] == "1234563218"
+    gone = (
+        await alice.gql("query($id: ID!) { counterparty(id: $id) { deletedAt mergedInto { id } } }", id=source["id"])
+    ).data
+    assert gone["counterparty"]["mergedInto"]["id"] == target["id"]
+    restore = "mutation($id: ID!) { restoreCounterparty(input: {counterpartyId: $id}) { %s } }" % ERRORS
+    assert (await alice.gql(restore, id=source["id"])).codes("restoreCounterparty") == ["CONFLICT"]
+    await card_openings(services.db).drain()

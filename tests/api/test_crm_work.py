@@ -1,0 +1,212 @@
+"""Working with a card over GraphQL: its details, cases, tasks, events, the report, delete and restore."""
+
+from __future__ import annotations
+
+from tests.api.helpers import create_binder, create_document, me_id
+from tests.api.test_crm import (
+    ERRORS,
+    REGISTER,
+    create_counterparty,
+    create_dictionary,
+    create_event_type,
+    ok,
+    sqlite_only,
+)
+
+DETAILS = """
+query($id: ID!) { counterparty(id: $id) {
+  addresses(history: true) { id city uses isCurrent validTo previousId }
+  contactPersons { name position availability contactMethods { kind value label } }
+  bankAccounts { iban ibanFormatted }
+  blocks(history: true) { reason inForce }
+  isBlocked
+} }"""
+
+
+@sqlite_only
+async def test_card_details_are_kept_with_their_history(alice, services):
+    from dms.events.openings import card_openings
+
+    card = (await create_counterparty(alice, "ACME"))["id"]
+    add = "mutation($i: AddAddressInput!) { addAddress(input: $i) { address { id } %s } }" % ERRORS
+    seat = ok(
+        await alice.gql(add, i={"counterpartyId": card, "uses": ["REGISTERED_SEAT"], "city": "Łódź"}), "addAddress"
+    )
+    change = "mutation($i: ChangeAddressInput!) { changeAddress(input: $i) { address { id } %s } }" % ERRORS
+    ok(
+        await alice.gql(change, i={"addressId": seat["address"]["id"], "uses": ["REGISTERED_SEAT"], "city": "Kraków"}),
+        "changeAddress",
+    )
+    person = "mutation($i: AddContactPersonInput!) { addContactPerson(input: $i) { contactPerson { id } %s } }" % ERRORS
+    methods = [
+        {"kind": "EMAIL", "value": "jan@acme.pl", "label": "służbowy"},
+        {"kind": "MOBILE", "value": "600 100 200"},
+    ]
+    ok(
+        await alice.gql(
+            person,
+            i={
+                "counterpartyId": card,
+                "name": "Jan Kowalski",
+                "position": "Prezes",
+                "availability": "pn–pt 9–15",
+                "contactMethods": methods,
+            },
+        ),
+        "addContactPerson",
+    )
+    account = "mutation($i: AddBankAccountInput!) { addBankAccount(input: $i) { bankAccount { id } %s } }" % ERRORS
+    ok(await alice.gql(account, i={"counterpartyId": card, "iban": "PL61109010140000071219812874"}), "addBankAccount")
+    block = "mutation($i: AddBlockInput!) { addBlock(input: $i) { block { id } %s } }" % ERRORS
+    blocked = ok(await alice.gql(block, i={"counterpartyId": card, "reason": "Bez sprzedaży na kredyt"}), "addBlock")
+    seen = (await alice.gql(DETAILS, id=card)).data["counterparty"]
+    assert [(a["city"], a["isCurrent"]) for a in seen["addresses"]] == [("Kraków", True), ("Łódź", False)]
+    assert seen["addresses"][0]["previousId"] == seat["address"]["id"]
+    assert seen["contactPersons"][0]["contactMethods"][1] == {"kind": "MOBILE", "value": "600 100 200", "label": None}
+    assert seen["bankAccounts"][0]["ibanFormatted"] == "PL61 1090 1014 0000 0712 1981 2874"
+    assert seen["isBlocked"] is True
+    lift = "mutation($i: BlockRefInput!) { liftBlock(input: $i) { block { inForce } %s } }" % ERRORS
+    ok(await alice.gql(lift, i={"blockId": blocked["block"]["id"]}), "liftBlock")
+    assert (await alice.gql(lift, i={"blockId": blocked["block"]["id"]})).codes("liftBlock") == ["CONFLICT"]
+    after = (await alice.gql(DETAILS, id=card)).data["counterparty"]
+    assert after["isBlocked"] is False and after["blocks"][0]["inForce"] is False
+    await card_openings(services.db).drain()
+
+
+@sqlite_only
+async def test_invalid_details_are_validation_errors_naming_the_field(alice):
+    card = (await create_counterparty(alice, "ACME"))["id"]
+    account = "mutation($i: AddBankAccountInput!) { addBankAccount(input: $i) { bankAccount { id } %s } }" % ERRORS
+    refused = await alice.gql(account, i={"counterpartyId": card, "iban": "PL61109010140000071219812875"})
+    assert [(e["code"], e["field"]) for e in refused.payload("addBankAccount")["userErrors"]] == [
+        ("VALIDATION", ["iban"])
+    ]
+    person = "mutation($i: AddContactPersonInput!) { addContactPerson(input: $i) { contactPerson { id } %s } }" % ERRORS
+    refused = await alice.gql(
+        person, i={"counterpartyId": card, "name": "Jan", "contactMethods": [{"kind": "EMAIL", "value": "jan"}]}
+    )
+    assert refused.payload("addContactPerson")["userErrors"][0]["field"] == ["contactMethods", "0", "value"]
+    unknown = await alice.gql(account, i={"counterpartyId": "nonsense", "iban": "PL61109010140000071219812874"})
+    assert [(e["code"], e["field"]) for e in unknown.payload("addBankAccount")["userErrors"]] == [
+        ("NOT_FOUND", ["counterpartyId"])
+    ]
+
+
+@sqlite_only
+async def test_a_deleted_card_leaves_the_list_and_comes_back_when_restored(alice):
+    card = (await create_counterparty(alice, "ACME"))["id"]
+    ref = "mutation($id: ID!) { %s(input: {counterpartyId: $id}) { counterparty { id } %s } }"
+    ok(await alice.gql(ref % ("deleteCounterparty", ERRORS), id=card), "deleteCounterparty")
+    listing = "query($d: Boolean!) { counterparties(filter: {deleted: $d}) { totalCount } }"
+    assert (await alice.gql(listing, d=False)).data["counterparties"]["totalCount"] == 0
+    assert (await alice.gql(listing, d=True)).data["counterparties"]["totalCount"] == 1
+    assert (await alice.gql(ref % ("deleteCounterparty", ERRORS), id=card)).codes("deleteCounterparty") == ["NOT_FOUND"]
+    ok(await alice.gql(ref % ("restoreCounterparty", ERRORS), id=card), "restoreCounterparty")
+    assert (await alice.gql(listing, d=False)).data["counterparties"]["totalCount"] == 1
+
+
+@sqlite_only
+async def test_a_case_gathers_documents_and_events_and_tasks_land_in_my_tasks(admin, alice, bob):
+    card = (await create_counterparty(alice, "ACME"))["id"]
+    create_case = (
+        "mutation($i: CreateCaseInput!) { createCase(input: $i) { case { id number status owner { username } } %s } }"
+        % ERRORS
+    )
+    case = ok(await alice.gql(create_case, i={"counterpartyId": card, "title": "Reklamacja dostawy"}), "createCase")[
+        "case"
+    ]
+    assert case["status"] == "OPEN" and case["owner"]["username"] == "alice"
+    binder = await create_binder(alice, "Reklamacje")
+    document = await create_document(alice, binder["id"], "Protokół", b"x", counterpartyId=card)
+    call = await create_event_type(admin, "Telefon")
+    event = ok(await alice.gql(REGISTER, input={"typeId": call, "counterpartyId": card}), "registerEvent")["event"]
+    move = "mutation($i: MoveToCaseInput!) { moveToCase(input: $i) { case { id } %s } }" % ERRORS
+    ok(
+        await alice.gql(move, i={"caseId": case["id"], "documentIds": [document["id"]], "eventIds": [event["id"]]}),
+        "moveToCase",
+    )
+    task = (
+        "mutation($i: CreateTaskInput!) { createTask(input: $i) { task { id assignee { username } counterparty { name } } %s } }"
+        % ERRORS
+    )
+    created = ok(
+        await alice.gql(
+            task,
+            i={"title": "Oddzwonić", "assigneeId": await me_id(bob), "eventId": event["id"], "dueOn": "2030-01-15"},
+        ),
+        "createTask",
+    )
+    assert created["task"]["counterparty"]["name"] == "ACME"
+    seen = await alice.gql(
+        """query($id: ID!) { case(id: $id) { title documents { totalCount edges { node { title } } }
+           events { edges { node { id tasks { title } } } } counterparty { name } } }""",
+        id=case["id"],
+    )
+    found = seen.data["case"]
+    assert found["documents"]["edges"][0]["node"]["title"] == "Protokół"
+    assert found["events"]["edges"][0]["node"]["tasks"] == [{"title": "Oddzwonić"}]
+    bobs = (await bob.gql("{ myTasks { totalCount edges { node { title dueOn event { id } } } } }")).data["myTasks"]
+    assert bobs["edges"][0]["node"] == {"title": "Oddzwonić", "dueOn": "2030-01-15", "event": {"id": event["id"]}}
+    assert (await alice.gql("{ myTasks { totalCount } }")).data["myTasks"]["totalCount"] == 0
+    done = "mutation($i: UpdateTaskInput!) { updateTask(input: $i) { task { status } %s } }" % ERRORS
+    ok(await bob.gql(done, i={"taskId": created["task"]["id"], "status": "DONE"}), "updateTask")
+    assert (await bob.gql("{ myTasks { totalCount } }")).data["myTasks"]["totalCount"] == 0
+
+
+@sqlite_only
+async def test_the_event_report_groups_counts_and_sums_by_type_and_user(admin, alice, bob):
+    trip = await create_event_type(admin, "Delegacja", hasSettlements=True, colour="#FF9800")
+    call = await create_event_type(admin, "Telefon")
+    lines = [{"description": "km", "quantity": "100", "unitPrice": "0.8358"}]
+    for client in (alice, alice, bob):
+        ok(await client.gql(REGISTER, input={"typeId": trip, "settlements": lines}), "registerEvent")
+    ok(await bob.gql(REGISTER, input={"typeId": call}), "registerEvent")
+    query = """query($f: EventReportFilter, $g: [ReportGrouping!]) { eventReport(filter: $f, groupBy: $g) {
+      totalEvents settlementTotal rows { type { name colour } user { username } events settlementLines settlementTotal } } }"""
+    report = (await alice.gql(query, f={"typeIds": [trip, call]}, g=["TYPE", "USER"])).data["eventReport"]
+    assert report["totalEvents"] == 4 and report["settlementTotal"] == "250.74"
+    rows = {(r["type"]["name"], r["user"]["username"]): (r["events"], r["settlementTotal"]) for r in report["rows"]}
+    assert rows == {
+        ("Delegacja", "alice"): (2, "167.16"),
+        ("Delegacja", "bob"): (1, "83.58"),
+        ("Telefon", "bob"): (1, "0.00"),
+    }
+    assert report["rows"][0]["type"]["colour"] == "#ff9800"
+    only_bob = (await alice.gql(query, f={"userIds": [await me_id(bob)]}, g=[])).data["eventReport"]
+    assert only_bob["rows"] == [
+        {"type": None, "user": None, "events": 2, "settlementLines": 1, "settlementTotal": "83.58"}
+    ]
+
+
+@sqlite_only
+async def test_dictionaries_and_types_are_listed_for_everyone_and_changed_only_by_an_administrator(admin, alice):
+    industry = await create_dictionary(admin, "Branża", "SEGMENTATION", ["IT", "Handel"])
+    listed = (
+        await alice.gql("{ dictionaries(kind: SEGMENTATION) { edges { node { name entries { name code } } } } }")
+    ).data
+    assert listed["dictionaries"]["edges"][0]["node"]["entries"] == [
+        {"name": "IT", "code": "it"},
+        {"name": "Handel", "code": "handel"},
+    ]
+    retire = (
+        "mutation($i: UpdateDictionaryEntryInput!) { updateDictionaryEntry(input: $i) { entry { active } %s } }"
+        % ERRORS
+    )
+    refused = await alice.gql(retire, i={"entryId": industry["entries"][0]["id"], "active": False})
+    assert refused.codes("updateDictionaryEntry") == ["PERMISSION_DENIED"]
+    ok(await admin.gql(retire, i={"entryId": industry["entries"][0]["id"], "active": False}), "updateDictionaryEntry")
+    trip = await create_event_type(admin, "Delegacja")
+    update = (
+        "mutation($i: UpdateEventTypeInput!) { updateEventType(input: $i) { eventType { numberPattern } %s } }" % ERRORS
+    )
+    assert (await alice.gql(update, i={"typeId": trip, "numberPattern": "D/{N}"})).codes("updateEventType") == [
+        "PERMISSION_DENIED"
+    ]
+    bad = await admin.gql(update, i={"typeId": trip, "numberPattern": "D/{N}", "numberReset": "MONTHLY"})
+    assert [(e["code"], e["field"]) for e in bad.payload("updateEventType")["userErrors"]] == [
+        ("VALIDATION", ["numberPattern"])
+    ]
+    types = (await alice.gql("{ eventTypes { edges { node { name numberReset hasSettlements } } } }")).data[
+        "eventTypes"
+    ]
+    assert types["edges"] == [{"node": {"name": "Delegacja", "numberReset": "NEVER", "hasSettlements": False}}]

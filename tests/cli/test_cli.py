@@ -1,0 +1,131 @@
+"""The operating contract's commands, run as an operator runs them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def kartoteka(data_dir: Path, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KARTOTEKA_")} | {
+        "KARTOTEKA_DATA_DIR": str(data_dir),
+        "KARTOTEKA_SECRET_KEY": "cli-test-secret",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "kartoteka", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+def test_db_upgrade_creates_the_embedded_database(data_dir):
+    result = kartoteka(data_dir, "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    assert (data_dir / "kartoteka.sqlite3").exists()
+
+
+def test_user_and_group_commands(data_dir):
+    created = kartoteka(data_dir, "user", "create", "admin", "--admin", "--password-stdin", stdin="a-long-password\n")
+    assert created.returncode == 0, created.stderr
+    assert "admin" in created.stdout
+    again = kartoteka(data_dir, "user", "create", "admin", "--password-stdin", stdin="a-long-password\n")
+    assert again.returncode == 2
+    assert "taken" in again.stderr
+    assert "Traceback" not in again.stderr
+    assert kartoteka(data_dir, "group", "create", "Księgowość").returncode == 0
+    assert kartoteka(data_dir, "group", "add", "Księgowość", "admin").returncode == 0
+    assert (
+        kartoteka(data_dir, "user", "passwd", "admin", "--password-stdin", stdin="another-long-one\n").returncode == 0
+    )
+    assert kartoteka(data_dir, "user", "disable", "admin").returncode == 0
+    missing = kartoteka(data_dir, "group", "add", "Księgowość", "nobody")
+    assert missing.returncode == 2 and "nobody" in missing.stderr
+
+
+def test_a_short_password_is_refused_with_one_line(data_dir):
+    result = kartoteka(data_dir, "user", "create", "bob", "--password-stdin", stdin="short\n")
+    assert result.returncode == 2
+    assert "at least" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def _one_line_failure(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_a_malformed_database_url_stops_start_up_with_one_line(data_dir):
+    line = _one_line_failure(kartoteka(data_dir, "serve", KARTOTEKA_DATABASE_URL="nonsense://"))
+    assert "database" in line
+
+
+def test_an_unreachable_s3_endpoint_stops_start_up_with_one_line(data_dir):
+    line = _one_line_failure(
+        kartoteka(
+            data_dir,
+            "serve",
+            KARTOTEKA_STORAGE_URL="s3://kartoteka",
+            KARTOTEKA_S3_ENDPOINT="127.0.0.1:9",
+            KARTOTEKA_S3_ACCESS_KEY="x",
+            KARTOTEKA_S3_SECRET_KEY="y",
+            KARTOTEKA_S3_SECURE="false",
+        )
+    )
+    assert "blob store" in line
+
+
+def test_an_unwritable_data_dir_stops_start_up_with_one_line():
+    # /proc refuses new directories even to root, so this holds whoever runs the suite.
+    line = _one_line_failure(kartoteka(Path("/proc/kartoteka-data"), "serve"))
+    assert "not writable" in line
+
+
+def test_a_data_dir_that_is_a_file_stops_start_up_with_one_line(tmp_path):
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    line = _one_line_failure(kartoteka(not_a_dir, "serve"))
+    assert "not writable" in line
+
+
+def test_gc_removes_orphans_and_fsck_finds_damage(data_dir):
+    assert kartoteka(data_dir, "db", "upgrade").returncode == 0
+    orphan = b"nobody points at me"
+    digest = hashlib.sha256(orphan).hexdigest()
+    path = data_dir / "blobs" / digest[:2] / digest[2:4] / digest
+    path.parent.mkdir(parents=True)
+    path.write_bytes(orphan)
+    young = kartoteka(data_dir, "gc")
+    assert young.returncode == 0, young.stderr
+    assert path.exists(), "a blob younger than the grace period is kept"
+    collected = kartoteka(data_dir, "gc", "--grace-seconds", "0")
+    assert collected.returncode == 0, collected.stderr
+    assert "deleted 1" in collected.stdout
+    assert not path.exists()
+    checked = kartoteka(data_dir, "fsck")
+    assert checked.returncode == 0
+    assert "0 missing, 0 corrupt" in checked.stdout
+
+
+def test_reindex_reports_what_it_indexed(data_dir):
+    assert kartoteka(data_dir, "db", "upgrade").returncode == 0
+    result = kartoteka(data_dir, "reindex")
+    assert result.returncode == 0, result.stderr
+    assert "reindexed 0 documents" in result.stdout

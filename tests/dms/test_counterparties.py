@@ -1,0 +1,466 @@
+"""The counterparty card as the services keep it: tax ids, custom fields, dictionaries, merging."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from dms.actor import Actor
+from dms.audit.models import AuditEntry
+from dms.binders import service as binders
+from dms.cases import service as cases
+from dms.counterparties import details, dictionaries, merge, queries, taxids
+from dms.counterparties import service as counterparties
+from dms.counterparties import types as counterparty_types
+from dms.counterparties.customfields import FieldDefinition
+from dms.counterparties.details import AddressData, BlockData, ContactMethodData, PersonChanges
+from dms.counterparties.models import Counterparty
+from dms.counterparties.service import CardChanges, CounterpartyFilter
+from dms.db import create_engine
+from dms.documents import service as documents
+from dms.documents.models import Document
+from dms.documents.uploads import IncomingFile
+from dms.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from dms.events import types as event_types
+from dms.events.models import Event
+from dms.events.service import EventData, register_event
+from dms.outbox.models import OutboxEntry
+from dms.pagination import PageRequest
+from dms.tasks import service as tasks
+from dms.tasks.models import Task
+from dms.uow import Database, unit_of_work
+from tests.dms.conftest import chunks_of, make_actor
+
+# --- the validation matrix of tax ids (python-stdnum, check digits included) -----------------
+
+VALID = {
+    "nip": ["1234563218", "123-456-32-18", "PL 123 456 32 18", "526-025-09-95"],
+    "regon": ["123456785", "12345678512347", "192598184"],
+    "vat": ["PL1234563218", "DE136695976", "FR40303265045", "ATU13585627", "NL004495445B01"],
+    "iban": ["PL61 1090 1014 0000 0712 1981 2874", "DE89370400440532013000", "GB82WEST12345698765432"],
+}
+INVALID = {
+    "nip": ["1234563219", "123456321", "12345632188", "abcdefghij", ""],
+    "regon": ["123456786", "12345678512348", "12345678", "1234567851234"],
+    "vat": ["PL1234563219", "DE136695977", "XX123456789", "136695976"],
+    "iban": ["PL61 1090 1014 0000 0712 1981 2875", "DE89370400440532013001", "PL611090101400000712198"],
+}
+NORMALISE = {
+    "nip": taxids.normalise_nip,
+    "regon": taxids.normalise_regon,
+    "vat": taxids.normalise_vat,
+    "iban": taxids.normalise_iban,
+}
+
+
+@pytest.mark.parametrize(("kind", "value"), [(k, v) for k, values in VALID.items() for v in values])
+def test_a_valid_tax_id_is_accepted_in_its_compact_form(kind: str, value: str) -> None:
+    compact = NORMALISE[kind](value)
+    assert compact.isalnum() and compact.upper() == compact
+
+
+@pytest.mark.parametrize(("kind", "value"), [(k, v) for k, values in INVALID.items() for v in values])
+def test_an_invalid_tax_id_is_a_validation_error_naming_its_field(kind: str, value: str) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        NORMALISE[kind](value)
+    assert refused.value.field == [{"nip": "nip", "regon": "regon", "vat": "vatNumber", "iban": "iban"}[kind]]
+
+
+# --- fixtures --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """Just the database: these rules need neither the blob store nor the search index."""
+    database = Database(create_engine(database_url))
+    yield database
+    await database.engine.dispose()
+
+
+async def in_tx(db: Any, work: Any) -> Any:
+    async with db.write_sessions() as session:
+        result = await work(session)
+        await session.commit()
+        return result
+
+
+@pytest.fixture
+async def admin(db: Any) -> Actor:
+    return await make_actor(db, "admin", admin=True)
+
+
+@pytest.fixture
+async def seller(db: Any) -> Actor:
+    return await make_actor(db, "seller")
+
+
+async def card(db: Any, actor: Actor, name: str, **changes: Any) -> Counterparty:
+    nip = changes.pop("nip", None)
+    return await in_tx(
+        db, lambda s: counterparties.create_counterparty(s, actor, name=name, nip=nip, details=CardChanges(**changes))
+    )
+
+
+async def names(db: Any, actor: Actor, **filter: Any) -> list[str]:
+    async with db.sessions() as session:
+        page = await counterparties.list_counterparties(
+            session, actor, PageRequest(50), filter=CounterpartyFilter(**filter)
+        )
+    return [c.name for c in page.items]
+
+
+# --- NIP uniqueness --------------------------------------------------------------------------
+
+
+async def test_an_active_nip_is_unique_but_a_deleted_cards_nip_is_free_again(db, seller):
+    first = await card(db, seller, "ACME", nip="123-456-32-18")
+    with pytest.raises(Conflict) as taken:
+        await card(db, seller, "ACME bis", nip="1234563218")
+    assert taken.value.field == ["nip"]
+    await in_tx(db, lambda s: counterparties.delete_counterparty(s, seller, first.id))
+    second = await card(db, seller, "ACME nowa", nip="1234563218")
+    with pytest.raises(Conflict):
+        await in_tx(db, lambda s: counterparties.restore_counterparty(s, seller, first.id))
+    await in_tx(db, lambda s: counterparties.update_counterparty(s, seller, second.id, CardChanges(nip=None)))
+    restored = await in_tx(db, lambda s: counterparties.restore_counterparty(s, seller, first.id))
+    assert restored.deleted_at is None and restored.nip == "1234563218"
+
+
+async def test_of_ten_concurrent_cards_with_one_nip_exactly_one_is_created(db, seller):
+    async def attempt(index: int) -> str:
+        try:
+            await card(db, seller, f"ACME {index}", nip="1234563218")
+            return "created"
+        except Conflict:
+            return "conflict"
+
+    results = await asyncio.gather(*(attempt(i) for i in range(10)))
+    assert sorted(results) == ["conflict"] * 9 + ["created"]
+
+
+# --- custom fields per type ------------------------------------------------------------------
+
+
+async def test_custom_values_are_validated_against_the_cards_type_field_by_field(db, admin, seller):
+    sizes = await in_tx(db, lambda s: dictionaries.create_dictionary(s, admin, name="Wielkość", kind="choice"))
+    for name in ("Mała", "Duża"):
+        await in_tx(db, lambda s, name=name: dictionaries.add_entry(s, admin, sizes.id, name=name))
+    fields = [
+        FieldDefinition("policy", "Polisa", "text", required=True, pattern=r"[A-Z]{2}\d{4}"),
+        FieldDefinition("employees", "Zatrudnienie", "number"),
+        FieldDefinition("limit", "Limit", "decimal"),
+        FieldDefinition("since", "Od kiedy", "date"),
+        FieldDefinition("vip", "VIP", "boolean"),
+        FieldDefinition("size", "Wielkość", "choice", dictionary_id=sizes.id),
+        FieldDefinition("lines", "Linie", "multichoice", dictionary_id=sizes.id),
+    ]
+    insurer = await in_tx(
+        db, lambda s: counterparty_types.create_counterparty_type(s, admin, name="Ubezpieczyciel", fields=fields)
+    )
+    base = {"policy": "AB1234"}
+    refused = [
+        ({}, "policy"),
+        ({"policy": "ab1234"}, "policy"),
+        ({**base, "employees": 1.5}, "employees"),
+        ({**base, "employees": True}, "employees"),
+        ({**base, "limit": "12,3.4"}, "limit"),
+        ({**base, "since": "2025-02-30"}, "since"),
+        ({**base, "vip": "tak"}, "vip"),
+        ({**base, "size": "srednia"}, "size"),
+        ({**base, "lines": ["mala", "olbrzymia"]}, "lines"),
+        ({**base, "unknown": 1}, "unknown"),
+    ]
+    for values, field in refused:
+        with pytest.raises(ValidationFailed) as error:
+            await card(db, seller, "PZU", type_id=insurer.id, custom_values=values)
+        assert error.value.field == ["customFields", field], values
+    good = {
+        **base,
+        "employees": "250",
+        "limit": 1000.5,
+        "since": "2020-01-31",
+        "vip": False,
+        "size": "duza",
+        "lines": ["mala", "duza", "mala"],
+    }
+    created = await card(db, seller, "PZU", type_id=insurer.id, custom_values=good)
+    assert created.custom_values == {
+        "policy": "AB1234",
+        "employees": 250,
+        "limit": "1000.5",
+        "since": "2020-01-31",
+        "vip": False,
+        "size": "duza",
+        "lines": ["mala", "duza"],
+    }
+    with pytest.raises(ValidationFailed) as untyped:
+        await card(db, seller, "Bez typu", custom_values={"policy": "AB1234"})
+    assert untyped.value.field == ["customFields"]
+
+
+async def test_removing_a_field_keeps_its_values_hidden_until_the_field_comes_back(db, admin, seller):
+    supplier = await in_tx(
+        db,
+        lambda s: counterparty_types.create_counterparty_type(
+            s,
+            admin,
+            name="Dostawca",
+            fields=[FieldDefinition("terms", "Termin płatności", "number"), FieldDefinition("note", "Uwagi", "text")],
+        ),
+    )
+    created = await card(db, seller, "Hurtownia", type_id=supplier.id, custom_values={"terms": 30, "note": "stały"})
+    only_note = [FieldDefinition("note", "Uwagi", "text")]
+    await in_tx(db, lambda s: counterparty_types.update_counterparty_type(s, admin, supplier.id, fields=only_note))
+    changed = await in_tx(
+        db,
+        lambda s: counterparties.update_counterparty(
+            s, seller, created.id, CardChanges(custom_values={"note": "nowy"})
+        ),
+    )
+    assert changed.custom_values == {"terms": 30, "note": "nowy"}  # kept, though hidden
+    with pytest.raises(ValidationFailed):
+        await in_tx(
+            db,
+            lambda s: counterparties.update_counterparty(
+                s, seller, created.id, CardChanges(custom_values={"terms": 45})
+            ),
+        )
+    # The field comes back as text: a number no longer reads as this kind, yet it is not lost.
+    back = [FieldDefinition("note", "Uwagi", "text"), FieldDefinition("terms", "Termin", "text")]
+    await in_tx(db, lambda s: counterparty_types.update_counterparty_type(s, admin, supplier.id, fields=back))
+    from dms.counterparties.customfields import definitions_of, visible_values
+
+    async with db.sessions() as session:
+        kind = await counterparty_types.get_counterparty_type(session, supplier.id)
+        stored = await session.get(Counterparty, created.id)
+        shown = {f.key: v for f, v in visible_values(definitions_of(kind.fields), stored.custom_values)}
+    assert shown == {"note": "nowy", "terms": None}
+    assert stored.custom_values["terms"] == 30
+
+
+async def test_only_an_administrator_configures_types_and_dictionaries(db, seller):
+    with pytest.raises(PermissionDenied):
+        await in_tx(db, lambda s: counterparty_types.create_counterparty_type(s, seller, name="Dostawca"))
+    with pytest.raises(PermissionDenied):
+        await in_tx(db, lambda s: dictionaries.create_dictionary(s, seller, name="Grupy", kind="group"))
+
+
+async def test_a_retired_entry_cannot_be_chosen_but_stays_where_it_is(db, admin, seller):
+    groups = await in_tx(db, lambda s: dictionaries.create_dictionary(s, admin, name="Grupy", kind="group"))
+    old = await in_tx(db, lambda s: dictionaries.add_entry(s, admin, groups.id, name="Stara"))
+    kept = await card(db, seller, "Z grupą", group_ids=[old.id])
+    await in_tx(db, lambda s: dictionaries.update_entry(s, admin, old.id, active=False))
+    with pytest.raises(ValidationFailed):
+        await card(db, seller, "Nowa", group_ids=[old.id])
+    await in_tx(
+        db,
+        lambda s: counterparties.update_counterparty(
+            s, seller, kept.id, CardChanges(group_ids=[old.id], name="Z grupą SA")
+        ),
+    )
+    assert await names(db, seller, group_ids=[old.id]) == ["Z grupą SA"]
+
+
+# --- filters ---------------------------------------------------------------------------------
+
+
+async def test_lists_filter_by_type_manager_and_blocks_in_force(db, admin, seller):
+    insurer = await in_tx(db, lambda s: counterparty_types.create_counterparty_type(s, admin, name="Ubezpieczyciel"))
+    await card(db, seller, "Alfa", type_id=insurer.id, account_manager_id=seller.user_id)
+    beta = await card(db, seller, "Beta")
+    gamma = await card(db, seller, "Gamma")
+    now = datetime.now(UTC)
+    await in_tx(db, lambda s: details.add_block(s, seller, beta.id, BlockData("Bez kredytu")))
+    await in_tx(
+        db, lambda s: details.add_block(s, seller, gamma.id, BlockData("Od jutra", valid_from=now + timedelta(days=1)))
+    )
+    assert await names(db, seller, type_ids=[insurer.id]) == ["Alfa"]
+    assert await names(db, seller, account_manager_ids=[seller.user_id]) == ["Alfa"]
+    assert await names(db, seller, blocked=True) == ["Beta"]
+    assert await names(db, seller, blocked=False) == ["Alfa", "Gamma"]
+    with pytest.raises(ValidationFailed):
+        await in_tx(
+            db,
+            lambda s: details.add_block(
+                s, seller, beta.id, BlockData("Zła", valid_from=now, valid_to=now - timedelta(hours=1))
+            ),
+        )
+
+
+async def test_a_list_pages_by_name_without_skipping_or_repeating(db, seller):
+    for name in ["Ćma", "Alfa", "alfa", "Beta", "Żuraw", "Alfa", "Delta"]:
+        await card(db, seller, name)
+    seen: list[int] = []
+    after = None
+    while True:
+        async with db.sessions() as session:
+            page = await counterparties.list_counterparties(session, seller, PageRequest(2, after=after))
+        seen += [c.id for c in page.items]
+        if not page.has_next:
+            break
+        after = page.end_cursor
+    assert len(seen) == len(set(seen)) == 7
+
+
+# --- addresses, persons, accounts ------------------------------------------------------------
+
+
+async def test_changing_an_address_keeps_the_old_one_with_its_validity_period(db, seller):
+    firm = await card(db, seller, "ACME")
+    seat = await in_tx(
+        db,
+        lambda s: details.add_address(
+            s, seller, firm.id, AddressData("Łódź", ["registered_seat", "tax"], "Piotrkowska 1", "90-001")
+        ),
+    )
+    moved = await in_tx(
+        db,
+        lambda s: details.change_address(
+            s, seller, seat.id, AddressData("Kraków", ["registered_seat"], "Rynek 1", "31-001")
+        ),
+    )
+    async with db.sessions() as session:
+        history = (await queries.addresses_of(session, [firm.id]))[firm.id]
+    assert [(a.city, a.valid_to is None) for a in history] == [("Kraków", True), ("Łódź", False)]
+    assert history[1].valid_to == history[0].valid_from and moved.previous_id == seat.id
+    with pytest.raises(Conflict):
+        await in_tx(db, lambda s: details.change_address(s, seller, seat.id, AddressData("Gdańsk", ["shipping"])))
+    with pytest.raises(ValidationFailed) as bad_code:
+        await in_tx(
+            db,
+            lambda s: details.add_address(s, seller, firm.id, AddressData("Łódź", ["shipping"], postal_code="90001")),
+        )
+    assert bad_code.value.field == ["postalCode"]
+    with pytest.raises(ValidationFailed):
+        await in_tx(db, lambda s: details.add_address(s, seller, firm.id, AddressData("Łódź", ["warehouse"])))
+
+
+async def test_a_contact_person_has_checked_contact_methods(db, seller):
+    firm = await card(db, seller, "ACME")
+    person = PersonChanges(
+        name="Jan Kowalski",
+        position="Kierownik zakupów",
+        availability="pn–pt 8–15",
+        methods=[ContactMethodData("email", "Jan@ACME.pl"), ContactMethodData("phone", "+48 600-100-200")],
+    )
+    created = await in_tx(db, lambda s: details.add_contact_person(s, seller, firm.id, person))
+    async with db.sessions() as session:
+        methods = (await queries.contact_methods_of(session, [created.id]))[created.id]
+    assert [(m.kind, m.value) for m in methods] == [("email", "jan@acme.pl"), ("phone", "+48 600-100-200")]
+    with pytest.raises(ValidationFailed) as bad:
+        await in_tx(
+            db,
+            lambda s: details.update_contact_person(
+                s, seller, created.id, PersonChanges(methods=[ContactMethodData("email", "nie-mail")])
+            ),
+        )
+    assert bad.value.field == ["contactMethods", "0", "value"]
+    with pytest.raises(ValidationFailed):
+        await in_tx(
+            db, lambda s: details.add_bank_account(s, seller, firm.id, iban="PL61 1090 1014 0000 0712 1981 2875")
+        )
+
+
+# --- merging ---------------------------------------------------------------------------------
+
+
+async def test_merging_moves_everything_attached_in_one_transaction(db, services, admin, seller):
+    industry = await in_tx(db, lambda s: dictionaries.create_dictionary(s, admin, name="Branża", kind="segmentation"))
+    it = await in_tx(db, lambda s: dictionaries.add_entry(s, admin, industry.id, name="IT"))
+    trade = await in_tx(db, lambda s: dictionaries.add_entry(s, admin, industry.id, name="Handel"))
+    groups = await in_tx(db, lambda s: dictionaries.create_dictionary(s, admin, name="Grupy", kind="group"))
+    vip = await in_tx(db, lambda s: dictionaries.add_entry(s, admin, groups.id, name="VIP"))
+    target = await card(db, seller, "ACME SA", segment_ids=[it.id])
+    source = await card(
+        db,
+        seller,
+        "ACME S.A.",
+        nip="1234563218",
+        segment_ids=[trade.id],
+        group_ids=[vip.id],
+        account_manager_id=seller.user_id,
+    )
+    older = await card(db, seller, "Acme (stara)")
+    await in_tx(db, lambda s: merge.merge_counterparties(s, seller, source.id, [older.id]))
+    # Everything that can hang on a card, hung on the source.
+    person = await in_tx(db, lambda s: details.add_contact_person(s, seller, source.id, PersonChanges(name="Jan")))
+    await in_tx(db, lambda s: details.add_address(s, seller, source.id, AddressData("Łódź", ["tax"])))
+    await in_tx(db, lambda s: details.add_bank_account(s, seller, source.id, iban="DE89370400440532013000"))
+    await in_tx(db, lambda s: details.add_block(s, seller, source.id, BlockData("Bez kredytu")))
+    case = await in_tx(db, lambda s: cases.create_case(s, seller, title="Reklamacja", counterparty_id=source.id))
+    call = await in_tx(db, lambda s: event_types.create_event_type(s, admin, name="Telefon"))
+    event = await in_tx(
+        db,
+        lambda s: register_event(
+            s,
+            seller,
+            EventData(type_id=call.id, counterparty_id=source.id, contact_person_id=person.id, case_id=case.id),
+        ),
+    )
+    await in_tx(db, lambda s: tasks.create_task(s, seller, tasks.TaskChanges(title="Oddzwonić", event_id=event.id)))
+    async with unit_of_work(services.db, services.blobs, write=True) as uow:
+        binder = await binders.create_binder(uow.session, admin, "Umowy")
+        await uow.commit()
+    async with unit_of_work(services.db, services.blobs, write=True) as uow:
+        document = await documents.create_document(
+            uow,
+            admin,
+            binder_id=binder.id,
+            details=documents.DocumentDetails(title="Umowa", counterparty_id=source.id),
+            source=IncomingFile("umowa.txt", chunks_of(b"x")),
+            max_upload_bytes=1024,
+        )
+        await uow.commit()
+
+    with pytest.raises(ValidationFailed):
+        await in_tx(db, lambda s: merge.merge_counterparties(s, seller, target.id, [target.id]))
+    with pytest.raises(NotFound) as gone:
+        await in_tx(db, lambda s: merge.merge_counterparties(s, seller, target.id, [older.id]))
+    assert gone.value.field == ["sourceIds"]
+    merged = await in_tx(db, lambda s: merge.merge_counterparties(s, seller, target.id, [source.id]))
+
+    assert (merged.nip, merged.account_manager_id) == ("1234563218", seller.user_id)
+    async with db.sessions() as session:
+        for model in (Event, Task, Document):
+            left = await session.scalar(
+                select(func.count()).select_from(model).where(model.counterparty_id == source.id)
+            )
+            assert left == 0, model
+        assert (await session.get(Document, document.id)).counterparty_id == target.id
+        assert (await session.get(Event, event.id)).counterparty_id == target.id
+        assert [p.id for p in (await queries.persons_of(session, [target.id]))[target.id]] == [person.id]
+        assert len((await queries.addresses_of(session, [target.id]))[target.id]) == 1
+        assert len((await queries.bank_accounts_of(session, [target.id]))[target.id]) == 1
+        assert len((await queries.blocks_of(session, [target.id]))[target.id]) == 1
+        classified = {e.name for _, e in (await queries.classifications_of(session, [target.id]))[target.id]}
+        assert classified == {"IT", "VIP"}  # the target's segmentation value wins
+        assert (await cases.get_case(session, seller, case.id)).counterparty_id == target.id
+        gone_source = await session.get(Counterparty, source.id)
+        gone_older = await session.get(Counterparty, older.id)
+        assert gone_source.deleted_at is not None and gone_source.merged_into_id == target.id
+        assert gone_older.merged_into_id == target.id
+        audit = await session.scalar(
+            select(AuditEntry).where(AuditEntry.action == "counterparty.merged", AuditEntry.object_id == target.id)
+        )
+        assert audit.details["moved"]["documents"] == 1 and audit.details["sources"] == [source.id]
+        queued = await session.scalar(
+            select(func.count()).select_from(OutboxEntry).where(OutboxEntry.document_id == document.id)
+        )
+        assert queued >= 2
+    assert await names(db, seller, text="acme") == ["ACME SA"]
+
+
+async def test_a_merge_refuses_a_deleted_target_and_no_sources(db, seller):
+    target = await card(db, seller, "ACME")
+    other = await card(db, seller, "ACME 2")
+    with pytest.raises(ValidationFailed):
+        await in_tx(db, lambda s: merge.merge_counterparties(s, seller, target.id, []))
+    await in_tx(db, lambda s: counterparties.delete_counterparty(s, seller, target.id))
+    with pytest.raises(NotFound) as refused:
+        await in_tx(db, lambda s: merge.merge_counterparties(s, seller, target.id, [other.id]))
+    assert refused.value.field == ["targetId"]

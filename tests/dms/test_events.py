@@ -1,0 +1,332 @@
+"""Events as the services keep them: numbering under concurrency, settlements, reports, timelines."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from dms.actor import Actor
+from dms.counterparties import service as counterparties
+from dms.counterparties.customfields import FieldDefinition
+from dms.db import create_engine
+from dms.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from dms.events import report, service, timeline, types
+from dms.events.models import Event
+from dms.events.numbering import check_pattern, format_number, period_of
+from dms.events.openings import card_openings
+from dms.events.service import EventData, SettlementData
+from dms.pagination import PageRequest
+from dms.uow import Database
+from tests.dms.conftest import make_actor
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """Just the database: these rules need neither the blob store nor the search index."""
+    database = Database(create_engine(database_url))
+    yield database
+    await database.engine.dispose()
+
+
+async def in_tx(db: Any, work: Any) -> Any:
+    async with db.write_sessions() as session:
+        result = await work(session)
+        await session.commit()
+        return result
+
+
+@pytest.fixture
+async def admin(db: Any) -> Actor:
+    return await make_actor(db, "admin", admin=True)
+
+
+@pytest.fixture
+async def seller(db: Any) -> Actor:
+    return await make_actor(db, "seller")
+
+
+@pytest.fixture
+async def card_id(db: Any, seller: Actor) -> int:
+    card = await in_tx(db, lambda s: counterparties.create_counterparty(s, seller, name="ACME Sp. z o.o."))
+    return card.id
+
+
+async def event_type(db: Any, admin: Actor, name: str, **options: Any) -> int:
+    created = await in_tx(db, lambda s: types.create_event_type(s, admin, name=name, **options))
+    return created.id
+
+
+async def register(db: Any, actor: Actor, data: EventData) -> Event:
+    return await in_tx(db, lambda s: service.register_event(s, actor, data))
+
+
+async def test_fifty_concurrent_registrations_get_fifty_different_numbers(db, admin, seller, card_id):
+    monthly = await event_type(db, admin, "Wizyta", number_pattern="W/{YYYY}/{MM}/{N:4}", number_reset="monthly")
+
+    async def one(_: int) -> str | None:
+        event = await register(db, seller, EventData(type_id=monthly, counterparty_id=card_id))
+        return event.number
+
+    numbers = await asyncio.gather(*(one(i) for i in range(50)))
+    now = datetime.now(UTC)
+    assert sorted(numbers) == [f"W/{now:%Y}/{now:%m}/{n:04d}" for n in range(1, 51)]
+
+
+async def test_numbers_restart_with_each_period_of_the_type(db, admin, seller):
+    monthly = await event_type(db, admin, "Miesięczny", number_pattern="M/{YY}{MM}/{N}", number_reset="monthly")
+    yearly = await event_type(db, admin, "Roczny", number_pattern="R/{YYYY}/{N}", number_reset="yearly")
+    never = await event_type(db, admin, "Ciągły", number_pattern="C-{N:3}")
+    when = [
+        datetime(2025, 1, 31, 23, 0, tzinfo=UTC),
+        datetime(2025, 2, 1, tzinfo=UTC),
+        datetime(2026, 1, 5, tzinfo=UTC),
+    ]
+    got: dict[int, list[str | None]] = {}
+    for type_id in (monthly, yearly, never):
+        got[type_id] = [(await register(db, seller, EventData(type_id=type_id, occurred_at=at))).number for at in when]
+    assert got[monthly] == ["M/2501/1", "M/2502/1", "M/2601/1"]
+    assert got[yearly] == ["R/2025/1", "R/2025/2", "R/2026/1"]
+    assert got[never] == ["C-001", "C-002", "C-003"]
+
+
+def test_a_numbering_pattern_must_show_the_period_it_resets_with():
+    assert check_pattern("SPR/{YYYY}/{MM}/{N:4}", "monthly") == "SPR/{YYYY}/{MM}/{N:4}"
+    for pattern, reset in (
+        ("SPR/{N}", "yearly"),
+        ("SPR/{YYYY}/{N}", "monthly"),
+        ("SPR/{YYYY}", "never"),
+        ("{N}{N}", "never"),
+        ("{X}/{N}", "never"),
+    ):
+        with pytest.raises(ValidationFailed):
+            check_pattern(pattern, reset)
+    at = datetime(2026, 5, 3, tzinfo=UTC)
+    assert (period_of("never", at), period_of("yearly", at), period_of("monthly", at)) == ("-", "2026", "2026-05")
+    assert format_number("SPR/{YY}/{MM}/{N:4}", at, 7) == "SPR/26/05/0007"
+
+
+async def test_a_backdated_event_on_behalf_of_a_colleague_keeps_the_real_registration(db, admin, seller, card_id):
+    colleague = await make_actor(db, "colleague")
+    call = await event_type(db, admin, "Telefon")
+    last_week = datetime.now(UTC) - timedelta(days=7)
+    event = await register(
+        db,
+        seller,
+        EventData(type_id=call, counterparty_id=card_id, occurred_at=last_week, on_behalf_of_id=colleague.user_id),
+    )
+    assert event.occurred_at == last_week
+    assert event.registered_at > last_week + timedelta(days=6)
+    assert (event.user_id, event.registered_by_id) == (colleague.user_id, seller.user_id)
+
+
+async def test_an_event_is_refused_in_the_future_for_an_unknown_colleague_or_an_automatic_type(db, admin, seller):
+    call = await event_type(db, admin, "Telefon")
+    tomorrow = datetime.now(UTC) + timedelta(days=1)
+    with pytest.raises(ValidationFailed) as future:
+        await register(db, seller, EventData(type_id=call, occurred_at=tomorrow))
+    assert future.value.field == ["occurredAt"]
+    with pytest.raises(NotFound) as nobody:
+        await register(db, seller, EventData(type_id=call, on_behalf_of_id=9999))
+    assert nobody.value.field == ["onBehalfOfId"]
+    automatic = await in_tx(db, lambda s: types.automatic_type(s, "card_opened"))
+    with pytest.raises(ValidationFailed):
+        await register(db, seller, EventData(type_id=automatic.id))
+
+
+async def test_an_event_types_form_is_validated_on_registration(db, admin, seller):
+    form = [
+        FieldDefinition("km", "Kilometry", "number", required=True),
+        FieldDefinition("reason", "Cel", "text", pattern=r"[A-Z].*"),
+        FieldDefinition("paid", "Opłacone", "boolean"),
+    ]
+    trip = await event_type(db, admin, "Delegacja", fields=form)
+    for values, field in (
+        ({}, "km"),
+        ({"km": "dużo"}, "km"),
+        ({"km": 5, "reason": "lowercase"}, "reason"),
+        ({"km": 5, "paid": "yes"}, "paid"),
+        ({"km": 5, "other": 1}, "other"),
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            await register(db, seller, EventData(type_id=trip, custom_values=values))
+        assert refused.value.field == ["customFields", field]
+    event = await register(
+        db, seller, EventData(type_id=trip, custom_values={"km": "120", "reason": "Szkolenie", "paid": True})
+    )
+    assert event.custom_values == {"km": 120, "reason": "Szkolenie", "paid": True}
+
+
+async def test_settlement_totals_are_decimal_and_rounded_half_up_to_the_cent(db, admin, seller):
+    trip = await event_type(db, admin, "Delegacja", has_settlements=True)
+    lines = [
+        SettlementData("km", Decimal("0.5"), Decimal("0.0100")),
+        SettlementData("h", Decimal("3"), Decimal("33.3333")),
+    ]
+    event = await register(db, seller, EventData(type_id=trip, settlements=lines))
+    async with db.sessions() as session:
+        stored = (await service.settlements_of(session, [event.id]))[event.id]
+    assert [line.total for line in stored] == [Decimal("0.01"), Decimal("100.00")]
+    with pytest.raises(ValidationFailed) as too_precise:
+        await register(
+            db, seller, EventData(type_id=trip, settlements=[SettlementData("x", Decimal("1.00001"), Decimal(1))])
+        )
+    assert too_precise.value.field == ["settlements", "0", "quantity"]
+
+
+async def test_the_report_counts_and_sums_per_type_month_and_user_as_computed_by_hand(db, admin, seller, card_id):
+    other = await make_actor(db, "other")
+    trip = await event_type(db, admin, "Delegacja", has_settlements=True)
+    call = await event_type(db, admin, "Telefon")
+    jan, feb = datetime(2025, 1, 10, tzinfo=UTC), datetime(2025, 2, 20, tzinfo=UTC)
+    km = [
+        SettlementData("km", Decimal("100"), Decimal("0.8358")),
+        SettlementData("h", Decimal("2.5"), Decimal("150.10")),
+    ]
+    await register(
+        db, seller, EventData(type_id=trip, occurred_at=jan, counterparty_id=card_id, settlements=km)
+    )  # 83.58 + 375.25
+    await register(
+        db,
+        seller,
+        EventData(type_id=trip, occurred_at=feb, settlements=[SettlementData("km", Decimal("0.1"), Decimal("0.1"))]),
+    )  # 0.01
+    await register(
+        db,
+        other,
+        EventData(type_id=trip, occurred_at=feb, settlements=[SettlementData("km", Decimal("0.2"), Decimal("0.1"))]),
+    )  # 0.02
+    await register(db, seller, EventData(type_id=call, occurred_at=jan, counterparty_id=card_id))
+    await register(db, seller, EventData(type_id=call, occurred_at=datetime(2024, 12, 31, 23, 59, tzinfo=UTC)))
+    period = report.ReportFilter(since=datetime(2025, 1, 1, tzinfo=UTC), until=datetime(2025, 3, 1, tzinfo=UTC))
+
+    async def rows(filter: report.ReportFilter, group_by: list[str]) -> list[tuple[Any, ...]]:
+        async with db.sessions() as session:
+            found = await report.event_report(session, seller, filter, group_by)
+        return [(r.type_id, r.month, r.user_id, r.events, r.settlement_lines, r.settlement_total) for r in found]
+
+    assert await rows(period, []) == [(None, None, None, 4, 4, Decimal("458.86"))]
+    assert await rows(period, ["type", "month"]) == [
+        (trip, "2025-01", None, 1, 2, Decimal("458.83")),
+        (trip, "2025-02", None, 2, 2, Decimal("0.03")),
+        (call, "2025-01", None, 1, 0, Decimal("0.00")),
+    ]
+    by_user = report.ReportFilter(since=period.since, until=period.until, type_ids=[trip])
+    assert await rows(by_user, ["user"]) == [
+        (None, None, seller.user_id, 2, 3, Decimal("458.84")),
+        (None, None, other.user_id, 1, 1, Decimal("0.02")),
+    ]
+    of_card = report.ReportFilter(counterparty_id=card_id, user_ids=[seller.user_id])
+    assert await rows(of_card, ["type"]) == [
+        (trip, None, None, 1, 2, Decimal("458.83")),
+        (call, None, None, 1, 0, Decimal("0.00")),
+    ]
+
+
+async def test_card_openings_are_written_after_the_read_and_stop_when_the_type_is_inactive(db, admin, seller, card_id):
+    openings = card_openings(db)
+    async with db.sessions() as session:
+        await counterparties.open_card(session, seller, card_id, openings)
+        await counterparties.open_card(session, seller, card_id, openings)
+    assert openings.pending == 2  # the read wrote nothing
+    await openings.drain()
+
+    async def count() -> int:
+        async with db.sessions() as session:
+            return int(
+                await session.scalar(select(func.count()).select_from(Event).where(Event.counterparty_id == card_id))
+                or 0
+            )
+
+    assert await count() == 2
+    opened = await in_tx(db, lambda s: types.automatic_type(s, "card_opened"))
+    await in_tx(db, lambda s: types.update_event_type(s, admin, opened.id, active=False))
+    async with db.sessions() as session:
+        await counterparties.open_card(session, seller, card_id, openings)
+    await openings.drain()
+    assert await count() == 2
+
+
+async def test_only_an_administrator_configures_event_types(db, admin, seller):
+    with pytest.raises(PermissionDenied):
+        await event_type(db, seller, "Telefon")
+    call = await event_type(db, admin, "Telefon")
+    with pytest.raises(PermissionDenied):
+        await in_tx(db, lambda s: types.update_event_type(s, seller, call, colour="#ff0000"))
+
+
+async def test_a_timeline_is_paged_newest_first_without_skipping_or_repeating(db, admin, seller, card_id):
+    call = await event_type(db, admin, "Telefon")
+    base = datetime(2025, 6, 1, tzinfo=UTC)
+    for day in range(7):
+        await register(
+            db, seller, EventData(type_id=call, counterparty_id=card_id, occurred_at=base + timedelta(days=day))
+        )
+    seen: list[datetime] = []
+    after = None
+    while True:
+        async with db.sessions() as session:
+            page = await timeline.timeline(session, seller, card_id, PageRequest(first=3, after=after))
+        seen += [entry.at for entry in page.items]
+        assert page.total_count == 7
+        if not page.has_next:
+            break
+        after = page.end_cursor
+    assert seen == sorted(seen, reverse=True) and len(seen) == 7
+
+
+async def test_every_refusal_names_its_field(db, admin, seller):
+    call = await event_type(db, admin, "Telefon")
+    with pytest.raises(DomainError) as refused:
+        await register(db, seller, EventData(type_id=call, counterparty_id=424242))
+    assert (refused.value.code, refused.value.field) == ("NOT_FOUND", ["counterpartyId"])
+
+
+async def test_a_document_added_to_a_card_can_be_recorded_as_an_automatic_event(db, services, seller, card_id):
+    from dms.binders import service as binders
+    from dms.documents import service as documents
+    from dms.documents.uploads import IncomingFile
+    from dms.events.automatic import record_document_added
+    from dms.uow import unit_of_work
+    from tests.dms.conftest import chunks_of
+
+    binder = await in_tx(db, lambda s: binders.create_binder(s, seller, "Umowy"))
+    async with unit_of_work(services.db, services.blobs, write=True) as uow:
+        details = documents.DocumentDetails(title="Umowa", counterparty_id=card_id)
+        source = IncomingFile("umowa.txt", chunks_of(b"x"))
+        document = await documents.create_document(
+            uow, seller, binder_id=binder.id, details=details, source=source, max_upload_bytes=1024
+        )
+        recorded = await record_document_added(uow.session, seller, document.id, card_id, document.title)
+        assert await record_document_added(uow.session, seller, document.id, None, "bez karty") is None
+        await uow.commit()
+    async with db.sessions() as session:
+        added = await session.get(Event, recorded.id)
+        kind = await types.get_event_type(session, added.type_id)
+    assert (kind.automatic_kind, added.document_id, added.counterparty_id) == ("document_added", document.id, card_id)
+
+
+async def test_an_opening_noted_while_a_batch_is_written_is_written_without_another_read(db, seller, card_id):
+    from dms.events.openings import CardOpenings
+
+    openings = CardOpenings(db, delay=0.01)
+    openings.note(seller, card_id)
+    for _ in range(100_000):  # until the first batch is being written
+        if openings._writing.locked():
+            break
+        await asyncio.sleep(0)
+    openings.note(seller, card_id)
+    for _ in range(200):
+        async with db.sessions() as session:
+            written = await session.scalar(
+                select(func.count()).select_from(Event).where(Event.counterparty_id == card_id)
+            )
+        if written == 2:
+            break
+        await asyncio.sleep(0.01)
+    assert written == 2 and openings.pending == 0
