@@ -298,6 +298,8 @@ async def update_document(session: AsyncSession, actor: Actor, document_id: int,
         changes["title"] = clean_name(details.title, field="title", max_length=500)
     if details.tags is not None:
         changes["tags"] = _clean_tags(details.tags)
+    if details.status is not None:
+        details.status = await classification.check_status(session, details.status)
     for name in (
         "counterparty_id",
         "case_id",
@@ -306,6 +308,7 @@ async def update_document(session: AsyncSession, actor: Actor, document_id: int,
         "status",
         "description",
         "is_template",
+        "document_type_id",
     ):
         value = getattr(details, name)
         if value is not None:

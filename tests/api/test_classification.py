@@ -1,0 +1,76 @@
+"""Document types and workflow states, configured by admins and obeyed by every document."""
+
+from __future__ import annotations
+
+from tests.api.helpers import create_binder, create_document
+
+CREATE_TYPE = """
+mutation($i: CreateDocumentTypeInput!) { createDocumentType(input: $i) { documentType { id code name requiredFields } userErrors { field code } } }"""
+UPDATE = """
+mutation($i: UpdateDocumentInput!) { updateDocument(input: $i) { document { status documentType { code } } userErrors { field code } } }"""
+HISTORY = """
+query($id: ID!) { node(id: $id) { ... on Document { history { edges { node { action details actor { username } } } } } } }"""
+
+
+async def test_only_admins_configure_types_and_states(alice):
+    refused = await alice.gql(CREATE_TYPE, i={"code": "invoice", "name": "Faktura"})
+    assert refused.codes("createDocumentType") == ["PERMISSION_DENIED"]
+    states = await alice.gql(
+        'mutation { setDocumentStatuses(input: {statuses: [{code: "x", name: "X"}]}) { userErrors { code } } }'
+    )
+    assert states.codes("setDocumentStatuses") == ["PERMISSION_DENIED"]
+
+
+async def test_a_type_requiring_a_counterparty_refuses_a_document_without_one(admin):
+    created = await admin.gql(CREATE_TYPE, i={"code": "invoice", "name": "Faktura", "requiredFields": ["counterparty"]})
+    type_id = created.payload("createDocumentType")["documentType"]["id"]
+    binder = await create_binder(admin, "Faktury")
+    result = await admin.upload(
+        "mutation($input: CreateDocumentInput!) { createDocument(input: $input) { document { id } userErrors { field code } } }",
+        {"input": {"binderId": binder["id"], "title": "FV 1", "file": None, "documentTypeId": type_id}},
+        {"input.file": ("fv.txt", b"faktura")},
+    )
+    assert result.payload("createDocument")["userErrors"] == [{"field": ["counterparty"], "code": "VALIDATION"}]
+    counterparty = await admin.gql('mutation { createCounterparty(input: {name: "ACME"}) { counterparty { id } } }')
+    cp_id = counterparty.payload("createCounterparty")["counterparty"]["id"]
+    document = await create_document(
+        admin, binder["id"], "FV 1", b"faktura", documentTypeId=type_id, counterpartyId=cp_id
+    )
+    assert document["id"]
+
+
+async def test_requiring_an_unknown_field_is_a_validation_error(admin):
+    result = await admin.gql(CREATE_TYPE, i={"code": "invoice", "name": "Faktura", "requiredFields": ["colour"]})
+    assert result.codes("createDocumentType") == ["VALIDATION"]
+
+
+async def test_a_new_document_starts_in_the_first_state_and_status_changes_keep_their_comment(admin):
+    await admin.gql(
+        'mutation { setDocumentStatuses(input: {statuses: [{code: "received", name: "Wpłynął"},'
+        ' {code: "approved", name: "Zatwierdzony"}]}) { userErrors { code } } }'
+    )
+    binder = await create_binder(admin, "Faktury")
+    document = await create_document(admin, binder["id"], "FV 1", b"faktura")
+    listed = await admin.gql("query($id: ID!) { node(id: $id) { ... on Document { status } } }", id=document["id"])
+    assert listed.data["node"]["status"] == "received"
+    unknown = await admin.gql(UPDATE, i={"documentId": document["id"], "status": "paid"})
+    assert unknown.codes("updateDocument") == ["VALIDATION"]
+    changed = await admin.gql(
+        UPDATE, i={"documentId": document["id"], "status": "approved", "statusComment": "Sprawdzone z zamówieniem"}
+    )
+    assert changed.payload("updateDocument")["document"]["status"] == "approved"
+    history = await admin.gql(HISTORY, id=document["id"])
+    entry = history.data["node"]["history"]["edges"][-1]["node"]
+    assert entry["action"] == "status_changed"
+    assert entry["details"] == {"from": "received", "to": "approved", "comment": "Sprawdzone z zamówieniem"}
+    assert entry["actor"]["username"] == "admin"
+
+
+async def test_a_reader_cannot_change_metadata(alice, bob):
+    from tests.api.helpers import me_id, set_binder_access
+
+    binder = await create_binder(alice, "Faktury")
+    await set_binder_access(alice, binder["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "READ")])
+    document = await create_document(alice, binder["id"], "FV 1", b"faktura")
+    result = await bob.gql(UPDATE, i={"documentId": document["id"], "status": "approved"})
+    assert result.codes("updateDocument") == ["PERMISSION_DENIED"]
