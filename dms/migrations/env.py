@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
+from alembic.operations import ops
+from sqlalchemy import ForeignKeyConstraint
 from sqlalchemy.engine import Connection
 
 from dms.db import create_engine
@@ -14,12 +17,41 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def _deferred_foreign_keys(_context: object, _revision: object, directives: list[Any]) -> None:
+    """Emit `use_alter` foreign keys (documents ↔ versions point at each other) after both tables.
+
+    Alembic leaves them out of CREATE TABLE and emits nothing else, so without this they would
+    silently never exist.
+    """
+    script = directives[0]
+    for upgrade in script.upgrade_ops_list:
+        deferred = []
+        for op in upgrade.ops:
+            if isinstance(op, ops.CreateTableOp):
+                late = [c for c in op.columns if isinstance(c, ForeignKeyConstraint) and c.use_alter]
+                # By identity: == on columns builds SQL expressions instead of comparing.
+                op.columns = [c for c in op.columns if not any(c is fk for fk in late)]
+                deferred += [(op.table_name, constraint) for constraint in late]
+        for table_name, constraint in deferred:
+            targets = [element.target_fullname.split(".") for element in constraint.elements]
+            create = ops.CreateForeignKeyOp(
+                constraint.name,
+                table_name,
+                targets[0][0],
+                list(constraint.column_keys),
+                [column for _, column in targets],
+                ondelete=constraint.ondelete,
+            )
+            upgrade.ops.append(ops.ModifyTableOps(table_name, [create]))
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=True,
         compare_type=True,
+        process_revision_directives=_deferred_foreign_keys,
     )
     with context.begin_transaction():
         context.run_migrations()

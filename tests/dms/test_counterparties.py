@@ -74,6 +74,10 @@ def test_an_invalid_tax_id_is_a_validation_error_naming_its_field(kind: str, val
 # --- fixtures --------------------------------------------------------------------------------
 
 
+# Rules whose logic is Python run on SQLite only; whatever depends on SQL runs on both backends.
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
     """Just the database: these rules need neither the blob store nor the search index."""
@@ -146,6 +150,7 @@ async def test_of_ten_concurrent_cards_with_one_nip_exactly_one_is_created(db, s
 # --- custom fields per type ------------------------------------------------------------------
 
 
+@sqlite_only
 async def test_custom_values_are_validated_against_the_cards_type_field_by_field(db, admin, seller):
     sizes = await in_tx(db, lambda s: dictionaries.create_dictionary(s, admin, name="Wielkość", kind="choice"))
     for name in ("Mała", "Duża"):
@@ -243,6 +248,7 @@ async def test_removing_a_field_keeps_its_values_hidden_until_the_field_comes_ba
     assert stored.custom_values["terms"] == 30
 
 
+@sqlite_only
 async def test_only_an_administrator_configures_types_and_dictionaries(db, seller):
     with pytest.raises(PermissionDenied):
         await in_tx(db, lambda s: counterparty_types.create_counterparty_type(s, seller, name="Dostawca"))
@@ -340,6 +346,7 @@ async def test_changing_an_address_keeps_the_old_one_with_its_validity_period(db
         await in_tx(db, lambda s: details.add_address(s, seller, firm.id, AddressData("Łódź", ["warehouse"])))
 
 
+@sqlite_only
 async def test_a_contact_person_has_checked_contact_methods(db, seller):
     firm = await card(db, seller, "ACME")
     person = PersonChanges(
@@ -455,6 +462,7 @@ async def test_merging_moves_everything_attached_in_one_transaction(db, services
     assert await names(db, seller, text="acme") == ["ACME SA"]
 
 
+@sqlite_only
 async def test_a_merge_refuses_a_deleted_target_and_no_sources(db, seller):
     target = await card(db, seller, "ACME")
     other = await card(db, seller, "ACME 2")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 11:59:05.942843
+Create Date: 2026-11-23 12:26:12.159184
 """
 
 from collections.abc import Sequence
@@ -546,9 +546,6 @@ def upgrade() -> None:
             ["created_by_id"], ["users.id"], name=op.f("fk_documents_created_by_id_users"), ondelete="SET NULL"
         ),
         sa.ForeignKeyConstraint(
-            ["current_version_id"], ["document_versions.id"], name="fk_documents_current_version", use_alter=True
-        ),
-        sa.ForeignKeyConstraint(
             ["document_type_id"], ["document_types.id"], name=op.f("fk_documents_document_type_id_document_types")
         ),
         sa.ForeignKeyConstraint(
@@ -795,6 +792,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_tasks_case_id"), ["case_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_tasks_counterparty_id"), ["counterparty_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_tasks_event_id"), ["event_id"], unique=False)
+
+    with op.batch_alter_table("documents", schema=None) as batch_op:
+        batch_op.create_foreign_key("fk_documents_current_version", "document_versions", ["current_version_id"], ["id"])
 
     # ### end Alembic commands ###
 
