@@ -167,8 +167,16 @@ def indexer(data_dir: DataDir = None) -> None:
 
 
 @app.command()
-def reindex(data_dir: DataDir = None) -> None:
-    """Rebuild the search index from the database and storage (beside the live one, then swapped)."""
+def reindex(
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Start over instead of resuming an interrupted rebuild.")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Rebuild the search index from the database and storage (beside the live one, then swapped).
+
+    Searches keep answering from the live index meanwhile; an interrupted run resumes where it stopped.
+    """
     from sqlalchemy import func, select
 
     from dms.documents.models import Document
@@ -187,7 +195,7 @@ def reindex(data_dir: DataDir = None) -> None:
         try:
             with _progress() as progress:
                 task = progress.add_task("indexing documents", total=total)
-                return await worker.rebuild(progress=lambda n: progress.advance(task, n))
+                return await worker.rebuild(progress=lambda n: progress.advance(task, n), resume=not fresh)
         finally:
             worker.extractor.close()
 

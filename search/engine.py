@@ -57,6 +57,14 @@ class IndexRebuild(Protocol):
         """Throw the side index away; the live index is untouched."""
         ...
 
+    def suspend(self) -> None:
+        """Stop here but keep the side index, for `begin_rebuild(resume=True)` to continue."""
+        ...
+
+    def resumed_after(self) -> int:
+        """The highest document id already written (0 for a new rebuild): where to go on from."""
+        ...
+
 
 @runtime_checkable
 class SearchEngine(Protocol):
@@ -101,8 +109,12 @@ class SearchEngine(Protocol):
         """`not is_healthy()`: the index must be rebuilt from the database."""
         ...
 
-    def begin_rebuild(self) -> IndexRebuild:
-        """Start a fresh index in a side directory (writable engines only)."""
+    def begin_rebuild(self, *, resume: bool = False) -> IndexRebuild:
+        """Start a fresh index in a side directory (writable engines only).
+
+        With `resume`, an earlier rebuild that was interrupted is continued instead of discarded;
+        records must then be written in ascending document id order (see `resumed_after`).
+        """
         ...
 
 

@@ -50,8 +50,10 @@ class AsyncSearchEngine:
     async def is_healthy(self) -> bool:
         return await anyio.to_thread.run_sync(self.engine.is_healthy, limiter=self._limiter)
 
-    async def begin_rebuild(self) -> AsyncRebuild:
-        rebuild = await anyio.to_thread.run_sync(self.engine.begin_rebuild, limiter=self._limiter)
+    async def begin_rebuild(self, *, resume: bool = False) -> AsyncRebuild:
+        rebuild = await anyio.to_thread.run_sync(
+            lambda: self.engine.begin_rebuild(resume=resume), limiter=self._limiter
+        )
         return AsyncRebuild(rebuild, self._limiter)
 
     async def close(self) -> None:
@@ -71,6 +73,12 @@ class AsyncRebuild:
 
     async def swap(self) -> None:
         await anyio.to_thread.run_sync(self.rebuild.swap, limiter=self._limiter)
+
+    async def suspend(self) -> None:
+        await anyio.to_thread.run_sync(self.rebuild.suspend, limiter=self._limiter)
+
+    async def resumed_after(self) -> int:
+        return await anyio.to_thread.run_sync(self.rebuild.resumed_after, limiter=self._limiter)
 
     async def abort(self) -> None:
         await anyio.to_thread.run_sync(self.rebuild.abort, limiter=self._limiter)

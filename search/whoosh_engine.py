@@ -325,11 +325,31 @@ def _filters(request: SearchRequest) -> tuple[wq.Query | None, wq.Query | None]:
 class WhooshRebuild:
     """A fresh Whoosh index built in a side directory (see `SearchEngine.begin_rebuild`)."""
 
-    def __init__(self, engine: WhooshEngine, path: Path) -> None:
+    def __init__(self, engine: WhooshEngine, path: Path, *, resume: bool = False) -> None:
         self._engine = engine
         self.path = path
-        self._index = create_in(str(path), build_schema())
+        if resume:
+            # Only a side index of this very schema and analysis may be continued.
+            if json.loads((path / BUILD_MARKER).read_text()) != _build_stamp():
+                raise SearchError("the interrupted rebuild was made by another version")
+            self._index = open_dir(str(path))
+        else:
+            self._index = create_in(str(path), build_schema())
+            _write_atomically(path / BUILD_MARKER, json.dumps(_build_stamp()))
         self._done = False
+
+    def resumed_after(self) -> int:
+        """The highest document id already in this side index (0 when it is new).
+
+        The indexer writes in ascending id order and commits batch by batch, so every id up to
+        this one is in: an interrupted rebuild continues from here.
+        """
+        with self._index.searcher() as searcher:
+            if searcher.doc_count() == 0:
+                return 0
+            reader = searcher.reader()
+            ids = _column_values(reader, "id", list(reader.all_doc_ids()))
+            return max((int(value) for value in ids if value is not None), default=0)
 
     def upsert(self, records: Iterable[IndexRecord]) -> int:
         if self._done:
@@ -354,6 +374,12 @@ class WhooshRebuild:
         self._done = True
         self._engine._forget_rebuild(self)
         shutil.rmtree(self.path, ignore_errors=True)
+
+    def suspend(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        self._engine._forget_rebuild(self)
 
 
 def _write(index: FileIndex, records: Iterable[IndexRecord], highlight_chars: int) -> int:
@@ -538,13 +564,25 @@ class WhooshEngine:
     def needs_rebuild(self) -> bool:
         return not self.is_healthy()
 
-    def begin_rebuild(self) -> WhooshRebuild:
+    def begin_rebuild(self, *, resume: bool = False) -> WhooshRebuild:
         if not self._writable:
             raise IndexUnavailable("This search engine was opened read-only.")
         with self._lock:
             if self._rebuild is not None:
                 raise SearchError("A rebuild is already running.")
-            for leftover in self.root.glob(BUILDING_PREFIX + "*"):
+            leftovers = sorted(self.root.glob(BUILDING_PREFIX + "*")) if self.root.is_dir() else []
+            if resume and leftovers:
+                # The newest rebuild that died with its process goes on where it stopped.
+                newest = leftovers.pop()
+                try:
+                    self._rebuild = WhooshRebuild(self, newest, resume=True)
+                except Exception:
+                    leftovers.append(newest)
+                else:
+                    for leftover in leftovers:
+                        shutil.rmtree(leftover, ignore_errors=True)
+                    return self._rebuild
+            for leftover in leftovers:
                 # A rebuild that died with its process; only one indexer writes.
                 shutil.rmtree(leftover, ignore_errors=True)
             path = self.root / f"{BUILDING_PREFIX}{_generation_stamp()}"
@@ -720,6 +758,13 @@ def _column_values(reader: Any, fieldname: str, docnums: list[int]) -> list[Any]
         column = columns[index]
         values.append(column[docnum - offset] if column is not None else None)
     return values
+
+
+BUILD_MARKER = "building.json"
+
+
+def _build_stamp() -> dict[str, Any]:
+    return {"schema_version": SCHEMA_VERSION, "analysis_version": analysis.ANALYSIS_VERSION}
 
 
 def _generation_stamp() -> str:

@@ -126,15 +126,24 @@ class Indexer:
                 )
             await session.commit()
 
-    async def rebuild(self, *, progress: Progress | None = None, batch: int = 200) -> int:
+    async def rebuild(self, *, progress: Progress | None = None, batch: int = 200, resume: bool = False) -> int:
         """Build a fresh index from the database and storage beside the live one, then swap it in.
 
-        Streams documents in keyset batches, so memory stays bounded whatever the archive's size.
-        Changes committed meanwhile stay in the outbox and are applied after the swap.
+        Streams documents in keyset batches (ascending ids), so memory stays bounded whatever the
+        archive's size. With `resume`, a rebuild that was interrupted goes on after the last
+        document it committed. Changes committed meanwhile stay in the outbox, applied after the swap.
         """
-        rebuild = await self.engine.begin_rebuild()
+        rebuild = await self.engine.begin_rebuild(resume=resume)
         done = 0
-        last_id = 0
+        last_id = await rebuild.resumed_after() if resume else 0
+        if progress and last_id:
+            async with self.db.sessions() as session:
+                already = await session.scalar(
+                    select(func.count())
+                    .select_from(Document)
+                    .where(Document.id <= last_id, Document.trashed_at.is_(None))
+                )
+            progress(int(already or 0))
         try:
             while True:
                 async with self.db.sessions() as session:
@@ -157,8 +166,12 @@ class Indexer:
                 last_id = ids[-1]
                 if progress:
                     progress(len(ids))
-        except BaseException:
+        except Exception:
             await rebuild.abort()
+            raise
+        except BaseException:
+            # Interrupted (Ctrl-C, shutdown): keep what was built, for a resumed rebuild.
+            await asyncio.shield(rebuild.suspend())
             raise
         await rebuild.swap()
         log.info("index rebuilt", extra={"documents": done})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.api.helpers import create_binder, create_document, me_id, ref_mutation, set_binder_access
 from tests.conftest import drain
 
@@ -151,3 +153,29 @@ async def test_the_index_heals_itself_when_deleted(alice, indexer, settings):
     shutil.rmtree(settings.resolved_index_dir / "whoosh")
     assert await indexer.heal_if_needed() is True
     assert await titles(alice, "faktura") == ["Faktura"]
+
+
+async def test_an_interrupted_reindex_resumes_where_it_stopped(alice, indexer, monkeypatch):
+    binder = await create_binder(alice, "Faktury")
+    for index in range(5):
+        await create_document(alice, binder["id"], f"Faktura {index}", INVOICE)
+    await drain(indexer)
+    original = indexer.records
+    calls = 0
+
+    async def dies_on_the_second_batch(sources):
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise KeyboardInterrupt  # the operator pressed Ctrl-C
+        return await original(sources)
+
+    monkeypatch.setattr(indexer, "records", dies_on_the_second_batch)
+    with pytest.raises(KeyboardInterrupt):
+        await indexer.rebuild(batch=2)
+    monkeypatch.setattr(indexer, "records", original)
+    seen: list[int] = []
+    assert await indexer.rebuild(batch=2, resume=True, progress=seen.append) == 3
+    assert seen[0] == 2, "the two documents indexed before the interruption are counted as done"
+    result = await alice.gql(SEARCH, q="faktura")
+    assert result.data["search"]["totalCount"] == 5

@@ -220,3 +220,27 @@ async def test_async_facade_runs_the_engine_off_the_event_loop(build: Build) -> 
     await rebuild.swap()
     assert await service.document_ids() == {3}
     await service.close()
+
+
+def test_an_interrupted_rebuild_resumes_after_its_last_committed_document(engine):
+    from tests.search.conftest import find, ids, record
+
+    first = engine.begin_rebuild()
+    first.upsert([record(1, "Umowa pierwsza"), record(2, "Umowa druga")])
+    engine._forget_rebuild(first)  # the process died here: no swap, no abort
+    resumed = engine.begin_rebuild(resume=True)
+    assert resumed.resumed_after() == 2
+    resumed.upsert([record(3, "Umowa trzecia")])
+    resumed.swap()
+    assert ids(find(engine, "umowa")) == {1, 2, 3}
+
+
+def test_without_resume_an_interrupted_rebuild_is_discarded(engine):
+    first = engine.begin_rebuild()
+    from tests.search.conftest import record
+
+    first.upsert([record(1, "Umowa")])
+    engine._forget_rebuild(first)
+    fresh = engine.begin_rebuild()
+    assert fresh.resumed_after() == 0
+    fresh.abort()
