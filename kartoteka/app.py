@@ -21,6 +21,7 @@ from auth.backend import AuthenticatedUser, BearerTokenBackend
 from auth.signing import Signer
 from auth.tokens import token_digest
 from dms.db import check_database, create_engine
+from dms.events.openings import card_openings
 from dms.identity import service as identity
 from dms.indexing.indexer import Indexer
 from dms.indexing.texts import TextCache
@@ -158,6 +159,8 @@ def create_app(settings: Settings, *, services: Services | None = None, indexer:
                 await anyio.to_thread.run_sync(indexer.extractor.close)
             if services.search is not None:
                 await services.search.close()
+            # "Card opened" events are buffered off the read path: write the last ones down.
+            await card_openings(services.db).drain()
             await services.blobs.close()
             await services.db.engine.dispose()
 

@@ -6,6 +6,7 @@ import dataclasses
 import json
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
@@ -57,6 +58,14 @@ class KartotekaGraphQL(GraphQL):
         if isinstance(request, Request) and GRAPHQL_RESPONSE in request.headers.get("accept", ""):
             return _as_graphql_response(response)
         return response
+
+    def parse_json(self, data: str | bytes) -> Any:
+        parsed = super().parse_json(data)
+        if isinstance(parsed, list):
+            raise HTTPException(400, "batched operations are not accepted: send one operation per request")
+        if not isinstance(parsed, dict):
+            raise HTTPException(400, "a GraphQL request body is a JSON object with a query")
+        return parsed
 
     def encode_json(self, data: object) -> str:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dms.errors import NotFound
+from dms.events import service as events
 from resolvers.context import RequestContext
 from resolvers.counterparties import open_card
 from resolvers.ids import encode_id, parse_id
@@ -27,7 +29,14 @@ async def crm_node(ctx: RequestContext, type_name: str, pk: int) -> Any | None:
     loader = _LOADED.get(type_name)
     if loader is None:
         return None
-    ctx.require_actor()
+    actor = ctx.require_actor()
+    if type_name == "Event":
+        # An event about a document is visible exactly when the document is.
+        async with ctx.read() as uow:
+            try:
+                return await events.get_event(uow.session, actor, pk)
+            except NotFound:
+                return None
     return await getattr(ctx.loaders.crm, loader).load(pk)
 
 

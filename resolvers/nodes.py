@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from resolvers.context import RequestContext
+from resolvers.crm_nodes import crm_node
 from resolvers.ids import parse_id
 
 
@@ -22,12 +23,10 @@ async def node(ctx: RequestContext, global_id: str) -> Any | None:
         return await loaders.binder.load(pk)
     if type_name == "Document":
         return await loaders.document.load(pk)
-    if type_name == "Counterparty":
-        return await loaders.counterparty.load(pk)
     if type_name == "DocumentVersion":
         version = await loaders.version.load(pk)
         # A version is visible exactly when its document is.
         if version is None or await loaders.document.load(version.document_id) is None:
             return None
         return version
-    return None
+    return await crm_node(ctx, type_name, pk)

@@ -36,7 +36,7 @@ def binder_access(actor: Actor, binder_ids: Iterable[int] | None = None) -> Subq
         query = select(Binder.id.label("binder_id"), literal(int(Access.MANAGE)).label("access"))
         if binder_ids is not None:
             query = query.where(Binder.id.in_(list(binder_ids)))
-        return query.subquery("binder_access")
+        return query.subquery()
     entries = (
         select(
             BinderClosure.descendant_id.label("binder_id"),
@@ -48,11 +48,11 @@ def binder_access(actor: Actor, binder_ids: Iterable[int] | None = None) -> Subq
     )
     if binder_ids is not None:
         entries = entries.where(BinderClosure.descendant_id.in_(list(binder_ids)))
-    entries_cte = entries.cte("access_entries")
+    entries_cte = entries.cte()
     nearest = (
         select(entries_cte.c.binder_id, func.min(entries_cte.c.depth).label("depth"))
         .group_by(entries_cte.c.binder_id)
-        .cte("nearest_entries")
+        .cte()
     )
     return (
         select(entries_cte.c.binder_id, func.max(entries_cte.c.access).label("access"))
@@ -61,7 +61,7 @@ def binder_access(actor: Actor, binder_ids: Iterable[int] | None = None) -> Subq
             and_(nearest.c.binder_id == entries_cte.c.binder_id, nearest.c.depth == entries_cte.c.depth),
         )
         .group_by(entries_cte.c.binder_id)
-        .subquery("binder_access")
+        .subquery()
     )
 
 
@@ -71,7 +71,7 @@ def document_narrowing(actor: Actor) -> Subquery:
         select(DocumentPermission.document_id, func.max(DocumentPermission.access).label("access"))
         .where(_applies_to(DocumentPermission, actor))
         .group_by(DocumentPermission.document_id)
-        .subquery("document_narrowing")
+        .subquery()
     )
 
 

@@ -23,6 +23,7 @@ from dms.documents.models import Document, DocumentLock, DocumentVersion
 from dms.documents.staging import FileSource, obtain
 from dms.documents.uploads import SniffedBlob
 from dms.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from dms.events.automatic import record_document_added
 from dms.names import clean_name
 from dms.outbox import service as outbox
 from dms.pagination import Page, PageRequest, SortKey, paginate
@@ -254,6 +255,7 @@ async def insert_document(
     extra = {"from_template": from_template} if from_template is not None else {}
     history.add(session, document.id, "created", actor, version_id=version.id, title=title, **extra)
     outbox.enqueue(session, document.id, "created")
+    await record_document_added(session, actor, document.id, document.counterparty_id, title)
     return document
 
 

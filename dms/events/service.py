@@ -14,9 +14,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.access import Access
+from dms.access.queries import documents_with_access
 from dms.actor import Actor
 from dms.base import utcnow
 from dms.cases.models import Case
@@ -24,6 +26,7 @@ from dms.counterparties import dictionaries
 from dms.counterparties.common import long_text
 from dms.counterparties.customfields import apply_values, definitions_of, dictionaries_used
 from dms.counterparties.models import ContactPerson, Counterparty
+from dms.documents.models import Document
 from dms.errors import NotFound, ValidationFailed
 from dms.events.automatic import assign_number
 from dms.events.models import Event, Settlement
@@ -174,8 +177,17 @@ async def register_event(session: AsyncSession, actor: Actor, data: EventData) -
     return event
 
 
+def visible_to(actor: Actor) -> Any:
+    """Events the actor may see: an event about a document ("document added") is visible exactly
+    when the document is, so a card never reveals an unreadable document through its events."""
+    if actor.is_admin:
+        return true()
+    readable, _ = documents_with_access(actor, Access.READ)
+    return or_(Event.document_id.is_(None), Event.document_id.in_(readable.with_only_columns(Document.id)))
+
+
 async def get_event(session: AsyncSession, actor: Actor, event_id: int, *, field: str = "eventId") -> Event:
-    event = await session.get(Event, event_id)
+    event = await session.scalar(select(Event).where(Event.id == event_id, visible_to(actor)))
     if event is None:
         raise NotFound("no such event", field=field)
     return event
@@ -210,8 +222,8 @@ class EventFilter:
     until: datetime | None = None
 
 
-def events_query(filter: EventFilter) -> Any:
-    query = select(Event)
+def events_query(actor: Actor, filter: EventFilter) -> Any:
+    query = select(Event).where(visible_to(actor))
     if filter.counterparty_id is not None:
         query = query.where(Event.counterparty_id == filter.counterparty_id)
     if filter.case_id is not None:
@@ -229,4 +241,6 @@ def events_query(filter: EventFilter) -> Any:
 
 async def list_events(session: AsyncSession, actor: Actor, page: PageRequest, filter: EventFilter) -> Page[Event]:
     """Events, newest (by when they happened) first."""
-    return await paginate(session, events_query(filter), SortKey.of((Event.sort_at, True), (Event.id, True)), page)
+    return await paginate(
+        session, events_query(actor, filter), SortKey.of((Event.sort_at, True), (Event.id, True)), page
+    )

@@ -17,6 +17,7 @@ from dms.actor import Actor
 from dms.documents import service as documents
 from dms.documents.models import Document
 from dms.events.models import Event, KeysetDateTime
+from dms.events.service import visible_to
 from dms.pagination import Page, PageRequest, SortKey, paginate
 
 TIMELINE_KINDS = ("event", "document")
@@ -43,12 +44,12 @@ class TimelineEntry:
 _shapes.map_imperatively(TimelineEntry, _timeline)
 
 
-def _events(counterparty_id: int) -> Any:
+def _events(actor: Actor, counterparty_id: int) -> Any:
     return select(
         literal_column("'event'", String).label("kind"),
         Event.id.label("id"),
         type_coerce(Event.occurred_at, KeysetDateTime()).label("at"),
-    ).where(Event.counterparty_id == counterparty_id)
+    ).where(Event.counterparty_id == counterparty_id, visible_to(actor))
 
 
 def _documents(actor: Actor, counterparty_id: int) -> Any:
@@ -71,7 +72,7 @@ async def timeline(
     wanted = set(kinds) if kinds else set(TIMELINE_KINDS)
     parts = []
     if "event" in wanted:
-        parts.append(_events(counterparty_id))
+        parts.append(_events(actor, counterparty_id))
     if "document" in wanted:
         parts.append(_documents(actor, counterparty_id))
     union = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("timeline")

@@ -90,3 +90,32 @@ async def test_multipart_without_a_preflight_header_is_refused(http):
 
 def test_committed_schema_file_matches_the_code():
     assert SCHEMA_FILE.read_text() == schema_sdl(), "run `make schema` and commit schema/schema.graphql"
+
+
+async def test_a_body_that_is_not_a_graphql_request_is_a_4xx(http):
+    for body in (b'{"foo": 1}', b"[1, 2]", b'"just a string"', b"\xff\xfe"):
+        response = await http.post("/graphql", content=body, headers={"Content-Type": "application/json"})
+        assert 400 <= response.status_code < 500, (body, response.status_code, response.text)
+
+
+async def test_a_query_larger_than_the_limit_is_refused_before_parsing(http, settings):
+    huge = "{ __typename " + " " * settings.max_query_bytes + "}"
+    response = await http.post("/graphql", json={"query": huge})
+    assert response.status_code == 413
+
+
+async def test_batched_operations_are_refused(http):
+    response = await http.post("/graphql", json=[{"query": "{ __typename }"}, {"query": "{ __typename }"}])
+    assert 400 <= response.status_code < 500
+
+
+async def test_an_alias_bomb_is_refused(alice):
+    bomb = "{ " + " ".join(f"a{i}: me {{ username }}" for i in range(100)) + " }"
+    result = await alice.gql(bomb)
+    assert result.body["errors"]
+    assert "alias" in result.body["errors"][0]["message"].lower()
+
+
+async def test_other_routes_take_no_large_bodies(http):
+    response = await http.post("/healthz", content=b"x" * 100_000)
+    assert response.status_code in (405, 413)

@@ -1,0 +1,449 @@
+"""Upload and download throughput through Kartoteka vs the raw MinIO SDK, on one SeaweedFS S3 server.
+
+Starts SeaweedFS (``weed mini``) and ``kartoteka serve`` (a subprocess, S3 backend) on 127.0.0.1,
+then, with the same generated file (``--size-mb``, 50 by default):
+
+* ours: ``createDocument`` as a GraphQL multipart request (the file streamed from disk by httpx),
+  and a GET of the version's ``downloadUrl`` streamed to nowhere;
+* raw: ``Minio.fput_object`` and ``Minio.get_object`` (streamed) of the same bytes, same server.
+
+Each is repeated (``--repeat``, 3 by default) and the best time kept; the file's first bytes change
+per round so no round is a duplicate of an earlier one. The server's RSS (``/proc/<pid>/status``;
+uvicorn, the API and the embedded indexer share that pid) is read before, after, and at its peak.
+
+Targets (printed, never asserted): upload ≥ 0.7× raw, download ≥ 0.8× raw, server RSS growth
+≤ 64 MiB whatever the file's size (try ``--size-mb 1024``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.support import (
+    BenchTimeout,
+    MiB,
+    Row,
+    deadline,
+    free_port,
+    merge_results,
+    mib,
+    print_table,
+    proc_memory,
+    ratio_text,
+    reset_peak_rss,
+    target_text,
+    temporary_directory,
+    tied_to_this_process,
+    use_repo_root,
+    venv_bin,
+)
+
+PASSWORD = "bench-password-1234"  # noqa: S105 - a throwaway server
+BUCKET = "bench"
+RAW_BUCKET = "bench-raw"
+STARTUP_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 15.0
+READ_CHUNK = MiB
+UPLOAD_TARGET = 0.7
+DOWNLOAD_TARGET = 0.8
+RSS_TARGET = 64 * MiB
+
+CREATE_DOCUMENT = """
+mutation ($input: CreateDocumentInput!) {
+  createDocument(input: $input) {
+    document { id currentVersion { size sha256 downloadUrl } }
+    userErrors { field code message }
+  }
+}
+"""
+
+
+# -- the file --------------------------------------------------------------------------------
+
+
+def write_payload(path: Path, size: int, seed: int = 20260) -> None:
+    """`size` pseudo-random bytes (incompressible), written a MiB at a time."""
+    rng = random.Random(seed)
+    left = size
+    with open(path, "wb") as out:
+        while left > 0:
+            step = min(left, MiB)
+            out.write(rng.randbytes(step))
+            left -= step
+
+
+def mark_round(path: Path, round_number: int) -> None:
+    """Change the first bytes, so each round stores new content (no deduplication)."""
+    with open(path, "r+b") as out:
+        out.write(f"round-{round_number:04d}-{time.time_ns()}".encode())
+
+
+# -- the servers -----------------------------------------------------------------------------
+
+
+@dataclass
+class KartotekaServer:
+    process: subprocess.Popen[bytes]
+    base_url: str
+    log_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "".join(self.log_path.read_text(errors="replace").splitlines(keepends=True)[-lines:])
+        except OSError as exc:
+            return f"(no log: {exc})"
+
+
+def kartoteka_env(data_dir: Path, s3: Any, max_upload: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        "KARTOTEKA_DATA_DIR": str(data_dir),
+        "KARTOTEKA_STORAGE_URL": f"s3://{BUCKET}",
+        "KARTOTEKA_S3_ENDPOINT": s3.endpoint,
+        "KARTOTEKA_S3_ACCESS_KEY": s3.access_key,
+        "KARTOTEKA_S3_SECRET_KEY": s3.secret_key,
+        "KARTOTEKA_S3_SECURE": "false",
+        "KARTOTEKA_SECRET_KEY": "bench-secret-key-not-for-production",
+        "KARTOTEKA_MAX_UPLOAD_BYTES": str(max_upload),
+        "KARTOTEKA_LOG_LEVEL": "WARNING",
+    }
+
+
+def create_admin(env: dict[str, str]) -> None:
+    subprocess.run(
+        [venv_bin("kartoteka"), "user", "create", "admin", "--admin", "--password-stdin"],
+        input=(PASSWORD + "\n").encode(),
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=STARTUP_TIMEOUT_S,
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (uvicorn shuts down cleanly), then SIGKILL; the group is the one we started."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=STOP_TIMEOUT_S)
+    except ProcessLookupError:
+        process.wait(timeout=STOP_TIMEOUT_S)
+
+
+@contextmanager
+def running_kartoteka(env: dict[str, str], directory: Path) -> Iterator[KartotekaServer]:
+    port = free_port()
+    log_path = directory / "kartoteka.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            tied_to_this_process(
+                [venv_bin("kartoteka"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            ),
+            env=env,
+            cwd=directory,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = KartotekaServer(process, f"http://127.0.0.1:{port}", log_path)
+    try:
+        deadline_at = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"kartoteka serve exited with {process.returncode}:\n{server.log_tail()}")
+            try:
+                if httpx.get(f"{server.base_url}/healthz", timeout=2.0).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline_at:
+                raise RuntimeError(f"kartoteka serve not healthy after {STARTUP_TIMEOUT_S:.0f} s:\n{server.log_tail()}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        _stop(process)
+
+
+# -- the API ---------------------------------------------------------------------------------
+
+
+def gql(client: httpx.Client, query: str, token: str | None = None, **variables: Any) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+    body = response.json()
+    if response.status_code != 200 or body.get("errors"):
+        raise RuntimeError(f"GraphQL failed ({response.status_code}): {body}")
+    return body["data"]
+
+
+def login(client: httpx.Client) -> str:
+    data = gql(
+        client,
+        "mutation($u: String!, $p: String!)"
+        " { login(input: {username: $u, password: $p}) { token userErrors { code } } }",
+        u="admin",
+        p=PASSWORD,
+    )
+    token = data["login"]["token"]
+    if not token:
+        raise RuntimeError(f"login refused: {data}")
+    return str(token)
+
+
+def create_binder(client: httpx.Client, token: str) -> str:
+    data = gql(
+        client,
+        'mutation { createBinder(input: {name: "Bench"}) { binder { id } userErrors { code message } } }',
+        token,
+    )
+    return str(data["createBinder"]["binder"]["id"])
+
+
+def upload(client: httpx.Client, token: str, binder_id: str, path: Path, round_number: int) -> dict[str, Any]:
+    operations = {
+        "query": CREATE_DOCUMENT,
+        "variables": {"input": {"binderId": binder_id, "title": f"bench {round_number}", "file": None}},
+    }
+    with open(path, "rb") as handle:
+        response = client.post(
+            "/graphql",
+            data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.input.file"]})},
+            files={"0": (path.name, handle, "application/octet-stream")},
+            headers={"Authorization": f"Bearer {token}", "Apollo-Require-Preflight": "true"},
+        )
+    body = response.json()
+    payload = (body.get("data") or {}).get("createDocument") or {}
+    if response.status_code != 200 or body.get("errors") or payload.get("userErrors"):
+        raise RuntimeError(f"createDocument failed ({response.status_code}): {body}")
+    return dict(payload["document"]["currentVersion"])
+
+
+def download(client: httpx.Client, url: str) -> int:
+    received = 0
+    with client.stream("GET", url) as response:
+        if response.status_code != 200:
+            raise RuntimeError(f"download failed: {response.status_code} {response.read()[:200]!r}")
+        for chunk in response.iter_raw(READ_CHUNK):
+            received += len(chunk)
+    return received
+
+
+def raw_get(minio: Any, key: str) -> int:
+    received = 0
+    response = minio.get_object(RAW_BUCKET, key)
+    try:
+        for chunk in response.stream(READ_CHUNK):
+            received += len(chunk)
+    finally:
+        response.close()
+        response.release_conn()
+    return received
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Timings:
+    upload: list[float] = field(default_factory=list)
+    download: list[float] = field(default_factory=list)
+    raw_put: list[float] = field(default_factory=list)
+    raw_get: list[float] = field(default_factory=list)
+    upload_peak_growth: list[int] = field(default_factory=list)
+    download_peak_growth: list[int] = field(default_factory=list)
+    peaks: list[int] = field(default_factory=list)
+
+
+def timed(work: Any, *args: Any) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = work(*args)
+    return time.perf_counter() - start, result
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    use_repo_root()
+    from minio import Minio
+
+    from tests.servers.seaweedfs import running_seaweedfs
+
+    size = int(args.size_mb * MiB)
+    with ExitStack() as stack:
+        tmp = stack.enter_context(temporary_directory("kt-bench-xfer-"))
+        payload = tmp / "payload.bin"
+        print(f"writing a {mib(size)} file…", flush=True)
+        write_payload(payload, size)
+        print("starting SeaweedFS…", flush=True)
+        s3 = stack.enter_context(running_seaweedfs(tmp / "weed"))
+        env = kartoteka_env(tmp / "data", s3, max_upload=size + 64 * MiB)
+        print("starting kartoteka serve…", flush=True)
+        create_admin(env)
+        server = stack.enter_context(running_kartoteka(env, tmp))
+        client = stack.enter_context(
+            httpx.Client(base_url=server.base_url, timeout=httpx.Timeout(args.request_timeout, connect=10.0))
+        )
+        token = login(client)
+        binder_id = create_binder(client, token)
+        minio = Minio(s3.endpoint, access_key=s3.access_key, secret_key=s3.secret_key, secure=s3.secure)
+        if not minio.bucket_exists(RAW_BUCKET):
+            minio.make_bucket(RAW_BUCKET)
+
+        memory_before = proc_memory(server.pid)
+        peak_resettable = reset_peak_rss(server.pid)
+        timings = Timings()
+        for round_number in range(1, args.repeat + 1):
+            mark_round(payload, round_number)
+            # ours: upload, then download
+            base = proc_memory(server.pid)["VmRSS"]
+            reset_peak_rss(server.pid)
+            seconds, version = timed(upload, client, token, binder_id, payload, round_number)
+            timings.upload.append(seconds)
+            timings.peaks.append(proc_memory(server.pid)["VmHWM"])
+            timings.upload_peak_growth.append(timings.peaks[-1] - base)
+            if int(version["size"]) != size:
+                raise RuntimeError(f"stored {version['size']} bytes, sent {size}")
+            base = proc_memory(server.pid)["VmRSS"]
+            reset_peak_rss(server.pid)
+            seconds, received = timed(download, client, version["downloadUrl"])
+            timings.download.append(seconds)
+            timings.peaks.append(proc_memory(server.pid)["VmHWM"])
+            timings.download_peak_growth.append(timings.peaks[-1] - base)
+            if received != size:
+                raise RuntimeError(f"downloaded {received} bytes of {size}")
+            # raw: the same bytes, the same server
+            key = f"raw-{round_number}"
+            seconds, _ = timed(minio.fput_object, RAW_BUCKET, key, str(payload))
+            timings.raw_put.append(seconds)
+            seconds, received = timed(raw_get, minio, key)
+            timings.raw_get.append(seconds)
+            if received != size:
+                raise RuntimeError(f"raw get returned {received} bytes of {size}")
+            print(
+                f"round {round_number}: upload {timings.upload[-1]:.2f} s, download {timings.download[-1]:.2f} s,"
+                f" raw put {timings.raw_put[-1]:.2f} s, raw get {timings.raw_get[-1]:.2f} s",
+                flush=True,
+            )
+        memory_after = proc_memory(server.pid)
+
+    best = {name: min(getattr(timings, name)) for name in ("upload", "download", "raw_put", "raw_get")}
+    rate = {name: size / MiB / seconds for name, seconds in best.items()}
+    # With a resettable peak, each phase's growth is over the RSS it started from; without, over the start.
+    peak = max([*timings.peaks, memory_after["VmHWM"]])
+    growth = (
+        max(timings.upload_peak_growth + timings.download_peak_growth)
+        if peak_resettable
+        else peak - memory_before["VmRSS"]
+    )
+    return {
+        "size_bytes": size,
+        "repeat": args.repeat,
+        "best_seconds": best,
+        "mib_per_s": rate,
+        "upload_ratio": rate["upload"] / rate["raw_put"],
+        "download_ratio": rate["download"] / rate["raw_get"],
+        "all_seconds": {name: getattr(timings, name) for name in ("upload", "download", "raw_put", "raw_get")},
+        "server_rss": {
+            "before": memory_before["VmRSS"],
+            "after": memory_after["VmRSS"],
+            "peak": peak,
+            "peak_growth_upload": max(timings.upload_peak_growth),
+            "peak_growth_download": max(timings.download_peak_growth),
+            "peak_growth": growth,
+            "peak_per_phase": peak_resettable,
+        },
+        "targets": {"upload_ratio": UPLOAD_TARGET, "download_ratio": DOWNLOAD_TARGET, "rss_growth": RSS_TARGET},
+    }
+
+
+def report(figures: dict[str, Any]) -> None:
+    rate = figures["mib_per_s"]
+    rss = figures["server_rss"]
+    rows = [
+        Row(
+            "upload (createDocument multipart) MiB/s",
+            f"{rate['upload']:.1f}",
+            f"{rate['raw_put']:.1f}",
+            ratio_text(figures["upload_ratio"]),
+            target_text(f"≥ {UPLOAD_TARGET:.2f}×", figures["upload_ratio"] >= UPLOAD_TARGET),
+        ),
+        Row(
+            "download (downloadUrl GET) MiB/s",
+            f"{rate['download']:.1f}",
+            f"{rate['raw_get']:.1f}",
+            ratio_text(figures["download_ratio"]),
+            target_text(f"≥ {DOWNLOAD_TARGET:.2f}×", figures["download_ratio"] >= DOWNLOAD_TARGET),
+        ),
+        Row(
+            "upload best time",
+            f"{figures['best_seconds']['upload']:.2f} s",
+            f"{figures['best_seconds']['raw_put']:.2f} s",
+        ),
+        Row(
+            "download best time",
+            f"{figures['best_seconds']['download']:.2f} s",
+            f"{figures['best_seconds']['raw_get']:.2f} s",
+        ),
+        Row("server RSS before", mib(rss["before"])),
+        Row("server RSS after", mib(rss["after"])),
+        Row("server peak RSS (VmHWM) during transfers", mib(rss["peak"])),
+        Row("server peak RSS growth, upload", mib(rss["peak_growth_upload"])),
+        Row("server peak RSS growth, download", mib(rss["peak_growth_download"])),
+        Row(
+            "server peak RSS growth",
+            mib(rss["peak_growth"]),
+            target=target_text(f"≤ {mib(RSS_TARGET)}", rss["peak_growth"] <= RSS_TARGET),
+        ),
+    ]
+    print_table(
+        f"transfer: {mib(figures['size_bytes'])} file, best of {figures['repeat']}, SeaweedFS S3 on 127.0.0.1"
+        " (raw = MinIO SDK fput_object / get_object)",
+        rows,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mb", type=float, default=50, help="size of the file in MiB (default 50)")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds; the best is kept (default 3)")
+    parser.add_argument("--timeout", type=float, default=1800, help="give up after this many seconds")
+    parser.add_argument("--request-timeout", type=float, default=600, help="per-request timeout in seconds")
+    parser.add_argument("--no-save", action="store_true", help="do not write bench/results.json")
+    args = parser.parse_args(argv)
+    try:
+        with deadline(args.timeout):
+            figures = run(args)
+    except BenchTimeout as exc:
+        print(f"transfer: {exc}", file=sys.stderr)
+        return 1
+    report(figures)
+    if not args.no_save:
+        print(f"figures saved in {merge_results('transfer', figures)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
