@@ -12,8 +12,8 @@ from dms.errors import DomainError
 
 log = logging.getLogger("kartoteka.graphql")
 
-# What an anonymous request may ask for: logging in, and the schema itself.
-ANONYMOUS_FIELDS = frozenset({"login", "__schema", "__type", "__typename"})
+# What an anonymous request may ask for: logging in, who it is (nobody: null), and the schema.
+ANONYMOUS_FIELDS = frozenset({"login", "me", "__schema", "__type", "__typename"})
 
 
 class RequireAuthentication(SchemaExtension):

@@ -34,7 +34,7 @@ async def test_repeated_failures_lock_the_pair_even_for_the_right_password(db, a
 async def test_logout_revokes_the_token(alice):
     result = await alice.gql("mutation { logout { ok userErrors { code } } }")
     assert result.payload("logout")["ok"] is True
-    after = await alice.gql("{ me { username } }")
+    after = await alice.gql("{ me { username } documents { totalCount } }")
     assert after.error_codes == ["UNAUTHENTICATED"]
 
 
@@ -42,7 +42,7 @@ async def test_disabling_a_user_revokes_their_tokens(alice, db):
     async with db.sessions() as session:
         await identity.disable_user(session, SYSTEM, "alice")
         await session.commit()
-    after = await alice.gql("{ me { username } }")
+    after = await alice.gql("{ me { username } documents { totalCount } }")
     assert after.error_codes == ["UNAUTHENTICATED"]
 
 
@@ -65,7 +65,7 @@ async def test_an_expired_token_is_anonymous(db, http, services):
     async with db.sessions() as session:
         await session.execute(update(AccessToken).values(expires_at=utcnow() - timedelta(seconds=1)))
         await session.commit()
-    assert (await client.gql("{ me { username } }")).error_codes == ["UNAUTHENTICATED"]
+    assert (await client.gql("{ documents { totalCount } }")).error_codes == ["UNAUTHENTICATED"]
 
 
 async def test_logins_are_audited_with_the_client_address(alice, admin):
@@ -74,3 +74,8 @@ async def test_logins_are_audited_with_the_client_address(alice, admin):
     )
     addresses = {edge["node"]["address"] for edge in log.data["auditLog"]["edges"]}
     assert addresses == {"127.0.0.9"}
+
+
+async def test_me_is_null_for_an_anonymous_request(anonymous):
+    result = await anonymous.gql("{ me { username } }")
+    assert result.data == {"me": None}
