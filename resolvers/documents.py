@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from dms.access import service as access
+from dms.actor import Actor
 from dms.documents import checkouts, queries, service
 from dms.documents.models import Document, DocumentHistoryEntry, DocumentVersion, Download
 from dms.documents.service import DocumentDetails
 from dms.documents.staging import FileSource, StagedSource
 from dms.documents.uploads import IncomingFile
-from dms.errors import ValidationFailed
+from dms.errors import DomainError, ValidationFailed
 from dms.pagination import Page
 from resolvers.context import RequestContext
 from resolvers.ids import decode_id, decode_optional
@@ -135,19 +139,24 @@ async def _document_after(ctx: RequestContext, document_id: int) -> Document:
         return await service.get_document(uow.session, ctx.require_actor(), document_id, include_trashed=True)
 
 
-async def check_out(ctx: RequestContext, document_id: str) -> Outcome[Document]:
+DocumentAction = Callable[[AsyncSession, Actor, int], Awaitable[object]]
+
+
+async def _on_document(ctx: RequestContext, document_id: str, action: DocumentAction) -> Outcome[Document]:
+    """Decode the id, run one service action in a writing unit of work, return the document after it."""
+
     async def run() -> Document:
         doc = decode_id(document_id, "Document", field="documentId")
-        ttl = ctx.limits.lock_ttl_seconds
-        from datetime import timedelta
-
         async with ctx.write() as uow:
-            await checkouts.check_out(
-                uow.session, ctx.require_actor(), doc, ttl=timedelta(seconds=ttl) if ttl else None
-            )
+            await action(uow.session, ctx.require_actor(), doc)
         return await _document_after(ctx, doc)
 
     return await attempt(run)
+
+
+async def check_out(ctx: RequestContext, document_id: str) -> Outcome[Document]:
+    ttl = timedelta(seconds=ctx.limits.lock_ttl_seconds) if ctx.limits.lock_ttl_seconds else None
+    return await _on_document(ctx, document_id, lambda s, actor, doc: checkouts.check_out(s, actor, doc, ttl=ttl))
 
 
 async def check_in(
@@ -180,61 +189,37 @@ async def check_in(
 
 
 async def cancel_check_out(ctx: RequestContext, document_id: str) -> Outcome[Document]:
-    async def run() -> Document:
-        doc = decode_id(document_id, "Document", field="documentId")
-        async with ctx.write() as uow:
-            await checkouts.cancel_check_out(uow.session, ctx.require_actor(), doc)
-        return await _document_after(ctx, doc)
-
-    return await attempt(run)
+    return await _on_document(ctx, document_id, checkouts.cancel_check_out)
 
 
 async def break_lock(ctx: RequestContext, document_id: str, reason: str) -> Outcome[Document]:
-    async def run() -> Document:
-        doc = decode_id(document_id, "Document", field="documentId")
-        async with ctx.write() as uow:
-            await checkouts.break_lock(uow.session, ctx.require_actor(), doc, reason=reason)
-        return await _document_after(ctx, doc)
-
-    return await attempt(run)
+    return await _on_document(
+        ctx, document_id, lambda s, actor, doc: checkouts.break_lock(s, actor, doc, reason=reason)
+    )
 
 
 async def revert(ctx: RequestContext, document_id: str, version_number: str, comment: str | None) -> Outcome[Document]:
-    async def run() -> Document:
-        doc = decode_id(document_id, "Document", field="documentId")
-        async with ctx.write() as uow:
-            await checkouts.revert_document(uow.session, ctx.require_actor(), doc, version_number, comment=comment)
-        return await _document_after(ctx, doc)
-
-    return await attempt(run)
+    return await _on_document(
+        ctx,
+        document_id,
+        lambda s, actor, doc: checkouts.revert_document(s, actor, doc, version_number, comment=comment),
+    )
 
 
 async def move(ctx: RequestContext, document_id: str, binder_id: str) -> Outcome[Document]:
-    async def run() -> Document:
-        doc = decode_id(document_id, "Document", field="documentId")
+    try:
         binder = decode_id(binder_id, "Binder", field="binderId")
-        async with ctx.write() as uow:
-            return await service.move_document(uow.session, ctx.require_actor(), doc, binder)
-
-    return await attempt(run)
+    except DomainError as error:
+        return Outcome(errors=[error])
+    return await _on_document(ctx, document_id, lambda s, actor, doc: service.move_document(s, actor, doc, binder))
 
 
 async def trash(ctx: RequestContext, document_id: str) -> Outcome[Document]:
-    async def run() -> Document:
-        doc = decode_id(document_id, "Document", field="documentId")
-        async with ctx.write() as uow:
-            return await service.trash_document(uow.session, ctx.require_actor(), doc)
-
-    return await attempt(run)
+    return await _on_document(ctx, document_id, service.trash_document)
 
 
 async def restore(ctx: RequestContext, document_id: str) -> Outcome[Document]:
-    async def run() -> Document:
-        doc = decode_id(document_id, "Document", field="documentId")
-        async with ctx.write() as uow:
-            return await service.restore_document(uow.session, ctx.require_actor(), doc)
-
-    return await attempt(run)
+    return await _on_document(ctx, document_id, service.restore_document)
 
 
 async def purge(ctx: RequestContext, document_id: str) -> Outcome[bool]:
