@@ -255,7 +255,9 @@ async def insert_document(
     extra = {"from_template": from_template} if from_template is not None else {}
     history.add(session, document.id, "created", actor, version_id=version.id, title=title, **extra)
     outbox.enqueue(session, document.id, "created")
-    await record_document_added(session, actor, document.id, document.counterparty_id, title)
+    await record_document_added(
+        session, actor, document.id, document.counterparty_id, title, mime_type=sniffed_blob.mime_type
+    )
     return document
 
 

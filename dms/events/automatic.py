@@ -75,15 +75,25 @@ async def record_data_changed(
     )
 
 
+EMAIL_TYPES = frozenset({"message/rfc822"})
+
+
 async def record_document_added(
-    session: AsyncSession, actor: Actor, document_id: int, counterparty_id: int | None, title: str
+    session: AsyncSession,
+    actor: Actor,
+    document_id: int,
+    counterparty_id: int | None,
+    title: str,
+    *,
+    mime_type: str | None = None,
 ) -> Event | None:
-    """A "document added" event on the document's card (none for a document without one)."""
+    """A "document added" event on the document's card (none for a document without one); an
+    archived e-mail is recorded as "e-mail archived", the kind a salesperson looks for."""
     if counterparty_id is None:
         return None
     return await _record(
         session,
-        "document_added",
+        "email_archived" if mime_type in EMAIL_TYPES else "document_added",
         user_id=actor.user_id or None,
         counterparty_id=counterparty_id,
         document_id=document_id,

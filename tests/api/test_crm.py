@@ -346,3 +346,19 @@ async def test_merging_moves_the_sources_documents_and_soft_deletes_them(alice, 
     restore = "mutation($id: ID!) { restoreCounterparty(input: {counterpartyId: $id}) { %s } }" % ERRORS
     assert (await alice.gql(restore, id=source["id"])).codes("restoreCounterparty") == ["CONFLICT"]
     await card_openings(services.db).drain()
+
+
+async def test_adding_documents_records_document_added_and_email_archived_events(alice, services):
+    card = await create_counterparty(alice, "ACME")
+    binder = await create_binder(alice, "Korespondencja")
+    await create_document(alice, binder["id"], "Oferta", b"oferta", counterpartyId=card["id"])
+    email = (
+        b"From: Jan <jan@acme.pl>\r\nTo: biuro@firma.pl\r\nSubject: Zamowienie\r\n"
+        b"Date: Tue, 13 Jan 2026 10:00:00 +0100\r\nMessage-ID: <1@acme.pl>\r\n\r\nProsze o oferte.\r\n"
+    )
+    await create_document(alice, binder["id"], "E-mail", email, filename="mail.eml", counterpartyId=card["id"])
+    openings = openings_wait(services)
+    timeline = (await alice.gql(CARD, id=card["id"])).data["counterparty"]["timeline"]
+    await openings.drain()
+    kinds = sorted(e["node"]["type"]["automaticKind"] for e in timeline["edges"] if e["node"]["__typename"] == "Event")
+    assert kinds == ["DOCUMENT_ADDED", "EMAIL_ARCHIVED"]
