@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -67,7 +67,5 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 async def check_database(engine: AsyncEngine) -> None:
     """Raise with a one-line reason when the database cannot be reached."""
-    from sqlalchemy import text
-
     async with asyncio.timeout(10), engine.connect() as connection:
         await connection.execute(text("SELECT 1"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Select, insert
+from sqlalchemy import Select, insert, literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dms.outbox.models import OutboxEntry
@@ -22,7 +22,5 @@ async def enqueue_many(session: AsyncSession, document_ids: Iterable[int], reaso
 
 async def enqueue_selected(session: AsyncSession, document_ids: Select[tuple[int]], reason: str) -> None:
     """Queue every document a select returns, in one INSERT … SELECT (a subtree can be large)."""
-    from sqlalchemy import literal
-
     source = document_ids.add_columns(literal(reason)).subquery()
     await session.execute(insert(OutboxEntry).from_select(["document_id", "reason"], source.select()))
