@@ -4,7 +4,9 @@ Starts SeaweedFS (``weed mini``) and ``kartoteka serve`` (a subprocess, S3 backe
 then, with the same generated file (``--size-mb``, 50 by default):
 
 * ours: ``createDocument`` as a GraphQL multipart request (the file streamed from disk by httpx),
-  and a GET of the version's ``downloadUrl`` streamed to nowhere;
+  and a GET of the version's ``downloadUrl`` streamed to nowhere — read with urllib3, the HTTP
+  stack the MinIO SDK itself uses, so both sides pay the same client cost (the same GET read with
+  httpx is shown beside it);
 * raw: ``Minio.fput_object`` and ``Minio.get_object`` (streamed) of the same bytes, same server.
 
 Each is repeated (``--repeat``, 3 by default) and the best time kept; the file's first bytes change
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import urllib3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -243,7 +246,20 @@ def upload(client: httpx.Client, token: str, binder_id: str, path: Path, round_n
     return dict(payload["document"]["currentVersion"])
 
 
-def download(client: httpx.Client, url: str) -> int:
+def download(pool: urllib3.PoolManager, url: str) -> int:
+    received = 0
+    response = pool.request("GET", url, preload_content=False, decode_content=False)
+    try:
+        if response.status != 200:
+            raise RuntimeError(f"download failed: {response.status} {response.read(200)!r}")
+        for chunk in response.stream(READ_CHUNK):
+            received += len(chunk)
+    finally:
+        response.release_conn()
+    return received
+
+
+def download_httpx(client: httpx.Client, url: str) -> int:
     received = 0
     with client.stream("GET", url) as response:
         if response.status_code != 200:
@@ -272,6 +288,7 @@ def raw_get(minio: Any, key: str) -> int:
 class Timings:
     upload: list[float] = field(default_factory=list)
     download: list[float] = field(default_factory=list)
+    download_httpx: list[float] = field(default_factory=list)
     raw_put: list[float] = field(default_factory=list)
     raw_get: list[float] = field(default_factory=list)
     upload_peak_growth: list[int] = field(default_factory=list)
@@ -306,6 +323,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         client = stack.enter_context(
             httpx.Client(base_url=server.base_url, timeout=httpx.Timeout(args.request_timeout, connect=10.0))
         )
+        pool = urllib3.PoolManager(timeout=urllib3.Timeout(connect=10.0, read=args.request_timeout))
+        stack.callback(pool.clear)
         token = login(client)
         binder_id = create_binder(client, token)
         minio = Minio(s3.endpoint, access_key=s3.access_key, secret_key=s3.secret_key, secure=s3.secure)
@@ -328,12 +347,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 raise RuntimeError(f"stored {version['size']} bytes, sent {size}")
             base = proc_memory(server.pid)["VmRSS"]
             reset_peak_rss(server.pid)
-            seconds, received = timed(download, client, version["downloadUrl"])
+            seconds, received = timed(download, pool, version["downloadUrl"])
             timings.download.append(seconds)
             timings.peaks.append(proc_memory(server.pid)["VmHWM"])
             timings.download_peak_growth.append(timings.peaks[-1] - base)
             if received != size:
                 raise RuntimeError(f"downloaded {received} bytes of {size}")
+            seconds, received = timed(download_httpx, client, version["downloadUrl"])
+            timings.download_httpx.append(seconds)
+            if received != size:
+                raise RuntimeError(f"downloaded {received} bytes of {size} (httpx)")
             # raw: the same bytes, the same server
             key = f"raw-{round_number}"
             seconds, _ = timed(minio.fput_object, RAW_BUCKET, key, str(payload))
@@ -343,13 +366,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if received != size:
                 raise RuntimeError(f"raw get returned {received} bytes of {size}")
             print(
-                f"round {round_number}: upload {timings.upload[-1]:.2f} s, download {timings.download[-1]:.2f} s,"
+                f"round {round_number}: upload {timings.upload[-1]:.2f} s, download {timings.download[-1]:.2f} s"
+                f" (httpx {timings.download_httpx[-1]:.2f} s),"
                 f" raw put {timings.raw_put[-1]:.2f} s, raw get {timings.raw_get[-1]:.2f} s",
                 flush=True,
             )
         memory_after = proc_memory(server.pid)
 
-    best = {name: min(getattr(timings, name)) for name in ("upload", "download", "raw_put", "raw_get")}
+    names = ("upload", "download", "download_httpx", "raw_put", "raw_get")
+    best = {name: min(getattr(timings, name)) for name in names}
     rate = {name: size / MiB / seconds for name, seconds in best.items()}
     # With a resettable peak, each phase's growth is over the RSS it started from; without, over the start.
     peak = max([*timings.peaks, memory_after["VmHWM"]])
@@ -365,7 +390,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "mib_per_s": rate,
         "upload_ratio": rate["upload"] / rate["raw_put"],
         "download_ratio": rate["download"] / rate["raw_get"],
-        "all_seconds": {name: getattr(timings, name) for name in ("upload", "download", "raw_put", "raw_get")},
+        "download_httpx_ratio": rate["download_httpx"] / rate["raw_get"],
+        "all_seconds": {name: getattr(timings, name) for name in names},
         "server_rss": {
             "before": memory_before["VmRSS"],
             "after": memory_after["VmRSS"],
@@ -391,11 +417,17 @@ def report(figures: dict[str, Any]) -> None:
             target_text(f"≥ {UPLOAD_TARGET:.2f}×", figures["upload_ratio"] >= UPLOAD_TARGET),
         ),
         Row(
-            "download (downloadUrl GET) MiB/s",
+            "download (downloadUrl GET, urllib3) MiB/s",
             f"{rate['download']:.1f}",
             f"{rate['raw_get']:.1f}",
             ratio_text(figures["download_ratio"]),
             target_text(f"≥ {DOWNLOAD_TARGET:.2f}×", figures["download_ratio"] >= DOWNLOAD_TARGET),
+        ),
+        Row(
+            "download read with httpx MiB/s",
+            f"{rate['download_httpx']:.1f}",
+            f"{rate['raw_get']:.1f}",
+            ratio_text(figures["download_httpx_ratio"]),
         ),
         Row(
             "upload best time",
