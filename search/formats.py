@@ -452,3 +452,8 @@ _EXTRACTORS: dict[str, Callable[[bytes, str | None, TextSink, Budget, int], None
     "text": _text,
     "email": _email,
 }
+
+
+def can_extract(mime_type: str) -> bool:
+    """Whether some extractor reads text from this MIME type."""
+    return kind_for(split_mime(mime_type)[0]) is not None

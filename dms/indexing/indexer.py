@@ -22,6 +22,7 @@ from dms.outbox.models import OutboxEntry
 from dms.uow import Database
 from search.engine import IndexRebuilding, IndexUnavailable
 from search.extraction import Extraction, Extractor
+from search.formats import can_extract
 from search.records import IndexRecord
 from search.service import AsyncSearchEngine
 from storage.base import BlobNotFound, BlobStore, StorageUnavailable
@@ -45,7 +46,8 @@ class Indexer:
     engine: AsyncSearchEngine
     extractor: Extractor
     texts: TextCache
-    batch_size: int = 50
+    # A backlog goes in big batches: each Whoosh commit costs far more than a document.
+    batch_size: int = 200
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def wake(self) -> None:
@@ -56,6 +58,9 @@ class Indexer:
         cached = await self.texts.get(version.sha256)
         if cached is not None:
             return cached
+        if not can_extract(version.mime_type):
+            # Nothing to read: do not fetch the bytes (a whole S3 GET) only to drop them.
+            return Extraction("", "unsupported", f"no text extractor for {version.mime_type}")
         try:
             stream = await self.blobs.open(version.sha256)
         except BlobNotFound:
