@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -14,7 +13,6 @@ from dms.actor import Actor
 from dms.binders import service as binders
 from dms.cases import service as cases
 from dms.counterparties import service as counterparties
-from dms.db import create_engine
 from dms.documents import service as documents
 from dms.documents.uploads import IncomingFile
 from dms.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -23,31 +21,9 @@ from dms.events.service import EventData, register_event
 from dms.pagination import PageRequest
 from dms.tasks import service as tasks
 from dms.tasks.service import TaskChanges
-from dms.uow import Database, unit_of_work
+from dms.uow import unit_of_work
 from tests.dms.conftest import chunks_of, make_actor
-
-# Rules whose logic is Python run on SQLite only; whatever depends on SQL runs on both backends.
-sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    """Just the database: these rules need neither the blob store nor the search index."""
-    database = Database(create_engine(database_url))
-    yield database
-    await database.engine.dispose()
-
-
-async def in_tx(db: Any, work: Any) -> Any:
-    async with db.write_sessions() as session:
-        result = await work(session)
-        await session.commit()
-        return result
-
-
-@pytest.fixture
-async def seller(db: Any) -> Actor:
-    return await make_actor(db, "seller")
+from tests.dms.crm.conftest import in_tx, sqlite_only
 
 
 @pytest.fixture

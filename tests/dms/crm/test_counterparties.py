@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +20,6 @@ from dms.counterparties.customfields import FieldDefinition
 from dms.counterparties.details import AddressData, BlockData, ContactMethodData, PersonChanges
 from dms.counterparties.models import Counterparty
 from dms.counterparties.service import CardChanges, CounterpartyFilter
-from dms.db import create_engine
 from dms.documents import service as documents
 from dms.documents.models import Document
 from dms.documents.uploads import IncomingFile
@@ -33,8 +31,9 @@ from dms.outbox.models import OutboxEntry
 from dms.pagination import PageRequest
 from dms.tasks import service as tasks
 from dms.tasks.models import Task
-from dms.uow import Database, unit_of_work
-from tests.dms.conftest import chunks_of, make_actor
+from dms.uow import unit_of_work
+from tests.dms.conftest import chunks_of
+from tests.dms.crm.conftest import in_tx, sqlite_only
 
 # --- the validation matrix of tax ids (python-stdnum, check digits included) -----------------
 
@@ -69,38 +68,6 @@ def test_an_invalid_tax_id_is_a_validation_error_naming_its_field(kind: str, val
     with pytest.raises(ValidationFailed) as refused:
         NORMALISE[kind](value)
     assert refused.value.field == [{"nip": "nip", "regon": "regon", "vat": "vatNumber", "iban": "iban"}[kind]]
-
-
-# --- fixtures --------------------------------------------------------------------------------
-
-
-# Rules whose logic is Python run on SQLite only; whatever depends on SQL runs on both backends.
-sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    """Just the database: these rules need neither the blob store nor the search index."""
-    database = Database(create_engine(database_url))
-    yield database
-    await database.engine.dispose()
-
-
-async def in_tx(db: Any, work: Any) -> Any:
-    async with db.write_sessions() as session:
-        result = await work(session)
-        await session.commit()
-        return result
-
-
-@pytest.fixture
-async def admin(db: Any) -> Actor:
-    return await make_actor(db, "admin", admin=True)
-
-
-@pytest.fixture
-async def seller(db: Any) -> Actor:
-    return await make_actor(db, "seller")
 
 
 async def card(db: Any, actor: Actor, name: str, **changes: Any) -> Counterparty:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,7 +13,6 @@ from sqlalchemy import func, select
 from dms.actor import Actor
 from dms.counterparties import service as counterparties
 from dms.counterparties.customfields import FieldDefinition
-from dms.db import create_engine
 from dms.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from dms.events import report, service, timeline, types
 from dms.events.models import Event
@@ -22,36 +20,8 @@ from dms.events.numbering import check_pattern, format_number, period_of
 from dms.events.openings import card_openings
 from dms.events.service import EventData, SettlementData
 from dms.pagination import PageRequest
-from dms.uow import Database
 from tests.dms.conftest import make_actor
-
-# Rules whose logic is Python run on SQLite only; whatever depends on SQL runs on both backends.
-sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    """Just the database: these rules need neither the blob store nor the search index."""
-    database = Database(create_engine(database_url))
-    yield database
-    await database.engine.dispose()
-
-
-async def in_tx(db: Any, work: Any) -> Any:
-    async with db.write_sessions() as session:
-        result = await work(session)
-        await session.commit()
-        return result
-
-
-@pytest.fixture
-async def admin(db: Any) -> Actor:
-    return await make_actor(db, "admin", admin=True)
-
-
-@pytest.fixture
-async def seller(db: Any) -> Actor:
-    return await make_actor(db, "seller")
+from tests.dms.crm.conftest import in_tx, sqlite_only
 
 
 @pytest.fixture
