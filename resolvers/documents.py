@@ -15,7 +15,7 @@ from dms.documents import checkouts, queries, service
 from dms.documents.models import Document, DocumentHistoryEntry, DocumentVersion, Download
 from dms.documents.service import DocumentDetails
 from dms.documents.staging import FileSource, StagedSource
-from dms.documents.uploads import IncomingFile
+from dms.documents.uploads import IncomingFile, ReceivedFile
 from dms.errors import DomainError, ValidationFailed
 from dms.pagination import Page
 from resolvers.context import RequestContext
@@ -47,7 +47,12 @@ def file_source(upload: Any, staged_upload_id: str | None) -> FileSource:
         raise ValidationFailed("send exactly one of file and stagedUploadId", field="file")
     if upload is None:
         return StagedSource(decode_id(str(staged_upload_id), "StagedUpload", field="stagedUploadId"))
-    return IncomingFile(filename=getattr(upload, "filename", None), chunks=_chunks(upload))
+    filename = getattr(upload, "filename", None)
+    spooled = getattr(upload, "file", None)
+    if spooled is not None and spooled.seekable():
+        # Starlette has already received the part into a private temporary file.
+        return ReceivedFile(filename=filename, file=spooled)
+    return IncomingFile(filename=filename, chunks=_chunks(upload))
 
 
 async def list_documents(

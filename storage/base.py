@@ -4,12 +4,13 @@ Everything above ``storage/`` sees only what is defined here; whether the bytes 
 directory or a bucket is decided once, in :func:`storage.factory.open_blob_store`.
 """
 
+import hashlib
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
+from typing import BinaryIO, Protocol, Self, runtime_checkable
 from urllib.parse import quote
 
 from anyio import to_thread
@@ -165,6 +166,23 @@ class BlobStore(Protocol):
         """
         ...
 
+    async def put_file(
+        self,
+        file: BinaryIO,
+        *,
+        max_size: int | None = None,
+        expected_sha256: str | None = None,
+    ) -> StoredBlob:
+        """Store the whole content of a local, seekable file (from its start) like :meth:`put`.
+
+        For bytes already on local disk (a spooled multipart upload): the hash can be taken
+        before anything is written, so a backend may write the blob straight under its key,
+        in parallel parts, and skip writing bytes it already holds. The file is read from
+        worker threads and must not change meanwhile; it is left open. Raises what
+        :meth:`put` raises, leaving nothing behind.
+        """
+        ...
+
     async def open(self, key: str, byte_range: tuple[int, int] | None = None) -> BlobStream:
         """Stream a blob, or only the inclusive ``(first, last)`` byte range of it, like HTTP.
 
@@ -279,6 +297,27 @@ def check_put_limits(max_size: int | None, expected_sha256: str | None) -> None:
         raise ValueError(f"max_size must not be negative: {max_size}")
     if expected_sha256 is not None:
         require_blob_key(expected_sha256)
+
+
+def hash_local_file(file: BinaryIO, max_size: int | None, expected_sha256: str | None) -> tuple[str, int]:
+    """Blocking: SHA-256 and size of a seekable file's whole content, refusing it like ``put`` would.
+
+    Raises :class:`BlobTooLarge` as soon as more than ``max_size`` bytes have been read, and
+    :class:`BlobHashMismatch`. Leaves the file positioned at its start.
+    """
+    file.seek(0)
+    hasher = hashlib.sha256()
+    size = 0
+    while data := file.read(CHUNK_SIZE):
+        size += len(data)
+        if max_size is not None and size > max_size:
+            raise BlobTooLarge(max_size)
+        hasher.update(data)
+    file.seek(0)
+    digest = hasher.hexdigest()
+    if expected_sha256 is not None and digest != expected_sha256:
+        raise BlobHashMismatch(expected_sha256, digest)
+    return digest, size
 
 
 def check_byte_range(byte_range: tuple[int, int] | None) -> None:

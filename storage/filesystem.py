@@ -17,7 +17,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from io import BufferedReader, BufferedWriter
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from anyio import to_thread
 
@@ -33,6 +33,7 @@ from storage.base import (
     check_byte_range,
     check_put_limits,
     fan_out,
+    hash_local_file,
     is_blob_key,
     require_blob_key,
 )
@@ -105,6 +106,37 @@ class FilesystemBlobStore:
         except BaseException:
             # Deliberately synchronous: this must also run when the task is being
             # cancelled, where awaiting a worker thread could itself be interrupted.
+            _discard(file, temp_path)
+            raise
+        return StoredBlob(key=digest, size=size, sha256=digest)
+
+    async def put_file(
+        self,
+        file: BinaryIO,
+        *,
+        max_size: int | None = None,
+        expected_sha256: str | None = None,
+    ) -> StoredBlob:
+        """See :meth:`storage.base.BlobStore.put_file`: hashed first, copied only when new."""
+        check_put_limits(max_size, expected_sha256)
+        return await to_thread.run_sync(self._put_file, file, max_size, expected_sha256)
+
+    def _put_file(self, source: BinaryIO, max_size: int | None, expected_sha256: str | None) -> StoredBlob:
+        digest, size = hash_local_file(source, max_size, expected_sha256)
+        final = self._path(digest)
+        if final.is_file():
+            os.utime(final)  # gc's grace period covers this new use of the bytes too
+            return StoredBlob(key=digest, size=size, sha256=digest)
+        file, temp_path = self._create_temp()
+        try:
+            hasher = hashlib.sha256()
+            while data := source.read(CHUNK_SIZE):
+                self._hash_and_write(file, hasher, data)
+            # The file was hashed once already; a second hash of what was written proves the copy.
+            if hasher.hexdigest() != digest:
+                raise StorageUnavailable(f"the file being stored changed while it was copied to {self.root}")
+            self._commit(file, temp_path, digest)
+        except BaseException:
             _discard(file, temp_path)
             raise
         return StoredBlob(key=digest, size=size, sha256=digest)

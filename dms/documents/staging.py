@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dms.actor import Actor
 from dms.base import utcnow
 from dms.documents.models import StagedUpload
-from dms.documents.uploads import SNIFF_BYTES, IncomingFile, SniffedBlob, detect_mime_type, store_incoming
+from dms.documents.uploads import SNIFF_BYTES, IncomingFile, ReceivedFile, SniffedBlob, detect_mime_type, store_incoming
 from dms.errors import Conflict, NotFound, StorageFailure, UploadTooLarge, ValidationFailed
 from dms.names import safe_filename
 from storage.base import (
@@ -152,7 +152,7 @@ class StagedSource:
     upload_id: int
 
 
-FileSource = IncomingFile | StagedSource
+FileSource = IncomingFile | ReceivedFile | StagedSource
 
 
 async def obtain(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 import anyio
 import magic
@@ -34,6 +35,15 @@ class IncomingFile:
 
     filename: str | None
     chunks: AsyncIterator[bytes]
+
+
+@dataclass
+class ReceivedFile:
+    """A file the web layer has already received whole into a private local file (a spooled
+    multipart part): hashing it before storing lets the store skip bytes it already holds."""
+
+    filename: str | None
+    file: BinaryIO
 
 
 @dataclass
@@ -71,16 +81,28 @@ def detect_mime_type(head: bytes) -> str:
     return detected
 
 
-async def store_incoming(blobs: BlobStore, incoming: IncomingFile, *, max_size: int) -> SniffedBlob:
-    """Stream the file into the blob store, hashing and sniffing as it passes; nothing is kept in memory."""
-    sniffer = _Sniffer()
+async def store_incoming(blobs: BlobStore, incoming: IncomingFile | ReceivedFile, *, max_size: int) -> SniffedBlob:
+    """Store the file, hashing and sniffing its true type; nothing is held whole in memory."""
     try:
-        stored = await blobs.put(sniffer.tee(incoming.chunks), max_size=max_size)
+        if isinstance(incoming, ReceivedFile):
+            stored = await blobs.put_file(incoming.file, max_size=max_size)
+            head = await anyio.to_thread.run_sync(_read_head, incoming.file)
+        else:
+            sniffer = _Sniffer()
+            stored = await blobs.put(sniffer.tee(incoming.chunks), max_size=max_size)
+            head = bytes(sniffer.head)
     except BlobTooLarge as exc:
         raise UploadTooLarge(f"the file is larger than the limit of {max_size} bytes", field="file") from exc
     except BlobHashMismatch as exc:
         raise ValidationFailed("the file's bytes do not match their declared hash", field="file") from exc
     except StorageUnavailable as exc:
         raise StorageFailure() from exc
-    mime_type = await anyio.to_thread.run_sync(detect_mime_type, bytes(sniffer.head))
+    mime_type = await anyio.to_thread.run_sync(detect_mime_type, head)
     return SniffedBlob(blob=stored, mime_type=mime_type, filename=safe_filename(incoming.filename))
+
+
+def _read_head(file: BinaryIO) -> bytes:
+    file.seek(0)
+    head = file.read(SNIFF_BYTES)
+    file.seek(0)
+    return head
