@@ -4,6 +4,7 @@ Everything above ``storage/`` sees only what is defined here; whether the bytes 
 directory or a bucket is decided once, in :func:`storage.factory.open_blob_store`.
 """
 
+import asyncio
 import hashlib
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable
@@ -94,28 +95,37 @@ class StorageUnavailable(StorageError):
 class BlobStream(AsyncIterator[bytes]):
     """The bytes of a blob (or of a range of it), in pieces of at most CHUNK_SIZE.
 
-    Each piece is read in a worker thread. The stream owns an open file or HTTP
-    response and releases it when the bytes run out, when reading fails, on
-    :meth:`aclose` (or leaving ``async with``), and, as a last resort, when it is
-    garbage collected without having been read at all.
+    Each piece is read in a worker thread, and the next one is read ahead while the caller
+    handles the current one (sends it to a client, say), so reading and sending overlap: at
+    most two pieces are held at a time. The stream owns an open file or HTTP response and
+    releases it when the bytes run out, when reading fails, on :meth:`aclose` (or leaving
+    ``async with``), and, as a last resort, when it is garbage collected unread — always
+    after a read in flight has finished, never under it.
     """
 
     def __init__(self, read: Callable[[], bytes], release: Callable[[], None]) -> None:
         self._read = read  # blocking; returns b"" at the end
         self._release = release
         self._open = True
+        self._ahead: asyncio.Future[bytes] | None = None
 
     async def __anext__(self) -> bytes:
         if not self._open:
             raise StopAsyncIteration
         try:
-            data = await to_thread.run_sync(self._read)
+            if self._ahead is None:
+                data = await to_thread.run_sync(self._read)
+            else:
+                # Left in place while awaited: if this is cancelled, _close still sees the read in flight.
+                data = await self._ahead
+                self._ahead = None
         except BaseException:
             self._close()
             raise
         if not data:
             self._close()
             raise StopAsyncIteration
+        self._ahead = asyncio.ensure_future(to_thread.run_sync(self._read))
         return data
 
     async def aclose(self) -> None:
@@ -131,9 +141,21 @@ class BlobStream(AsyncIterator[bytes]):
         self._close()
 
     def _close(self) -> None:
-        if self._open:
-            self._open = False
+        if not self._open:
+            return
+        self._open = False
+        ahead, self._ahead = self._ahead, None
+        if ahead is None or ahead.done():
+            if ahead is not None and not ahead.cancelled():
+                ahead.exception()  # retrieved: a failed read ahead nobody wants is not news
             self._release()
+        else:
+            ahead.add_done_callback(self._release_after)
+
+    def _release_after(self, ahead: "asyncio.Future[bytes]") -> None:
+        if not ahead.cancelled():
+            ahead.exception()
+        self._release()
 
     def __del__(self) -> None:
         try:
