@@ -15,7 +15,7 @@ from dms.documents import downloads
 from dms.documents.models import DocumentVersion
 from dms.errors import NotFound
 from resolvers.context import RequestContext, Services
-from storage.base import BlobNotFound
+from storage.base import BlobNotFound, content_disposition
 
 log = logging.getLogger("kartoteka.files")
 
@@ -43,12 +43,6 @@ def download_url(ctx: RequestContext, version: DocumentVersion) -> str:
     path = download_path(ctx.services.download_signer, version.id, actor.user_id, version.filename)
     base = str(ctx.request.base_url).rstrip("/") if ctx.request is not None else ""
     return base + path
-
-
-def content_disposition(filename: str) -> str:
-    """RFC 6266: an ASCII fallback plus `filename*` in UTF-8 for names such as "Umowa_zażółć.pdf"."""
-    fallback = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_").replace("\\", "_")
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | bool | None:
