@@ -135,28 +135,31 @@ async def download(request: Request) -> Response:
         redirect = await _storage_redirect(services, granted, byte_range, length)
         if redirect is not None:
             return redirect
+    status = 206 if byte_range else 200
+    if request.method == "HEAD":
+        # Only headers: nothing is downloaded, so nothing is recorded.
+        return Response(status_code=status, headers=headers, media_type=served_type(version.mime_type))
     try:
-        stream = await services.blobs.open(version.sha256, byte_range) if request.method != "HEAD" else None
+        stream = await services.blobs.open(version.sha256, byte_range)
     except BlobNotFound:
         # The database says these bytes exist: their absence is damage for `kartoteka fsck` to report.
         log.error("blob missing for a version", extra={"version_id": version.id, "sha256": version.sha256})
         return _problem(503, "the file's bytes are missing from storage")
-    async with services.db.write_sessions() as session:
-        downloads.record(
-            session,
-            granted,
-            bytes_sent=length,
-            byte_range=f"{byte_range[0]}-{byte_range[1]}" if byte_range else None,
-        )
-        await session.commit()
-    if stream is None:
-        return Response(
-            status_code=206 if byte_range else 200, headers=headers, media_type=served_type(version.mime_type)
-        )
-
+    try:
+        async with services.db.write_sessions() as session:
+            downloads.record(
+                session,
+                granted,
+                bytes_sent=length,
+                byte_range=f"{byte_range[0]}-{byte_range[1]}" if byte_range else None,
+            )
+            await session.commit()
+    except BaseException:
+        await stream.aclose()
+        raise
     return StreamingResponse(
         stream,
-        status_code=206 if byte_range else 200,
+        status_code=status,
         headers=headers,
         media_type=served_type(version.mime_type),
     )

@@ -161,6 +161,21 @@ async def test_every_download_is_in_the_download_history(alice, http):
     assert downloads["edges"][0]["node"] == {"user": {"username": "alice"}, "version": {"number": "1.0"}}
 
 
+async def test_a_head_request_shows_the_headers_and_is_not_recorded_as_a_download(alice, http):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+
+    response = await http.head(document["currentVersion"]["downloadUrl"])
+
+    assert response.status_code == 200
+    assert response.headers["content-length"] == str(len(CONTRACT))
+    assert response.content == b""
+    result = await alice.gql(
+        "query($id: ID!) { node(id: $id) { ... on Document { downloads { totalCount } } } }", id=document["id"]
+    )
+    assert result.data["node"]["downloads"]["totalCount"] == 0
+
+
 async def test_a_forged_download_url_is_refused(alice, http):
     binder = await create_binder(alice, "Umowy")
     document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
