@@ -31,8 +31,10 @@ format: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/python -c "from schema.schema import SCHEMA_FILE, schema_sdl; SCHEMA_FILE.write_text(schema_sdl())"
 
+# Every script in bench/, then one table of ours vs raw, also written to bench/results.json.
+# `make bench BENCH_ARGS=--quick` checks that they all work, in a few minutes (figures not saved).
 bench: $(STAMP)
-	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+	$(BIN)/python bench/report.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

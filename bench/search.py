@@ -797,7 +797,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2026, help="corpus seed")
     parser.add_argument("--timeout", type=float, default=3 * 3600, help="give up after this many seconds")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results.json")
+    parser.add_argument("--quick", action="store_true", help="a small run (200 documents) to check the script works")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.docs, args.rounds = min(args.docs, 200), 1
     if args.docs < 10:
         parser.error("--docs must be at least 10")
     logging.basicConfig(level=logging.WARNING)

@@ -464,7 +464,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=1800, help="give up after this many seconds")
     parser.add_argument("--request-timeout", type=float, default=600, help="per-request timeout in seconds")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results.json")
+    parser.add_argument("--quick", action="store_true", help="a small run (2 MiB, once) to check the script works")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.size_mb, args.repeat = min(args.size_mb, 2), 1
     try:
         with deadline(args.timeout):
             figures = run(args)

@@ -29,6 +29,7 @@ from dms.documents.models import (
 )
 from dms.events.models import Event, EventType, NumberCounter, Settlement
 from dms.identity.models import AccessToken, Group, GroupMembership, LoginFailure, User
+from dms.outbox.directory import DirectoryOutboxEntry
 from dms.outbox.models import OutboxEntry
 from dms.tasks.models import Task
 
@@ -50,6 +51,7 @@ __all__ = [
     "CounterpartyType",
     "Dictionary",
     "DictionaryEntry",
+    "DirectoryOutboxEntry",
     "Document",
     "DocumentHistoryEntry",
     "DocumentLock",

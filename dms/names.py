@@ -16,9 +16,27 @@ def _printable(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf"))
 
 
-def clean_name(value: str, *, field: str, max_length: int = 255) -> str:
-    """A human-given name: normalised (NFC), without control characters, trimmed and non-empty."""
-    name = " ".join(_printable(unicodedata.normalize("NFC", value)).split())
+def without_controls(text: str, *, keep: str = "") -> str:
+    """Text without control characters (but those in `keep`, e.g. line breaks in a note).
+
+    Nobody types a NUL or an escape, and PostgreSQL cannot even store or compare a NUL: text from
+    people, stored or searched for, goes through here (or through the stricter name rules below).
+    """
+    return "".join(ch for ch in text if ch in keep or unicodedata.category(ch) != "Cc")
+
+
+def _visible(text: str) -> str:
+    """Printable words joined by single spaces, normalised (NFC) once the invisible characters are
+    gone: one left between a letter and its accent would otherwise keep them from composing."""
+    return unicodedata.normalize("NFC", " ".join(_printable(text).split()))
+
+
+def clean_name(value: str | None, *, field: str, max_length: int = 255) -> str:
+    """A human-given name: normalised (NFC), without control characters, trimmed and non-empty.
+
+    None is what a client sends to clear a field explicitly (`name: null`); a name cannot be cleared.
+    """
+    name = _visible(value or "")
     if not name:
         raise ValidationFailed(f"{field} must not be empty", field=field)
     if len(name) > max_length:
@@ -40,17 +58,19 @@ def safe_filename(value: str | None) -> str:
 
     Never raises: an unusable name becomes "file". Long names keep their extension.
     """
-    raw = unicodedata.normalize("NFC", value or "")
-    raw = raw.replace("\x00", "")
+    # Invisible characters go first: left in until after the split, one could hide a drive ("A\u200b:").
+    raw = _printable(value or "")
     # Both separators: a Windows client sends C:\\Users\\…\\umowa.pdf.
     base = PureWindowsPath(PurePosixPath(raw.replace("\\", "/")).name).name
-    name = " ".join(_printable(base).split()).strip(". ")
-    if not name:
-        return "file"
+    name = _visible(base).strip(". ")
+    # Stripping can uncover a drive (" A:" → "A:"), which names no file.
+    while PureWindowsPath(name).drive:
+        name = _visible(PureWindowsPath(name).name).strip(". ")
     if len(name) > MAX_FILENAME:
         stem, dot, ext = name.rpartition(".")
         if dot and 0 < len(ext) <= 16:
-            name = stem[: MAX_FILENAME - len(ext) - 1] + "." + ext
+            name = stem[: MAX_FILENAME - len(ext) - 1].rstrip(". ") + "." + ext
         else:
-            name = name[:MAX_FILENAME]
-    return name
+            # The cut may fall just after a space or a dot: strip again, as for any name.
+            name = name[:MAX_FILENAME].rstrip(". ")
+    return name or "file"

@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, TypeDecorator, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -75,6 +77,48 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     return values
 
 
+def _python_type(column: Any) -> type | None:
+    sql_type = column.type
+    while isinstance(sql_type, TypeDecorator):
+        sql_type = sql_type.impl_instance
+    try:
+        return sql_type.python_type
+    except NotImplementedError:
+        return None
+
+
+def _typed(key: SortKey, values: list[Any]) -> list[Any]:
+    """The cursor's values as the key's columns take them; anything else is the client's bad cursor.
+
+    A cursor comes back from the client: a value the database cannot compare with the column (text
+    for a number, a number past 64 bits, a NUL in text, null) must be a VALIDATION error, never a
+    database error.
+    """
+    typed = []
+    for (column, _), value in zip(key.columns, values, strict=True):
+        expected = _python_type(column)
+        if value is None:
+            raise ValidationFailed("the cursor is not valid", field="after")
+        if expected is int:
+            ok = isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
+        elif expected is str:
+            ok = isinstance(value, str) and "\x00" not in value
+        elif expected is float:
+            ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        elif expected is datetime:
+            try:
+                value = datetime.fromisoformat(value) if isinstance(value, str) else None
+            except ValueError:
+                value = None
+            ok = value is not None and value.tzinfo is not None
+        else:
+            ok = True
+        if not ok:
+            raise ValidationFailed("the cursor is not valid", field="after")
+        typed.append(value)
+    return typed
+
+
 def _after(key: SortKey, values: list[Any]) -> ColumnElement[bool]:
     """Rows strictly after `values` in the key's order: (a > x) OR (a = x AND b > y) …"""
     clauses = []
@@ -102,7 +146,7 @@ async def paginate(
     paged = query
     has_previous = False
     if request.after:
-        paged = paged.where(_after(key, decode_cursor(request.after, len(key.columns))))
+        paged = paged.where(_after(key, _typed(key, decode_cursor(request.after, len(key.columns)))))
         has_previous = True
     order = [column.desc() if descending else column.asc() for column, descending in key.columns]
     rows = list((await session.scalars(paged.order_by(*order).limit(request.first + 1))).unique().all())

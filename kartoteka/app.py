@@ -15,7 +15,8 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from auth.backend import AuthenticatedUser, BearerTokenBackend
 from auth.signing import Signer
@@ -23,15 +24,26 @@ from auth.tokens import token_digest
 from dms.db import check_database, create_engine
 from dms.events.openings import card_openings
 from dms.identity import service as identity
+from dms.indexing.directory import DirectoryIndexer
 from dms.indexing.indexer import Indexer
 from dms.indexing.texts import TextCache
 from dms.uow import Database
 from kartoteka.body_limit import BodyLimitMiddleware
+from kartoteka.graphiql import STATIC_DIR, STATIC_PATH, offline_graphiql_html
 from kartoteka.graphql_view import KartotekaGraphQL
+from kartoteka.metrics import Metrics, metrics_endpoint
+from kartoteka.observability import ObservabilityMiddleware
+from kartoteka.security_headers import (
+    SecurityHeadersMiddleware,
+    content_security_policy,
+    inline_script_hashes,
+    security_headers,
+)
 from kartoteka.settings import Settings
 from resolvers import files, uploads
 from resolvers.context import Limits, Services
 from schema.schema import build_schema
+from search.directory import DirectoryIndexes
 from search.engine import open_engine
 from search.extraction import Extractor
 from search.service import AsyncSearchEngine
@@ -86,6 +98,7 @@ def build_search(settings: Settings, services: Services, *, writer: bool) -> Ind
     index_dir.mkdir(parents=True, exist_ok=True)
     engine = AsyncSearchEngine(open_engine(index_dir / "whoosh", writable=writer))
     services.search = engine
+    services.directory = DirectoryIndexes.open(index_dir / "directory", writable=writer)
     if not writer:
         return None
     return Indexer(
@@ -94,6 +107,7 @@ def build_search(settings: Settings, services: Services, *, writer: bool) -> Ind
         engine=engine,
         extractor=Extractor(),
         texts=TextCache(index_dir / "texts"),
+        directory=DirectoryIndexer(services.db, services.directory),
     )
 
 
@@ -108,11 +122,13 @@ def create_app(settings: Settings, *, services: Services | None = None, indexer:
             return None
         return AuthenticatedUser(actor, actor.username, token_digest(token))
 
+    metrics = Metrics()
     graphql = KartotekaGraphQL(
         build_schema(
             max_depth=settings.max_query_depth,
             max_tokens=settings.max_query_tokens,
             introspection=settings.introspection,
+            observers=[metrics.graphql_extension()],
         ),
         services=services,
         multipart_uploads_enabled=True,
@@ -159,6 +175,8 @@ def create_app(settings: Settings, *, services: Services | None = None, indexer:
                 await anyio.to_thread.run_sync(indexer.extractor.close)
             if services.search is not None:
                 await services.search.close()
+            if services.directory is not None:
+                await services.directory.close()
             # "Card opened" events are buffered off the read path: write the last ones down.
             await card_openings(services.db).drain()
             await services.blobs.close()
@@ -187,16 +205,29 @@ def create_app(settings: Settings, *, services: Services | None = None, indexer:
                 ],
             ),
         )
+    # Outside CORS and the body limit, so their own answers (preflights, 413) carry the headers too.
+    csp = settings.content_security_policy or content_security_policy(inline_script_hashes(offline_graphiql_html()))
+    middleware.insert(0, Middleware(SecurityHeadersMiddleware, headers=security_headers(csp)))
+    # Outermost, so every other layer's log lines carry the request id and the access line sees all.
+    middleware.insert(0, Middleware(ObservabilityMiddleware, metrics=metrics))
+    metrics_routes = (
+        [Route("/metrics", metrics_endpoint(metrics, services.db, token=settings.metrics_token), methods=["GET"])]
+        if settings.metrics_enabled
+        else []
+    )
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/files/{token}/{filename}", files.download, methods=["GET", "HEAD"]),
             Route("/uploads/{token}", uploads.receive, methods=["PUT"]),
             Route("/healthz", healthz, methods=["GET"]),
+            *metrics_routes,
+            Mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="graphiql-static"),
         ],
         middleware=middleware,
         lifespan=lifespan,
     )
     app.state.services = services
     app.state.settings = settings
+    app.state.metrics = metrics
     return app

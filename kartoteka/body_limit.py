@@ -41,10 +41,21 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if len(scope.get("query_string", b"")) > self.max_query_bytes:
+            # A GraphQL GET carries its query in the URL: the same limit as in a body, on every route.
+            await self._refuse(
+                scope,
+                receive,
+                send,
+                414,
+                f"the query string is longer than {self.max_query_bytes} bytes",
+                "URI_TOO_LONG",
+            )
+            return
         limit = self._limit(scope)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(scope, receive, send, limit)
+            await self._refuse_body(scope, receive, send, limit)
             return
         received = 0
         started = False
@@ -68,13 +79,16 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await self._refuse(scope, receive, send, limit)
+                await self._refuse_body(scope, receive, send, limit)
+
+    async def _refuse_body(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        await self._refuse(
+            scope, receive, send, 413, f"the request body is larger than {limit} bytes", "PAYLOAD_TOO_LARGE"
+        )
 
     @staticmethod
-    async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, message: str, code: str) -> None:
         response: Any = JSONResponse(
-            {"errors": [{"message": f"the request body is larger than {limit} bytes", "code": "PAYLOAD_TOO_LARGE"}]},
-            status_code=413,
-            headers={"Connection": "close"},
+            {"errors": [{"message": message, "code": code}]}, status_code=status, headers={"Connection": "close"}
         )
         await response(scope, receive, send)

@@ -119,7 +119,9 @@ def serve(
         _fail(f"cannot open the search index in {settings.resolved_index_dir}: {str(exc).splitlines()[0]}")
     out.print(f"Kartoteka on http://{host}:{port}/graphql (data: {settings.data_dir})", highlight=False)
     app = create_app(settings, services=services, indexer=indexer)
-    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=False)
+    # No uvicorn access log: it would print download and upload paths, which carry signed tokens.
+    # ObservabilityMiddleware writes one line per request with the route template instead.
+    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=False, access_log=False)
 
 
 def _services(settings: Settings) -> Any:
@@ -181,26 +183,36 @@ def reindex(
 
     from dms.documents.models import Document
     from kartoteka.app import build_search
+    from search.directory import KINDS
 
     settings = _settings(data_dir)
     services = _services(settings)
     worker = build_search(settings, services, writer=True)
     assert worker is not None
 
-    async def work() -> int:
+    async def work() -> tuple[int, dict[str, int]]:
         async with services.db.sessions() as session:
             total = await session.scalar(
                 select(func.count()).select_from(Document).where(Document.trashed_at.is_(None))
             )
+        directory = worker.directory
+        assert directory is not None
         try:
             with _progress() as progress:
                 task = progress.add_task("indexing documents", total=total)
-                return await worker.rebuild(progress=lambda n: progress.advance(task, n), resume=not fresh)
+                documents = await worker.rebuild(progress=lambda n: progress.advance(task, n), resume=not fresh)
+                others: dict[str, int] = {}
+                for kind in KINDS:
+                    step = progress.add_task(f"indexing {kind}", total=await directory.total(kind))
+                    others[kind] = await directory.rebuild(
+                        kind, progress=lambda n, step=step: progress.advance(step, n), resume=not fresh
+                    )
+                return documents, others
         finally:
             worker.extractor.close()
 
-    done = _run(work())
-    out.print(f"reindexed {done} documents")
+    done, others = _run(work())
+    out.print(f"reindexed {done} documents, {others['counterparties']} counterparties, {others['events']} events")
 
 
 @db_app.command("upgrade")

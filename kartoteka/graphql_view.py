@@ -8,11 +8,13 @@ from typing import Any
 
 from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from auth.backend import AuthenticatedUser
+from kartoteka.graphiql import offline_graphiql_html
+from kartoteka.logs import current_request
 from resolvers.context import RequestContext, Services
 from resolvers.loaders import Loaders
 
@@ -32,9 +34,18 @@ class KartotekaGraphQL(GraphQL):
         actor = user.principal if isinstance(user, AuthenticatedUser) else None
         if actor is not None and request.client is not None:
             actor = dataclasses.replace(actor, address=request.client.host)
+        logged = current_request()
+        if logged is not None and actor is not None:
+            logged.user_id = actor.user_id
         context = RequestContext(services=self.services, request=request, actor=actor)  # type: ignore[arg-type]
+        if logged is not None:
+            context.request_id = logged.request_id  # one id in the logs, the response header and error payloads
         context.loaders = Loaders(self.services.db, actor)
         return context
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # Strawberry's page loads its scripts from a CDN; ours come from /static/graphiql (works offline).
+        return HTMLResponse(offline_graphiql_html(request.scope.get("root_path", "")))
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":

@@ -49,7 +49,12 @@ class Settings(BaseSettings):
 
     cors_origins: list[str] = []
     introspection: bool = True
+    # None: same-origin only, plus the hash of GraphiQL's inline script (kartoteka/security_headers.py).
+    content_security_policy: str | None = None
     log_level: str = "INFO"
+    # /metrics: on by default (counts and timings, no data); with a token, scrapes must present it.
+    metrics_enabled: bool = True
+    metrics_token: str | None = None
 
     @field_validator("data_dir", "index_dir", mode="after")
     @classmethod

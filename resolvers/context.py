@@ -41,6 +41,8 @@ class Services:
     upload_signer: Signer
     limits: Limits
     search: Any = None
+    # The counterparty and event indexes (`search.directory.DirectoryIndexes`).
+    directory: Any = None
     # Called after a unit of work commits (the embedded indexer's wake-up); None when nobody listens.
     on_commit: Any = None
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from graphql import GraphQLError, OperationDefinitionNode
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
 from strawberry.extensions import SchemaExtension
 
 from dms.errors import DomainError
@@ -39,6 +48,54 @@ class RequireAuthentication(SchemaExtension):
                             extensions={"code": "UNAUTHENTICATED"},
                         )
         yield
+
+
+class ExpandedSizeLimiter(SchemaExtension):
+    """Refuse a query whose fields, with every fragment spread written out, exceed a limit.
+
+    Twenty fragments that each spread the previous one twice are a few hundred tokens but a million
+    fields once expanded, and Strawberry's depth and alias limiters expand them, on the event loop,
+    in exponential time. Counted here first with one memo per fragment (linear time), before any
+    validation rule runs.
+    """
+
+    def __init__(self, *, max_fields: int) -> None:
+        self.max_fields = max_fields
+
+    def on_validate(self) -> Iterator[None]:
+        document = self.execution_context.graphql_document
+        if document is not None and _expanded_size(document) > self.max_fields:
+            raise GraphQLError(
+                f"the query has more than {self.max_fields} fields once its fragments are expanded",
+                extensions={"code": "QUERY_TOO_COMPLEX"},
+            )
+        yield
+
+
+def _expanded_size(document: DocumentNode) -> int:
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    sizes: dict[str, int] = {}
+
+    def size(selection_set: SelectionSetNode | None, visiting: frozenset[str]) -> int:
+        total = 0
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                total += 1 + size(selection.selection_set, visiting)
+            elif isinstance(selection, InlineFragmentNode):
+                total += size(selection.selection_set, visiting)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                # An unknown or cyclic spread counts nothing: validation reports it.
+                if name not in sizes and name in fragments and name not in visiting:
+                    sizes[name] = size(fragments[name].selection_set, visiting | {name})
+                total += sizes.get(name, 0)
+        return total
+
+    return sum(
+        size(definition.selection_set, frozenset())
+        for definition in document.definitions
+        if isinstance(definition, OperationDefinitionNode)
+    )
 
 
 class ErrorPolicy(SchemaExtension):

@@ -5,11 +5,30 @@ from __future__ import annotations
 import datetime as dt
 
 import strawberry
+from graphql import GraphQLError
+from starlette.datastructures import UploadFile
 from strawberry.file_uploads import Upload
 
 from schema.errors import UserError
 from schema.relay import Long
 from schema.types import Access, Binder, Document, DocumentStatus, DocumentType, User
+
+
+def _parse_upload(value: object) -> UploadFile:
+    # A file only ever arrives as a part of a multipart request mapped onto a variable; a string
+    # literal in the query or in JSON variables is not a file, and must not reach a resolver as one.
+    # GraphQLError, as Strawberry's own scalars raise: ErrorPolicy masks any other exception.
+    if not isinstance(value, UploadFile):
+        raise GraphQLError("a file is sent as a part of a multipart request (the GraphQL multipart request spec)")
+    return value
+
+
+UPLOAD_SCALAR = strawberry.scalar(
+    name="Upload",
+    description="Represents a file upload.",
+    serialize=lambda value: value,
+    parse_value=_parse_upload,
+)
 
 
 @strawberry.input

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, Generic, NewType, TypeVar
 
 import strawberry
+from graphql import GraphQLError
 
 from dms.pagination import Page
 
@@ -13,11 +14,16 @@ T = TypeVar("T")
 
 
 def _parse_long(value: object) -> int:
+    # GraphQLError, as Strawberry's own scalars raise: any other exception is, to ErrorPolicy, a
+    # server fault to be masked, while a value that is not a Long is the client's mistake.
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError("a Long is a whole number")
-    number = int(value)
+        raise GraphQLError(f"a Long is a whole number, not {value!r:.40}")
+    try:
+        number = int(value)
+    except ValueError:
+        raise GraphQLError(f"a Long is a whole number, not {value!r:.40}") from None
     if not -(2**63) <= number < 2**63:
-        raise ValueError("a Long fits in 64 bits")
+        raise GraphQLError("a Long fits in 64 bits")
     return number
 
 

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import DisableIntrospection, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.file_uploads import Upload
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema.crm import CRM_TYPES, CrmMutation, CrmQuery
-from schema.extensions import ErrorPolicy, RequireAuthentication
+from schema.extensions import ErrorPolicy, ExpandedSizeLimiter, RequireAuthentication
+from schema.inputs import UPLOAD_SCALAR
 from schema.mutation import DocumentMutation
 from schema.query import DocumentQuery
 from schema.relay import LONG_SCALAR, Long
@@ -34,15 +44,33 @@ class QuietSchema(strawberry.Schema):
         return None
 
 
+#: Distinct operation texts whose parse and validation are kept (an LRU: strangers only evict).
+QUERY_CACHE_SIZE = 512
+
+
 def build_schema(
-    *, max_depth: int = 12, max_tokens: int = 5000, max_aliases: int = 30, introspection: bool = True
+    *,
+    max_depth: int = 12,
+    max_tokens: int = 5000,
+    max_aliases: int = 30,
+    max_expanded_fields: int = 10_000,
+    introspection: bool = True,
+    observers: Sequence[Any] = (),
 ) -> strawberry.Schema:
+    """The schema with its limits; `observers` are extensions the composition root adds (metrics)."""
     extensions: list[Any] = [
+        # First: the limiters below take exponential time on a fragment bomb that this one refuses.
+        lambda: ExpandedSizeLimiter(max_fields=max_expanded_fields),
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
         RequireAuthentication,
         ErrorPolicy,
+        *observers,
+        # Clients send the same few operations over and over: parsing and validating each anew
+        # cost about a third of a typical request. Keyed by the query text, the limits included.
+        lambda: ParserCache(maxsize=QUERY_CACHE_SIZE),
+        lambda: ValidationCache(maxsize=QUERY_CACHE_SIZE),
     ]
     if not introspection:
         extensions.append(DisableIntrospection)
@@ -51,7 +79,7 @@ def build_schema(
         mutation=Mutation,
         types=[User, Group, Binder, Document, DocumentVersion, *CRM_TYPES],
         extensions=extensions,
-        config=StrawberryConfig(auto_camel_case=True, scalar_map={Long: LONG_SCALAR}),
+        config=StrawberryConfig(auto_camel_case=True, scalar_map={Long: LONG_SCALAR, Upload: UPLOAD_SCALAR}),
     )
 
 

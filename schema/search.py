@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from dms.search import FoundDocument, SearchPage
+from resolvers import crm_search
 from resolvers import search as search_resolvers
 from resolvers.ids import encode_id
 from schema.crm import Counterparty
-from schema.relay import PageInfo
+from schema.crm.work import Event
+from schema.relay import Connection, PageInfo
 from schema.types import Document
 
 
@@ -141,3 +144,35 @@ class SearchQuery:
             sort=sort.value,
         )
         return SearchConnection.of(page, after)
+
+    @strawberry.field(
+        description="Counterparty cards by name, short name, tax ids (NIP in any spelling, REGON, VAT number) and "
+        "contact persons, name matches first; the query language of `search`."
+    )
+    async def search_counterparties(
+        self,
+        info: Info,
+        query: str,
+        first: int | None = None,
+        after: str | None = None,
+        deleted: Annotated[
+            bool, strawberry.argument(description="Find the deleted cards instead of the active.")
+        ] = False,
+    ) -> Connection[Counterparty]:
+        page = await crm_search.search_counterparties(info.context, query, first, after, deleted=deleted)
+        return Connection.of(page, Counterparty.of)
+
+    @strawberry.field(
+        description="Events by number, the title of the document they record, their free-text fields and note, "
+        "among those the viewer may see; the query language of `search`."
+    )
+    async def search_events(
+        self,
+        info: Info,
+        query: str,
+        first: int | None = None,
+        after: str | None = None,
+        counterparty_id: strawberry.ID | None = None,
+    ) -> Connection[Event]:
+        page = await crm_search.search_events(info.context, query, first, after, counterparty_id=counterparty_id)
+        return Connection.of(page, Event.of)

@@ -63,7 +63,9 @@ MAX_RUN_PARTS = 8
 # form) stay inside the word so character offsets remain those of the input.
 _WORD = r"(?:[^\W_]|[\u0300-\u036f])+"
 _SEPARATOR = r"[/\-._\\@]"
-_COMPOUND_RE = re.compile(rf"{_WORD}(?:{_SEPARATOR}{_WORD})*")
+COMPOUND_PATTERN = rf"{_WORD}(?:{_SEPARATOR}{_WORD})*"
+WORD_PATTERN = _WORD
+_COMPOUND_RE = re.compile(COMPOUND_PATTERN)
 _WORD_RE = re.compile(_WORD)
 _HAS_WORD_RE = re.compile(r"[^\W_]")
 
@@ -157,6 +159,11 @@ def _word_terms(word: str) -> tuple[str, ...]:
         if len(english) >= MIN_STEM:
             terms.append(EN_STEM_MARK + english)
     return tuple(terms)
+
+
+def word_terms(word: str) -> tuple[str, ...]:
+    """The index terms of one plain word (no separators inside), surface form first; cached."""
+    return _word_terms(word)
 
 
 def iter_tokens(text: str) -> Iterator[Token]:

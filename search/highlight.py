@@ -8,12 +8,23 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from search.analysis import EN_STEM_MARK, PL_STEM_MARK, iter_tokens, prefix_term, query_words
+from search.analysis import (
+    COMPOUND_PATTERN,
+    EN_STEM_MARK,
+    PL_STEM_MARK,
+    WORD_PATTERN,
+    iter_tokens,
+    prefix_term,
+    query_words,
+    word_terms,
+)
 from search.query import Phrase, Prefix, QueryNode, Term, iter_leaves
 
 _SPACE_RE = re.compile(r"\s+")
+_PIECE_RE = re.compile(COMPOUND_PATTERN)
+_WORD_ONLY_RE = re.compile(WORD_PATTERN)
 ELLIPSIS = "…"
 
 
@@ -23,6 +34,8 @@ class Highlighter:
 
     terms: frozenset[str]
     prefixes: tuple[str, ...]
+    # Piece → spans that match inside it (empty: no match); the hits of one search share words.
+    _seen: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def for_query(cls, query: QueryNode, fields: Iterable[str | None]) -> Highlighter:
@@ -53,14 +66,40 @@ class Highlighter:
             return True
         return bool(self.prefixes) and term[:1] not in (PL_STEM_MARK, EN_STEM_MARK) and term.startswith(self.prefixes)
 
+    def _matching_pieces(self, text: str) -> dict[str, tuple[tuple[int, int], ...]]:
+        """Each distinct word or compound of `text` that matches, with the spans inside it that do.
+
+        Words repeat: finding the distinct ones is done by the regex engine and each is analysed
+        once (plain words from the per-word cache), instead of analysing the text token by token.
+        """
+        pieces: dict[str, tuple[tuple[int, int], ...]] = {}
+        seen = self._seen
+        for piece in set(_PIECE_RE.findall(text)):
+            inside = seen.get(piece)
+            if inside is None:
+                inside = seen[piece] = self._inside(piece)
+            if inside:
+                pieces[piece] = inside
+        return pieces
+
+    def _inside(self, piece: str) -> tuple[tuple[int, int], ...]:
+        if _WORD_ONLY_RE.fullmatch(piece):
+            return ((0, len(piece)),) if any(self._matches(term) for term in word_terms(piece)) else ()
+        return tuple((t.start, t.end) for t in iter_tokens(piece) if self._matches(t.term))
+
     def spans(self, text: str, *, max_spans: int = 64) -> list[tuple[int, int]]:
         """Character spans of matched words, sorted, overlaps merged; stops after `max_spans`."""
         found: list[tuple[int, int]] = []
         if not self:
             return found
-        for token in iter_tokens(text):
-            if self._matches(token.term):
-                found.append((token.start, token.end))
+        pieces = self._matching_pieces(text)
+        if not pieces:
+            return found
+        for match in _PIECE_RE.finditer(text):
+            inside = pieces.get(match.group())
+            if inside is not None:
+                base = match.start()
+                found.extend((base + start, base + end) for start, end in inside)
                 if len(found) >= max_spans:
                     break
         return _merge(found)

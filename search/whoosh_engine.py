@@ -256,7 +256,10 @@ class _Translator:
                 return wq.Prefix(field, node.text.lower())
             value = node.text if isinstance(node, Term) else " ".join(node.words)
             return wq.Term(field, value.lower())
-        field = _TEXT_FIELDS[name]
+        return self.text(node, _TEXT_FIELDS[name], boost)
+
+    def text(self, node: Term | Phrase | Prefix, field: str, boost: float) -> wq.Query:
+        """`node` on one index field analysed by `KartotekaTokenizer` (any engine over such fields reuses it)."""
         if isinstance(node, Prefix):
             prefix = analysis.prefix_term(node.text)
             return wq.Prefix(field, prefix, boost=boost) if prefix else wq.NullQuery
@@ -289,7 +292,13 @@ def _or(queries: list[wq.Query]) -> wq.Query:
     queries = [q for q in queries if q is not wq.NullQuery]
     if not queries:
         return wq.NullQuery
-    return queries[0] if len(queries) == 1 else wq.Or(queries)
+    if len(queries) == 1:
+        return queries[0]
+    union = wq.Or(queries)
+    # Whoosh would pick its array union for indexes under 5,000 documents, which allocates and
+    # clears a 2,048-slot array in Python per union: milliseconds per query word, whatever it finds.
+    union.matcher_type = wq.Or.DEFAULT_MATCHER
+    return union
 
 
 def _and(queries: list[wq.Query]) -> wq.Query:
@@ -330,12 +339,12 @@ class WhooshRebuild:
         self.path = path
         if resume:
             # Only a side index of this very schema and analysis may be continued.
-            if json.loads((path / BUILD_MARKER).read_text()) != _build_stamp():
+            if json.loads((path / BUILD_MARKER).read_text()) != _build_stamp(engine.schema_version):
                 raise SearchError("the interrupted rebuild was made by another version")
             self._index = open_dir(str(path))
         else:
-            self._index = create_in(str(path), build_schema())
-            _write_atomically(path / BUILD_MARKER, json.dumps(_build_stamp()))
+            self._index = create_in(str(path), engine.new_schema())
+            _write_atomically(path / BUILD_MARKER, json.dumps(_build_stamp(engine.schema_version)))
         self._done = False
 
     def resumed_after(self) -> int:
@@ -354,7 +363,7 @@ class WhooshRebuild:
     def upsert(self, records: Iterable[IndexRecord]) -> int:
         if self._done:
             raise SearchError("this rebuild is finished")
-        return _write(self._index, records, self._engine.highlight_chars)
+        return self._engine.write_records(self._index, records)
 
     def swap(self) -> None:
         if self._done:
@@ -541,7 +550,7 @@ class WhooshEngine:
         return (
             isinstance(stamp, dict)
             and stamp.get("engine") == "whoosh"
-            and stamp.get("schema_version") == SCHEMA_VERSION
+            and stamp.get("schema_version") == self.schema_version
         )
 
     # -- health and rebuild ----------------------------------------------
@@ -599,7 +608,7 @@ class WhooshEngine:
     def _swap_in(self, rebuild: WhooshRebuild) -> None:
         stamp = {
             "engine": "whoosh",
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": self.schema_version,
             "analysis_version": analysis.ANALYSIS_VERSION,
             "whoosh_version": whoosh.versionstring(),
             "built_at": datetime.now(UTC).isoformat(),
@@ -619,10 +628,18 @@ class WhooshEngine:
 
     # -- writing ---------------------------------------------------------
 
+    def new_schema(self) -> Schema:
+        """The Whoosh schema of a fresh index; engines of other records (`search.whoosh_directory`) give theirs."""
+        return build_schema()
+
+    def write_records(self, index: FileIndex, records: Iterable[Any]) -> int:
+        """Replace records by id in `index`, in batched commits; overridden together with `new_schema`."""
+        return _write(index, records, self.highlight_chars)
+
     def upsert(self, records: Iterable[IndexRecord]) -> int:
         index = self._writable_index()
         with self._write_lock:
-            return _write(index, records, self.highlight_chars)
+            return self.write_records(index, records)
 
     def delete(self, document_ids: Iterable[int]) -> int:
         index = self._writable_index()
@@ -680,22 +697,16 @@ class WhooshEngine:
         allow: wq.Query | None,
         deny: wq.Query | None,
     ) -> SearchResult:
-        options: dict[str, Any] = {"limit": None}
+        # Filters join the query itself (scores from the query alone) rather than going in as
+        # Whoosh's `filter=`, which first collects the set of every document a filter admits — for
+        # the access filter, most of the index, on every search.
         if allow is not None:
-            options["filter"] = allow
+            whoosh_query = wq.Require(whoosh_query, allow)
         if deny is not None:
-            options["mask"] = deny
-        results = searcher.search(whoosh_query, **options)
+            whoosh_query = wq.AndNot(whoosh_query, deny)
+        results = searcher.search(whoosh_query, limit=None)
         reader = searcher.reader()
-        candidates: list[Candidate] = []
-        if results.top_n:  # an empty index has no columns to read
-            docnums = [docnum for _, docnum in results.top_n]
-            ids = _column_values(reader, "id", docnums)
-            dates = _column_values(reader, "date_sort", docnums)
-            candidates = [
-                Candidate(int(ids[i]), float(score or 0.0), int(dates[i] or 0), docnum)
-                for i, (score, docnum) in enumerate(results.top_n)
-            ]
+        candidates = self._candidates(reader, results.top_n)
         chosen, has_next = page(candidates, request.sort, request.after, request.limit)
         marks = (
             Highlighter.for_query(request.query, (None, "title")),
@@ -705,6 +716,18 @@ class WhooshEngine:
         facets = self._facets(reader, request, candidates)
         next_cursor = hits[-1].cursor if hits and has_next else None
         return SearchResult(len(candidates), hits, facets, next_cursor, has_next)
+
+    @staticmethod
+    def _candidates(reader: Any, top_n: list[tuple[float | None, int]]) -> list[Candidate]:
+        if not top_n:  # an empty index has no columns to read
+            return []
+        docnums = [docnum for _, docnum in top_n]
+        ids = _column_values(reader, "id", docnums)
+        dates = _column_values(reader, "date_sort", docnums)
+        return [
+            Candidate(int(ids[i]), float(score or 0.0), int(dates[i] or 0), docnum)
+            for i, (score, docnum) in enumerate(top_n)
+        ]
 
     def _hit(
         self,
@@ -763,8 +786,8 @@ def _column_values(reader: Any, fieldname: str, docnums: list[int]) -> list[Any]
 BUILD_MARKER = "building.json"
 
 
-def _build_stamp() -> dict[str, Any]:
-    return {"schema_version": SCHEMA_VERSION, "analysis_version": analysis.ANALYSIS_VERSION}
+def _build_stamp(schema_version: int = SCHEMA_VERSION) -> dict[str, Any]:
+    return {"schema_version": schema_version, "analysis_version": analysis.ANALYSIS_VERSION}
 
 
 def _generation_stamp() -> str:

@@ -93,6 +93,7 @@ async def services(settings: Settings) -> AsyncIterator[Any]:
     yield built
     built.indexer.extractor.close()
     await built.search.close()
+    await built.directory.close()
     await built.blobs.close()
     await built.db.engine.dispose()
 
@@ -107,6 +108,9 @@ async def drain(indexer: Any) -> None:
     """Apply every outbox entry to the index, as the running indexer would within moments."""
     await indexer.heal_if_needed()
     while (await indexer.drain_once()).entries:
+        pass
+    # Counterparty cards and events; drain_once (not drain) so a failure fails the test.
+    while indexer.directory is not None and await indexer.directory.drain_once():
         pass
 
 

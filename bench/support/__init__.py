@@ -80,18 +80,22 @@ def print_table(title: str, rows: Sequence[Row]) -> None:
 
 
 def merge_results(name: str, figures: dict[str, Any]) -> Path:
-    """Store `figures` under `name` in bench/results.json, keeping every other script's entry."""
+    """Store `figures` under `name` in bench/results.json, keeping every other script's entry.
+
+    $KARTOTEKA_BENCH_RESULTS names another file: bench/report.py collects each script's figures there.
+    """
+    results_file = Path(os.environ.get("KARTOTEKA_BENCH_RESULTS") or RESULTS_FILE)
     try:
-        existing = json.loads(RESULTS_FILE.read_text(encoding="utf-8"))
+        existing = json.loads(results_file.read_text(encoding="utf-8"))
         if not isinstance(existing, dict):
             existing = {}
     except (OSError, ValueError):
         existing = {}
     existing[name] = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"), **figures}
-    temporary = RESULTS_FILE.with_name(RESULTS_FILE.name + ".tmp")
+    temporary = results_file.with_name(results_file.name + ".tmp")
     temporary.write_text(json.dumps(existing, indent=2, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(temporary, RESULTS_FILE)
-    return RESULTS_FILE
+    os.replace(temporary, results_file)
+    return results_file
 
 
 # -- statistics ------------------------------------------------------------------------------

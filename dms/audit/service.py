@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dms.actor import Actor
 from dms.audit.models import AuditEntry
 from dms.errors import PermissionDenied
+from dms.names import without_controls
 from dms.pagination import Page, PageRequest, SortKey, paginate
 
 
@@ -64,7 +65,7 @@ def entries_query(
     if object_id is not None:
         query = query.where(AuditEntry.object_id == object_id)
     if action is not None:
-        query = query.where(AuditEntry.action == action)
+        query = query.where(AuditEntry.action == without_controls(action))
     if since is not None:
         query = query.where(AuditEntry.at >= since)
     if until is not None:

@@ -9,12 +9,14 @@ from contextlib import asynccontextmanager
 from enum import Enum
 
 from anyascii import anyascii
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dms.actor import Actor
+from dms.counterparties.models import Counterparty
 from dms.errors import Conflict, PermissionDenied, ValidationFailed
-from dms.names import clean_name
+from dms.names import clean_name, without_controls
 
 
 class Keep(Enum):
@@ -30,7 +32,7 @@ def fold(text: str | None) -> str:
     """Lower-cased ASCII with single spaces: "ŁÓDŹ  Sp. z o.o." → "lodz sp. z o.o."."""
     if not text:
         return ""
-    return " ".join(anyascii(unicodedata.normalize("NFC", text)).lower().split())
+    return " ".join(anyascii(unicodedata.normalize("NFC", without_controls(text))).lower().split())
 
 
 def slug(text: str, *, field: str = "code") -> str:
@@ -64,7 +66,9 @@ def long_text(value: str | None, *, field: str, max_length: int = 10_000) -> str
     """Free text (notes, responsibilities): kept as typed, only trimmed; empty becomes None."""
     if value is None or not value.strip():
         return None
-    text = unicodedata.normalize("NFC", value).strip()
+    text = unicodedata.normalize("NFC", without_controls(value, keep="\t\n\r")).strip()
+    if not text:
+        return None
     if len(text) > max_length:
         raise ValidationFailed(f"{field} is longer than {max_length} characters", field=field)
     return text
@@ -93,3 +97,22 @@ async def flush_unique(session: AsyncSession, message: str, *, field: str) -> No
     """Flush pending changes; a unique-constraint violation becomes CONFLICT on `field`."""
     async with unique_or_conflict(session, message, field=field):
         pass
+
+
+async def card_for_change(session: AsyncSession, counterparty_id: int) -> Counterparty | None:
+    """The card, read fresh and locked until commit, for a transaction that changes it or hangs
+    something on it (a contact person, an event, a case, a document…).
+
+    A merge locks its cards FOR UPDATE; waiting for it here, then reading the row it committed, means
+    nothing is hung on a card that was merged away meanwhile (where nobody would see it again) and no
+    change is made from a stale copy of the card. FOR NO KEY UPDATE, not FOR UPDATE: foreign keys
+    pointing at the card (KEY SHARE) are not held up. On SQLite the writer is alone; the clause is
+    not rendered.
+    """
+    query = (
+        select(Counterparty)
+        .where(Counterparty.id == counterparty_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    return await session.scalar(query)

@@ -22,6 +22,7 @@ from dms.counterparties.taxids import normalise_iban
 from dms.errors import Conflict, NotFound, ValidationFailed
 from dms.events.automatic import record_data_changed
 from dms.names import clean_name
+from dms.outbox import directory as directory_outbox
 
 ADDRESS_USES = ("registered_seat", "correspondence", "shipping", "tax")
 CONTACT_KINDS = ("email", "phone", "mobile", "fax", "website", "other")
@@ -188,6 +189,7 @@ async def add_contact_person(
     if changes.methods is not KEEP:
         _replace_methods(session, person, changes.methods)
     await record_data_changed(session, actor, card.id, {"contactPersons": {"added": person.id}})
+    await directory_outbox.enqueue(session, "counterparty", [card.id], "person")
     return person
 
 
@@ -229,6 +231,7 @@ async def update_contact_person(
         await record_data_changed(
             session, actor, person.counterparty_id, {"contactPersons": {"changed": person.id, "fields": changed}}
         )
+        await directory_outbox.enqueue(session, "counterparty", [person.counterparty_id], "person")
     return person
 
 
@@ -237,6 +240,7 @@ async def remove_contact_person(session: AsyncSession, actor: Actor, person_id: 
     person = await _live_person(session, actor, person_id)
     person.removed_at = utcnow()
     await record_data_changed(session, actor, person.counterparty_id, {"contactPersons": {"removed": person.id}})
+    await directory_outbox.enqueue(session, "counterparty", [person.counterparty_id], "person")
     return person
 
 

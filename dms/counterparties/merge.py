@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dms.actor import Actor
@@ -38,10 +38,13 @@ from dms.documents.models import Document, DocumentHistoryEntry
 from dms.errors import NotFound, ValidationFailed
 from dms.events.automatic import record_data_changed
 from dms.events.models import Event
+from dms.outbox import directory as directory_outbox
 from dms.outbox import service as outbox
 from dms.tasks.models import Task
 
 MAX_SOURCES = 50
+# The key of the transaction-level advisory lock that queues merges (PostgreSQL); any constant will do.
+MERGE_LOCK = 0x6D65726765
 MOVED_BY_COUNTERPARTY: dict[str, Any] = {
     "contactPersons": ContactPerson,
     "addresses": Address,
@@ -54,12 +57,21 @@ MOVED_BY_COUNTERPARTY: dict[str, Any] = {
 
 
 async def _lock_cards(session: AsyncSession, target_id: int, source_ids: list[int]) -> dict[int, Counterparty]:
-    """The cards, locked against a concurrent merge or change (PostgreSQL; SQLite's writer is alone)."""
+    """The cards, locked against a concurrent merge or change (PostgreSQL; SQLite's writer is alone).
+
+    On PostgreSQL merges also run one at a time: a merge re-points the cards merged into its sources
+    earlier, rows it cannot lock up front (one a concurrent merge commits meanwhile is missed by the
+    snapshot), so two merges could each hold a card the other waits for, a deadlock PostgreSQL breaks
+    by failing one of them. Merges are rare and quick; queueing them costs nothing anyone notices.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(MERGE_LOCK)))
     query = (
         select(Counterparty)
         .where(Counterparty.id.in_([target_id, *source_ids]))
         .order_by(Counterparty.id)
         .with_for_update()
+        .execution_options(populate_existing=True)
     )
     cards = {card.id: card for card in (await session.scalars(query)).all()}
     target = cards.get(target_id)
@@ -160,6 +172,11 @@ async def merge_counterparties(
     cards = await _lock_cards(session, target_id, sources_wanted)
     target = cards[target_id]
     sources = [cards[source_id] for source_id in sources_wanted]
+    # The sources' events are found by the card they now hang on; the cards by their new persons.
+    await directory_outbox.enqueue_selected(
+        session, "event", select(Event.id).where(Event.counterparty_id.in_(sources_wanted)), "merged"
+    )
+    await directory_outbox.enqueue(session, "counterparty", [target_id, *sources_wanted], "merged")
     moved: dict[str, int] = {}
     for name, model in MOVED_BY_COUNTERPARTY.items():
         result = await session.execute(

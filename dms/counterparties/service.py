@@ -19,7 +19,16 @@ from dms.actor import Actor
 from dms.audit import service as audit
 from dms.base import utcnow
 from dms.counterparties import dictionaries
-from dms.counterparties.common import KEEP, Keep, flush_unique, fold, long_text, optional_text, unique_or_conflict
+from dms.counterparties.common import (
+    KEEP,
+    Keep,
+    card_for_change,
+    flush_unique,
+    fold,
+    long_text,
+    optional_text,
+    unique_or_conflict,
+)
 from dms.counterparties.customfields import apply_values, definitions_of, dictionaries_used
 from dms.counterparties.models import (
     Counterparty,
@@ -37,6 +46,7 @@ from dms.events.automatic import record_data_changed
 from dms.events.openings import CardOpenings
 from dms.identity.models import User
 from dms.names import clean_name
+from dms.outbox import directory as directory_outbox
 from dms.outbox import service as outbox
 from dms.pagination import Page, PageRequest, SortKey, escape_like, paginate
 
@@ -231,6 +241,7 @@ async def create_counterparty(
     async with unique_or_conflict(session, NIP_TAKEN, field="nip"):
         session.add(card)
     await _apply_classifications(session, card, given, {})
+    await directory_outbox.enqueue(session, "counterparty", [card.id], "created")
     return card
 
 
@@ -246,6 +257,8 @@ async def update_counterparty(
     card.updated_at = utcnow()
     await flush_unique(session, NIP_TAKEN, field="nip")
     await record_data_changed(session, actor, card.id, changes)
+    if {"name", "shortName", "nip", "regon", "vatNumber"} & set(changes):
+        await directory_outbox.enqueue(session, "counterparty", [card.id], "updated")
     if {"name", "nip", "shortName"} & set(changes):
         # Documents are found by their counterparty's name and NIP: index them again.
         documents = select(Document.id).where(Document.counterparty_id == card.id)
@@ -254,9 +267,18 @@ async def update_counterparty(
 
 
 async def get_counterparty(
-    session: AsyncSession, actor: Actor, counterparty_id: int, *, include_deleted: bool = False
+    session: AsyncSession,
+    actor: Actor,
+    counterparty_id: int,
+    *,
+    include_deleted: bool = False,
+    for_change: bool = True,
 ) -> Counterparty:
-    counterparty = await session.get(Counterparty, counterparty_id)
+    """The card (NOT_FOUND when deleted, unless asked for); locked against merges unless only read."""
+    if for_change:
+        counterparty = await card_for_change(session, counterparty_id)
+    else:
+        counterparty = await session.get(Counterparty, counterparty_id)
     if counterparty is None or (counterparty.deleted_at is not None and not include_deleted):
         raise NotFound("no such counterparty", field="counterpartyId")
     return counterparty
@@ -265,7 +287,7 @@ async def get_counterparty(
 async def open_card(session: AsyncSession, actor: Actor, counterparty_id: int, openings: CardOpenings) -> Counterparty:
     """The card as its page shows it (deleted ones too, to say where a merged card went); opening an
     active card is recorded as a "card opened" event, written after the read."""
-    card = await get_counterparty(session, actor, counterparty_id, include_deleted=True)
+    card = await get_counterparty(session, actor, counterparty_id, include_deleted=True, for_change=False)
     if card.deleted_at is None:
         openings.note(actor, card.id)
     return card
@@ -291,6 +313,7 @@ async def delete_counterparty(session: AsyncSession, actor: Actor, counterparty_
     card.deleted_at = utcnow()
     card.deleted_by_id = actor.user_id or None
     audit.record(session, actor, "counterparty.deleted", object_type="Counterparty", object_id=card.id, name=card.name)
+    await directory_outbox.enqueue(session, "counterparty", [card.id], "deleted")
     return card
 
 
@@ -308,6 +331,7 @@ async def restore_counterparty(session: AsyncSession, actor: Actor, counterparty
     card.deleted_by_id = None
     await flush_unique(session, NIP_TAKEN, field="nip")
     audit.record(session, actor, "counterparty.restored", object_type="Counterparty", object_id=card.id)
+    await directory_outbox.enqueue(session, "counterparty", [card.id], "restored")
     return card
 
 

@@ -28,6 +28,7 @@ from dms.errors import (
     ValidationFailed,
 )
 from dms.identity.models import User
+from dms.names import without_controls
 from dms.outbox import service as outbox
 from dms.uow import UnitOfWork
 
@@ -142,6 +143,17 @@ async def _latest_number(session: AsyncSession, document_id: int) -> tuple[int, 
     return (row[0], row[1]) if row else None
 
 
+async def _serialise_new_versions(session: AsyncSession, document_id: int) -> None:
+    """Queue this transaction behind any other adding a version to the document, until commit.
+
+    Without it two PostgreSQL transactions both read "1.0 is the latest", both pass the
+    expectedVersion check and stack 1.1 and 1.2 (a lost update). FOR NO KEY UPDATE leaves
+    check-outs free: their lock row's foreign key takes only KEY SHARE. On SQLite the write
+    transaction is alone anyway and the clause is not rendered.
+    """
+    await session.execute(select(Document.id).where(Document.id == document_id).with_for_update(key_share=True))
+
+
 async def _may_check_in(session: AsyncSession, actor: Actor, document: Document, expected: str | None) -> bool:
     """Refuse a check-in that cannot happen; True when the actor holds the lock (else: no lock at all)."""
     lock = await current_lock(session, document.id)
@@ -184,7 +196,7 @@ async def _add_version(
         size=size,
         mime_type=mime,
         filename=filename,
-        comment=(comment or "").strip() or None,
+        comment=without_controls(comment or "", keep="\t\n\r").strip() or None,
         created_by_id=actor.user_id,
         reverted_from_id=reverted_from.id if reverted_from else None,
     )
@@ -218,6 +230,7 @@ async def check_in(
     await session.rollback()  # never hold the write lock while the bytes stream in
     sniffed = await obtain(session, uow.blobs, actor, source, max_upload_bytes=max_upload_bytes)
     # The world may have moved while the bytes streamed: check again, now for good.
+    await _serialise_new_versions(session, document_id)
     document = await get_document(session, actor, document_id, need=Access.WRITE)
     held = await _may_check_in(session, actor, document, expected_version)
     if not held and not await _take(session, document.id, actor, None):
@@ -241,6 +254,7 @@ async def revert_document(
 ) -> DocumentVersion:
     """A new version whose bytes are an old one's (the same blob: nothing is copied)."""
     document = await get_document(session, actor, document_id, need=Access.WRITE)
+    await _serialise_new_versions(session, document.id)
     number = parse_number(version_number)
     if number is None:
         raise ValidationFailed("a version number looks like 1.0", field="versionNumber")
@@ -262,7 +276,7 @@ async def revert_document(
         document,
         old,
         major=False,
-        comment=comment or f"reverted to {version_number}",
+        comment=without_controls(comment or "", keep="\t\n\r").strip() or f"reverted to {version_number}",
         reverted_from=old,
     )
     await session.execute(delete(DocumentLock).where(DocumentLock.document_id == document.id))

@@ -17,14 +17,16 @@ from dms.audit import service as audit
 from dms.base import utcnow
 from dms.binders.service import get_binder
 from dms.cases.models import Case
-from dms.counterparties.models import Counterparty
+from dms.counterparties.common import card_for_change
 from dms.documents import classification, history
 from dms.documents.models import Document, DocumentLock, DocumentVersion
 from dms.documents.staging import FileSource, obtain
 from dms.documents.uploads import SniffedBlob
 from dms.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from dms.events.automatic import record_document_added
-from dms.names import clean_name
+from dms.events.models import Event
+from dms.names import clean_name, without_controls
+from dms.outbox import directory as directory_outbox
 from dms.outbox import service as outbox
 from dms.pagination import Page, PageRequest, SortKey, paginate
 from dms.uow import UnitOfWork
@@ -134,6 +136,16 @@ class DocumentDetails:
     # Why the status changed, kept in the history beside who and when.
     status_comment: str | None = None
 
+    def __post_init__(self) -> None:
+        # Free text is kept as typed, minus control characters: nobody types them, and PostgreSQL
+        # cannot store a NUL. (The title goes through the stricter name rules when it is applied.)
+        for name in ("source", "status", "description", "status_comment"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                setattr(self, name, without_controls(value, keep="\t\n\r"))
+        if self.tags is not None:
+            self.tags = [without_controls(tag) if isinstance(tag, str) else tag for tag in self.tags]
+
 
 async def _settle_status(session: AsyncSession, details: DocumentDetails) -> None:
     """A new document starts in the workflow's first state unless it names a known one."""
@@ -146,7 +158,7 @@ async def _settle_status(session: AsyncSession, details: DocumentDetails) -> Non
 
 async def _check_links(session: AsyncSession, details: DocumentDetails) -> None:
     if details.counterparty_id is not None:
-        counterparty = await session.get(Counterparty, details.counterparty_id)
+        counterparty = await card_for_change(session, details.counterparty_id)
         if counterparty is None or counterparty.deleted_at is not None:
             raise NotFound("no such counterparty", field="counterpartyId")
     if details.case_id is not None:
@@ -202,6 +214,8 @@ async def create_document(
     await session.rollback()
     sniffed = await obtain(session, uow.blobs, actor, source, max_upload_bytes=max_upload_bytes)
     await get_binder(session, actor, binder_id, need=Access.WRITE)
+    # The card or case may have been merged or deleted while the bytes streamed: check them again.
+    await _check_links(session, details)
     return await insert_document(
         session, actor, binder_id=binder_id, title=title, details=details, sniffed_blob=sniffed
     )
@@ -353,6 +367,8 @@ async def move_document(session: AsyncSession, actor: Actor, document_id: int, b
         document.binder_id = binder_id
         document.updated_at = utcnow()
         outbox.enqueue(session, document.id, "moved")
+        # Events about the document are visible with it: the index keeps them under its binder.
+        await directory_outbox.enqueue_selected(session, "event", _events_about(document.id), "document.moved")
     return document
 
 
@@ -387,10 +403,16 @@ async def purge_document(session: AsyncSession, actor: Actor, document_id: int) 
         raise Conflict("only a document in the trash can be purged; delete it first")
     document.current_version_id = None
     await session.flush()
+    # Its events stay, no longer about a document (and so visible to all): queued while still found.
+    await directory_outbox.enqueue_selected(session, "event", _events_about(document.id), "document.purged")
     await session.execute(delete(DocumentPermission).where(DocumentPermission.document_id == document.id))
     await session.delete(document)
     audit.record(session, actor, "document.purged", object_type="Document", object_id=document_id, title=document.title)
     outbox.enqueue(session, document_id, "purged")
+
+
+def _events_about(document_id: int) -> Select[tuple[int]]:
+    return select(Event.id).where(Event.document_id == document_id)
 
 
 async def current_versions(session: AsyncSession, version_ids: Sequence[int]) -> list[DocumentVersion]:

@@ -14,6 +14,7 @@ from dms.base import utcnow
 from dms.events.models import Event, EventType
 from dms.events.numbering import format_number, period_of, take_next
 from dms.events.types import automatic_type
+from dms.outbox import directory as directory_outbox
 
 
 async def assign_number(session: AsyncSession, event_type: EventType, event: Event) -> None:
@@ -54,6 +55,10 @@ async def _record(
     )
     await assign_number(session, event_type, event)
     session.add(event)
+    if event.number or event.details.get("title"):
+        # Found by its number or what it records (a document's title); a bare "card opened" is not.
+        await session.flush()
+        await directory_outbox.enqueue(session, "event", [event.id], "created")
     return event
 
 

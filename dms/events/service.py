@@ -23,15 +23,16 @@ from dms.actor import Actor
 from dms.base import utcnow
 from dms.cases.models import Case
 from dms.counterparties import dictionaries
-from dms.counterparties.common import long_text
+from dms.counterparties.common import card_for_change, long_text
 from dms.counterparties.customfields import apply_values, definitions_of, dictionaries_used
-from dms.counterparties.models import ContactPerson, Counterparty
+from dms.counterparties.models import ContactPerson
 from dms.documents.models import Document
 from dms.errors import NotFound, ValidationFailed
 from dms.events.automatic import assign_number
 from dms.events.models import Event, Settlement
 from dms.events.types import get_event_type
 from dms.identity.models import User
+from dms.outbox import directory as directory_outbox
 from dms.pagination import Page, PageRequest, SortKey, paginate
 
 # A clock a little ahead of the server's must not refuse an event that just happened.
@@ -102,7 +103,7 @@ async def _links(session: AsyncSession, data: EventData) -> tuple[int | None, in
     """(counterparty, contact person, case), checked to be about one and the same counterparty."""
     counterparty_id = data.counterparty_id
     if counterparty_id is not None:
-        card = await session.get(Counterparty, counterparty_id)
+        card = await card_for_change(session, counterparty_id)
         if card is None or card.deleted_at is not None:
             raise NotFound("no such counterparty", field="counterpartyId")
     if data.contact_person_id is not None:
@@ -174,6 +175,7 @@ async def register_event(session: AsyncSession, actor: Actor, data: EventData) -
         line.event_id = event.id
         session.add(line)
     await session.flush()
+    await directory_outbox.enqueue(session, "event", [event.id], "registered")
     return event
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dms.identity.models import Group, GroupMembership, User
+from dms.names import without_controls
 from dms.pagination import Page, PageRequest, SortKey, escape_like, paginate
 
 
@@ -26,8 +27,9 @@ async def groups_by_id(session: AsyncSession, group_ids: Sequence[int]) -> list[
 async def list_users(session: AsyncSession, page: PageRequest, *, text: str | None = None) -> Page[User]:
     """Active users by username, for picking people (as principals, assignees)."""
     query = select(User).where(User.is_active.is_(True))
-    if text and text.strip():
-        pattern = "%" + escape_like(text.strip().lower()) + "%"
+    text = without_controls(text or "").strip()
+    if text:
+        pattern = "%" + escape_like(text.lower()) + "%"
         query = query.where(
             or_(
                 func.lower(User.username).like(pattern, escape="\\"),

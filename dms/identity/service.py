@@ -24,6 +24,7 @@ from dms.errors import (
     ValidationFailed,
 )
 from dms.identity.models import AccessToken, Group, GroupMembership, LoginFailure, User
+from dms.names import without_controls
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,149}$")
 MIN_PASSWORD_LENGTH = 8
@@ -179,7 +180,7 @@ async def log_in(
     that pair is refused (even with the right password) until the window has passed.
     """
     now = utcnow()
-    key = username.lower()[:150]
+    key = without_controls(username).lower()[:150]  # it is stored: PostgreSQL cannot store a NUL
     recent_failures = await session.scalar(
         select(func.count())
         .select_from(LoginFailure)

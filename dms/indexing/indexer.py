@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select, update
 
 from dms.base import utcnow
 from dms.documents.models import Document, DocumentVersion
+from dms.indexing.directory import DirectoryIndexer
 from dms.indexing.records import IndexSource, record_of, sources_for
 from dms.indexing.texts import TextCache
 from dms.outbox.models import OutboxEntry
@@ -46,8 +47,13 @@ class Indexer:
     engine: AsyncSearchEngine
     extractor: Extractor
     texts: TextCache
-    # A backlog goes in big batches: each Whoosh commit costs far more than a document.
-    batch_size: int = 200
+    # A backlog goes in big batches: each Whoosh commit writes a segment that later merges cost
+    # again, so fewer, bigger commits index several times faster. The text budget bounds the
+    # memory a batch holds (one document may carry up to 2 M characters).
+    batch_size: int = 1000
+    batch_text_chars: int = 32_000_000
+    # Counterparty cards and events (their own indexes and outbox), drained after the documents.
+    directory: DirectoryIndexer | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
 
     def wake(self) -> None:
@@ -69,15 +75,22 @@ class Indexer:
         await self.texts.put(version.sha256, extraction)
         return extraction
 
-    async def records(self, sources: dict[int, IndexSource]) -> list[IndexRecord]:
-        """Index records with extracted text; a version's changed extraction outcome is saved on it."""
+    async def records(self, sources: dict[int, IndexSource], *, text_budget: int | None = None) -> list[IndexRecord]:
+        """Index records with extracted text; a version's changed extraction outcome is saved on it.
+
+        With `text_budget`, stops after the record that takes the text past it (at least one record).
+        """
         records = []
         changed: dict[int, Extraction] = {}
+        chars = 0
         for source in sources.values():
+            if text_budget is not None and records and chars >= text_budget:
+                break
             extraction = await self._text_of(source.version)
             if source.version.extraction_status != extraction.status:
                 changed[source.version.id] = extraction
             records.append(record_of(source, extraction.text, extraction.status))
+            chars += len(extraction.text)
         if changed:
             async with self.db.write_sessions() as session:
                 for version_id, outcome in changed.items():
@@ -103,8 +116,13 @@ class Indexer:
             if not entries:
                 return DrainReport()
             document_ids = sorted({document_id for _, document_id in entries})
-            sources = await sources_for(session, document_ids)
-        records = await self.records(sources)
+            sources = dict(sorted((await sources_for(session, document_ids)).items()))
+        records = await self.records(sources, text_budget=self.batch_text_chars)
+        if len(records) < len(sources):
+            # Over the text budget: this batch ends at the last document it holds; the rest wait.
+            last = records[-1].document_id
+            document_ids = [document_id for document_id in document_ids if document_id <= last]
+            entries = [entry for entry in entries if entry[1] <= last]
         gone = [document_id for document_id in document_ids if document_id not in sources]
         if records:
             await self.engine.upsert(records)
@@ -183,7 +201,12 @@ class Indexer:
         return done
 
     async def heal_if_needed(self) -> bool:
-        """Rebuild when the index is missing, unreadable or of an older schema; True when it did."""
+        """Rebuild when the index is missing, unreadable or of an older schema; True when it did.
+
+        The directory indexes are healed first (they are small); the answer is about documents.
+        """
+        if self.directory is not None:
+            await self.directory.heal_if_needed()
         if not await self.engine.needs_rebuild():
             return False
         log.warning("search index missing or outdated: rebuilding from the database")
@@ -198,6 +221,8 @@ class Indexer:
                 await self.heal_if_needed()
                 while not stop.is_set() and (await self.drain_once()).entries:
                     pass
+                if self.directory is not None and not stop.is_set():
+                    await self.directory.drain()
             except (IndexRebuilding, IndexUnavailable) as error:
                 log.warning("search index unavailable; will rebuild", extra={"error": str(error)})
                 await asyncio.sleep(poll_seconds)

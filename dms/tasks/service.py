@@ -15,8 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dms.actor import Actor
 from dms.base import utcnow
 from dms.cases.models import Case
-from dms.counterparties.common import KEEP, Keep, long_text
-from dms.counterparties.models import Counterparty
+from dms.counterparties.common import KEEP, Keep, card_for_change, long_text
 from dms.errors import NotFound, ValidationFailed
 from dms.events.models import Event
 from dms.identity.models import User
@@ -82,7 +81,7 @@ async def _apply_links(session: AsyncSession, task: Task, changes: TaskChanges) 
             raise NotFound("no such case", field="caseId")
         implied["caseId"] = case.counterparty_id
     if task.counterparty_id is not None:
-        card = await session.get(Counterparty, task.counterparty_id)
+        card = await card_for_change(session, task.counterparty_id)
         if card is None or card.deleted_at is not None:
             raise NotFound("no such counterparty", field="counterpartyId")
     for field, counterparty_id in implied.items():

@@ -179,3 +179,19 @@ async def test_an_interrupted_reindex_resumes_where_it_stopped(alice, indexer, m
     assert seen[0] == 2, "the two documents indexed before the interruption are counted as done"
     result = await alice.gql(SEARCH, q="faktura")
     assert result.data["search"]["totalCount"] == 5
+
+
+async def test_a_batch_over_its_text_budget_leaves_the_rest_queued_and_loses_nothing(alice, indexer, monkeypatch):
+    binder = await create_binder(alice, "Faktury")
+    for number in range(1, 6):
+        await create_document(alice, binder["id"], f"Faktura {number}", INVOICE, filename=f"f{number}.txt")
+    monkeypatch.setattr(indexer, "batch_text_chars", len(INVOICE.decode()) * 2)
+    await indexer.heal_if_needed()
+
+    first = await indexer.drain_once()
+
+    assert (first.entries, first.indexed) == (2, 2)
+    assert await indexer.pending() == 3
+    await drain(indexer)
+    assert await indexer.pending() == 0
+    assert await titles(alice, "fakturze", first=10) == [f"Faktura {n}" for n in range(1, 6)]

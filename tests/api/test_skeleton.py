@@ -59,9 +59,22 @@ async def test_a_parse_error_stays_200_for_plain_json_clients(http):
 
 async def test_too_deep_a_query_is_refused(alice):
     deep = "{ binders { " + "children { " * 20 + "id" + " }" * 20 + " } }"
-    result = await alice.gql(deep)
-    assert result.body["errors"]
-    assert "depth" in result.body["errors"][0]["message"].lower()
+    # Twice: the second answer comes from the parse and validation caches, and must refuse the same.
+    for _ in range(2):
+        result = await alice.gql(deep)
+        assert result.body["errors"]
+        assert "depth" in result.body["errors"][0]["message"].lower()
+        assert result.body.get("data") is None
+
+
+async def test_a_cached_operation_is_still_refused_to_the_anonymous_and_answered_to_the_user(alice, anonymous):
+    query = "{ me { username } }"
+    assert (await alice.gql(query)).data == {"me": {"username": "alice"}}
+    assert (await alice.gql(query)).data == {"me": {"username": "alice"}}
+    refused = await anonymous.gql("{ binders { id } }")
+    assert refused.error_codes == ["UNAUTHENTICATED"] and refused.body.get("data") is None
+    refused_again = await anonymous.gql("{ binders { id } }")
+    assert refused_again.error_codes == refused.error_codes
 
 
 async def test_an_unknown_global_id_is_null_not_an_error(alice):

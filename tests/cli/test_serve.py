@@ -3,56 +3,24 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
 from tests.cli.test_cli import kartoteka
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.servers.kartoteka import running_kartoteka
 
 
 def test_a_checked_in_document_is_searchable_within_five_seconds(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    port = _free_port()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("KARTOTEKA_")} | {
-        "KARTOTEKA_DATA_DIR": str(data_dir),
-        "KARTOTEKA_SECRET_KEY": "serve-test-secret",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "kartoteka", "serve", "--port", str(port)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.stderr.read() if server.stderr else ""
-            assert time.monotonic() < deadline, "the server did not become healthy"
-            time.sleep(0.2)
+    with running_kartoteka(data_dir) as server:
         created = kartoteka(
             data_dir, "user", "create", "admin", "--admin", "--password-stdin", stdin="a-long-password\n"
         )
         assert created.returncode == 0, created.stderr
-        with httpx.Client(base_url=base, timeout=10) as client:
+        with httpx.Client(base_url=server.base_url, timeout=10) as client:
             login = client.post(
                 "/graphql",
                 json={"query": 'mutation { login(input: {username: "admin", password: "a-long-password"}) { token } }'},
@@ -86,14 +54,6 @@ def test_a_checked_in_document_is_searchable_within_five_seconds(tmp_path: Path)
                 found = (result.get("data") or {}).get("search", {}).get("totalCount", 0)
                 time.sleep(0.1)
             assert found == 1
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        finally:
-            if server.poll() is None:
-                server.kill()
     # uvicorn shuts down gracefully, then re-raises the signal so the exit status tells why it stopped.
     assert server.returncode in (0, -signal.SIGTERM)
-    assert server.stderr is not None
-    assert "Application shutdown complete" in server.stderr.read()
+    assert "Application shutdown complete" in server.log()

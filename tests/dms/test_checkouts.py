@@ -79,3 +79,61 @@ async def test_an_expired_lease_is_nobodys_lock(services: Any, document_id: int)
         lock = await checkouts.check_out(uow.session, second, document_id, ttl=None)
         await uow.commit()
     assert lock.holder_id == second.user_id
+
+
+async def _check_in(services: Any, actor: Any, document_id: int, content: bytes, expected: str | None) -> str:
+    """One check-in in its own unit of work: "ok" or the refusal's code."""
+    try:
+        async with unit_of_work(services.db, services.blobs, write=True) as uow:
+            await checkouts.check_in(
+                uow,
+                actor,
+                document_id,
+                IncomingFile("v.txt", chunks_of(content)),
+                expected_version=expected,
+                max_upload_bytes=1024,
+            )
+            await uow.commit()
+            return "ok"
+    except DomainError as error:
+        return error.code
+
+
+async def _numbers(services: Any, document_id: int) -> list[tuple[int, int]]:
+    async with services.db.sessions() as session:
+        rows = await session.execute(
+            select(DocumentVersion.major, DocumentVersion.minor)
+            .where(DocumentVersion.document_id == document_id)
+            .order_by(DocumentVersion.major, DocumentVersion.minor)
+        )
+        return [(major, minor) for major, minor in rows.all()]
+
+
+async def test_of_concurrent_check_ins_expecting_the_same_version_exactly_one_lands(
+    services: Any, document_id: int
+) -> None:
+    actors = [await make_actor(services.db, f"editor{i}", admin=True) for i in range(10)]
+    results = await asyncio.gather(
+        *(_check_in(services, actor, document_id, f"edit {i}".encode(), "1.0") for i, actor in enumerate(actors))
+    )
+    # Whoever comes second edited 1.0, which is no longer the latest: refused, never silently stacked.
+    assert results.count("ok") == 1
+    assert set(results) <= {"ok", "CONFLICT", "DOCUMENT_LOCKED"}
+    assert await _numbers(services, document_id) == [(1, 0), (1, 1)]
+
+
+async def test_the_lock_holders_concurrent_check_ins_make_distinct_numbers_and_no_lost_version(
+    services: Any, document_id: int
+) -> None:
+    holder = await make_actor(services.db, "holder", admin=True)
+    async with unit_of_work(services.db, services.blobs, write=True) as uow:
+        await checkouts.check_out(uow.session, holder, document_id, ttl=None)
+        await uow.commit()
+    results = await asyncio.gather(
+        *(_check_in(services, holder, document_id, f"draft {i}".encode(), None) for i in range(10))
+    )
+    assert set(results) <= {"ok", "DOCUMENT_LOCKED"}
+    # Every check-in that said "ok" is a version of its own, numbered without gaps or repeats.
+    assert await _numbers(services, document_id) == [(1, 0)] + [
+        (1, minor) for minor in range(1, results.count("ok") + 1)
+    ]

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 12:26:12.159184
+Create Date: 2026-11-23 13:46:20.785900
 """
 
 from collections.abc import Sequence
@@ -45,6 +45,21 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("dictionaries", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_dictionaries_kind"), ["kind"], unique=False)
+
+    op.create_table(
+        "directory_outbox",
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("item_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("reason", sa.String(length=64), nullable=False),
+        sa.Column("created_at", dms.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.String(length=1000), nullable=True),
+        sa.Column("not_before", dms.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_directory_outbox")),
+    )
+    with op.batch_alter_table("directory_outbox", schema=None) as batch_op:
+        batch_op.create_index("ix_directory_outbox_item", ["kind", "item_id"], unique=False)
 
     op.create_table(
         "document_statuses",
@@ -943,6 +958,10 @@ def downgrade() -> None:
     op.drop_table("event_types")
     op.drop_table("document_types")
     op.drop_table("document_statuses")
+    with op.batch_alter_table("directory_outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_directory_outbox_item")
+
+    op.drop_table("directory_outbox")
     with op.batch_alter_table("dictionaries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_dictionaries_kind"))
 

@@ -1,0 +1,131 @@
+"""searchCounterparties and searchEvents as their users use them: Polish words, NIPs, only what they may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.helpers import create_binder, create_document
+from tests.conftest import drain
+
+SEARCH_CARDS = """
+query($q: String!, $first: Int, $after: String, $deleted: Boolean! = false) {
+  searchCounterparties(query: $q, first: $first, after: $after, deleted: $deleted) {
+    totalCount
+    pageInfo { hasNextPage endCursor hasPreviousPage }
+    edges { cursor node { id name } }
+  }
+}"""
+
+SEARCH_EVENTS = """
+query($q: String!, $first: Int, $after: String, $counterpartyId: ID) {
+  searchEvents(query: $q, first: $first, after: $after, counterpartyId: $counterpartyId) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { id note } }
+  }
+}"""
+
+
+def ok(result: Any, field: str) -> dict[str, Any]:
+    payload = result.payload(field)
+    assert payload["userErrors"] == [], payload
+    return payload
+
+
+async def create_card(client: Any, name: str, **extra: Any) -> str:
+    result = await client.gql(
+        "mutation($input: CreateCounterpartyInput!) { createCounterparty(input: $input) "
+        "{ counterparty { id } userErrors { code message } } }",
+        input={"name": name, **extra},
+    )
+    return ok(result, "createCounterparty")["counterparty"]["id"]
+
+
+async def names(client: Any, query: str, **variables: Any) -> list[str]:
+    result = await client.gql(SEARCH_CARDS, q=query, **variables)
+    return [edge["node"]["name"] for edge in result.data["searchCounterparties"]["edges"]]
+
+
+async def test_cards_are_found_by_inflected_names_nip_spellings_and_contact_persons(alice: Any, indexer: Any) -> None:
+    kowalski = await create_card(alice, "Kowalski i Synowie", nip="5260250274")
+    other = await create_card(alice, "Żółty Dom")
+    result = await alice.gql(
+        "mutation($input: AddContactPersonInput!) { addContactPerson(input: $input) "
+        "{ contactPerson { id } userErrors { code message } } }",
+        input={"counterpartyId": other, "name": "Jan Kowalski", "position": "kierownik zakupów"},
+    )
+    ok(result, "addContactPerson")
+    await drain(indexer)
+
+    # The card named so comes before the card that only has a Kowalski among its people.
+    assert await names(alice, "kowalskiego") == ["Kowalski i Synowie", "Żółty Dom"]
+    assert await names(alice, "zolty") == ["Żółty Dom"]
+    for spelling in ("5260250274", "526-025-02-74", "526 025 02 74", "PL5260250274", "nip:526025"):
+        assert await names(alice, spelling) == ["Kowalski i Synowie"], spelling
+
+    first = (await alice.gql(SEARCH_CARDS, q="kowalski", first=1)).data["searchCounterparties"]
+    assert first["totalCount"] == 2 and first["pageInfo"]["hasNextPage"]
+    after = first["pageInfo"]["endCursor"]
+    second = (await alice.gql(SEARCH_CARDS, q="kowalski", first=1, after=after)).data["searchCounterparties"]
+    assert [e["node"]["name"] for e in second["edges"]] == ["Żółty Dom"]
+    assert second["pageInfo"] == {
+        "hasNextPage": False,
+        "endCursor": second["edges"][0]["cursor"],
+        "hasPreviousPage": True,
+    }
+
+    # A change is found once the indexer has drained the outbox; a deleted card only among the deleted.
+    result = await alice.gql(
+        "mutation($input: UpdateCounterpartyInput!) { updateCounterparty(input: $input) "
+        "{ counterparty { id } userErrors { code message } } }",
+        input={"counterpartyId": kowalski, "name": "Nowak i Wspólnicy"},
+    )
+    ok(result, "updateCounterparty")
+    result = await alice.gql(
+        "mutation($input: CounterpartyRefInput!) { deleteCounterparty(input: $input) "
+        "{ counterparty { id } userErrors { code message } } }",
+        input={"counterpartyId": other},
+    )
+    ok(result, "deleteCounterparty")
+    await drain(indexer)
+    assert await names(alice, "nowakowi wspolnicy") == ["Nowak i Wspólnicy"]
+    assert await names(alice, "kowalski") == []
+    assert await names(alice, "kowalski", deleted=True) == ["Żółty Dom"]
+
+
+async def test_an_event_about_an_unreadable_document_is_neither_found_nor_counted(
+    admin: Any, alice: Any, bob: Any, indexer: Any
+) -> None:
+    card = await create_card(alice, "Kowalski")
+    result = await admin.gql(
+        "mutation($input: CreateEventTypeInput!) { createEventType(input: $input) "
+        "{ eventType { id } userErrors { code message } } }",
+        input={"name": "Telefon"},
+    )
+    phone = ok(result, "createEventType")["eventType"]["id"]
+    result = await alice.gql(
+        "mutation($input: RegisterEventInput!) { registerEvent(input: $input) "
+        "{ event { id } userErrors { code message } } }",
+        input={"typeId": phone, "counterpartyId": card, "note": "Reklamacja poufnej dostawy, oddzwonić"},
+    )
+    call = ok(result, "registerEvent")["event"]["id"]
+    # Alice's binder: nobody else may read it, so neither its document nor the event recording it.
+    binder = await create_binder(alice, "Poufne")
+    await create_document(alice, binder["id"], "Poufna dostawa dla Kowalskiego", b"tajne", counterpartyId=card)
+    await drain(indexer)
+
+    mine = (await alice.gql(SEARCH_EVENTS, q="poufna dostawa")).data["searchEvents"]
+    assert mine["totalCount"] == 2
+    seen = (await bob.gql(SEARCH_EVENTS, q="poufna dostawa")).data["searchEvents"]
+    assert seen["totalCount"] == 1
+    assert seen["edges"] == [{"node": {"id": call, "note": "Reklamacja poufnej dostawy, oddzwonić"}}]
+    only_card = (await bob.gql(SEARCH_EVENTS, q="reklamacji", counterpartyId=card)).data["searchEvents"]
+    assert only_card["totalCount"] == 1
+
+
+async def test_a_malformed_query_is_a_validation_error(alice: Any, indexer: Any) -> None:
+    await drain(indexer)
+    for query in (SEARCH_CARDS, SEARCH_EVENTS):
+        assert (await alice.gql(query, q='"unterminated')).error_codes == ["VALIDATION"]
+        assert (await alice.gql(query, q="nosuchfield:x")).error_codes == ["VALIDATION"]
+        assert (await alice.gql(query, q="kowalski", after="not-a-cursor")).error_codes == ["VALIDATION"]
