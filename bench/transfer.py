@@ -8,6 +8,9 @@ then, with the same generated file (``--size-mb``, 50 by default):
   stack the MinIO SDK itself uses, so both sides pay the same client cost (the same GET read with
   httpx is shown beside it);
 * raw: ``Minio.fput_object`` and ``Minio.get_object`` (streamed) of the same bytes, same server.
+* and the download once more from a second server started with
+  ``KARTOTEKA_DOWNLOAD_REDIRECT_TO_STORAGE=true``, which checks access and records the download,
+  then answers 307 to a presigned S3 URL (the bytes no longer pass through the app).
 
 Each is repeated (``--repeat``, 3 by default) and the best time kept; the file's first bytes change
 per round so no round is a duplicate of an earlier one. The server's RSS (``/proc/<pid>/status``;
@@ -158,9 +161,11 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_kartoteka(env: dict[str, str], directory: Path) -> Iterator[KartotekaServer]:
+def running_kartoteka(
+    env: dict[str, str], directory: Path, *, log_name: str = "kartoteka.log"
+) -> Iterator[KartotekaServer]:
     port = free_port()
-    log_path = directory / "kartoteka.log"
+    log_path = directory / log_name
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             tied_to_this_process(
@@ -291,6 +296,7 @@ class Timings:
     download_httpx: list[float] = field(default_factory=list)
     raw_put: list[float] = field(default_factory=list)
     raw_get: list[float] = field(default_factory=list)
+    download_redirected: list[float] = field(default_factory=list)
     upload_peak_growth: list[int] = field(default_factory=list)
     download_peak_growth: list[int] = field(default_factory=list)
     peaks: list[int] = field(default_factory=list)
@@ -372,8 +378,23 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 flush=True,
             )
         memory_after = proc_memory(server.pid)
+        # The same downloads from a second server with KARTOTEKA_DOWNLOAD_REDIRECT_TO_STORAGE: it checks
+        # access and records the download, then sends the client to a presigned S3 URL (same secret key,
+        # so the links stay valid; its embedded indexer is off, the first server's still runs).
+        redirecting_env = {
+            **env,
+            "KARTOTEKA_DOWNLOAD_REDIRECT_TO_STORAGE": "true",
+            "KARTOTEKA_EMBEDDED_INDEXER": "false",
+        }
+        with running_kartoteka(redirecting_env, tmp, log_name="kartoteka-redirecting.log") as redirecting:
+            path = version["downloadUrl"].split("/files/", 1)[1]
+            for _ in range(args.repeat):
+                seconds, received = timed(download, pool, f"{redirecting.base_url}/files/{path}")
+                timings.download_redirected.append(seconds)
+                if received != size:
+                    raise RuntimeError(f"downloaded {received} bytes of {size} (redirected)")
 
-    names = ("upload", "download", "download_httpx", "raw_put", "raw_get")
+    names = ("upload", "download", "download_httpx", "download_redirected", "raw_put", "raw_get")
     best = {name: min(getattr(timings, name)) for name in names}
     rate = {name: size / MiB / seconds for name, seconds in best.items()}
     # With a resettable peak, each phase's growth is over the RSS it started from; without, over the start.
@@ -391,6 +412,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "upload_ratio": rate["upload"] / rate["raw_put"],
         "download_ratio": rate["download"] / rate["raw_get"],
         "download_httpx_ratio": rate["download_httpx"] / rate["raw_get"],
+        "download_redirected_ratio": rate["download_redirected"] / rate["raw_get"],
         "all_seconds": {name: getattr(timings, name) for name in names},
         "server_rss": {
             "before": memory_before["VmRSS"],
@@ -428,6 +450,12 @@ def report(figures: dict[str, Any]) -> None:
             f"{rate['download_httpx']:.1f}",
             f"{rate['raw_get']:.1f}",
             ratio_text(figures["download_httpx_ratio"]),
+        ),
+        Row(
+            "download redirected to S3 (setting) MiB/s",
+            f"{rate['download_redirected']:.1f}",
+            f"{rate['raw_get']:.1f}",
+            ratio_text(figures["download_redirected_ratio"]),
         ),
         Row(
             "upload best time",
