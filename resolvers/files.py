@@ -71,6 +71,20 @@ def _problem(status: int, message: str) -> Response:
     return JSONResponse({"error": message}, status_code=status, headers={"Cache-Control": "no-store"})
 
 
+async def _record(
+    services: Services, granted: downloads.DownloadGrant, byte_range: tuple[int, int] | None, length: int
+) -> None:
+    """The download goes into the document's download history and the audit log before any byte leaves."""
+    async with services.db.write_sessions() as session:
+        downloads.record(
+            session,
+            granted,
+            bytes_sent=length,
+            byte_range=f"{byte_range[0]}-{byte_range[1]}" if byte_range else None,
+        )
+        await session.commit()
+
+
 async def _storage_redirect(
     services: Services, granted: downloads.DownloadGrant, byte_range: tuple[int, int] | None, length: int
 ) -> Response | None:
@@ -84,14 +98,7 @@ async def _storage_redirect(
     )
     if url is None:
         return None
-    async with services.db.write_sessions() as session:
-        downloads.record(
-            session,
-            granted,
-            bytes_sent=length,
-            byte_range=f"{byte_range[0]}-{byte_range[1]}" if byte_range else None,
-        )
-        await session.commit()
+    await _record(services, granted, byte_range, length)
     return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
 
 
@@ -146,14 +153,7 @@ async def download(request: Request) -> Response:
         log.error("blob missing for a version", extra={"version_id": version.id, "sha256": version.sha256})
         return _problem(503, "the file's bytes are missing from storage")
     try:
-        async with services.db.write_sessions() as session:
-            downloads.record(
-                session,
-                granted,
-                bytes_sent=length,
-                byte_range=f"{byte_range[0]}-{byte_range[1]}" if byte_range else None,
-            )
-            await session.commit()
+        await _record(services, granted, byte_range, length)
     except BaseException:
         await stream.aclose()
         raise

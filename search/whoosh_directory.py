@@ -15,14 +15,13 @@ from typing import Any
 
 from whoosh import query as wq
 from whoosh.fields import ID, KEYWORD, TEXT, Schema
-from whoosh.index import FileIndex, LockError
+from whoosh.index import FileIndex
 
 from search import analysis
 from search.directory import (
     CounterpartyRecord,
     DirectoryHit,
     DirectoryKind,
-    DirectoryRecord,
     DirectoryRequest,
     DirectoryResult,
     EventRecord,
@@ -31,8 +30,6 @@ from search.errors import IndexUnavailable, SearchError
 from search.paging import Candidate, decode_cursor, encode_cursor, page
 from search.query import Phrase, Prefix, QueryNode, Term
 from search.whoosh_engine import (
-    BATCH_SIZE,
-    WRITER_LOCK_TIMEOUT,
     ExactListTokenizer,
     KartotekaTokenizer,
     WhooshEngine,
@@ -40,6 +37,7 @@ from search.whoosh_engine import (
     _digits,
     _or,
     _Translator,
+    write_batched,
 )
 
 #: Bump when a directory schema or the way records map onto it changes.  The stamps differ from the
@@ -218,33 +216,7 @@ class WhooshDirectoryIndex(WhooshEngine):
         return self.kind.schema()
 
     def write_records(self, index: FileIndex, records: Iterable[Any]) -> int:
-        """Replace records by id, committing every `BATCH_SIZE` records."""
-        written = 0
-        batch: dict[int, DirectoryRecord] = {}
-
-        def flush() -> None:
-            try:
-                writer = index.writer(timeout=WRITER_LOCK_TIMEOUT)
-            except LockError as error:
-                raise IndexUnavailable("Another process is writing to the search index.") from error
-            try:
-                for record in batch.values():
-                    writer.update_document(**self.kind.document(record))
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit()
-            batch.clear()
-
-        for record in records:
-            # A repeated id within one writer would be added twice (see `search.whoosh_engine._write`).
-            batch[record.record_id] = record
-            written += 1
-            if len(batch) >= BATCH_SIZE:
-                flush()
-        if batch:
-            flush()
-        return written
+        return write_batched(index, records, lambda r: r.record_id, self.kind.document)
 
     def find(self, request: DirectoryRequest) -> DirectoryResult:
         if request.after is not None:

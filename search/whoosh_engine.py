@@ -21,10 +21,10 @@ import shutil
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import whoosh
 from whoosh import query as wq
@@ -41,6 +41,8 @@ from search.highlight import Highlighter
 from search.paging import MISSING_DATE, Candidate, count_facet, decode_cursor, encode_cursor, page
 from search.query import And, MatchAll, Not, Or, Phrase, Prefix, QueryNode, Term
 from search.records import Hit, IndexRecord, SearchRequest, SearchResult
+
+R = TypeVar("R")
 
 #: Bump when the Whoosh schema or the way records map onto it changes.
 WHOOSH_SCHEMA_VERSION = 1
@@ -391,10 +393,15 @@ class WhooshRebuild:
         self._engine._forget_rebuild(self)
 
 
-def _write(index: FileIndex, records: Iterable[IndexRecord], highlight_chars: int) -> int:
-    """Replace records by id, committing every `BATCH_SIZE` records."""
+def write_batched(
+    index: FileIndex,
+    records: Iterable[R],
+    key: Callable[[R], int],
+    document: Callable[[R], dict[str, Any]],
+) -> int:
+    """Replace records by `key` (the index's unique "id"), committing every `BATCH_SIZE` records."""
     written = 0
-    batch: dict[int, IndexRecord] = {}
+    batch: dict[int, R] = {}
 
     def flush() -> None:
         try:
@@ -403,7 +410,7 @@ def _write(index: FileIndex, records: Iterable[IndexRecord], highlight_chars: in
             raise IndexUnavailable("Another process is writing to the search index.") from error
         try:
             for record in batch.values():
-                writer.update_document(**_document(record, highlight_chars))
+                writer.update_document(**document(record))
         except BaseException:
             writer.cancel()
             raise
@@ -413,7 +420,7 @@ def _write(index: FileIndex, records: Iterable[IndexRecord], highlight_chars: in
     for record in records:
         # Whoosh's update_document cannot see documents added earlier in the
         # same writer, so a repeated id within a batch is collapsed here.
-        batch[record.document_id] = record
+        batch[key(record)] = record
         written += 1
         if len(batch) >= BATCH_SIZE:
             flush()
@@ -634,7 +641,7 @@ class WhooshEngine:
 
     def write_records(self, index: FileIndex, records: Iterable[Any]) -> int:
         """Replace records by id in `index`, in batched commits; overridden together with `new_schema`."""
-        return _write(index, records, self.highlight_chars)
+        return write_batched(index, records, lambda r: r.document_id, lambda r: _document(r, self.highlight_chars))
 
     def upsert(self, records: Iterable[IndexRecord]) -> int:
         index = self._writable_index()

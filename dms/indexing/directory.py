@@ -13,10 +13,9 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dms.base import utcnow
@@ -25,6 +24,7 @@ from dms.counterparties.models import ContactMethod, ContactPerson, Counterparty
 from dms.documents.models import Document
 from dms.events.models import Event, EventType
 from dms.indexing.records import binder_token, document_token
+from dms.outbox import service as outbox
 from dms.outbox.directory import DirectoryOutboxEntry
 from dms.uow import Database
 from search.directory import (
@@ -201,18 +201,9 @@ class DirectoryIndexer:
         return done
 
     async def _postpone(self, error: Exception) -> None:
+        """A failing batch waits a little, so one bad moment does not spin the loop."""
         async with self.db.write_sessions() as session:
-            first = await session.scalar(select(func.min(DirectoryOutboxEntry.id)))
-            if first is not None:
-                await session.execute(
-                    update(DirectoryOutboxEntry)
-                    .where(DirectoryOutboxEntry.id == first)
-                    .values(
-                        attempts=DirectoryOutboxEntry.attempts + 1,
-                        last_error=str(error)[:1000],
-                        not_before=utcnow() + timedelta(seconds=5),
-                    )
-                )
+            await outbox.postpone_oldest(session, DirectoryOutboxEntry, error)
             await session.commit()
 
     async def total(self, kind: DirectoryKind) -> int:

@@ -10,7 +10,6 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
 
@@ -19,6 +18,7 @@ from dms.documents.models import Document, DocumentVersion
 from dms.indexing.directory import DirectoryIndexer
 from dms.indexing.records import IndexSource, record_of, sources_for
 from dms.indexing.texts import TextCache
+from dms.outbox import service as outbox
 from dms.outbox.models import OutboxEntry
 from dms.uow import Database
 from search.engine import IndexRebuilding, IndexUnavailable
@@ -136,17 +136,7 @@ class Indexer:
     async def _postpone(self, error: Exception) -> None:
         """A failing batch waits a little, so one bad moment does not spin the loop."""
         async with self.db.write_sessions() as session:
-            first = await session.scalar(select(func.min(OutboxEntry.id)))
-            if first is not None:
-                await session.execute(
-                    update(OutboxEntry)
-                    .where(OutboxEntry.id == first)
-                    .values(
-                        attempts=OutboxEntry.attempts + 1,
-                        last_error=str(error)[:1000],
-                        not_before=utcnow() + timedelta(seconds=5),
-                    )
-                )
+            await outbox.postpone_oldest(session, OutboxEntry, error)
             await session.commit()
 
     async def rebuild(self, *, progress: Progress | None = None, batch: int = 200, resume: bool = False) -> int:

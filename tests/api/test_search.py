@@ -195,3 +195,27 @@ async def test_a_batch_over_its_text_budget_leaves_the_rest_queued_and_loses_not
     await drain(indexer)
     assert await indexer.pending() == 0
     assert await titles(alice, "fakturze", first=10) == [f"Faktura {n}" for n in range(1, 6)]
+
+
+async def test_a_failing_batch_is_held_back_and_counted_then_retried(alice, indexer, db):
+    from sqlalchemy import select
+
+    from dms.outbox import service as outbox
+    from dms.outbox.models import OutboxEntry
+
+    binder = await create_binder(alice, "Faktury")
+    await create_document(alice, binder["id"], "Faktura", INVOICE)
+    await indexer.heal_if_needed()
+    async with db.write_sessions() as session:
+        await outbox.postpone_oldest(session, OutboxEntry, OSError("index disk full"))
+        await session.commit()
+
+    assert (await indexer.drain_once()).entries == 0  # held back for RETRY_DELAY
+    async with db.sessions() as session:
+        entry = (await session.scalars(select(OutboxEntry))).one()
+    assert (entry.attempts, entry.last_error) == (1, "index disk full")
+    async with db.write_sessions() as session:
+        await session.execute(OutboxEntry.__table__.update().values(not_before=None))
+        await session.commit()
+    await drain(indexer)
+    assert await titles(alice, "faktura") == ["Faktura"]
