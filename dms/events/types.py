@@ -34,8 +34,9 @@ AUTOMATIC_DEFAULTS = {
 }
 
 
-def _colour(value: str) -> str:
-    if not _COLOUR.match(value.strip()):
+def _colour(value: str | None) -> str:
+    # An explicit null arrives as None: a type always has a colour, so it is refused like a bad one.
+    if value is None or not _COLOUR.match(value.strip()):
         raise ValidationFailed("a colour is written #rrggbb", field="colour")
     return value.strip().lower()
 
@@ -88,7 +89,7 @@ async def update_event_type(
     type_id: int,
     *,
     name: str | Keep = KEEP,
-    colour: str | Keep = KEEP,
+    colour: str | Keep | None = KEEP,
     fields: Sequence[FieldDefinition] | Keep = KEEP,
     number_pattern: str | Keep | None = KEEP,
     number_reset: str | Keep = KEEP,

@@ -206,6 +206,10 @@ async def test_dictionaries_and_types_are_listed_for_everyone_and_changed_only_b
     assert [(e["code"], e["field"]) for e in bad.payload("updateEventType")["userErrors"]] == [
         ("VALIDATION", ["numberPattern"])
     ]
+    no_colour = await admin.gql(update, i={"typeId": trip, "colour": None})
+    assert [(e["code"], e["field"]) for e in no_colour.payload("updateEventType")["userErrors"]] == [
+        ("VALIDATION", ["colour"])
+    ]
     types = (await alice.gql("{ eventTypes { edges { node { name numberReset hasSettlements } } } }")).data[
         "eventTypes"
     ]
