@@ -156,7 +156,11 @@ def create_app(settings: Settings, *, services: Services | None = None, indexer:
             report["index"] = {"ok": False, "error": "search is not configured"}
         else:
             report["index"] = {"ok": await search.is_healthy()}
-        healthy = healthy and bool(report["index"]["ok"])
+        if services.directory is not None:
+            # The counterparty and event indexes: searchCounterparties / searchEvents answer from them.
+            kinds = {kind: await index.is_healthy() for kind, index in services.directory.each()}
+            report["directory_indexes"] = {"ok": all(kinds.values()), **kinds}
+        healthy = healthy and all(report[part]["ok"] for part in ("index", "directory_indexes") if part in report)
         return JSONResponse({"ok": healthy, **report}, status_code=200 if healthy else 503)
 
     @contextlib.asynccontextmanager

@@ -28,12 +28,14 @@ async def test_healthz_reports_each_backend(http, indexer):
     before = await http.get("/healthz")
     assert before.status_code == 503
     assert before.json()["index"]["ok"] is False
+    assert before.json()["directory_indexes"]["ok"] is False
     await drain(indexer)
     response = await http.get("/healthz")
     assert response.status_code == 200
     body = response.json()
     assert body["ok"] is True
     assert body["database"]["ok"] and body["storage"]["ok"] and body["index"]["ok"]
+    assert body["directory_indexes"] == {"ok": True, "counterparties": True, "events": True}
 
 
 async def test_malformed_json_is_a_4xx(http):
