@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import await_only
 
 WRITE_OPTION = "kartoteka_write"
+#: How long a writer waits for SQLite's write lock before "database is locked".
+BUSY_TIMEOUT_S = 30
+_GATE_KEY = "kartoteka_write_gate"
 
 
 class DatabaseUrlError(ValueError):
@@ -30,7 +35,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             parsed = parsed.set(drivername="sqlite+aiosqlite")
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(parsed, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(parsed, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_S})
         _configure_sqlite(engine)
         return engine
     if backend == "postgresql":
@@ -49,16 +54,71 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
         cursor.close()
+
+    gate = WriteGate()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         # A writing unit of work takes the write lock up front (BEGIN IMMEDIATE): two writers then
-        # queue on busy_timeout instead of one failing with "database is locked" when it upgrades a
-        # read lock. Readers stay deferred, so WAL lets them run beside a writer.
+        # queue instead of one failing with "database is locked" when it upgrades a read lock.
+        # Readers stay deferred, so WAL lets them run beside a writer.
         immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+        if immediate:
+            gate.enter(connection.info)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    @event.listens_for(engine.sync_engine, "commit")
+    @event.listens_for(engine.sync_engine, "rollback")
+    def _on_end(connection: Any) -> None:
+        gate.leave(connection.info)
+
+    @event.listens_for(engine.sync_engine.pool, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        # A connection that goes back to the pool (closed, invalidated) ends its transaction in any case.
+        if record is not None:
+            gate.leave(record.info)
+
+
+class WriteGate:
+    """This process's writers queue here, first come first served, for SQLite's one write lock.
+
+    SQLite's own busy handler makes a waiting writer sleep and retry with growing pauses (up to
+    100 ms), so under load some writers keep missing the moments the lock is free and wait tens of
+    seconds while later ones go first. Queueing in order before BEGIN IMMEDIATE keeps the wait
+    proportional to the queue; other processes (a separate indexer) still meet busy_timeout.
+    The gate is held from BEGIN to COMMIT or ROLLBACK (or the connection's return to the pool).
+    """
+
+    def __init__(self, timeout: float | None = None) -> None:
+        self._timeout = BUSY_TIMEOUT_S if timeout is None else timeout
+        self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+    def _lock(self) -> asyncio.Lock:
+        # One lock per event loop: the CLI runs each command in a loop of its own.
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            self._locks = {known: held for known, held in self._locks.items() if not known.is_closed()}
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
+
+    def enter(self, info: dict[str, Any]) -> None:
+        """Blocking in SQLAlchemy's greenlet: wait (at most the busy timeout) for this process's turn."""
+        if info.get(_GATE_KEY) is not None:
+            return
+        lock = self._lock()
+        try:
+            await_only(asyncio.wait_for(lock.acquire(), self._timeout))
+        except TimeoutError:
+            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")) from None
+        info[_GATE_KEY] = lock
+
+    def leave(self, info: dict[str, Any]) -> None:
+        lock = info.pop(_GATE_KEY, None)
+        if lock is not None and lock.locked():
+            lock.release()
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
