@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 
 from dms.base import utcnow
 from dms.documents.models import DocumentLock
+from dms.outbox.directory import DirectoryOutboxEntry
 from dms.outbox.models import OutboxEntry
 from dms.uow import Database
 
@@ -29,10 +30,16 @@ class OperationalStats:
 
 
 async def operational_stats(db: Database) -> OperationalStats:
-    """Outbox depth and age, and the number of check-outs that have not expired, in one read."""
+    """Outbox depth and age (both outboxes), and the number of check-outs that have not expired, in one read."""
     async with db.sessions() as session:
         now = utcnow()
-        depth, oldest = (await session.execute(select(func.count(), func.min(OutboxEntry.created_at)))).one()
+        depth, oldest = 0, None
+        # Documents, and the counterparty cards and events of searchCounterparties / searchEvents.
+        for entry in (OutboxEntry, DirectoryOutboxEntry):
+            count, first = (await session.execute(select(func.count(), func.min(entry.created_at)))).one()
+            depth += int(count)
+            if first is not None and (oldest is None or first < oldest):
+                oldest = first
         locks = await session.scalar(
             select(func.count())
             .select_from(DocumentLock)

@@ -52,7 +52,9 @@ class _OperationalStatsCollector(Collector):
         if stats is None:
             return
         yield GaugeMetricFamily(
-            "kartoteka_outbox_depth", "Changes waiting for the indexer (rows in the search outbox).", stats.outbox_depth
+            "kartoteka_outbox_depth",
+            "Changes waiting for the indexer (rows in the document and directory outboxes).",
+            stats.outbox_depth,
         )
         yield GaugeMetricFamily(
             "kartoteka_index_lag_seconds",

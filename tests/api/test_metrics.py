@@ -120,3 +120,15 @@ async def test_with_a_metrics_token_a_scrape_must_present_it(settings, services)
     assert wrong.status_code == 401
     right = await _get_metrics(protected, services, {"Authorization": "Bearer scrape-secret-123"})
     assert right.status_code == 200 and "kartoteka_outbox_depth" in right.text
+
+
+async def test_the_backlog_counts_counterparty_cards_waiting_for_their_index(admin, http, indexer):
+    await drain(indexer)
+    assert value(await scrape(http), "kartoteka_outbox_depth") == 0
+
+    created = await admin.gql('mutation { createCounterparty(input: {name: "Hurtownia Żak"}) { userErrors { code } } }')
+    assert created.payload("createCounterparty")["userErrors"] == []
+
+    assert value(await scrape(http), "kartoteka_outbox_depth") >= 1
+    await drain(indexer)
+    assert value(await scrape(http), "kartoteka_outbox_depth") == 0
