@@ -41,6 +41,7 @@ from search.highlight import Highlighter
 from search.paging import MISSING_DATE, Candidate, count_facet, decode_cursor, encode_cursor, page
 from search.query import And, MatchAll, Not, Or, Phrase, Prefix, QueryNode, Term
 from search.records import Hit, IndexRecord, SearchRequest, SearchResult
+from search.whoosh_parallel import PARALLEL_MIN_DOCUMENTS, parallel_enabled, write_parallel
 
 R = TypeVar("R")
 
@@ -404,6 +405,11 @@ def write_batched(
     batch: dict[int, R] = {}
 
     def flush() -> None:
+        if len(batch) >= PARALLEL_MIN_DOCUMENTS and parallel_enabled():
+            documents = [document(record) for record in batch.values()]
+            write_parallel(index, documents, unique="id", timeout=WRITER_LOCK_TIMEOUT, limitmb=WRITER_MEMORY_MB)
+            batch.clear()
+            return
         try:
             writer = index.writer(timeout=WRITER_LOCK_TIMEOUT, limitmb=WRITER_MEMORY_MB)
         except LockError as error:

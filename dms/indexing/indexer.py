@@ -139,13 +139,14 @@ class Indexer:
             await outbox.postpone_oldest(session, OutboxEntry, error)
             await session.commit()
 
-    async def rebuild(self, *, progress: Progress | None = None, batch: int = 200, resume: bool = False) -> int:
+    async def rebuild(self, *, progress: Progress | None = None, batch: int | None = None, resume: bool = False) -> int:
         """Build a fresh index from the database and storage beside the live one, then swap it in.
 
         Streams documents in keyset batches (ascending ids), so memory stays bounded whatever the
         archive's size. With `resume`, a rebuild that was interrupted goes on after the last
         document it committed. Changes committed meanwhile stay in the outbox, applied after the swap.
         """
+        batch = batch or self.batch_size
         rebuild = await self.engine.begin_rebuild(resume=resume)
         done = 0
         last_id = await rebuild.resumed_after() if resume else 0
@@ -172,8 +173,11 @@ class Indexer:
                     )
                     if not ids:
                         break
-                    sources = await sources_for(session, ids)
-                records = await self.records(sources)
+                    sources = dict(sorted((await sources_for(session, ids)).items()))
+                records = await self.records(sources, text_budget=self.batch_text_chars)
+                if len(records) < len(sources):
+                    # Over the text budget: the next batch starts after the last document held.
+                    ids = [document_id for document_id in ids if document_id <= records[-1].document_id]
                 await rebuild.upsert(records)
                 done += len(records)
                 last_id = ids[-1]

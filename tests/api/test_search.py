@@ -163,12 +163,12 @@ async def test_an_interrupted_reindex_resumes_where_it_stopped(alice, indexer, m
     original = indexer.records
     calls = 0
 
-    async def dies_on_the_second_batch(sources):
+    async def dies_on_the_second_batch(sources, **options):
         nonlocal calls
         calls += 1
         if calls == 2:
             raise KeyboardInterrupt  # the operator pressed Ctrl-C
-        return await original(sources)
+        return await original(sources, **options)
 
     monkeypatch.setattr(indexer, "records", dies_on_the_second_batch)
     with pytest.raises(KeyboardInterrupt):
@@ -194,6 +194,35 @@ async def test_a_batch_over_its_text_budget_leaves_the_rest_queued_and_loses_not
     assert await indexer.pending() == 3
     await drain(indexer)
     assert await indexer.pending() == 0
+    assert await titles(alice, "fakturze", first=10) == [f"Faktura {n}" for n in range(1, 6)]
+
+
+async def test_a_reindex_over_the_text_budget_goes_on_in_smaller_batches_and_loses_nothing(alice, indexer, monkeypatch):
+    binder = await create_binder(alice, "Faktury")
+    for number in range(1, 6):
+        await create_document(alice, binder["id"], f"Faktura {number}", INVOICE, filename=f"f{number}.txt")
+    await drain(indexer)
+    monkeypatch.setattr(indexer, "batch_text_chars", len(INVOICE.decode()) * 2)
+    written: list[int] = []
+    seen: list[int] = []
+    original_begin = indexer.engine.begin_rebuild
+
+    async def begin_rebuild(**options):
+        rebuild = await original_begin(**options)
+        plain = rebuild.upsert
+
+        async def upsert_counted(records):
+            records = list(records)
+            written.append(len(records))
+            return await plain(records)
+
+        rebuild.upsert = upsert_counted
+        return rebuild
+
+    monkeypatch.setattr(indexer.engine, "begin_rebuild", begin_rebuild)
+    assert await indexer.rebuild(progress=seen.append) == 5
+    assert written == [2, 2, 1]
+    assert sum(seen) == 5
     assert await titles(alice, "fakturze", first=10) == [f"Faktura {n}" for n in range(1, 6)]
 
 
