@@ -2,4 +2,7 @@
 
 from kartoteka.cli import main
 
-main()
+# Guarded: worker processes (search index writers, started by a fork server) import the main
+# module again, and must not run the command a second time.
+if __name__ == "__main__":
+    main()

@@ -213,10 +213,22 @@ def analyze(text: str) -> list[Token]:
     return list(iter_tokens(text))
 
 
+def _lookup_terms(terms: tuple[str, ...]) -> tuple[str, ...]:
+    """Which of a query word's terms need looking up: a stemmed word's stems stand for its surface.
+
+    The English stem is taken from the folded word, so every indexed word that folds like the query
+    word carries that same stem: the surface form's postings would find nothing more, yet cost as
+    much to read as the stem's.  (Ranking loses only the small edge an exact form would add.)
+    """
+    if any(term.startswith(EN_STEM_MARK) for term in terms[1:]):
+        return terms[1:]
+    return terms
+
+
 def query_words(text: str) -> list[QueryWord]:
     """Split query text into words and give, for each, the index terms it matches.
 
-    A simple word matches any of its surface and stem terms.  A compound
+    A simple word matches any of its stem terms, or its surface form when it has no stems.  A compound
     matches its normalised whole form or its glued form; its `parts` let the
     engine also find it as consecutive parts (e.g. ``umowy-zlecenia`` in a
     document that says ``umowa-zlecenie``).
@@ -227,11 +239,11 @@ def query_words(text: str) -> list[QueryWord]:
         if len(pieces) == 1:
             terms = _word_terms(pieces[0])
             if terms:
-                words.append(QueryWord(terms))
+                words.append(QueryWord(_lookup_terms(terms)))
             continue
         surfaces = [fold(p) for p in pieces]
         whole = tuple(dict.fromkeys(["/".join(surfaces), "".join(surfaces)]))
-        words.append(QueryWord(whole, tuple(_word_terms(p) or (fold(p),) for p in pieces)))
+        words.append(QueryWord(whole, tuple(_lookup_terms(_word_terms(p)) or (fold(p),) for p in pieces)))
     return words
 
 

@@ -32,6 +32,9 @@ log = logging.getLogger("kartoteka.indexer")
 
 Progress = Callable[[int], None]
 
+#: Documents whose text is fetched (cache, storage, extraction) at the same time.
+TEXT_CONCURRENCY = 4
+
 
 @dataclass
 class DrainReport:
@@ -83,14 +86,18 @@ class Indexer:
         records = []
         changed: dict[int, Extraction] = {}
         chars = 0
-        for source in sources.values():
-            if text_budget is not None and records and chars >= text_budget:
-                break
-            extraction = await self._text_of(source.version)
-            if source.version.extraction_status != extraction.status:
-                changed[source.version.id] = extraction
-            records.append(record_of(source, extraction.text, extraction.status))
-            chars += len(extraction.text)
+        pending = list(sources.values())
+        while pending and not (text_budget is not None and records and chars >= text_budget):
+            # A few at a time: one document's cache lookup and write overlap another's extraction.
+            window, pending = pending[:TEXT_CONCURRENCY], pending[TEXT_CONCURRENCY:]
+            extractions = await asyncio.gather(*(self._text_of(source.version) for source in window))
+            for source, extraction in zip(window, extractions, strict=True):
+                if text_budget is not None and records and chars >= text_budget:
+                    break  # extracted all the same: the cache keeps it for the next batch
+                if source.version.extraction_status != extraction.status:
+                    changed[source.version.id] = extraction
+                records.append(record_of(source, extraction.text, extraction.status))
+                chars += len(extraction.text)
         if changed:
             async with self.db.write_sessions() as session:
                 for version_id, outcome in changed.items():

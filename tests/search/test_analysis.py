@@ -84,9 +84,16 @@ def test_compound_parts_take_consecutive_positions() -> None:
 
 def test_stems_are_marked_apart_from_surface_forms() -> None:
     terms = query_terms("faktury")
-    assert terms[0] == "faktury"
     assert "~faktur" in terms
     assert "faktur" not in terms  # a prefix query for "faktur*" must not hit stems
+
+
+def test_a_stemmed_query_word_looks_up_its_stems_only_and_still_finds_its_exact_form() -> None:
+    assert "faktury" not in query_terms("faktury")
+    assert matches("faktury", "Faktury VAT") and matches("Fakturę", "fakturę") and matches("zazolc", "Zażółć")
+    # Words too short to stem, and numbers, are looked up as written.
+    assert query_terms("ul") == ["ul"]
+    assert query_terms("0012") == ["0012"]
 
 
 def test_decomposed_unicode_is_folded_like_composed() -> None:
