@@ -363,23 +363,34 @@ async def file_chunks(path: Path) -> AsyncIterator[bytes]:
 
 @dataclass
 class Stopwatch:
-    """Accumulated time spent in wrapped awaitables."""
+    """Wall-clock time during which at least one wrapped awaitable was running.
+
+    Calls that overlap (the indexer fetches several texts at once) count once, so the figures of
+    different stopwatches can be subtracted from one another.
+    """
 
     seconds: float = 0.0
     calls: int = 0
     samples: list[float] = field(default_factory=list)
+    _running: int = 0
+    _since: float = 0.0
 
     def wrap(self, function: Callable[..., Awaitable[Any]], *, keep: bool = False) -> Callable[..., Awaitable[Any]]:
         async def timed(*args: Any, **kwargs: Any) -> Any:
             start = time.perf_counter()
+            if not self._running:
+                self._since = start
+            self._running += 1
             try:
                 return await function(*args, **kwargs)
             finally:
-                elapsed = time.perf_counter() - start
-                self.seconds += elapsed
+                end = time.perf_counter()
+                self._running -= 1
+                if not self._running:
+                    self.seconds += end - self._since
                 self.calls += 1
                 if keep:
-                    self.samples.append(elapsed)
+                    self.samples.append(end - start)
 
         return timed
 
