@@ -109,6 +109,13 @@ class SearchEngine(Protocol):
         """`not is_healthy()`: the index must be rebuilt from the database."""
         ...
 
+    def settle(self) -> bool:
+        """Housekeeping while no change waits (e.g. put finished background merges in place).
+
+        Never fails; True when it changed the live index.
+        """
+        ...
+
     def begin_rebuild(self, *, resume: bool = False) -> IndexRebuild:
         """Start a fresh index in a side directory (writable engines only).
 

@@ -32,16 +32,16 @@ from whoosh.analysis import IDTokenizer, LowercaseFilter, Tokenizer
 from whoosh.analysis import Token as WhooshToken
 from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.index import FileIndex, LockError, create_in, open_dir
+from whoosh.index import FileIndex, create_in, open_dir
 from whoosh.searching import Searcher
 
-from search import analysis
+from search import analysis, whoosh_parallel
 from search.errors import IndexRebuilding, IndexUnavailable, SearchError
 from search.highlight import Highlighter
 from search.paging import MISSING_DATE, Candidate, count_facet, decode_cursor, encode_cursor, page
 from search.query import And, MatchAll, Not, Or, Phrase, Prefix, QueryNode, Term
 from search.records import Hit, IndexRecord, SearchRequest, SearchResult
-from search.whoosh_parallel import PARALLEL_MIN_DOCUMENTS, parallel_enabled, write_parallel
+from search.whoosh_parallel import PARALLEL_MIN_DOCUMENTS, open_writer, parallel_enabled, write_parallel
 
 R = TypeVar("R")
 
@@ -410,10 +410,7 @@ def write_batched(
             write_parallel(index, documents, unique="id", timeout=WRITER_LOCK_TIMEOUT, limitmb=WRITER_MEMORY_MB)
             batch.clear()
             return
-        try:
-            writer = index.writer(timeout=WRITER_LOCK_TIMEOUT, limitmb=WRITER_MEMORY_MB)
-        except LockError as error:
-            raise IndexUnavailable("Another process is writing to the search index.") from error
+        writer = open_writer(index, timeout=WRITER_LOCK_TIMEOUT, limitmb=WRITER_MEMORY_MB)
         try:
             for record in batch.values():
                 writer.update_document(**document(record))
@@ -471,6 +468,7 @@ class WhooshEngine:
             searcher.close()
         if self._rebuild is not None:
             self._rebuild.abort()
+        whoosh_parallel.shutdown()
 
     @property
     def root(self) -> Path:
@@ -654,16 +652,28 @@ class WhooshEngine:
         with self._write_lock:
             return self.write_records(index, records)
 
+    def settle(self) -> bool:
+        try:
+            index = self._writable_index()
+        except IndexUnavailable:
+            return False
+        if not whoosh_parallel.needs_settling(index):
+            return False
+        with self._write_lock:
+            try:
+                # A commit of nothing: the merge policy puts a finished merge in place, or starts one.
+                open_writer(index, timeout=0).commit()
+            except IndexUnavailable:
+                return False  # another writer holds the index; its commit will do it
+        return True
+
     def delete(self, document_ids: Iterable[int]) -> int:
         index = self._writable_index()
         ids = {int(i) for i in document_ids}
         if not ids:
             return 0
         with self._write_lock:
-            try:
-                writer = index.writer(timeout=WRITER_LOCK_TIMEOUT)
-            except LockError as error:
-                raise IndexUnavailable("Another process is writing to the search index.") from error
+            writer = open_writer(index, timeout=WRITER_LOCK_TIMEOUT)
             try:
                 for document_id in ids:
                     writer.delete_by_term("id", str(document_id))

@@ -224,6 +224,8 @@ class Indexer:
                     pass
                 if self.directory is not None and not stop.is_set():
                     await self.directory.drain()
+                if not stop.is_set():
+                    await self.engine.settle()
             except (IndexRebuilding, IndexUnavailable) as error:
                 log.warning("search index unavailable; will rebuild", extra={"error": str(error)})
                 await asyncio.sleep(poll_seconds)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 import pytest
 
 from search import whoosh_parallel
 from search.engine import IndexUnavailable, SearchEngine
-from search.whoosh_parallel import PARALLEL_MIN_DOCUMENTS
+from search.whoosh_parallel import MERGE_FACTOR, PARALLEL_MIN_DOCUMENTS
 from tests.search.conftest import find, record
 
 BACKLOG = PARALLEL_MIN_DOCUMENTS + 37
@@ -67,3 +69,134 @@ def test_a_failing_document_fails_the_batch_without_a_trace(build, engine: Searc
     assert find(engine, "kontrahenta").total == 0
     assert engine.upsert(backlog("kontrahent", first=2)) == BACKLOG
     assert find(engine, "kontrahenta").total == BACKLOG
+
+
+# -- background merges -----------------------------------------------------------------------
+
+
+class HeldMerges:
+    """Stands in for the merge process: a job runs, and its result arrives, only when the test says."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple[Future, Any, tuple]] = []
+        self.results: list[tuple[Future, Any]] = []
+
+    def submit(self, function: Any, *args: Any) -> Future:
+        future: Future = Future()
+        self.jobs.append((future, function, args))
+        return future
+
+    def run(self) -> None:
+        """Do the merges now (their files appear), without telling the index yet."""
+        for future, function, args in self.jobs:
+            try:
+                self.results.append((future, function(*args)))
+            except Exception as error:
+                future.set_exception(error)
+        self.jobs.clear()
+
+    def deliver(self) -> None:
+        for future, result in self.results:
+            future.set_result(result)
+        self.results.clear()
+
+
+@pytest.fixture
+def held(monkeypatch) -> HeldMerges:
+    held = HeldMerges()
+    monkeypatch.setattr(whoosh_parallel, "_merger", lambda: held)
+    return held
+
+
+def segments(engine: SearchEngine) -> int:
+    return len(engine._live_index()[1]._segments())  # type: ignore[attr-defined]
+
+
+def until_a_merge_starts(engine: SearchEngine, held: HeldMerges) -> list[int]:
+    """One-document commits until the index has enough segments for a merge; their ids."""
+    ids = []
+    for document_id in range(1, 3 * MERGE_FACTOR):
+        engine.upsert([record(document_id, f"Faktura {document_id}", "kontrahent alfa")])
+        ids.append(document_id)
+        if held.jobs:
+            return ids
+    raise AssertionError("no merge started")
+
+
+def test_a_merge_keeps_what_changed_while_it_ran(build, engine: SearchEngine, held: HeldMerges) -> None:
+    build([])
+    ids = until_a_merge_starts(engine, held)
+    held.run()
+    # While the merge is under way: one merged document is updated, one deleted, one added.
+    engine.upsert([record(1, "Faktura 1", "dostawca beta")])
+    engine.delete([2])
+    engine.upsert([record(500, "Faktura 500", "kontrahent alfa")])
+    before = segments(engine)
+    held.deliver()
+    engine.upsert([record(501, "Faktura 501", "kontrahent alfa")])
+
+    assert segments(engine) < before
+    expected = {*ids, 500, 501} - {1, 2}
+    assert {hit.document_id for hit in find(engine, "kontrahenta", limit=100).hits} == expected
+    assert find(engine, "kontrahenta").total == len(expected)
+    assert {hit.document_id for hit in find(engine, "dostawcy").hits} == {1}
+    assert engine.count() == len(expected) + 1
+
+
+def test_a_failed_merge_changes_nothing_and_is_tried_again(build, engine: SearchEngine, held, monkeypatch) -> None:
+    build([])
+    monkeypatch.setattr(whoosh_parallel, "_merge_job", lambda *args: (_ for _ in ()).throw(OSError("disk full")))
+    ids = until_a_merge_starts(engine, held)
+    held.run()
+    before = segments(engine)
+    engine.upsert([record(500, "Faktura 500", "kontrahent alfa")])
+    assert find(engine, "kontrahenta", limit=100).total == len(ids) + 1
+    assert held.jobs, "the next commit starts the merge again"
+    assert segments(engine) == before + 1
+
+
+def test_a_merge_overtaken_by_another_writer_is_dropped(build, engine: SearchEngine, held: HeldMerges) -> None:
+    build([])
+    ids = until_a_merge_starts(engine, held)
+    held.run()
+    # Another process's plain Whoosh writer merges everything (and cleans away the merge's files).
+    other = engine._live_index()[1].writer()  # type: ignore[attr-defined]
+    other.commit(optimize=True)
+    held.deliver()
+    engine.upsert([record(500, "Faktura 500", "kontrahent alfa")])
+    assert find(engine, "kontrahenta", limit=100).total == len(ids) + 1
+    assert segments(engine) == 2
+
+
+def test_an_idle_index_puts_a_finished_merge_in_place(build, engine: SearchEngine, held: HeldMerges) -> None:
+    build([])
+    ids = until_a_merge_starts(engine, held)
+    assert engine.settle() is False, "nothing finished yet"
+    held.run()
+    held.deliver()
+    before = segments(engine)
+    assert engine.settle() is True
+    assert segments(engine) < before
+    assert find(engine, "kontrahenta", limit=100).total == len(ids)
+    assert engine.settle() is False
+
+
+class Sized:
+    def __init__(self, documents: int) -> None:
+        self.documents = documents
+
+    def doc_count(self) -> int:
+        return self.documents
+
+
+def chosen(*sizes: int) -> list[int]:
+    return sorted(s.documents for s in whoosh_parallel._to_merge([Sized(n) for n in sizes]))  # type: ignore[misc]
+
+
+def test_merges_take_like_sized_segments_and_what_is_smaller() -> None:
+    assert chosen(*[500] * (MERGE_FACTOR - 1), 5_000) == []
+    assert chosen(*[500] * MERGE_FACTOR, 50_000) == [500] * MERGE_FACTOR
+    # Behind after a backlog: the whole filled-up class goes in one merge, with anything smaller.
+    assert chosen(3, *[700] * (MERGE_FACTOR + 5), 20_000) == [3, *[700] * (MERGE_FACTOR + 5)]
+    # Big segments are not rewritten because small ones came along.
+    assert chosen(*[5_000] * (MERGE_FACTOR - 1), 200, 300) == []
