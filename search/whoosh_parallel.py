@@ -46,6 +46,9 @@ PARALLEL_MIN_DOCUMENTS = 400
 #: Worker processes; each writes one segment per batch.
 WORKERS = max(1, min(2, os.cpu_count() or 1))
 
+#: Merges of at most this many documents are done within the commit (a fraction of a second):
+#: a process of its own would cost more, and small deployments then never start one.
+INLINE_MERGE_DOCUMENTS = 200
 #: A background merge starts when an index has this many segments: it merges the smallest of them
 #: (this many), so each document is rewritten about once per tenfold growth of the index.
 MERGE_FACTOR = 10
@@ -238,8 +241,22 @@ def _background_merge_policy(writer: IndexWriter, segments: list[Segment]) -> li
             else:
                 segments = replaced
     if chosen := _to_merge(segments):
+        if sum(segment.doc_count() for segment in chosen) <= INLINE_MERGE_DOCUMENTS:
+            return _merge_inline(writer, segments, chosen)
         _start_merge(writer, chosen)
     return segments
+
+
+def _merge_inline(writer: IndexWriter, segments: list[Segment], chosen: list[Segment]) -> list[Segment]:
+    """Merge a few small segments into the writer's own new segment, as Whoosh itself would."""
+    for segment in chosen:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        try:
+            writer.add_reader(reader)
+        finally:
+            reader.close()
+    merged = {segment.segment_id() for segment in chosen}
+    return [segment for segment in segments if segment.segment_id() not in merged]
 
 
 def _tier(segment: Segment) -> int:
@@ -373,8 +390,12 @@ def write_parallel(
             raise IndexUnavailable("A search index writer process died; the batch will be retried.") from error
         if sum(segment.doc_count_all() for segment in written) != len(documents):
             raise IndexUnavailable("A search index writer process lost documents; the batch will be retried.")
-        writer._close_segment()
-        writer._commit_toc(writer._merge_segments(None, None, None) + written)
+        kept = writer._merge_segments(None, None, None)
+        if writer._added:  # small segments merged inline
+            kept.append(writer._finalize_segment())
+        else:
+            writer._close_segment()
+        writer._commit_toc(kept + written)
     except BaseException:
         for future in futures:
             future.cancel()

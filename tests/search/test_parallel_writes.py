@@ -105,6 +105,7 @@ class HeldMerges:
 def held(monkeypatch) -> HeldMerges:
     held = HeldMerges()
     monkeypatch.setattr(whoosh_parallel, "_merger", lambda: held)
+    monkeypatch.setattr(whoosh_parallel, "INLINE_MERGE_DOCUMENTS", 0)
     return held
 
 
@@ -200,3 +201,14 @@ def test_merges_take_like_sized_segments_and_what_is_smaller() -> None:
     assert chosen(3, *[700] * (MERGE_FACTOR + 5), 20_000) == [3, *[700] * (MERGE_FACTOR + 5)]
     # Big segments are not rewritten because small ones came along.
     assert chosen(*[5_000] * (MERGE_FACTOR - 1), 200, 300) == []
+
+
+def test_small_merges_happen_within_the_commit(build, engine: SearchEngine, held: HeldMerges, monkeypatch) -> None:
+    monkeypatch.setattr(whoosh_parallel, "INLINE_MERGE_DOCUMENTS", 1_000)
+    build([])
+    for document_id in range(1, 3 * MERGE_FACTOR):
+        engine.upsert([record(document_id, f"Faktura {document_id}", "kontrahent alfa")])
+        assert segments(engine) <= MERGE_FACTOR + 1
+    engine.delete([1])
+    assert not held.jobs, "no process was needed"
+    assert find(engine, "kontrahenta", limit=100).total == 3 * MERGE_FACTOR - 2
