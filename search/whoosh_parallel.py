@@ -2,14 +2,15 @@
 
 Whoosh turns documents into postings in pure Python, so one writer uses one core however many the
 machine has.  For a big batch the documents are split between worker processes, each writing a
-segment of its own, while this process holds the index lock, applies the deletions that make the
-batch an update, merges small old segments by Whoosh's usual policy, and finally commits its
-segments and theirs in one new generation: readers see all of the batch or none of it.
+segment of its own, while this process holds the index lock and applies the deletions that make
+the batch an update; then it commits their segments in one new generation: readers see all of the
+batch or none of it.
 
 Merging old segments, which Whoosh does inside the commit that asks for it (a merge of 16,000
-documents holds the index for 45 s), runs in a merge process in the background instead: a
-commit launches it, and a later commit, finding it done, puts the merged segment in place of its
-sources, carrying over the deletions made meanwhile.
+documents holds the index for 45 s), runs in a merge process in the background instead, unless
+it is small: a commit launches it, and a later commit (or the idle indexer's `settle`), finding
+it done, puts the merged segment in place of its sources, carrying over the deletions made
+meanwhile.  Every writer of our indexes is an `IndexWriter`, so every commit follows this policy.
 
 Whoosh's own ``MpWriter`` starts new processes for every commit, blocks forever when a worker
 dies with the job queue full, and drops a failed worker's documents without a word.  A persistent
@@ -49,8 +50,8 @@ WORKERS = max(1, min(2, os.cpu_count() or 1))
 #: Merges of at most this many documents are done within the commit (a fraction of a second):
 #: a process of its own would cost more, and small deployments then never start one.
 INLINE_MERGE_DOCUMENTS = 200
-#: A background merge starts when an index has this many segments: it merges the smallest of them
-#: (this many), so each document is rewritten about once per tenfold growth of the index.
+#: A merge starts when this many segments of one size class (1-9, 10-99, … documents) exist; it
+#: takes them and any smaller ones, so each document is rewritten about once per tenfold growth.
 MERGE_FACTOR = 10
 
 log = logging.getLogger("kartoteka.search")
@@ -220,7 +221,7 @@ def _merged_in(merge: _Merge, merged: Segment, segments: list[Segment], storage:
 
 
 def _background_merge_policy(writer: IndexWriter, segments: list[Segment]) -> list[Segment]:
-    """Whoosh merge policy: put a finished merge in place, start the next one; never merge inline."""
+    """Whoosh merge policy: put a finished background merge in place; start the next merge (a small one right here)."""
     storage = writer.storage
     key = (storage.folder, writer.indexname)
     with _pool_lock:
