@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import json
+import logging
 import os
 import shutil
 import threading
@@ -44,6 +45,8 @@ from search.records import Hit, IndexRecord, SearchRequest, SearchResult
 from search.whoosh_parallel import PARALLEL_MIN_DOCUMENTS, open_writer, parallel_enabled, write_parallel
 
 R = TypeVar("R")
+
+log = logging.getLogger("kartoteka.search")
 
 #: Bump when the Whoosh schema or the way records map onto it changes.
 WHOOSH_SCHEMA_VERSION = 1
@@ -655,16 +658,17 @@ class WhooshEngine:
     def settle(self) -> bool:
         try:
             index = self._writable_index()
-        except IndexUnavailable:
-            return False
-        if not whoosh_parallel.needs_settling(index):
-            return False
-        with self._write_lock:
-            try:
+            if not whoosh_parallel.needs_settling(index):
+                return False
+            with self._write_lock:
                 # A commit of nothing: the merge policy puts a finished merge in place, or starts one.
                 open_writer(index, timeout=0).commit()
-            except IndexUnavailable:
-                return False  # another writer holds the index; its commit will do it
+        except IndexUnavailable:
+            return False  # missing or being rebuilt (healing's business), or another writer holds it
+        except Exception:
+            # Housekeeping only: a damaged index is for the indexer's health check to find.
+            log.warning("settling the search index failed", exc_info=True)
+            return False
         return True
 
     def delete(self, document_ids: Iterable[int]) -> int:

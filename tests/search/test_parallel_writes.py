@@ -212,3 +212,12 @@ def test_small_merges_happen_within_the_commit(build, engine: SearchEngine, held
     engine.delete([1])
     assert not held.jobs, "no process was needed"
     assert find(engine, "kontrahenta", limit=100).total == 3 * MERGE_FACTOR - 2
+
+
+def test_settling_a_missing_or_damaged_index_is_a_no_op(build, engine: SearchEngine) -> None:
+    assert engine.settle() is False  # never built
+    build([record(1, "Umowa")])
+    generation = engine._live_index()[1].storage.folder  # type: ignore[attr-defined]
+    for toc in [name for name in os.listdir(generation) if name.endswith(".toc")]:
+        os.remove(os.path.join(generation, toc))
+    assert engine.settle() is False
