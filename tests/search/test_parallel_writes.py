@@ -16,7 +16,14 @@ from tests.search.conftest import find, record
 
 BACKLOG = PARALLEL_MIN_DOCUMENTS + 37
 
-pytestmark = pytest.mark.skipif(not whoosh_parallel.parallel_enabled(), reason="one core: nothing runs in parallel")
+
+@pytest.fixture(autouse=True)
+def two_writers(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Two writer processes whatever the machine's cores, so these tests never depend on it."""
+    whoosh_parallel.shutdown()
+    monkeypatch.setattr(whoosh_parallel, "WORKERS", 2)
+    yield
+    whoosh_parallel.shutdown()
 
 
 def backlog(word: str, count: int = BACKLOG, first: int = 1) -> list:
