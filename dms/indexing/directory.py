@@ -8,7 +8,6 @@ that is read afresh, so applying one twice is harmless.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -23,6 +22,7 @@ from dms.counterparties.customfields import definitions_of
 from dms.counterparties.models import ContactMethod, ContactPerson, Counterparty
 from dms.documents.models import Document
 from dms.events.models import Event, EventType
+from dms.indexing.rebuilds import swapped_in_when_done
 from dms.indexing.records import binder_token, document_token
 from dms.outbox import service as outbox
 from dms.outbox.directory import DirectoryOutboxEntry
@@ -224,7 +224,7 @@ class DirectoryIndexer:
         model = _model(kind)
         done = 0
         last_id = await rebuild.resumed_after() if resume else 0
-        try:
+        async with swapped_in_when_done(rebuild):
             while True:
                 async with self.db.sessions() as session:
                     ids = list(
@@ -242,14 +242,6 @@ class DirectoryIndexer:
                 last_id = ids[-1]
                 if progress:
                     progress(len(ids))
-        except Exception:
-            await rebuild.abort()
-            raise
-        except BaseException:
-            # Interrupted (Ctrl-C, shutdown): keep what was built, for a resumed rebuild.
-            await asyncio.shield(rebuild.suspend())
-            raise
-        await rebuild.swap()
         log.info("directory index rebuilt", extra={"index": kind, "records": done})
         return done
 

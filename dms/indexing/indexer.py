@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select, update
 from dms.base import utcnow
 from dms.documents.models import Document, DocumentVersion
 from dms.indexing.directory import DirectoryIndexer
+from dms.indexing.rebuilds import swapped_in_when_done
 from dms.indexing.records import IndexSource, record_of, sources_for
 from dms.indexing.texts import TextCache
 from dms.outbox import service as outbox
@@ -165,7 +166,7 @@ class Indexer:
                     .where(Document.id <= last_id, Document.trashed_at.is_(None))
                 )
             progress(int(already or 0))
-        try:
+        async with swapped_in_when_done(rebuild):
             while True:
                 async with self.db.sessions() as session:
                     ids = list(
@@ -190,14 +191,6 @@ class Indexer:
                 last_id = ids[-1]
                 if progress:
                     progress(len(ids))
-        except Exception:
-            await rebuild.abort()
-            raise
-        except BaseException:
-            # Interrupted (Ctrl-C, shutdown): keep what was built, for a resumed rebuild.
-            await asyncio.shield(rebuild.suspend())
-            raise
-        await rebuild.swap()
         log.info("index rebuilt", extra={"documents": done})
         return done
 
