@@ -81,23 +81,27 @@ async def writer(client: LiveClient, binder_id: str, number: int, ledger: Ledger
             if kind == 0:  # a new document
                 content = text_file(word, rng, rng.randint(8_000, 96_000))
                 title = f"crash {word}"
+                sha256 = ledger.sent(word, content)  # before sending: the kill may cut it after the commit
                 answer = await client.create_document(binder_id, title, f"{word}.txt", content)
-                if created := ledger.answered(answer, ledger.sent(word, content), title=title):
+                if created := ledger.answered(answer, sha256, title=title):
                     mine.append(created)
             elif kind == 1:  # a new version
                 content = text_file(word, rng, rng.randint(8_000, 96_000))
+                sha256 = ledger.sent(word, content)
                 answer = await client.check_in(rng.choice(mine), f"{word}.txt", content)
-                ledger.answered(answer, ledger.sent(word, content))
+                ledger.answered(answer, sha256)
             elif kind == 2:  # a check-in made from a version that was never the latest: refused
                 content = text_file(word, rng, 4_000)
+                sha256 = ledger.sent(word, content)
                 answer = await client.check_in(rng.choice(mine), f"{word}.txt", content, expected="0.9")
-                ledger.answered(answer, ledger.sent(word, content))
+                ledger.answered(answer, sha256)
                 assert answer.codes == ["CONFLICT"], answer
             else:  # a file over the upload limit: refused
                 content = text_file(word, rng, MAX_UPLOAD + 4_096) + b"x" * 8_192
                 title = f"crash {word}"
+                sha256 = ledger.sent(word, content)
                 answer = await client.create_document(binder_id, title, f"{word}.txt", content)
-                ledger.answered(answer, ledger.sent(word, content), title=title)
+                ledger.answered(answer, sha256, title=title)
                 assert answer.codes == ["UPLOAD_TOO_LARGE"], answer
     except httpx.TransportError:
         ledger.cut += 1  # the kill: this request has no answer
