@@ -14,7 +14,7 @@ import binascii
 import heapq
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +84,9 @@ def page(
 
 def count_facet(values: Iterable[str | None], limit: int) -> list[tuple[str, int]]:
     """(value, count) pairs, most frequent first (ties by value); documents without a value are not counted."""
-    counts = Counter(v for v in values if v)
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return ranked[:limit]
+    return rank_facet(Counter(v for v in values if v), limit)
+
+
+def rank_facet(counts: Mapping[str, int], limit: int) -> list[tuple[str, int]]:
+    """The `limit` most frequent values of counted ones, ties by value."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]

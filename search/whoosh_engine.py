@@ -36,13 +36,14 @@ from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import FileIndex, create_in, open_dir
 from whoosh.searching import Searcher
 
-from search import analysis, whoosh_parallel
+from search import analysis, whoosh_matches, whoosh_parallel
 from search.errors import IndexRebuilding, IndexUnavailable, SearchError
 from search.highlight import Highlighter
-from search.paging import MISSING_DATE, Candidate, count_facet, decode_cursor, encode_cursor, page
+from search.paging import MISSING_DATE, Candidate, decode_cursor, encode_cursor, page, rank_facet
 from search.query import And, MatchAll, Not, Or, Phrase, Prefix, QueryNode, Term
 from search.records import Hit, IndexRecord, SearchRequest, SearchResult
 from search.whoosh_parallel import PARALLEL_MIN_DOCUMENTS, open_writer, parallel_enabled, write_parallel
+from search.whoosh_phrase import AdjacentPhrase
 
 R = TypeVar("R")
 
@@ -283,7 +284,7 @@ class _Translator:
 
     def sequence(self, field: str, positions: Iterable[tuple[str, ...]], boost: float) -> wq.Query:
         steps = [_or([wq.Term(field, t) for t in alternatives]) for alternatives in positions]
-        return wq.Sequence(steps, slop=1, boost=boost) if len(steps) > 1 else steps[0]
+        return AdjacentPhrase(steps, boost=boost) if len(steps) > 1 else steps[0]
 
     def nip(self, node: Term | Phrase | Prefix) -> wq.Query:
         text = node.text if isinstance(node, Term | Prefix) else "".join(node.words)
@@ -311,12 +312,9 @@ def _and(queries: list[wq.Query]) -> wq.Query:
     return queries[0] if len(queries) == 1 else wq.And(queries)
 
 
-def _filters(request: SearchRequest) -> tuple[wq.Query | None, wq.Query | None]:
-    """(allow, deny) queries Whoosh applies while collecting, before counting or faceting."""
+def _filters(request: SearchRequest) -> wq.Query | None:
+    """The request's filters other than access (see `whoosh_matches`), as a query all of whose documents pass."""
     parts: list[wq.Query] = []
-    access = request.access
-    if not access.unrestricted:
-        parts.append(_or([wq.Term("access", t) for t in sorted(access.any_of_tokens)]))
     if request.counterparty_id is not None:
         parts.append(wq.Term("counterparty_id", str(request.counterparty_id)))
     if request.binder_id is not None:
@@ -332,9 +330,7 @@ def _filters(request: SearchRequest) -> tuple[wq.Query | None, wq.Query | None]:
             # A bare date as the upper bound means "up to the end of that day".
             high = datetime(high.year, high.month, high.day) + timedelta(days=1, microseconds=-1)
         parts.append(wq.NumericRange(request.date_field, low, _micros(high) if high is not None else None))
-    allow = _and(parts) if parts else None
-    deny = _or([wq.Term("access", t) for t in sorted(access.none_of_tokens)]) if access.none_of_tokens else None
-    return allow, deny
+    return _and(parts) if parts else None
 
 
 class WhooshRebuild:
@@ -451,6 +447,7 @@ class WhooshEngine:
         self._rebuild: WhooshRebuild | None = None
         self._closed = False
         self._translator = _Translator()
+        self._segments = whoosh_matches.SegmentCache()
 
     # -- lifecycle -------------------------------------------------------
 
@@ -530,7 +527,7 @@ class WhooshEngine:
                 stale.append(searcher)
                 searcher = None
             if searcher is None:
-                searcher = index.searcher()
+                searcher = index.searcher(weighting=whoosh_matches.CachedLengthBM25F(self._segments))
         except Exception as error:
             raise IndexUnavailable("The search index cannot be read; it must be rebuilt.") from error
         finally:
@@ -707,54 +704,38 @@ class WhooshEngine:
         if request.access.shows_nothing:
             return SearchResult(0, (), {name: [] for name in sorted(request.facets)}, None, False)
         whoosh_query = self._translator.translate(request.query)
-        allow, deny = _filters(request)
+        filters = _filters(request)
+        if filters is not None:
+            # Filters join the query itself (scores from the query alone) so Whoosh skips
+            # through both, rather than collecting every document a filter admits first.
+            whoosh_query = wq.Require(whoosh_query, filters)
         with self._searcher() as searcher:
             try:
-                return self._run(searcher, request, whoosh_query, allow, deny)
+                return self._run(searcher, request, whoosh_query)
             except SearchError:
                 raise
             except Exception as error:  # damaged segment files show up only when read
                 raise IndexUnavailable("The search index cannot be read; it must be rebuilt.") from error
 
-    def _run(
-        self,
-        searcher: Searcher,
-        request: SearchRequest,
-        whoosh_query: wq.Query,
-        allow: wq.Query | None,
-        deny: wq.Query | None,
-    ) -> SearchResult:
-        # Filters join the query itself (scores from the query alone) rather than going in as
-        # Whoosh's `filter=`, which first collects the set of every document a filter admits — for
-        # the access filter, most of the index, on every search.
-        if allow is not None:
-            whoosh_query = wq.Require(whoosh_query, allow)
-        if deny is not None:
-            whoosh_query = wq.AndNot(whoosh_query, deny)
-        results = searcher.search(whoosh_query, limit=None)
-        reader = searcher.reader()
-        candidates = self._candidates(reader, results.top_n)
+    def _run(self, searcher: Searcher, request: SearchRequest, whoosh_query: wq.Query) -> SearchResult:
+        matches = whoosh_matches.collect(
+            searcher,
+            whoosh_query,
+            request.access,
+            request.facets,
+            self._segments,
+            scored=request.sort == "relevance",
+        )
+        candidates = matches.candidates
         chosen, has_next = page(candidates, request.sort, request.after, request.limit)
         marks = (
             Highlighter.for_query(request.query, (None, "title")),
             Highlighter.for_query(request.query, (None, "content")),
         )
         hits = tuple(self._hit(searcher, request, c, marks) for c in chosen)
-        facets = self._facets(reader, request, candidates)
+        facets = {name: rank_facet(matches.facet_counts[name], request.facet_limit) for name in sorted(request.facets)}
         next_cursor = hits[-1].cursor if hits and has_next else None
         return SearchResult(len(candidates), hits, facets, next_cursor, has_next)
-
-    @staticmethod
-    def _candidates(reader: Any, top_n: list[tuple[float | None, int]]) -> list[Candidate]:
-        if not top_n:  # an empty index has no columns to read
-            return []
-        docnums = [docnum for _, docnum in top_n]
-        ids = _column_values(reader, "id", docnums)
-        dates = _column_values(reader, "date_sort", docnums)
-        return [
-            Candidate(int(ids[i]), float(score or 0.0), int(dates[i] or 0), docnum)
-            for i, (score, docnum) in enumerate(top_n)
-        ]
 
     def _hit(
         self,
@@ -774,19 +755,6 @@ class WhooshEngine:
             fragments = content_marks.fragments(content)
         title = title_marks.mark_all(stored.get("title", "")) if title_marks else None
         return Hit(candidate.document_id, candidate.score, cursor, tuple(fragments), title)
-
-    def _facets(
-        self, reader: Any, request: SearchRequest, candidates: list[Candidate]
-    ) -> dict[str, list[tuple[str, int]]]:
-        columns = {"document_type": "document_type", "counterparty": "counterparty_id", "year": "year"}
-        facets: dict[str, list[tuple[str, int]]] = {}
-        for name in sorted(request.facets):
-            if not candidates:
-                facets[name] = []
-                continue
-            values = _column_values(reader, columns[name], [c.ref for c in candidates])
-            facets[name] = count_facet((value or None for value in values), request.facet_limit)
-        return facets
 
 
 def _column_values(reader: Any, fieldname: str, docnums: list[int]) -> list[Any]:

@@ -1,0 +1,263 @@
+"""Collecting a search's visible matches segment by segment, with what each segment knows cached.
+
+Whoosh segments never change once written (a deletion only marks documents, and its
+matchers skip them), so two things are read once per segment and kept until the segment
+is merged away:
+
+* the columns every search needs for each match — document id, date, and the facet
+  values — as flat arrays, instead of a Whoosh column lookup per match per column;
+* for each access filter (one per set of readable binders), which of the segment's
+  documents it admits, as one byte per document;
+* each field's document lengths, which BM25 asks for at every posting it scores, through
+  five calls into Whoosh's column readers each time.
+
+The access test is then an array lookup on each match of the query. Intersecting the
+query with an OR of the user's access tokens instead made Whoosh leapfrog two wide
+matcher trees in Python, which cost more than everything else in a search.
+"""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from whoosh import query as wq
+from whoosh.scoring import BM25F, BM25FScorer
+from whoosh.searching import Searcher
+
+from search.paging import MISSING_DATE, Candidate
+from search.records import AccessFilter
+
+#: Facet name → the column its values come from.
+FACET_COLUMNS = {"document_type": "document_type", "counterparty": "counterparty_id", "year": "year"}
+#: Bytes of access maps kept across searches (one byte per document per segment per filter).
+ACCESS_CACHE_BYTES = 64 * 1024 * 1024
+#: Matches between prunings of a matcher tree.
+REPLACE_EVERY = 10
+#: Segments whose columns are kept beyond those of the newest searcher (older searchers in use).
+SPARE_SEGMENTS = 32
+
+
+@dataclass(frozen=True, slots=True)
+class FacetColumn:
+    """A column of short values as one small integer per document and the table of values."""
+
+    codes: array
+    values: tuple[str | None, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentColumns:
+    ids: array
+    dates: array
+    facets: dict[str, FacetColumn]
+
+
+@dataclass(slots=True)
+class Matches:
+    """The visible matches of one search: candidates for paging and facet counts over all of them."""
+
+    candidates: list[Candidate]
+    facet_counts: dict[str, dict[str, int]]
+
+
+def _column(reader: Any, name: str) -> Iterator[Any]:
+    count = reader.doc_count_all()
+    if not reader.has_column(name):
+        # A segment whose documents all lack a value has no column at all.
+        return iter([None] * count)
+    return iter(reader.column_reader(name))
+
+
+def _read_columns(reader: Any) -> SegmentColumns:
+    ids = array("q", (int(value) if value else 0 for value in _column(reader, "id")))
+    dates = array("q", (MISSING_DATE if value is None else int(value) for value in _column(reader, "date_sort")))
+    facets = {}
+    for column in FACET_COLUMNS.values():
+        table: dict[str | None, int] = {None: 0}
+        codes = array("l", (table.setdefault(value or None, len(table)) for value in _column(reader, column)))
+        facets[column] = FacetColumn(codes, tuple(table))
+    return SegmentColumns(ids, dates, facets)
+
+
+class SegmentCache:
+    """Per-segment columns and access maps, shared by every search of one index."""
+
+    def __init__(self, *, access_bytes: int = ACCESS_CACHE_BYTES) -> None:
+        self._lock = threading.Lock()
+        self._columns: dict[str, SegmentColumns] = {}
+        self._access: OrderedDict[tuple[str, frozenset[str], frozenset[str]], bytearray] = OrderedDict()
+        self._access_bytes = 0
+        self._access_budget = access_bytes
+        self._lengths: dict[tuple[str, str], array] = {}
+
+    def columns(self, segment_id: str, reader: Any) -> SegmentColumns:
+        with self._lock:
+            found = self._columns.get(segment_id)
+        if found is None:
+            found = _read_columns(reader)  # outside the lock: two searches may both read; both agree
+            with self._lock:
+                self._columns[segment_id] = found
+        return found
+
+    def access(self, segment_id: str, reader: Any, access: AccessFilter) -> bytearray:
+        key = (segment_id, access.any_of_tokens, access.none_of_tokens)
+        with self._lock:
+            found = self._access.get(key)
+            if found is not None:
+                self._access.move_to_end(key)
+                return found
+        admitted = bytearray(reader.doc_count_all())
+        for token in sorted(access.any_of_tokens):
+            for docnum in _postings(reader, token):
+                admitted[docnum] = 1
+        for token in sorted(access.none_of_tokens):
+            for docnum in _postings(reader, token):
+                admitted[docnum] = 0
+        with self._lock:
+            if key not in self._access:
+                self._access[key] = admitted
+                self._access_bytes += len(admitted)
+            while self._access_bytes > self._access_budget and len(self._access) > 1:
+                _, dropped = self._access.popitem(last=False)
+                self._access_bytes -= len(dropped)
+        return admitted
+
+    def lengths(self, segment_id: str, reader: Any, fieldname: str) -> array:
+        key = (segment_id, fieldname)
+        with self._lock:
+            found = self._lengths.get(key)
+        if found is None:
+            length_of = reader.doc_field_length
+            found = array("f", (length_of(docnum, fieldname, 1) or 0 for docnum in range(reader.doc_count_all())))
+            with self._lock:
+                self._lengths[key] = found
+        return found
+
+    def keep_only(self, live: set[str]) -> None:
+        """Forget segments merged away, once the cache holds clearly more than the live ones."""
+        with self._lock:
+            if len(self._columns) <= len(live) + SPARE_SEGMENTS:
+                return
+            for segment_id in [s for s in self._columns if s not in live]:
+                del self._columns[segment_id]
+            for key in [k for k in self._access if k[0] not in live]:
+                self._access_bytes -= len(self._access.pop(key))
+            for length_key in [k for k in self._lengths if k[0] not in live]:
+                del self._lengths[length_key]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._columns.clear()
+            self._access.clear()
+            self._access_bytes = 0
+            self._lengths.clear()
+
+
+class CachedLengthBM25F(BM25F):
+    """Whoosh's BM25F, reading document lengths from the segment cache."""
+
+    def __init__(self, cache: SegmentCache) -> None:
+        super().__init__()
+        self.cache = cache
+
+    def scorer(self, searcher: Any, fieldname: str, text: str, qf: int = 1) -> Any:
+        scorer = super().scorer(searcher, fieldname, text, qf=qf)
+        reader = searcher.reader()
+        segment = reader.segment() if reader.is_atomic() else None
+        if isinstance(scorer, BM25FScorer) and segment is not None:
+            scorer.dfl = self.cache.lengths(segment.segment_id(), reader, fieldname).__getitem__
+        return scorer
+
+
+def _postings(reader: Any, token: str) -> Iterable[int]:
+    if (("access", token)) not in reader:
+        return ()
+    return reader.postings("access", token).all_ids()
+
+
+def leaves(searcher: Searcher) -> list[tuple[Searcher, int, str]]:
+    """(sub-searcher, document number offset, segment id) of each segment."""
+    found = []
+    for sub, offset in searcher.leaf_searchers():
+        segment = sub.reader().segment()
+        found.append((sub, offset, segment.segment_id() if segment is not None else f"unsaved-{id(sub)}"))
+    return found
+
+
+def collect(
+    searcher: Searcher,
+    query: wq.Query,
+    access: AccessFilter,
+    facets: Iterable[str],
+    cache: SegmentCache,
+    *,
+    scored: bool,
+) -> Matches:
+    """Every match of `query` that `access` admits, with facet counts over them.
+
+    Unscored (date order), Whoosh may walk its matchers the fast way (`all_ids`).
+    """
+    wanted = [FACET_COLUMNS[name] for name in sorted(facets)]
+    candidates: list[Candidate] = []
+    codes_seen: dict[str, list[tuple[FacetColumn, list[int]]]] = {column: [] for column in wanted}
+    context = searcher.context() if scored else searcher.boolean_context()
+    segments = leaves(searcher)
+    for sub, offset, segment_id in segments:
+        reader = sub.reader()
+        matcher = query.matcher(sub, context)
+        if not matcher.is_active():
+            continue
+        admitted = None if access.unrestricted else cache.access(segment_id, reader, access)
+        columns = cache.columns(segment_id, reader)
+        docnums = _scored(matcher, admitted) if scored else _unscored(matcher, admitted)
+        ids, dates = columns.ids, columns.dates
+        candidates.extend(Candidate(ids[d], score, dates[d], offset + d) for d, score in docnums)
+        for column in wanted:
+            facet = columns.facets[column]
+            codes = facet.codes
+            codes_seen[column].append((facet, [codes[d] for d, _ in docnums]))
+    cache.keep_only({segment_id for _, _, segment_id in segments})
+    counts: dict[str, dict[str, int]] = {}
+    for name in sorted(facets):
+        column = FACET_COLUMNS[name]
+        tally: defaultdict[str, int] = defaultdict(int)
+        for facet, codes in codes_seen[column]:
+            per_code: defaultdict[int, int] = defaultdict(int)
+            for code in codes:
+                per_code[code] += 1
+            for code, count in per_code.items():
+                value = facet.values[code]
+                if value:
+                    tally[value] += count
+        counts[name] = dict(tally)
+    return Matches(candidates, counts)
+
+
+def _scored(matcher: Any, admitted: bytearray | None) -> list[tuple[int, float]]:
+    found = []
+    append = found.append
+    countdown = 0
+    while True:
+        if countdown == 0:
+            # As Whoosh's collectors do: prune exhausted branches (a term missing from a segment
+            # is a null matcher a union would otherwise ask, for every match, whether it is done).
+            matcher = matcher.replace(0)
+            countdown = REPLACE_EVERY
+        if not matcher.is_active():
+            return found
+        countdown -= 1
+        docnum = matcher.id()
+        if admitted is None or admitted[docnum]:
+            append((docnum, matcher.score()))
+        matcher.next()
+
+
+def _unscored(matcher: Any, admitted: bytearray | None) -> list[tuple[int, float]]:
+    if admitted is None:
+        return [(docnum, 0.0) for docnum in matcher.all_ids()]
+    return [(docnum, 0.0) for docnum in matcher.all_ids() if admitted[docnum]]
