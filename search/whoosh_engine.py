@@ -43,7 +43,7 @@ from search.paging import MISSING_DATE, Candidate, decode_cursor, encode_cursor,
 from search.query import And, MatchAll, Not, Or, Phrase, Prefix, QueryNode, Term
 from search.records import Hit, IndexRecord, SearchRequest, SearchResult
 from search.whoosh_parallel import PARALLEL_MIN_DOCUMENTS, open_writer, parallel_enabled, write_parallel
-from search.whoosh_phrase import AdjacentPhrase
+from search.whoosh_queries import AdjacentPhrase, AndNot
 
 R = TypeVar("R")
 
@@ -243,11 +243,11 @@ class _Translator:
             positive = [self.translate(c) for c in node.children if not isinstance(c, Not)]
             negative = [self.translate(c.child) for c in node.children if isinstance(c, Not)]
             base: wq.Query = _and(positive) if positive else wq.Every()
-            return wq.AndNot(base, _or(negative)) if negative else base
+            return AndNot(base, _or(negative)) if negative else base
         if isinstance(node, Or):
             return _or([self.translate(c) for c in node.children])
         if isinstance(node, Not):
-            return wq.AndNot(wq.Every(), self.translate(node.child))
+            return AndNot(wq.Every(), self.translate(node.child))
         fields = _DEFAULT_FIELDS if node.field is None else ((node.field, 1.0),)
         queries = [self.leaf(node, name, boost) for name, boost in fields]
         if node.field is None and isinstance(node, Term | Prefix):

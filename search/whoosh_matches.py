@@ -38,8 +38,6 @@ FACET_COLUMNS = {"document_type": "document_type", "counterparty": "counterparty
 ACCESS_CACHE_BYTES = 64 * 1024 * 1024
 #: Matches between prunings of a matcher tree.
 REPLACE_EVERY = 10
-#: Segments whose columns are kept beyond those of the newest searcher (older searchers in use).
-SPARE_SEGMENTS = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +92,7 @@ class SegmentCache:
         self._access_bytes = 0
         self._access_budget = access_bytes
         self._lengths: dict[tuple[str, str], array] = {}
+        self._live: frozenset[str] = frozenset()
 
     def columns(self, segment_id: str, reader: Any) -> SegmentColumns:
         with self._lock:
@@ -139,10 +138,15 @@ class SegmentCache:
         return found
 
     def keep_only(self, live: set[str]) -> None:
-        """Forget segments merged away, once the cache holds clearly more than the live ones."""
+        """Forget segments merged away: whatever the newest searcher does not have.
+
+        A search still running on an older searcher reads again what it needs; that only
+        happens while a commit is being taken up.
+        """
         with self._lock:
-            if len(self._columns) <= len(live) + SPARE_SEGMENTS:
+            if live == self._live:
                 return
+            self._live = frozenset(live)
             for segment_id in [s for s in self._columns if s not in live]:
                 del self._columns[segment_id]
             for key in [k for k in self._access if k[0] not in live]:
@@ -156,6 +160,7 @@ class SegmentCache:
             self._access.clear()
             self._access_bytes = 0
             self._lengths.clear()
+            self._live = frozenset()
 
 
 class CachedLengthBM25F(BM25F):

@@ -1,15 +1,21 @@
-"""Phrases matched by comparing word positions as integers.
+"""Whoosh queries of our own, where Whoosh's are slow (phrases) or wrong (exclusion).
 
-A phrase is a sequence of steps, each a set of alternative terms (the forms and stems of
-one word); it matches where step *i* has a term at position *p + i* for some *p*. Whoosh's
-`Sequence` does the same through `SpanNear` matchers, which build, merge and sort a `Span`
-object per position of every alternative in every candidate document: in our searches,
-where each step is an OR of stems, that took most of a phrase query's time.
+Phrases are matched by comparing word positions as integers. A phrase is a sequence of
+steps, each a set of alternative terms (the forms and stems of one word); it matches
+where step *i* has a term at position *p + i* for some *p*. Whoosh's `Sequence` does the
+same through `SpanNear` matchers, which build, merge and sort a `Span` object per
+position of every alternative in every candidate document: in our searches, where each
+step is an OR of stems, that took most of a phrase query's time.
 
 Here the candidates are the documents having every step (Whoosh's own intersection and
 union matchers, so skipping and deletions work as for any query), and at each one the
 positions of the alternatives found there are read straight from their posting matchers.
 Scores are the intersection's, as with `Sequence`.
+
+Whoosh's `AndNotMatcher` checks the excluded side against the first match only when both
+start on the same document; when the excluded side starts earlier, the first match is let
+through even if it is excluded ("invoice NOT faktura" found the first document of a segment
+having both). `AndNot` here starts by skipping the excluded side forward.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from typing import Any
 from whoosh import matching
 from whoosh import query as wq
 from whoosh.matching import binary, wrappers
+from whoosh.util import make_binary_tree
 
 
 class AdjacentPhrase(wq.Sequence):
@@ -46,10 +53,8 @@ class PhraseMatcher(wrappers.WrappingMatcher):
     def __init__(self, steps: Sequence[Any]) -> None:
         self.steps = list(steps)
         self.leaves = [list(step.term_matchers()) for step in self.steps]
-        child = self.steps[0]
-        for step in self.steps[1:]:
-            child = binary.IntersectionMatcher(child, step)
-        super().__init__(child)
+        # The same tree as Whoosh's Sequence builds, so scores add up in the same order.
+        super().__init__(make_binary_tree(binary.IntersectionMatcher, self.steps))
         self._settle()
 
     def copy(self) -> PhraseMatcher:
@@ -98,3 +103,20 @@ class PhraseMatcher(wrappers.WrappingMatcher):
 
     def spans(self) -> list[Any]:
         raise NotImplementedError("phrases are matched by position; nothing here asks for spans")
+
+
+class AndNot(wq.AndNot):
+    """`a` without the documents of `b`, scored by `a` (Whoosh's `AndNot`, first match checked)."""
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        scored = self.a.matcher(searcher, context)
+        excluded = self.b.matcher(searcher, searcher.boolean_context())
+        return AndNotMatcher(scored, excluded)
+
+
+class AndNotMatcher(binary.AndNotMatcher):
+    def _find_first(self) -> None:
+        if self.a.is_active() and self.b.is_active():
+            self._find_next()
+
+    # Whoosh's replace() rebuilds with self.__class__, so replacements keep this fix.
