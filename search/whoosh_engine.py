@@ -528,6 +528,8 @@ class WhooshEngine:
                 searcher = None
             if searcher is None:
                 searcher = index.searcher(weighting=whoosh_matches.CachedLengthBM25F(self._segments))
+                # What the cache holds of segments merged away is of no use to any new search.
+                self._segments.keep_only({segment_id for _, _, segment_id in whoosh_matches.leaves(searcher)})
         except Exception as error:
             raise IndexUnavailable("The search index cannot be read; it must be rebuilt.") from error
         finally:
@@ -653,20 +655,34 @@ class WhooshEngine:
             return self.write_records(index, records)
 
     def settle(self) -> bool:
+        settled = False
         try:
             index = self._writable_index()
-            if not whoosh_parallel.needs_settling(index):
-                return False
-            with self._write_lock:
-                # A commit of nothing: the merge policy puts a finished merge in place, or starts one.
-                open_writer(index, timeout=0).commit()
+            if whoosh_parallel.needs_settling(index):
+                with self._write_lock:
+                    # A commit of nothing: the merge policy puts a finished merge in place, or starts one.
+                    open_writer(index, timeout=0).commit()
+                settled = True
+            self._warm()
         except IndexUnavailable:
             return False  # missing or being rebuilt (healing's business), or another writer holds it
         except Exception:
             # Housekeeping only: a damaged index is for the indexer's health check to find.
             log.warning("settling the search index failed", exc_info=True)
             return False
-        return True
+        return settled
+
+    def _warm(self) -> None:
+        """Read what searches need of new segments (a merge's above all) before a search has to.
+
+        Only where searches run (the embedded indexer shares the engine with the API); a
+        separate indexer process never searches, and caches nothing.
+        """
+        if not self._segments.used:
+            return
+        fields = [_TEXT_FIELDS[name] for name, _ in _DEFAULT_FIELDS]
+        with self._searcher() as searcher:
+            whoosh_matches.warm(searcher, self._segments, fields)
 
     def delete(self, document_ids: Iterable[int]) -> int:
         index = self._writable_index()

@@ -77,7 +77,7 @@ def _read_columns(reader: Any) -> SegmentColumns:
     facets = {}
     for column in FACET_COLUMNS.values():
         table: dict[str | None, int] = {None: 0}
-        codes = array("l", (table.setdefault(value or None, len(table)) for value in _column(reader, column)))
+        codes = array("I", (table.setdefault(value or None, len(table)) for value in _column(reader, column)))
         facets[column] = FacetColumn(codes, tuple(table))
     return SegmentColumns(ids, dates, facets)
 
@@ -93,8 +93,11 @@ class SegmentCache:
         self._access_budget = access_bytes
         self._lengths: dict[tuple[str, str], array] = {}
         self._live: frozenset[str] = frozenset()
+        #: Whether any search has used the cache (only then is warming it worth its memory).
+        self.used = False
 
     def columns(self, segment_id: str, reader: Any) -> SegmentColumns:
+        self.used = True
         with self._lock:
             found = self._columns.get(segment_id)
         if found is None:
@@ -140,8 +143,8 @@ class SegmentCache:
     def keep_only(self, live: set[str]) -> None:
         """Forget segments merged away: whatever the newest searcher does not have.
 
-        A search still running on an older searcher reads again what it needs; that only
-        happens while a commit is being taken up.
+        A search still running on an older searcher may add back what it reads; that stays
+        until the next new searcher.
         """
         with self._lock:
             if live == self._live:
@@ -226,7 +229,6 @@ def collect(
             facet = columns.facets[column]
             codes = facet.codes
             codes_seen[column].append((facet, [codes[d] for d, _ in docnums]))
-    cache.keep_only({segment_id for _, _, segment_id in segments})
     counts: dict[str, dict[str, int]] = {}
     for name in sorted(facets):
         column = FACET_COLUMNS[name]
@@ -241,6 +243,15 @@ def collect(
                     tally[value] += count
         counts[name] = dict(tally)
     return Matches(candidates, counts)
+
+
+def warm(searcher: Searcher, cache: SegmentCache, fieldnames: Iterable[str]) -> None:
+    """Fill the cache for every segment of `searcher`: columns, and lengths of `fieldnames`."""
+    for sub, _, segment_id in leaves(searcher):
+        reader = sub.reader()
+        cache.columns(segment_id, reader)
+        for fieldname in fieldnames:
+            cache.lengths(segment_id, reader, fieldname)
 
 
 def _scored(matcher: Any, admitted: bytearray | None) -> list[tuple[int, float]]:

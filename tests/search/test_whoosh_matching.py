@@ -183,12 +183,36 @@ def test_segments_merged_away_leave_the_cache(tmp_path):
         index.writer().commit(optimize=True)
         result = engine.search(SearchRequest(query=parse_query("faktura"), access=access))
         assert result.total == 5
-        with index.reader() as reader:
-            live = {leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()}
+        live = _live_segments(engine)
         assert len(live) == 1
         assert set(cache._columns) == live
         assert {segment_id for segment_id, *_ in cache._access} == live
         assert {segment_id for segment_id, _ in cache._lengths} == live
+    finally:
+        engine.close()
+
+
+def _live_segments(engine: WhooshEngine) -> set[str]:
+    _, index = engine._live_index()
+    with index.reader() as reader:
+        return {leaf.segment().segment_id() for leaf, _ in reader.leaf_readers()}
+
+
+def test_the_idle_indexer_reads_new_segments_ahead_of_searches(tmp_path):
+    engine = WhooshEngine()
+    engine.open(tmp_path / "index")
+    try:
+        with rebuilding(engine) as rebuild:
+            rebuild.upsert([record(1, "Faktura")])
+        engine.settle()
+        assert not engine._segments._columns  # nobody searches here: nothing is cached
+        engine.search(SearchRequest(query=parse_query("faktura"), access=AccessFilter.everything()))
+        engine.upsert([record(2, "Umowa")])
+        engine.settle()
+        live = _live_segments(engine)
+        assert len(live) == 2
+        assert set(engine._segments._columns) == live
+        assert {(s, "content") for s in live} <= set(engine._segments._lengths)
     finally:
         engine.close()
 
