@@ -1,7 +1,7 @@
 """Collecting a search's visible matches segment by segment, with what each segment knows cached.
 
 Whoosh segments never change once written (a deletion only marks documents, and its
-matchers skip them), so two things are read once per segment and kept until the segment
+matchers skip them), so three things are read once per segment and kept until the segment
 is merged away:
 
 * the columns every search needs for each match — document id, date, and the facet
@@ -11,8 +11,9 @@ is merged away:
 * each field's document lengths, which BM25 asks for at every posting it scores, through
   five calls into Whoosh's column readers each time.
 
-The access test is then an array lookup on each match of the query. Intersecting the
-query with an OR of the user's access tokens instead made Whoosh leapfrog two wide
+The access test is then an array lookup on each match of the query (or, for a user who may
+read only a few of a segment's documents, a skip from one of them to the next). Intersecting
+the query with an OR of the user's access tokens instead made Whoosh leapfrog two wide
 matcher trees in Python, which cost more than everything else in a search.
 """
 
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from whoosh import query as wq
+from whoosh.matching import ListMatcher, wrappers
 from whoosh.scoring import BM25F, BM25FScorer
 from whoosh.searching import Searcher
 
@@ -36,6 +38,8 @@ from search.records import AccessFilter
 FACET_COLUMNS = {"document_type": "document_type", "counterparty": "counterparty_id", "year": "year"}
 #: Bytes of access maps kept across searches (one byte per document per segment per filter).
 ACCESS_CACHE_BYTES = 64 * 1024 * 1024
+#: Below this share of a segment's documents, a user's readable ones are skipped to rather than tested.
+SPARSE_ACCESS = 0.05
 #: Matches between prunings of a matcher tree.
 REPLACE_EVERY = 10
 
@@ -53,6 +57,19 @@ class SegmentColumns:
     ids: array
     dates: array
     facets: dict[str, FacetColumn]
+
+
+@dataclass(frozen=True, slots=True)
+class AccessMap:
+    """Which documents of a segment one access filter admits: a byte each, and, when they are
+    few, their numbers, so the query skips to them instead of walking every match."""
+
+    admitted: bytearray
+    few: array | None
+
+    @property
+    def size(self) -> int:
+        return len(self.admitted) + (len(self.few) * self.few.itemsize if self.few is not None else 0)
 
 
 @dataclass(slots=True)
@@ -88,7 +105,7 @@ class SegmentCache:
     def __init__(self, *, access_bytes: int = ACCESS_CACHE_BYTES) -> None:
         self._lock = threading.Lock()
         self._columns: dict[str, SegmentColumns] = {}
-        self._access: OrderedDict[tuple[str, frozenset[str], frozenset[str]], bytearray] = OrderedDict()
+        self._access: OrderedDict[tuple[str, frozenset[str], frozenset[str]], AccessMap] = OrderedDict()
         self._access_bytes = 0
         self._access_budget = access_bytes
         self._lengths: dict[tuple[str, str], array] = {}
@@ -106,7 +123,7 @@ class SegmentCache:
                 self._columns[segment_id] = found
         return found
 
-    def access(self, segment_id: str, reader: Any, access: AccessFilter) -> bytearray:
+    def access(self, segment_id: str, reader: Any, access: AccessFilter) -> AccessMap:
         key = (segment_id, access.any_of_tokens, access.none_of_tokens)
         with self._lock:
             found = self._access.get(key)
@@ -120,14 +137,21 @@ class SegmentCache:
         for token in sorted(access.none_of_tokens):
             for docnum in _postings(reader, token):
                 admitted[docnum] = 0
+        count = admitted.count(1)
+        few = (
+            array("I", (d for d, seen in enumerate(admitted) if seen))
+            if count < len(admitted) * SPARSE_ACCESS
+            else None
+        )
+        found = AccessMap(admitted, few)
         with self._lock:
             if key not in self._access:
-                self._access[key] = admitted
-                self._access_bytes += len(admitted)
+                self._access[key] = found
+                self._access_bytes += found.size
             while self._access_bytes > self._access_budget and len(self._access) > 1:
                 _, dropped = self._access.popitem(last=False)
-                self._access_bytes -= len(dropped)
-        return admitted
+                self._access_bytes -= dropped.size
+        return found
 
     def lengths(self, segment_id: str, reader: Any, fieldname: str) -> array:
         key = (segment_id, fieldname)
@@ -153,7 +177,7 @@ class SegmentCache:
             for segment_id in [s for s in self._columns if s not in live]:
                 del self._columns[segment_id]
             for key in [k for k in self._access if k[0] not in live]:
-                self._access_bytes -= len(self._access.pop(key))
+                self._access_bytes -= self._access.pop(key).size
             for length_key in [k for k in self._lengths if k[0] not in live]:
                 del self._lengths[length_key]
 
@@ -220,7 +244,13 @@ def collect(
         matcher = query.matcher(sub, context)
         if not matcher.is_active():
             continue
-        admitted = None if access.unrestricted else cache.access(segment_id, reader, access)
+        admitted = None
+        if not access.unrestricted:
+            access_map = cache.access(segment_id, reader, access)
+            if access_map.few is not None:
+                matcher = wrappers.RequireMatcher(matcher, ListMatcher(access_map.few))
+            else:
+                admitted = access_map.admitted
         columns = cache.columns(segment_id, reader)
         docnums = _scored(matcher, admitted) if scored else _unscored(matcher, admitted)
         ids, dates = columns.ids, columns.dates

@@ -43,7 +43,7 @@ def _random_record(rng: random.Random, document_id: int) -> IndexRecord:
         counterparty_id=rng.choice([None, 1, 2, 3]),
         counterparty_name=rng.choice(["", "ACME", "Żuraw"]),
         received_at=datetime(rng.choice([2024, 2025, 2026]), rng.randint(1, 12), 1),
-        access_tokens=tuple(rng.sample(TOKENS, k=rng.randint(1, 2))),
+        access_tokens=tuple(rng.sample(TOKENS, k=rng.randint(1, 2))) + (("rare",) if rng.random() < 0.03 else ()),
     )
 
 
@@ -93,6 +93,8 @@ ACCESS = [
     AccessFilter.tokens({"binder:1", "binder:2", "binder:3"}),
     AccessFilter.tokens({"binder:1", "binder:2"}, {"binder:2"}),
     AccessFilter.tokens({"binder:5"}, {"binder:0"}),
+    AccessFilter.tokens({"rare"}),  # a few documents per segment: skipped to, not tested one by one
+    AccessFilter.tokens({"rare", "binder:9"}, {"binder:1"}),
 ]
 
 
@@ -131,6 +133,19 @@ def test_hits_scores_order_totals_and_facets_are_plain_whooshs(corpus, text, mon
             Counter(str(r.counterparty_id) for r in matched if r.counterparty_id is not None), 20
         )
         assert result.facets["year"] == rank_facet(Counter(str(r.facet_year) for r in matched), 20)
+
+
+def test_a_user_who_may_read_few_documents_is_served_by_skipping(corpus):
+    engine, _ = corpus
+    with engine._searcher() as searcher:
+        maps = [
+            engine._segments.access(segment_id, sub.reader(), AccessFilter.tokens({"rare"}))
+            for sub, _, segment_id in whoosh_matches.leaves(searcher)
+        ]
+    for m in maps:
+        assert (m.few is not None) == (m.admitted.count(1) < len(m.admitted) * whoosh_matches.SPARSE_ACCESS)
+        assert m.few is None or list(m.few) == [d for d, seen in enumerate(m.admitted) if seen]
+    assert any(m.few for m in maps)  # so the comparisons with plain Whoosh above cover skipping
 
 
 def test_date_order_sees_the_same_documents_unscored(corpus, monkeypatch):
