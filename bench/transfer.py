@@ -45,6 +45,7 @@ from bench.support import (
     BenchTimeout,
     MiB,
     Row,
+    cpu_seconds,
     deadline,
     free_port,
     merge_results,
@@ -302,6 +303,37 @@ class Timings:
     peaks: list[int] = field(default_factory=list)
 
 
+def cpu_per_transfer(
+    server_pid: int, rounds: int, url: str, pool: urllib3.PoolManager, minio: Any, key: str
+) -> dict[str, float]:
+    """CPU seconds per download, ours and raw, of the whole machine and of the Kartoteka server.
+
+    Proxying costs the server a receive and a send of every byte; on a machine whose cores
+    are all busy during a transfer, that CPU, not the network, sets the ratio.
+    """
+
+    def measure(work: Any) -> tuple[float, float, float]:
+        wall, machine, server = time.perf_counter(), cpu_seconds(), cpu_seconds(server_pid)
+        for _ in range(rounds):
+            work()
+        return (
+            (time.perf_counter() - wall) / rounds,
+            (cpu_seconds() - machine) / rounds,
+            (cpu_seconds(server_pid) - server) / rounds,
+        )
+
+    ours_wall, ours_machine, ours_server = measure(lambda: download(pool, url))
+    raw_wall, raw_machine, _ = measure(lambda: raw_get(minio, key))
+    return {
+        "ours_wall": ours_wall,
+        "ours_machine": ours_machine,
+        "ours_server": ours_server,
+        "raw_wall": raw_wall,
+        "raw_machine": raw_machine,
+        "cores": float(os.cpu_count() or 1),
+    }
+
+
 def timed(work: Any, *args: Any) -> tuple[float, Any]:
     start = time.perf_counter()
     result = work(*args)
@@ -378,6 +410,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 flush=True,
             )
         memory_after = proc_memory(server.pid)
+        cpu = cpu_per_transfer(server.pid, args.cpu_rounds, version["downloadUrl"], pool, minio, f"raw-{args.repeat}")
         # The same downloads from a second server with KARTOTEKA_DOWNLOAD_REDIRECT_TO_STORAGE: it checks
         # access and records the download, then sends the client to a presigned S3 URL (same secret key,
         # so the links stay valid; its embedded indexer is off, the first server's still runs).
@@ -414,6 +447,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "download_httpx_ratio": rate["download_httpx"] / rate["raw_get"],
         "download_redirected_ratio": rate["download_redirected"] / rate["raw_get"],
         "all_seconds": {name: getattr(timings, name) for name in names},
+        "cpu_per_download": cpu,
         "server_rss": {
             "before": memory_before["VmRSS"],
             "after": memory_after["VmRSS"],
@@ -430,6 +464,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def report(figures: dict[str, Any]) -> None:
     rate = figures["mib_per_s"]
     rss = figures["server_rss"]
+    cpu = figures["cpu_per_download"]
     rows = [
         Row(
             "upload (createDocument multipart) MiB/s",
@@ -467,6 +502,17 @@ def report(figures: dict[str, Any]) -> None:
             f"{figures['best_seconds']['download']:.2f} s",
             f"{figures['best_seconds']['raw_get']:.2f} s",
         ),
+        Row(
+            "CPU per download, whole machine",
+            f"{cpu['ours_machine'] * 1000:.0f} ms",
+            f"{cpu['raw_machine'] * 1000:.0f} ms",
+        ),
+        Row("  of which the Kartoteka server", f"{cpu['ours_server'] * 1000:.0f} ms"),
+        Row(
+            f"cores busy during a download (of {cpu['cores']:.0f})",
+            f"{cpu['ours_machine'] / cpu['ours_wall']:.2f}",
+            f"{cpu['raw_machine'] / cpu['raw_wall']:.2f}",
+        ),
         Row("server RSS before", mib(rss["before"])),
         Row("server RSS after", mib(rss["after"])),
         Row("server peak RSS (VmHWM) during transfers", mib(rss["peak"])),
@@ -491,11 +537,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="rounds; the best is kept (default 3)")
     parser.add_argument("--timeout", type=float, default=1800, help="give up after this many seconds")
     parser.add_argument("--request-timeout", type=float, default=600, help="per-request timeout in seconds")
+    parser.add_argument("--cpu-rounds", type=int, default=10, help="downloads per CPU measurement (default 10)")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results.json")
     parser.add_argument("--quick", action="store_true", help="a small run (2 MiB, once) to check the script works")
     args = parser.parse_args(argv)
     if args.quick:
-        args.size_mb, args.repeat = min(args.size_mb, 2), 1
+        args.size_mb, args.repeat, args.cpu_rounds = min(args.size_mb, 2), 1, 2
     try:
         with deadline(args.timeout):
             figures = run(args)

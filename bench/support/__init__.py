@@ -126,6 +126,20 @@ def proc_memory(pid: int) -> dict[str, int]:
     return figures
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU time (user + system) a process has used, or, without `pid`, the whole machine (all cores)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    if pid is not None:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / ticks
+    with open("/proc/stat", encoding="ascii") as stat:
+        # cpu  user nice system idle iowait irq softirq steal ...
+        values = [int(v) for v in stat.readline().split()[1:9]]
+    busy = values[0] + values[1] + values[2] + values[5] + values[6] + values[7]
+    return busy / ticks
+
+
 def reset_peak_rss(pid: int) -> bool:
     """Reset a process's VmHWM to its current RSS (Linux ≥ 4.0); False where not permitted."""
     try:
