@@ -148,10 +148,11 @@ def test_a_user_who_may_read_few_documents_is_served_by_skipping(corpus):
     assert any(m.few for m in maps)  # so the comparisons with plain Whoosh above cover skipping
 
 
-def test_date_order_sees_the_same_documents_unscored(corpus, monkeypatch):
+@pytest.mark.parametrize("text", ["faktura OR invoice", '"umowa najmu"', "invoice NOT faktura", "faktur*"])
+def test_date_order_sees_the_same_documents_unscored(corpus, text, monkeypatch):
     engine, live = corpus
-    access = AccessFilter.tokens({"binder:1", "binder:4"})
-    request = SearchRequest(query=parse_query("faktura OR invoice"), access=access, sort="date", limit=200)
+    access = AccessFilter.tokens({"binder:1", "binder:4", "rare"}, {"binder:2"})
+    request = SearchRequest(query=parse_query(text), access=access, sort="date", limit=200)
     expected = {document_id for _, document_id in _plain_whoosh(engine, request, monkeypatch)}
     result = engine.search(request)
     assert {hit.document_id for hit in result.hits} == expected
