@@ -64,7 +64,8 @@ from storage.base import (
 PART_SIZE = 8 * 1024 * 1024
 #: Parts sent at once when the length is known (`put_file`). The SDK then picks the
 #: smallest part size S3 allows (FILE_PART_SIZE, more for files beyond ~48 GiB) and reads
-#: each part into memory: about (PARALLEL_PARTS + 2) × FILE_PART_SIZE per upload, measured.
+#: each part into memory: at most (2 × PARALLEL_PARTS + 1) × FILE_PART_SIZE per upload, as an
+#: SDK worker keeps its last part referenced until it takes the next (usually ~5 parts).
 PARALLEL_PARTS = 3
 FILE_PART_SIZE = 5 * 1024 * 1024
 _STAGING = "staging/"

@@ -149,6 +149,7 @@ async def test_a_large_file_is_stored_in_bounded_memory(backend: Backend, spoole
         tracemalloc.stop()
 
     assert blob.key == hasher.hexdigest()
-    # S3 holds the parts in flight plus the one being read; the filesystem a chunk or two.
-    budget = (PARALLEL_PARTS + 2) * FILE_PART_SIZE + MiB if backend.name == "s3" else 4 * MiB
+    # S3 holds the parts in flight, the one being read, and the last part of each idle SDK
+    # worker (released only when it takes the next); the filesystem a chunk or two.
+    budget = (2 * PARALLEL_PARTS + 1) * FILE_PART_SIZE + MiB if backend.name == "s3" else 4 * MiB
     assert peak < budget, f"put_file peaked at {peak / MiB:.1f} MiB for a 48 MiB file"
