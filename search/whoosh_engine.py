@@ -742,8 +742,7 @@ class WhooshEngine:
             self._segments,
             scored=request.sort == "relevance",
         )
-        candidates = matches.candidates
-        chosen, has_next = page(candidates, request.sort, request.after, request.limit)
+        chosen, has_next = page(matches.candidates, request.sort, request.after, request.limit)
         marks = (
             Highlighter.for_query(request.query, (None, "title")),
             Highlighter.for_query(request.query, (None, "content")),
@@ -751,7 +750,7 @@ class WhooshEngine:
         hits = tuple(self._hit(searcher, request, c, marks) for c in chosen)
         facets = {name: rank_facet(matches.facet_counts[name], request.facet_limit) for name in sorted(request.facets)}
         next_cursor = hits[-1].cursor if hits and has_next else None
-        return SearchResult(len(candidates), hits, facets, next_cursor, has_next)
+        return SearchResult(matches.total, hits, facets, next_cursor, has_next)
 
     def _hit(
         self,

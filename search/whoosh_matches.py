@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from array import array
-from collections import OrderedDict, defaultdict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -74,9 +74,11 @@ class AccessMap:
 
 @dataclass(slots=True)
 class Matches:
-    """The visible matches of one search: candidates for paging and facet counts over all of them."""
+    """The visible matches of one search: how many, candidates for paging (made as they are
+    read, once), and facet counts over all of them."""
 
-    candidates: list[Candidate]
+    total: int
+    candidates: Iterator[Candidate]
     facet_counts: dict[str, dict[str, int]]
 
 
@@ -232,14 +234,16 @@ def collect(
 ) -> Matches:
     """Every match of `query` that `access` admits, with facet counts over them.
 
-    Unscored (date order), Whoosh may walk its matchers the fast way (`all_ids`).
+    Matches are held as arrays of document numbers and scores (12 bytes each); candidates
+    are made one at a time as paging asks, so a query matching a million documents does not
+    build a million objects. Unscored (date order), Whoosh may walk its matchers the fast way.
     """
-    wanted = [FACET_COLUMNS[name] for name in sorted(facets)]
-    candidates: list[Candidate] = []
-    codes_seen: dict[str, list[tuple[FacetColumn, list[int]]]] = {column: [] for column in wanted}
+    wanted = {name: FACET_COLUMNS[name] for name in sorted(facets)}
+    tallies: dict[str, Counter[str]] = {name: Counter() for name in wanted}
+    found: list[tuple[int, SegmentColumns, array, array | None]] = []
+    total = 0
     context = searcher.context() if scored else searcher.boolean_context()
-    segments = leaves(searcher)
-    for sub, offset, segment_id in segments:
+    for sub, offset, segment_id in leaves(searcher):
         reader = sub.reader()
         matcher = query.matcher(sub, context)
         if not matcher.is_active():
@@ -252,27 +256,28 @@ def collect(
             else:
                 admitted = access_map.admitted
         columns = cache.columns(segment_id, reader)
-        docnums = _scored(matcher, admitted) if scored else _unscored(matcher, admitted)
-        ids, dates = columns.ids, columns.dates
-        candidates.extend(Candidate(ids[d], score, dates[d], offset + d) for d, score in docnums)
-        for column in wanted:
+        docnums, scores = _scored(matcher, admitted) if scored else (_unscored(matcher, admitted), None)
+        if not docnums:
+            continue
+        total += len(docnums)
+        found.append((offset, columns, docnums, scores))
+        for name, column in wanted.items():
             facet = columns.facets[column]
-            codes = facet.codes
-            codes_seen[column].append((facet, [codes[d] for d, _ in docnums]))
-    counts: dict[str, dict[str, int]] = {}
-    for name in sorted(facets):
-        column = FACET_COLUMNS[name]
-        tally: defaultdict[str, int] = defaultdict(int)
-        for facet, codes in codes_seen[column]:
-            per_code: defaultdict[int, int] = defaultdict(int)
-            for code in codes:
-                per_code[code] += 1
-            for code, count in per_code.items():
-                value = facet.values[code]
-                if value:
-                    tally[value] += count
-        counts[name] = dict(tally)
-    return Matches(candidates, counts)
+            for code, count in Counter(map(facet.codes.__getitem__, docnums)).items():
+                if (value := facet.values[code]) is not None:
+                    tallies[name][value] += count
+    return Matches(total, _candidates(found), {name: dict(tally) for name, tally in tallies.items()})
+
+
+def _candidates(found: list[tuple[int, SegmentColumns, array, array | None]]) -> Iterator[Candidate]:
+    for offset, columns, docnums, scores in found:
+        ids, dates = columns.ids, columns.dates
+        if scores is None:
+            for docnum in docnums:
+                yield Candidate(ids[docnum], 0.0, dates[docnum], offset + docnum)
+        else:
+            for docnum, score in zip(docnums, scores, strict=True):
+                yield Candidate(ids[docnum], score, dates[docnum], offset + docnum)
 
 
 def warm(searcher: Searcher, cache: SegmentCache, fieldnames: Iterable[str]) -> None:
@@ -284,9 +289,9 @@ def warm(searcher: Searcher, cache: SegmentCache, fieldnames: Iterable[str]) -> 
             cache.lengths(segment_id, reader, fieldname)
 
 
-def _scored(matcher: Any, admitted: bytearray | None) -> list[tuple[int, float]]:
-    found = []
-    append = found.append
+def _scored(matcher: Any, admitted: bytearray | None) -> tuple[array, array]:
+    docnums, scores = array("I"), array("d")
+    keep, score_of = docnums.append, scores.append
     countdown = 0
     while True:
         if countdown == 0:
@@ -295,15 +300,16 @@ def _scored(matcher: Any, admitted: bytearray | None) -> list[tuple[int, float]]
             matcher = matcher.replace(0)
             countdown = REPLACE_EVERY
         if not matcher.is_active():
-            return found
+            return docnums, scores
         countdown -= 1
         docnum = matcher.id()
         if admitted is None or admitted[docnum]:
-            append((docnum, matcher.score()))
+            keep(docnum)
+            score_of(matcher.score())
         matcher.next()
 
 
-def _unscored(matcher: Any, admitted: bytearray | None) -> list[tuple[int, float]]:
+def _unscored(matcher: Any, admitted: bytearray | None) -> array:
     if admitted is None:
-        return [(docnum, 0.0) for docnum in matcher.all_ids()]
-    return [(docnum, 0.0) for docnum in matcher.all_ids() if admitted[docnum]]
+        return array("I", matcher.all_ids())
+    return array("I", (docnum for docnum in matcher.all_ids() if admitted[docnum]))
