@@ -105,7 +105,7 @@ def build_search(settings: Settings, services: Services, *, writer: bool) -> Ind
         db=services.db,
         blobs=services.blobs,
         engine=engine,
-        extractor=Extractor(),
+        extractor=Extractor(workers=settings.extraction_workers),
         texts=TextCache(index_dir / "texts"),
         directory=DirectoryIndexer(services.db, services.directory),
     )

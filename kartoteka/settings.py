@@ -46,6 +46,8 @@ class Settings(BaseSettings):
 
     embedded_indexer: bool = True
     indexer_poll_seconds: float = Field(default=0.5, gt=0)
+    # Each is a process started when needed, capped at 1 GiB: parsers run outside the server.
+    extraction_workers: int = Field(default_factory=lambda: min(2, os.cpu_count() or 1), gt=0, le=64)
 
     cors_origins: list[str] = []
     introspection: bool = True

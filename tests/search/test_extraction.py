@@ -266,3 +266,34 @@ def test_encoding_detection_prefers_the_polish_reading(encoding: str) -> None:
     # ś, ź, Ś, Ą sit on the bytes where the two encodings differ.
     data = "Świadczenie usług źródłowych: ŚCIEŻKA, źle, śnieg, Ąę.".encode(encoding)
     assert data.decode(detect_encoding(data)) == data.decode(encoding)
+
+
+async def test_the_indexer_extracts_with_as_many_workers_as_configured(tmp_path, monkeypatch) -> None:
+    from kartoteka.app import build_search, build_services
+    from kartoteka.settings import Settings
+
+    monkeypatch.setenv("KARTOTEKA_EXTRACTION_WORKERS", "3")
+    settings = Settings(data_dir=tmp_path, secret_key="test-secret-key-not-for-production")
+    assert settings.extraction_workers == 3
+    services = build_services(settings)
+    indexer = build_search(settings, services, writer=True)
+    try:
+        assert indexer is not None
+        assert indexer.extractor._slots.qsize() == 3  # each started only when that many files wait
+    finally:
+        assert indexer is not None
+        indexer.extractor.close()
+        await services.search.close()
+        await services.directory.close()
+        await services.blobs.close()
+        await services.db.engine.dispose()
+
+
+def test_extraction_uses_two_workers_unless_the_machine_has_one_core(tmp_path, monkeypatch) -> None:
+    from kartoteka.settings import Settings
+
+    monkeypatch.delenv("KARTOTEKA_EXTRACTION_WORKERS", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 1)
+    assert Settings(data_dir=tmp_path).extraction_workers == 1
+    monkeypatch.setattr("os.cpu_count", lambda: 8)
+    assert Settings(data_dir=tmp_path).extraction_workers == 2
