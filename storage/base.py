@@ -10,6 +10,7 @@ import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Protocol, Self, runtime_checkable
 from urllib.parse import quote
@@ -212,6 +213,14 @@ class BlobStore(Protocol):
         missing and :class:`RangeNotSatisfiable` when ``first`` lies beyond the end; a
         ``last`` beyond the end is clamped. Callers that stop early should ``aclose()``
         the stream (or use ``async with``) to release the file or connection promptly.
+        """
+        ...
+
+    async def local_path(self, key: str) -> Path | None:
+        """The blob's own file on this machine, for another process to read (text extraction),
+        or None when the backend keeps none (S3; nothing is checked then).
+
+        Raises :class:`BlobNotFound` when the file is missing. The file must only be read.
         """
         ...
 

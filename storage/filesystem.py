@@ -203,6 +203,13 @@ class FilesystemBlobStore:
 
     # -- reading -------------------------------------------------------------------------
 
+    async def local_path(self, key: str) -> Path | None:
+        """See :meth:`storage.base.BlobStore.local_path`."""
+        path = self._path(key)
+        if not await to_thread.run_sync(path.is_file):
+            raise BlobNotFound(key)
+        return path
+
     async def open(self, key: str, byte_range: tuple[int, int] | None = None) -> BlobStream:
         """See :meth:`storage.base.BlobStore.open`; a range is served by seeking."""
         check_byte_range(byte_range)

@@ -28,6 +28,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from itertools import islice
+from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 
 import certifi
@@ -346,6 +347,11 @@ class S3BlobStore:
         return await self._call(self._client.presigned_put_object, self.bucket, name, expires=expires)
 
     # -- reading -------------------------------------------------------------------------
+
+    async def local_path(self, key: str) -> Path | None:
+        """See :meth:`storage.base.BlobStore.local_path`: objects have no local file."""
+        require_blob_key(key)
+        return None
 
     async def open(self, key: str, byte_range: tuple[int, int] | None = None) -> BlobStream:
         """See :meth:`storage.base.BlobStore.open`; a range becomes an HTTP Range request."""

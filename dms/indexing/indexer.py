@@ -72,10 +72,11 @@ class Indexer:
             # Nothing to read: do not fetch the bytes (a whole S3 GET) only to drop them.
             return Extraction("", "unsupported", f"no text extractor for {version.mime_type}")
         try:
-            stream = await self.blobs.open(version.sha256)
+            # A local blob is read by the extraction worker itself: no copy into a temporary file.
+            source = await self.blobs.local_path(version.sha256) or await self.blobs.open(version.sha256)
         except BlobNotFound:
             return Extraction("", "failed", "the file's bytes are missing from storage")
-        extraction = await self.extractor.extract_async(stream, version.mime_type)
+        extraction = await self.extractor.extract_async(source, version.mime_type)
         await self.texts.put(version.sha256, extraction)
         return extraction
 

@@ -128,10 +128,24 @@ async def test_a_missing_blob_is_not_found_when_opened_or_described(blob_store: 
     assert not await blob_store.exists(HELLO_SHA256)
 
 
+async def test_a_local_file_holds_exactly_the_blob_or_there_is_none(backend: Backend):
+    blob = await backend.store.put(chunked(HELLO))
+
+    path = await backend.store.local_path(blob.key)
+    if backend.name == "s3":
+        assert path is None
+    else:
+        assert path is not None and path.read_bytes() == HELLO
+        with pytest.raises(BlobNotFound):
+            await backend.store.local_path(EMPTY_SHA256)
+
+
 @pytest.mark.parametrize("key", ["../../etc/passwd", HELLO_SHA256.upper(), HELLO_SHA256[:-1], ""])
 async def test_a_malformed_key_is_refused_before_it_can_name_a_path(blob_store: BlobStore, key: str):
     with pytest.raises(ValueError, match="not a blob key"):
         await blob_store.open(key)
+    with pytest.raises(ValueError, match="not a blob key"):
+        await blob_store.local_path(key)
     with pytest.raises(ValueError, match="not a blob key"):
         await blob_store.delete(key)
 
