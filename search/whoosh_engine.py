@@ -466,6 +466,7 @@ class WhooshEngine:
             self._live = None
         for _generation, searcher in idle:
             searcher.close()
+        self._segments.clear()
         if self._rebuild is not None:
             self._rebuild.abort()
         whoosh_parallel.shutdown()

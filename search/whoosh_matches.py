@@ -19,6 +19,7 @@ matcher trees in Python, which cost more than everything else in a search.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from array import array
 from collections import Counter, OrderedDict
@@ -102,7 +103,7 @@ def _read_columns(reader: Any) -> SegmentColumns:
 
 
 class SegmentCache:
-    """Per-segment columns and access maps, shared by every search of one index."""
+    """Per-segment columns, field lengths and access maps, shared by every search of one index."""
 
     def __init__(self, *, access_bytes: int = ACCESS_CACHE_BYTES) -> None:
         self._lock = threading.Lock()
@@ -209,7 +210,7 @@ class CachedLengthBM25F(BM25F):
 
 
 def _postings(reader: Any, token: str) -> Iterable[int]:
-    if (("access", token)) not in reader:
+    if ("access", token) not in reader:
         return ()
     return reader.postings("access", token).all_ids()
 
@@ -219,8 +220,12 @@ def leaves(searcher: Searcher) -> list[tuple[Searcher, int, str]]:
     found = []
     for sub, offset in searcher.leaf_searchers():
         segment = sub.reader().segment()
-        found.append((sub, offset, segment.segment_id() if segment is not None else f"unsaved-{id(sub)}"))
+        # Only an empty index's reader has no segment: a name used once is never found again.
+        found.append((sub, offset, segment.segment_id() if segment is not None else f"none-{next(_unnamed)}"))
     return found
+
+
+_unnamed = itertools.count()
 
 
 def collect(
