@@ -67,6 +67,7 @@ COMPOUND_PATTERN = rf"{_WORD}(?:{_SEPARATOR}{_WORD})*"
 WORD_PATTERN = _WORD
 _COMPOUND_RE = re.compile(COMPOUND_PATTERN)
 _WORD_RE = re.compile(_WORD)
+_SEPARATOR_RE = re.compile(_SEPARATOR)
 _HAS_WORD_RE = re.compile(r"[^\W_]")
 
 # Locative/dative endings with their nominative counterparts: the snowball
@@ -175,37 +176,70 @@ def iter_tokens(text: str) -> Iterator[Token]:
     """
     position = 0
     for compound in _COMPOUND_RE.finditer(text):
-        base = compound.start()
-        words = list(_WORD_RE.finditer(compound.group()))
-        if len(words) == 1:
+        group = compound.group()
+        if _SEPARATOR_RE.search(group) is None:
             # The common case: a plain word.
-            for term in _word_terms(words[0].group()):
-                yield Token(term, position, base, compound.end())
+            for term in _word_terms(group):
+                yield Token(term, position, compound.start(), compound.end())
             position += 1
             continue
-        parts: list[tuple[str, int, int]] = []
-        first = position
-        for word in words:
-            start, end = base + word.start(), base + word.end()
-            parts.append((fold(word.group()), start, end))
-            for term in _word_terms(word.group()):
-                yield Token(term, position, start, end)
+        tokens, words = _compound_tokens(group, compound.start(), position)
+        yield from tokens
+        position += words
+
+
+def term_positions(text: str) -> dict[str, list[int]]:
+    """Every index term of `text` with the positions it occurs at: `iter_tokens` grouped by term.
+
+    Terms come in the order of their first occurrence and positions in the order `iter_tokens`
+    yields them.  Indexing needs no character offsets, and skipping a token object per term
+    makes this several times faster than `iter_tokens`.
+    """
+    found: dict[str, list[int]] = {}
+    position = 0
+    for compound in _COMPOUND_RE.findall(text):
+        if _SEPARATOR_RE.search(compound) is None:
+            for term in _word_terms(compound):
+                if (positions := found.get(term)) is None:
+                    found[term] = [position]
+                else:
+                    positions.append(position)
             position += 1
-        yield from _compound_tokens(parts, first)
+            continue
+        tokens, words = _compound_tokens(compound, 0, position)
+        for token in tokens:
+            if (positions := found.get(token.term)) is None:
+                found[token.term] = [token.position]
+            else:
+                positions.append(token.position)
+        position += words
+    return found
 
 
-def _compound_tokens(parts: list[tuple[str, int, int]], first: int) -> Iterator[Token]:
+def _compound_tokens(compound: str, base: int, first: int) -> tuple[list[Token], int]:
+    """The tokens of a compound of several words starting at word position `first`, and its word count.
+
+    Each part's own terms at its position, then every run of parts (or, for a long compound, only
+    the whole) at the position of its first part, then all parts glued together.
+    """
+    tokens: list[Token] = []
+    parts: list[tuple[str, int, int]] = []
+    for offset, word in enumerate(_WORD_RE.finditer(compound)):
+        start, end = base + word.start(), base + word.end()
+        parts.append((fold(word.group()), start, end))
+        tokens.extend(Token(term, first + offset, start, end) for term in _word_terms(word.group()))
     surfaces = [p[0] for p in parts]
     count = len(parts)
     if count <= MAX_RUN_PARTS:
         for i in range(count - 1):
             for j in range(i + 2, count + 1):
-                yield Token("/".join(surfaces[i:j]), first + i, parts[i][1], parts[j - 1][2])
+                tokens.append(Token("/".join(surfaces[i:j]), first + i, parts[i][1], parts[j - 1][2]))
     else:
-        yield Token("/".join(surfaces), first, parts[0][1], parts[-1][2])
+        tokens.append(Token("/".join(surfaces), first, parts[0][1], parts[-1][2]))
     glued = "".join(surfaces)
     if len(glued) <= MAX_PART:
-        yield Token(glued, first, parts[0][1], parts[-1][2])
+        tokens.append(Token(glued, first, parts[0][1], parts[-1][2]))
+    return tokens, count
 
 
 def analyze(text: str) -> list[Token]:

@@ -125,6 +125,10 @@ class KartotekaTokenizer(Tokenizer):
                 token.endchar = start_char + ours.end
             yield token
 
+    def term_positions(self, value: str) -> dict[str, list[int]]:
+        """Each term of `value` with its positions, for `search.whoosh_writer.FastSegmentWriter`."""
+        return analysis.term_positions(value)
+
 
 class ExactListTokenizer(Tokenizer):
     """Yields each element of a ``\\x1f``-separated list as one exact term (access tokens)."""

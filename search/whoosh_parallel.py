@@ -40,6 +40,7 @@ from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
 from search.errors import IndexUnavailable
+from search.whoosh_writer import FastSegmentWriter
 
 #: Batches smaller than this are written in this process: handing documents to other processes
 #: and committing their segments costs more than it saves on a few documents.
@@ -318,7 +319,7 @@ def _start_merge(writer: IndexWriter, sources: list[Segment]) -> None:
         _merges[(writer.storage.folder, writer.indexname)] = merge
 
 
-class IndexWriter(SegmentWriter):
+class IndexWriter(FastSegmentWriter):
     """Whoosh's segment writer with merges in the background (see the module's description)."""
 
     def __init__(self, index: FileIndex, *, timeout: float, limitmb: int) -> None:
@@ -350,7 +351,7 @@ def _write_segment(directory: str, indexname: str, documents: list[dict[str, Any
     """In a worker: write `documents` as one new segment of the index; the parent commits it."""
     index = FileStorage(directory).open_index(indexname)
     # No lock: the parent holds it for the whole batch.
-    writer = SegmentWriter(index, _lk=False, limitmb=limitmb)
+    writer = FastSegmentWriter(index, _lk=False, limitmb=limitmb)
     try:
         for document in documents:
             writer.add_document(**document)

@@ -1,0 +1,162 @@
+"""Our segment writer writes what Whoosh's own `SegmentWriter` writes, only faster.
+
+Both write the same documents into a segment of the same name; every stored field, column and
+length file must be byte for byte the same, and every term must have the same postings (documents,
+weights, positions) and the same statistics per term and per block.  (The postings file itself is
+not byte-identical: ours shares the encoding of equal positions, which the pickled blocks then
+store once.)
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from whoosh.filedb.compound import CompoundStorage
+from whoosh.filedb.filestore import FileStorage
+from whoosh.reading import SegmentReader
+from whoosh.writing import SegmentWriter
+
+from search import analysis, whoosh_engine
+from search.directory import CounterpartyRecord
+from search.whoosh_directory import _counterparty_document, counterparty_schema
+from search.whoosh_parallel import _NamedSegmentCodec
+from search.whoosh_writer import FastSegmentWriter, encode_positions
+from tests.search.conftest import record
+
+WORDS = (
+    "faktura faktury fakturze umowa umowy najmu płatność płatności Zażółć gęślą jaźń invoice invoices "
+    "payment terms delivery FV/2026/0012 123-456-32-18 a/b/c/d/e/f/g/h/i/j e\u0301cole x_y do i w na"
+).split()
+
+
+def _text(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(words))
+
+
+def _documents(count: int) -> list[dict[str, Any]]:
+    rng = random.Random(20261202)
+    records = [
+        record(
+            n,
+            _text(rng, rng.randint(1, 6)),
+            # Long enough for positions past a block and for terms in more than one block.
+            _text(rng, rng.choice([0, 3, 40, 400])),
+            filename=f"faktura_{n}.pdf",
+            number=rng.choice([None, f"FV/2026/{n:04d}"]),
+            document_type=rng.choice(["", "invoice", "contract"]),
+            status=rng.choice(["", "new", "approved"]),
+            counterparty_id=rng.choice([None, 1, 2]),
+            counterparty_name=rng.choice(["", "ACME sp. z o.o.", "Żuraw"]),
+            counterparty_nip=rng.choice(["", "123-456-32-18"]),
+            tags=tuple(rng.sample(["pilne", "2026", "do-zapłaty"], k=rng.randint(0, 2))),
+            received_at=rng.choice([None, datetime(2026, 3, n % 28 + 1)]),
+            access_tokens=tuple(rng.sample(["all", "u:1", "g:2"], k=rng.randint(1, 2))),
+        )
+        for n in range(1, count + 1)
+    ]
+    return [whoosh_engine._document(r, whoosh_engine.HIGHLIGHT_CHARS) for r in records]
+
+
+def _write(
+    directory: Path, writer_class: type[SegmentWriter], schema: Any, documents: list[dict[str, Any]], limitmb: int
+) -> Any:
+    directory.mkdir()
+    index = FileStorage(str(directory)).create_index(schema)
+    writer = writer_class(index, _lk=False, limitmb=limitmb, codec=_NamedSegmentCodec("same"))
+    for document in documents:
+        writer.add_document(**document)
+    return writer._finalize_segment()
+
+
+def _files(directory: Path, segment: Any) -> dict[str, bytes]:
+    compound = CompoundStorage(FileStorage(str(directory)).open_file(segment.make_filename(".seg")), use_mmap=False)
+    return {name: compound.open_file(name).read() for name in compound.list()}
+
+
+def _postings(reader: SegmentReader) -> dict[tuple[str, bytes], list[tuple[Any, ...]]]:
+    found = {}
+    for fieldname, text in reader.all_terms():
+        info = reader.term_info(fieldname, text)
+        matcher = reader.postings(fieldname, text)
+        postings: list[tuple[Any, ...]] = [
+            (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(), info.max_weight())
+        ]
+        while matcher.is_active():
+            postings.append(
+                (
+                    matcher.id(),
+                    matcher.weight(),
+                    matcher.value(),
+                    matcher.block_min_length(),
+                    matcher.block_max_length(),
+                    matcher.block_max_weight(),
+                )
+            )
+            matcher.next()
+        found[fieldname, text] = postings
+    return found
+
+
+@pytest.mark.parametrize(
+    "schema", [whoosh_engine.build_schema, counterparty_schema], ids=["documents", "counterparties"]
+)
+@pytest.mark.parametrize("limitmb", [64, 1], ids=["in-memory", "spilled"])
+def test_the_segment_is_whooshs_own(tmp_path: Path, schema: Any, limitmb: int) -> None:
+    # With a limit of 1 MB both pools spill their postings to disk part of the way through.
+    documents = _documents(300) if schema is whoosh_engine.build_schema else _counterparties(120)
+    plain = _write(tmp_path / "plain", SegmentWriter, schema(), documents, limitmb)
+    fast = _write(tmp_path / "fast", FastSegmentWriter, schema(), documents, limitmb)
+
+    assert plain.doc_count_all() == fast.doc_count_all() == len(documents)
+    plain_files, fast_files = _files(tmp_path / "plain", plain), _files(tmp_path / "fast", fast)
+    assert plain_files.keys() == fast_files.keys()
+    for name in plain_files:
+        if not name.endswith((".pst", ".trm")):
+            assert plain_files[name] == fast_files[name], name
+    plain_reader = SegmentReader(FileStorage(str(tmp_path / "plain")), schema(), plain)
+    fast_reader = SegmentReader(FileStorage(str(tmp_path / "fast")), schema(), fast)
+    try:
+        assert _postings(fast_reader) == _postings(plain_reader)
+    finally:
+        plain_reader.close()
+        fast_reader.close()
+
+
+def _counterparties(count: int) -> list[dict[str, Any]]:
+    rng = random.Random(7)
+    return [
+        _counterparty_document(
+            CounterpartyRecord(
+                n,
+                _text(rng, 3),
+                _text(rng, 1),
+                tax_ids=("123-456-32-18",),
+                persons=(_text(rng, 2),),
+                contacts=("biuro@acme.pl", "+48 600 100 200"),
+            )
+        )
+        for n in range(1, count + 1)
+    ]
+
+
+def test_term_positions_are_the_tokens_grouped_by_term() -> None:
+    rng = random.Random(3)
+    texts = [_text(rng, 200) for _ in range(20)] + ["", "---", "a/a/a a/a", "1/2/3/4/5/6/7/8/9/10 ąę/śź_x"]
+    for text in texts:
+        grouped: dict[str, list[int]] = {}
+        for token in analysis.iter_tokens(text):
+            grouped.setdefault(token.term, []).append(token.position)
+        positions = analysis.term_positions(text)
+        assert positions == grouped
+        assert list(positions) == list(grouped), "terms in order of first occurrence"
+
+
+@pytest.mark.parametrize("positions", [[0], [7], [70_000], [1, 5, 9], [3, 3]])
+def test_positions_are_encoded_as_whooshs_positions_format(positions: list[int]) -> None:
+    from whoosh.formats import Positions
+
+    assert encode_positions(positions) == Positions().encode(positions)
