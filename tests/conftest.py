@@ -107,7 +107,7 @@ def indexer(services: Any) -> Any:
 async def drain(indexer: Any) -> None:
     """Apply every outbox entry to the index, as the running indexer would within moments."""
     await indexer.heal_if_needed()
-    while (await indexer.drain_once()).entries:
+    while (await indexer.drain()).entries:
         pass
     # Counterparty cards and events; drain_once (not drain) so a failure fails the test.
     while indexer.directory is not None and await indexer.directory.drain_once():

@@ -45,6 +45,17 @@ class DrainReport:
 
 
 @dataclass
+class _Batch:
+    entry_ids: list[int]
+    records: list[IndexRecord]
+    gone: list[int]
+
+    @property
+    def last_entry_id(self) -> int:
+        return max(self.entry_ids)
+
+
+@dataclass
 class Indexer:
     db: Database
     blobs: BlobStore
@@ -113,17 +124,48 @@ class Indexer:
 
     async def drain_once(self) -> DrainReport:
         """Apply one batch of outbox entries; returns what it did (0 entries: the outbox is empty)."""
+        batch = await self._prepare()
+        if batch is None:
+            return DrainReport()
+        return await self._apply(batch)
+
+    async def drain(self) -> DrainReport:
+        """Apply outbox entries until none are left, each batch's text prepared while the previous one is written.
+
+        Fetching, extracting and caching texts mostly waits (on storage, the extraction workers, the
+        disk) while an index write mostly computes in the writer processes, so overlapping the two
+        keeps the machine busy.  Batches are still written one at a time and in order.
+        """
+        total = DrainReport()
+        batch = await self._prepare()
+        while batch is not None:
+            writing = asyncio.ensure_future(self._apply(batch))
+            try:
+                upcoming = await self._prepare(after=batch.last_entry_id)
+            finally:
+                # An index write is never abandoned halfway because preparing the next batch failed.
+                await asyncio.wait([writing])
+            report = writing.result()
+            total.entries += report.entries
+            total.indexed += report.indexed
+            total.removed += report.removed
+            batch = upcoming
+        return total
+
+    async def _prepare(self, *, after: int = 0) -> _Batch | None:
+        """The next batch of outbox entries (ids above `after`) with their index records, or None."""
         async with self.db.sessions() as session:
             entries = (
                 await session.execute(
                     select(OutboxEntry.id, OutboxEntry.document_id)
                     .where((OutboxEntry.not_before.is_(None)) | (OutboxEntry.not_before <= utcnow()))
+                    .where(OutboxEntry.id > after)
                     .order_by(OutboxEntry.id)
                     .limit(self.batch_size)
                 )
             ).all()
             if not entries:
-                return DrainReport()
+                return None
             document_ids = sorted({document_id for _, document_id in entries})
             sources = dict(sorted((await sources_for(session, document_ids)).items()))
         records = await self.records(sources, text_budget=self.batch_text_chars)
@@ -133,14 +175,18 @@ class Indexer:
             document_ids = [document_id for document_id in document_ids if document_id <= last]
             entries = [entry for entry in entries if entry[1] <= last]
         gone = [document_id for document_id in document_ids if document_id not in sources]
-        if records:
-            await self.engine.upsert(records)
-        if gone:
-            await self.engine.delete(gone)
+        return _Batch([entry_id for entry_id, _ in entries], records, gone)
+
+    async def _apply(self, batch: _Batch) -> DrainReport:
+        """Write a batch to the index, then remove its outbox entries."""
+        if batch.records:
+            await self.engine.upsert(batch.records)
+        if batch.gone:
+            await self.engine.delete(batch.gone)
         async with self.db.write_sessions() as session:
-            await session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_([entry_id for entry_id, _ in entries])))
+            await session.execute(delete(OutboxEntry).where(OutboxEntry.id.in_(batch.entry_ids)))
             await session.commit()
-        return DrainReport(entries=len(entries), indexed=len(records), removed=len(gone))
+        return DrainReport(entries=len(batch.entry_ids), indexed=len(batch.records), removed=len(batch.gone))
 
     async def _postpone(self, error: Exception) -> None:
         """A failing batch waits a little, so one bad moment does not spin the loop."""
@@ -214,8 +260,8 @@ class Indexer:
         while not stop.is_set():
             try:
                 await self.heal_if_needed()
-                while not stop.is_set() and (await self.drain_once()).entries:
-                    pass
+                if not stop.is_set():
+                    await self.drain()
                 if self.directory is not None and not stop.is_set():
                     await self.directory.drain()
                 if not stop.is_set():

@@ -197,6 +197,73 @@ async def test_a_batch_over_its_text_budget_leaves_the_rest_queued_and_loses_not
     assert await titles(alice, "fakturze", first=10) == [f"Faktura {n}" for n in range(1, 6)]
 
 
+async def test_draining_prepares_the_next_batch_while_the_index_writes_the_previous_one(alice, indexer, monkeypatch):
+    import asyncio
+
+    binder = await create_binder(alice, "Faktury")
+    for number in range(1, 6):
+        await create_document(alice, binder["id"], f"Faktura {number}", INVOICE, filename=f"f{number}.txt")
+    await indexer.heal_if_needed()
+    monkeypatch.setattr(indexer, "batch_size", 2)
+    second_batch_started = asyncio.Event()
+    overlapped: list[bool] = []
+    records, upsert = indexer.records, indexer.engine.upsert
+    calls = 0
+
+    async def prepared(sources, **options):
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            second_batch_started.set()
+        return await records(sources, **options)
+
+    async def written(batch):
+        if not overlapped:
+            # The first write waits for the second batch's preparation, which must not wait for it.
+            try:
+                await asyncio.wait_for(second_batch_started.wait(), timeout=30)
+                overlapped.append(True)
+            except TimeoutError:
+                overlapped.append(False)
+        return await upsert(batch)
+
+    monkeypatch.setattr(indexer, "records", prepared)
+    monkeypatch.setattr(indexer.engine, "upsert", written)
+
+    report = await indexer.drain()
+
+    assert overlapped == [True]
+    assert (report.entries, report.indexed) == (5, 5)
+    assert await indexer.pending() == 0
+    assert await titles(alice, "fakturze", first=10) == [f"Faktura {n}" for n in range(1, 6)]
+
+
+async def test_a_failure_preparing_the_next_batch_still_finishes_writing_the_previous_one(alice, indexer, monkeypatch):
+    binder = await create_binder(alice, "Faktury")
+    for number in range(1, 6):
+        await create_document(alice, binder["id"], f"Faktura {number}", INVOICE, filename=f"f{number}.txt")
+    await indexer.heal_if_needed()
+    monkeypatch.setattr(indexer, "batch_size", 2)
+    records = indexer.records
+    calls = 0
+
+    async def fails_on_the_second_batch(sources, **options):
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise OSError("storage went away")
+        return await records(sources, **options)
+
+    monkeypatch.setattr(indexer, "records", fails_on_the_second_batch)
+    with pytest.raises(OSError, match="storage went away"):
+        await indexer.drain()
+
+    assert await indexer.pending() == 3, "the first batch was written and its entries removed"
+    await drain(indexer)
+    assert await indexer.pending() == 0
+    assert await titles(alice, "fakturze", first=10) == [f"Faktura {n}" for n in range(1, 6)]
+
+
 async def test_a_reindex_over_the_text_budget_goes_on_in_smaller_batches_and_loses_nothing(alice, indexer, monkeypatch):
     binder = await create_binder(alice, "Faktury")
     for number in range(1, 6):
