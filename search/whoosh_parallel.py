@@ -37,7 +37,6 @@ from whoosh.codec.whoosh3 import W3Codec, W3Segment
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC, FileIndex, LockError, clean_files
 from whoosh.reading import SegmentReader
-from whoosh.writing import SegmentWriter
 
 from search.errors import IndexUnavailable
 from search.whoosh_writer import FastSegmentWriter
@@ -159,7 +158,7 @@ def _merge_job(directory: str, indexname: str, sources: list[Segment], segid: st
     """In the merge process: the live documents of `sources`, in order, as one new segment."""
     storage = _OwnTemporaryFiles(directory, segid)
     index = storage.open_index(indexname)
-    writer = SegmentWriter(index, _lk=False, limitmb=limitmb, codec=_NamedSegmentCodec(segid))
+    writer = FastSegmentWriter(index, _lk=False, limitmb=limitmb, codec=_NamedSegmentCodec(segid))
     try:
         for source in sources:
             reader = SegmentReader(storage, writer.schema, source)

@@ -1,4 +1,4 @@
-"""A Whoosh segment writer that turns our analysed text into postings without Whoosh's per-token work.
+"""A Whoosh segment writer that indexes our analysed text, and merges segments, without Whoosh's per-posting work.
 
 Whoosh's `SegmentWriter` makes a token object for every term of every word, encodes each posting's
 positions through a generic format, puts every posting into a pool that sorts them all, and, when
@@ -11,24 +11,31 @@ byte), doing per term only what the files need:
   positions in one call; the positions are encoded as Whoosh's `Positions` format does, with the
   encoding of a single position (most postings) cached;
 * postings are grouped by term as they come, so only the distinct terms are sorted at the end;
-* each document's field lengths are kept as they are written, for the per-posting block statistics.
+* each document's field lengths are kept as they are written, for the per-posting block statistics;
+* a segment added whole (a merge) is not poured into the pool to be sorted again: its terms, in
+  order already, are read block by block and merged with the other sources' while writing.
 
-Everything else (stored fields, columns, other fields, adding whole segments) is Whoosh's own.
+Stored fields, columns and other fields' postings are written by Whoosh's own code.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import heapq
+from collections.abc import Callable, Iterable, Iterator
 from itertools import groupby
 from pickle import dumps
 from typing import Any
 
 from whoosh import formats
+from whoosh.codec.whoosh3 import W3LeafMatcher, W3TermsReader
+from whoosh.reading import SegmentReader
 from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import PostingPool, SegmentWriter
 
 Posting = tuple[str, bytes, int, float, bytes | None]
+#: A term of a field with its postings: (docnum, weight, encoded value) in docnum order.
+TermPostings = tuple[str, bytes, list[tuple[int, float, bytes | None]]]
 
 #: Rough bytes per pooled posting (tuples, the term's bytes, the value) for the memory limit; the
 #: same estimate Whoosh's own pool makes.
@@ -107,7 +114,7 @@ class TermPool:
             for docnum, weight, vbytes in postings:
                 yield fieldname, btext, docnum, weight, vbytes
 
-    def iter_terms(self) -> Iterator[tuple[str, bytes, list[tuple[int, float, bytes | None]]]]:
+    def iter_terms(self) -> Iterator[TermPostings]:
         """Each (field, term) in order with its postings in docnum order."""
         if self._spilled is not None:
             for (fieldname, btext), group in groupby(self._spilled.iter_postings(), key=_term):
@@ -146,6 +153,8 @@ class FastSegmentWriter(SegmentWriter):
         self.pool = TermPool(self._tempstorage, self.newsegment, limitmb=limitmb)
         #: fieldname -> docnum -> the field length as stored, for documents added here.
         self._lengths: dict[str, dict[int, int]] = {}
+        #: Segments added whole, whose postings are merged in when this segment is written.
+        self._merged: list[_AddedSegment] = []
 
     def add_document(self, **fields: Any) -> None:
         # Whoosh's `SegmentWriter.add_document`, less what our fields never use (vectors, spelling
@@ -203,15 +212,56 @@ class FastSegmentWriter(SegmentWriter):
         self._added = True
         self.docnum += 1
 
+    def add_reader(self, reader: Any) -> None:
+        """Add the live documents of another segment: stored fields and columns now, postings later.
+
+        Whoosh's own `add_reader` puts every posting of the other segment into the pool, to be
+        sorted again (on disk, for a big segment) although a segment's terms are in order already:
+        that made merging as slow as indexing.  Here they are read term by term while this segment
+        is written, merged with the pool's terms and any other added segment's.
+        """
+        self._check_state()
+        indexed = {name for name in reader.indexed_field_names() if name in self.schema}
+        base = self.docnum
+        docmap = self.write_per_doc(set(self.schema.names()) | indexed, reader)
+        self._keep_lengths(reader, base, docmap)
+        # A reader of our own: the caller may close theirs as soon as this returns.
+        own = SegmentReader(self.storage, self.schema, reader.segment())
+        self._merged.append(_AddedSegment(own, base, docmap))
+        self._added = True
+
+    def _keep_lengths(self, reader: Any, base: int, docmap: dict[int, int] | None) -> None:
+        """The added documents' field lengths, once per document rather than once per posting."""
+        if docmap is not None:
+            renumbered: Iterable[tuple[int, int]] = docmap.items()
+        else:
+            renumbered = ((old, base + old) for old in range(reader.doc_count_all()))
+        scorable = [name for name, field in self.schema.items() if field.scorable]
+        lengths = [(self._lengths.setdefault(name, {}), name) for name in scorable]
+        for old, new in renumbered:
+            for known, name in lengths:
+                known[new] = reader.doc_field_length(old, name)
+
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
         pdr = self.per_document_reader() if self.codec.length_stats else None
         try:
-            _write_postings(self.fieldwriter, self.schema, self.pool.iter_terms(), self._length_of(pdr))
+            terms = self.pool.iter_terms()
+            if self._merged:
+                terms = _merged_terms([terms, *(added.terms() for added in self._merged)])
+            _write_postings(self.fieldwriter, self.schema, terms, self._length_of(pdr))
         finally:
             self.fieldwriter.close()
             if pdr:
                 pdr.close()
+
+    def _close_segment(self) -> None:
+        try:
+            super()._close_segment()
+        finally:
+            for added in self._merged:
+                added.reader.close()
+            self._merged.clear()
 
     def _length_of(self, pdr: Any) -> Callable[[str], Callable[[int], int]]:
         """Per field, the stored length of a document: kept from `add_document`, else read back."""
@@ -238,7 +288,7 @@ def _no_length(docnum: int) -> int:
 def _write_postings(
     fieldwriter: Any,
     schema: Any,
-    terms: Iterator[tuple[str, bytes, list[tuple[int, float, bytes | None]]]],
+    terms: Iterator[TermPostings],
     length_of: Callable[[str], Callable[[int], int]],
 ) -> None:
     """Whoosh's `FieldWriter.add_postings`, fed by term instead of by posting."""
@@ -258,6 +308,109 @@ def _write_postings(
         finish_term()
     if current is not None:
         fieldwriter.finish_field()
+
+
+class _AddedSegment:
+    """A segment added whole to a writer, with where its live documents landed."""
+
+    def __init__(self, reader: Any, base: int, docmap: dict[int, int] | None) -> None:
+        self.reader = reader
+        self.base = base
+        #: Old docnum -> new, when the segment has deletions; else new = base + old.
+        self.docmap = docmap
+
+    def terms(self) -> Iterator[TermPostings]:
+        """Its terms in (field, term) order, each with its live postings renumbered."""
+        base, docmap = self.base, self.docmap
+        last: tuple[str, bytes] | None = None
+        for fieldname, btext, postings in _segment_postings(self.reader):
+            key = (fieldname, btext)
+            if last is not None and key <= last:
+                raise ValueError(f"segment {self.reader.segment().segment_id()}: terms out of order at {key!r}")
+            last = key
+            if docmap is None:
+                yield fieldname, btext, [(base + docnum, weight, value) for docnum, weight, value in postings]
+                continue
+            live = [(docmap[docnum], weight, value) for docnum, weight, value in postings if docnum in docmap]
+            if live:  # every posting of a term may belong to deleted documents
+                yield fieldname, btext, live
+
+
+def _segment_postings(reader: Any) -> Iterator[TermPostings]:
+    """Every term of a segment in stored order with all its postings, deleted documents included.
+
+    A segment of Whoosh's own codec is read block by block: each block's documents, weights and
+    values are decoded as whole arrays, where a matcher would take three calls per posting.
+    """
+    schema = reader.schema
+    terms = getattr(reader, "_terms", None)
+    if not isinstance(terms, W3TermsReader):
+        yield from _postings_by_matcher(reader)
+        return
+    for (fieldname, btext), info in terms.items():
+        if fieldname not in schema:
+            continue
+        matcher = terms._codec.postings_reader(terms._postfile, info, schema[fieldname].format, term=(fieldname, btext))
+        if type(matcher) is not W3LeafMatcher:
+            yield fieldname, btext, _drain(matcher)
+            continue
+        postings: list[tuple[int, float, bytes | None]] = []
+        while matcher.is_active():
+            matcher._read_ids()
+            matcher._read_weights()
+            matcher._read_values()
+            postings.extend(zip(matcher._ids, matcher._weights, matcher._values, strict=True))
+            matcher._next_block()
+        yield fieldname, btext, postings
+
+
+def _postings_by_matcher(reader: Any) -> Iterator[TermPostings]:
+    deleted = reader.deleted_docs_set
+    for fieldname, btext in reader.all_terms():
+        if fieldname in reader.schema:
+            # Deleted documents' postings stay: the caller drops them like the block reader's.
+            postings = _drain(reader.postings(fieldname, btext))
+            if deleted:
+                postings = [posting for posting in postings if posting[0] not in deleted]
+            yield fieldname, btext, postings
+
+
+def _drain(matcher: Any) -> list[tuple[int, float, bytes | None]]:
+    postings = []
+    while matcher.is_active():
+        postings.append((matcher.id(), matcher.weight(), matcher.value()))
+        matcher.next()
+    return postings
+
+
+def _merged_terms(sources: list[Iterator[TermPostings]]) -> Iterator[TermPostings]:
+    """The terms of several sorted term streams in order, the postings of a shared term joined by docnum."""
+    current: tuple[str, bytes] | None = None
+    joined: list[tuple[int, float, bytes | None]] = []
+    parts = 0
+    for fieldname, btext, postings in heapq.merge(*sources, key=_term_key):
+        key = (fieldname, btext)
+        if key != current:
+            if current is not None:
+                yield current[0], current[1], _in_docnum_order(joined, parts)
+            current, joined, parts = key, list(postings), 1
+        else:
+            joined.extend(postings)
+            parts += 1
+    if current is not None:
+        yield current[0], current[1], _in_docnum_order(joined, parts)
+
+
+def _term_key(item: TermPostings) -> tuple[str, bytes]:
+    return item[0], item[1]
+
+
+def _in_docnum_order(
+    postings: list[tuple[int, float, bytes | None]], parts: int
+) -> list[tuple[int, float, bytes | None]]:
+    if parts > 1:
+        postings.sort(key=_docnum)
+    return postings
 
 
 def _analysed_by_us(field: Any) -> bool:

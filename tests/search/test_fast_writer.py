@@ -10,6 +10,7 @@ store once.)
 from __future__ import annotations
 
 import random
+import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -112,18 +113,63 @@ def test_the_segment_is_whooshs_own(tmp_path: Path, schema: Any, limitmb: int) -
     fast = _write(tmp_path / "fast", FastSegmentWriter, schema(), documents, limitmb)
 
     assert plain.doc_count_all() == fast.doc_count_all() == len(documents)
-    plain_files, fast_files = _files(tmp_path / "plain", plain), _files(tmp_path / "fast", fast)
+    _assert_same_segments(tmp_path / "plain", plain, tmp_path / "fast", fast, schema())
+
+
+def _assert_same_segments(plain_dir: Path, plain: Any, fast_dir: Path, fast: Any, schema: Any) -> None:
+    plain_files, fast_files = _files(plain_dir, plain), _files(fast_dir, fast)
     assert plain_files.keys() == fast_files.keys()
     for name in plain_files:
         if not name.endswith((".pst", ".trm")):
             assert plain_files[name] == fast_files[name], name
-    plain_reader = SegmentReader(FileStorage(str(tmp_path / "plain")), schema(), plain)
-    fast_reader = SegmentReader(FileStorage(str(tmp_path / "fast")), schema(), fast)
+    plain_reader = SegmentReader(FileStorage(str(plain_dir)), schema, plain)
+    fast_reader = SegmentReader(FileStorage(str(fast_dir)), schema, fast)
     try:
         assert _postings(fast_reader) == _postings(plain_reader)
     finally:
         plain_reader.close()
         fast_reader.close()
+
+
+def _merge(directory: Path, writer_class: type[SegmentWriter], extra: list[dict[str, Any]]) -> Any:
+    """Merge the index's segments into one, with `extra` new documents added before and after them."""
+    index = FileStorage(str(directory)).open_index()
+    writer = writer_class(index, _lk=False, limitmb=64, codec=_NamedSegmentCodec("merged"))
+    for document in extra[: len(extra) // 2]:
+        writer.add_document(**document)
+    for segment in index._segments():
+        reader = SegmentReader(index.storage, index.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    for document in extra[len(extra) // 2 :]:
+        writer.add_document(**document)
+    return writer._finalize_segment()
+
+
+@pytest.mark.parametrize("extra", [0, 40], ids=["segments-only", "with-new-documents"])
+def test_merged_segments_are_whooshs_own(tmp_path: Path, extra: int) -> None:
+    documents = _documents(400)
+    source = tmp_path / "source"
+    source.mkdir()
+    index = FileStorage(str(source)).create_index(whoosh_engine.build_schema())
+    for part in range(3):
+        writer = index.writer()
+        for document in documents[part * 120 : (part + 1) * 120]:
+            writer.add_document(**document)
+        writer.commit(merge=False)
+    writer = index.writer()
+    for n in range(1, 361, 7):  # deletions in every segment
+        writer.delete_by_term("id", str(n))
+    writer.commit(merge=False)
+    assert len(index._segments()) == 3
+    shutil.copytree(source, tmp_path / "plain")
+    shutil.copytree(source, tmp_path / "fast")
+    added = documents[360 : 360 + extra]
+    plain = _merge(tmp_path / "plain", SegmentWriter, added)
+    fast = _merge(tmp_path / "fast", FastSegmentWriter, added)
+
+    assert plain.doc_count_all() == fast.doc_count_all() == 360 - len(range(1, 361, 7)) + extra
+    _assert_same_segments(tmp_path / "plain", plain, tmp_path / "fast", fast, whoosh_engine.build_schema())
 
 
 def _counterparties(count: int) -> list[dict[str, Any]]:
