@@ -27,7 +27,7 @@ from pickle import dumps
 from typing import Any
 
 from whoosh import formats
-from whoosh.codec.whoosh3 import W3LeafMatcher, W3TermsReader
+from whoosh.codec.whoosh3 import W3LeafMatcher, W3PostingsWriter, W3TermsReader
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -303,11 +303,39 @@ def _write_postings(
             current = fieldname
             length = length_of(fieldname)
         start_term(btext)
-        for docnum, weight, vbytes in postings:
-            add(docnum, weight, vbytes or b"", length(docnum))
+        postwriter = getattr(fieldwriter, "_postwriter", None)
+        if type(postwriter) is W3PostingsWriter and not postwriter._byteids:
+            _add_by_block(postwriter, postings, length)
+        else:
+            for docnum, weight, vbytes in postings:
+                add(docnum, weight, vbytes or b"", length(docnum))
         finish_term()
     if current is not None:
         fieldwriter.finish_field()
+
+
+def _add_by_block(
+    postwriter: W3PostingsWriter, postings: list[tuple[int, float, bytes | None]], length: Callable[[int], int]
+) -> None:
+    """`W3PostingsWriter.add_posting` for every posting of a term, filling a block at a time."""
+    limit = postwriter._blocklimit
+    start, count = 0, len(postings)
+    while start < count:
+        if len(postwriter._ids) >= limit:
+            postwriter._write_block()
+        chunk = postings[start : start + limit - len(postwriter._ids)]
+        start += len(chunk)
+        postwriter._ids.extend([posting[0] for posting in chunk])
+        weights = [posting[1] for posting in chunk]
+        postwriter._weights.extend(weights)
+        postwriter._maxweight = max(postwriter._maxweight, *weights)
+        postwriter._values.extend([posting[2] for posting in chunk if posting[2]])
+        lengths = [found for found in (length(posting[0]) for posting in chunk) if found]
+        if lengths:
+            shortest = min(lengths)
+            if postwriter._minlength is None or shortest < postwriter._minlength:
+                postwriter._minlength = shortest
+            postwriter._maxlength = max(postwriter._maxlength, *lengths)
 
 
 class _AddedSegment:
