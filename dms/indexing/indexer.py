@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import delete, func, select, update
 
@@ -56,17 +57,52 @@ class _Batch:
 
 
 @dataclass
+class _RebuildBatch:
+    ids: list[int]
+    records: list[IndexRecord]
+
+
+B = TypeVar("B")
+
+
+async def overlapped(
+    first: Callable[[], Awaitable[B | None]],
+    following: Callable[[B], Awaitable[B | None]],
+    write: Callable[[B], Awaitable[None]],
+) -> None:
+    """Write batches one at a time and in order, each next batch prepared while the previous one is written.
+
+    Preparing a batch (reading the database, fetching, extracting and caching text) mostly waits,
+    on storage, the extraction workers and the disk, while an index write mostly computes in the
+    writer processes: overlapping the two keeps the machine busy.
+    """
+    batch = await first()
+    while batch is not None:
+        writing = asyncio.ensure_future(write(batch))
+        try:
+            upcoming = await following(batch)
+        finally:
+            # An index write is never abandoned halfway because preparing the next batch failed.
+            await asyncio.wait([writing])
+        writing.result()
+        batch = upcoming
+
+
+@dataclass
 class Indexer:
     db: Database
     blobs: BlobStore
     engine: AsyncSearchEngine
     extractor: Extractor
     texts: TextCache
-    # A backlog goes in big batches: each Whoosh commit writes a segment that later merges cost
-    # again, so fewer, bigger commits index several times faster. The text budget bounds the
-    # memory a batch holds (one document may carry up to 2 M characters).
-    batch_size: int = 1000
+    # A backlog goes in big batches: each Whoosh commit writes segments that later merges cost
+    # again, so fewer, bigger commits index several times faster (see search.whoosh_engine's
+    # BATCH_SIZE). The text budget bounds the memory a batch holds (one document may carry up to
+    # 2 M characters).
+    batch_size: int = 4000
     batch_text_chars: int = 32_000_000
+    # A drain's first batch is smaller: nothing is being written while it is prepared.
+    first_batch_size: int = 1000
     # Counterparty cards and events (their own indexes and outbox), drained after the documents.
     directory: DirectoryIndexer | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -130,29 +166,23 @@ class Indexer:
         return await self._apply(batch)
 
     async def drain(self) -> DrainReport:
-        """Apply outbox entries until none are left, each batch's text prepared while the previous one is written.
-
-        Fetching, extracting and caching texts mostly waits (on storage, the extraction workers, the
-        disk) while an index write mostly computes in the writer processes, so overlapping the two
-        keeps the machine busy.  Batches are still written one at a time and in order.
-        """
+        """Apply outbox entries until none are left, each batch prepared while the previous one is written."""
         total = DrainReport()
-        batch = await self._prepare()
-        while batch is not None:
-            writing = asyncio.ensure_future(self._apply(batch))
-            try:
-                upcoming = await self._prepare(after=batch.last_entry_id)
-            finally:
-                # An index write is never abandoned halfway because preparing the next batch failed.
-                await asyncio.wait([writing])
-            report = writing.result()
+
+        async def write(batch: _Batch) -> None:
+            report = await self._apply(batch)
             total.entries += report.entries
             total.indexed += report.indexed
             total.removed += report.removed
-            batch = upcoming
+
+        await overlapped(
+            lambda: self._prepare(limit=min(self.first_batch_size, self.batch_size)),
+            lambda previous: self._prepare(after=previous.last_entry_id),
+            write,
+        )
         return total
 
-    async def _prepare(self, *, after: int = 0) -> _Batch | None:
+    async def _prepare(self, *, after: int = 0, limit: int | None = None) -> _Batch | None:
         """The next batch of outbox entries (ids above `after`) with their index records, or None."""
         async with self.db.sessions() as session:
             entries = (
@@ -161,7 +191,7 @@ class Indexer:
                     .where((OutboxEntry.not_before.is_(None)) | (OutboxEntry.not_before <= utcnow()))
                     .where(OutboxEntry.id > after)
                     .order_by(OutboxEntry.id)
-                    .limit(self.batch_size)
+                    .limit(limit or self.batch_size)
                 )
             ).all()
             if not entries:
@@ -198,8 +228,9 @@ class Indexer:
         """Build a fresh index from the database and storage beside the live one, then swap it in.
 
         Streams documents in keyset batches (ascending ids), so memory stays bounded whatever the
-        archive's size. With `resume`, a rebuild that was interrupted goes on after the last
-        document it committed. Changes committed meanwhile stay in the outbox, applied after the swap.
+        archive's size, each batch prepared while the previous one is written. With `resume`, a
+        rebuild that was interrupted goes on after the last document it committed. Changes
+        committed meanwhile stay in the outbox, applied after the swap.
         """
         batch = batch or self.batch_size
         rebuild = await self.engine.begin_rebuild(resume=resume)
@@ -213,31 +244,41 @@ class Indexer:
                     .where(Document.id <= last_id, Document.trashed_at.is_(None))
                 )
             progress(int(already or 0))
+
+        async def prepare(after: int, limit: int) -> _RebuildBatch | None:
+            async with self.db.sessions() as session:
+                ids = list(
+                    (
+                        await session.scalars(
+                            select(Document.id)
+                            .where(Document.id > after, Document.trashed_at.is_(None))
+                            .order_by(Document.id)
+                            .limit(limit)
+                        )
+                    ).all()
+                )
+                if not ids:
+                    return None
+                sources = dict(sorted((await sources_for(session, ids)).items()))
+            records = await self.records(sources, text_budget=self.batch_text_chars)
+            if len(records) < len(sources):
+                # Over the text budget: the next batch starts after the last document held.
+                ids = [document_id for document_id in ids if document_id <= records[-1].document_id]
+            return _RebuildBatch(ids, records)
+
+        async def write(prepared: _RebuildBatch) -> None:
+            nonlocal done
+            await rebuild.upsert(prepared.records)
+            done += len(prepared.records)
+            if progress:
+                progress(len(prepared.ids))
+
         async with swapped_in_when_done(rebuild):
-            while True:
-                async with self.db.sessions() as session:
-                    ids = list(
-                        (
-                            await session.scalars(
-                                select(Document.id)
-                                .where(Document.id > last_id, Document.trashed_at.is_(None))
-                                .order_by(Document.id)
-                                .limit(batch)
-                            )
-                        ).all()
-                    )
-                    if not ids:
-                        break
-                    sources = dict(sorted((await sources_for(session, ids)).items()))
-                records = await self.records(sources, text_budget=self.batch_text_chars)
-                if len(records) < len(sources):
-                    # Over the text budget: the next batch starts after the last document held.
-                    ids = [document_id for document_id in ids if document_id <= records[-1].document_id]
-                await rebuild.upsert(records)
-                done += len(records)
-                last_id = ids[-1]
-                if progress:
-                    progress(len(ids))
+            await overlapped(
+                lambda: prepare(last_id, min(self.first_batch_size, batch)),
+                lambda previous: prepare(previous.ids[-1], batch),
+                write,
+            )
         log.info("index rebuilt", extra={"documents": done})
         return done
 
