@@ -4,8 +4,9 @@ Whoosh's `SegmentWriter` makes a token object for every term of every word, enco
 positions through a generic format, puts every posting into a pool that sorts them all, and, when
 writing the segment, looks up the document's field length again for every posting.  With our
 analysis (a word is indexed as three or four terms) that per-term Python work is most of the cost
-of indexing.  This writer produces exactly the same segment files (a test compares them byte for
-byte), doing per term only what the files need:
+of indexing.  This writer produces the segment Whoosh's would (a test compares the stored fields,
+columns and lengths byte for byte, and every posting and term statistic), doing per term only
+what the files need:
 
 * a field whose analyzer offers ``term_positions`` (our `KartotekaTokenizer`) gets each term's
   positions in one call; the positions are encoded as Whoosh's `Positions` format does, with the
@@ -122,8 +123,8 @@ class TermPool:
             return
         for key in sorted(self._terms):
             postings = self._terms[key]
-            # Documents are added in docnum order, whole segments included, so this finds them
-            # sorted already (and costs one comparison per posting).
+            # Documents are added in docnum order, so this finds them sorted already (one
+            # comparison per posting).
             postings.sort(key=_docnum)
             yield key[0], key[1], postings
 

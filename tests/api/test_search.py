@@ -181,10 +181,15 @@ async def test_an_interrupted_reindex_resumes_where_it_stopped(alice, indexer, m
     assert result.data["search"]["totalCount"] == 5
 
 
-async def test_a_batch_over_its_text_budget_leaves_the_rest_queued_and_loses_nothing(alice, indexer, monkeypatch):
-    binder = await create_binder(alice, "Faktury")
+async def five_invoices(client) -> None:
+    """Documents "Faktura 1" to "Faktura 5", each with the same invoice text, in a new binder."""
+    binder = await create_binder(client, "Faktury")
     for number in range(1, 6):
-        await create_document(alice, binder["id"], f"Faktura {number}", INVOICE, filename=f"f{number}.txt")
+        await create_document(client, binder["id"], f"Faktura {number}", INVOICE, filename=f"f{number}.txt")
+
+
+async def test_a_batch_over_its_text_budget_leaves_the_rest_queued_and_loses_nothing(alice, indexer, monkeypatch):
+    await five_invoices(alice)
     monkeypatch.setattr(indexer, "batch_text_chars", len(INVOICE.decode()) * 2)
     await indexer.heal_if_needed()
 
@@ -200,9 +205,7 @@ async def test_a_batch_over_its_text_budget_leaves_the_rest_queued_and_loses_not
 async def test_draining_prepares_the_next_batch_while_the_index_writes_the_previous_one(alice, indexer, monkeypatch):
     import asyncio
 
-    binder = await create_binder(alice, "Faktury")
-    for number in range(1, 6):
-        await create_document(alice, binder["id"], f"Faktura {number}", INVOICE, filename=f"f{number}.txt")
+    await five_invoices(alice)
     await indexer.heal_if_needed()
     monkeypatch.setattr(indexer, "batch_size", 2)
     second_batch_started = asyncio.Event()
@@ -239,9 +242,7 @@ async def test_draining_prepares_the_next_batch_while_the_index_writes_the_previ
 
 
 async def test_a_failure_preparing_the_next_batch_still_finishes_writing_the_previous_one(alice, indexer, monkeypatch):
-    binder = await create_binder(alice, "Faktury")
-    for number in range(1, 6):
-        await create_document(alice, binder["id"], f"Faktura {number}", INVOICE, filename=f"f{number}.txt")
+    await five_invoices(alice)
     await indexer.heal_if_needed()
     monkeypatch.setattr(indexer, "batch_size", 2)
     records = indexer.records
@@ -265,9 +266,7 @@ async def test_a_failure_preparing_the_next_batch_still_finishes_writing_the_pre
 
 
 async def test_a_reindex_over_the_text_budget_goes_on_in_smaller_batches_and_loses_nothing(alice, indexer, monkeypatch):
-    binder = await create_binder(alice, "Faktury")
-    for number in range(1, 6):
-        await create_document(alice, binder["id"], f"Faktura {number}", INVOICE, filename=f"f{number}.txt")
+    await five_invoices(alice)
     await drain(indexer)
     monkeypatch.setattr(indexer, "batch_text_chars", len(INVOICE.decode()) * 2)
     written: list[int] = []
