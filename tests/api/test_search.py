@@ -155,22 +155,32 @@ async def test_the_index_heals_itself_when_deleted(alice, indexer, settings):
     assert await titles(alice, "faktura") == ["Faktura"]
 
 
+def on_second_batch(monkeypatch, indexer, happen) -> None:
+    """Call `happen` when the indexer starts preparing its second batch (it may raise)."""
+    records = indexer.records
+    calls = 0
+
+    async def prepared(sources, **options):
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            happen()
+        return await records(sources, **options)
+
+    monkeypatch.setattr(indexer, "records", prepared)
+
+
 async def test_an_interrupted_reindex_resumes_where_it_stopped(alice, indexer, monkeypatch):
     binder = await create_binder(alice, "Faktury")
     for index in range(5):
         await create_document(alice, binder["id"], f"Faktura {index}", INVOICE)
     await drain(indexer)
     original = indexer.records
-    calls = 0
 
-    async def dies_on_the_second_batch(sources, **options):
-        nonlocal calls
-        calls += 1
-        if calls == 2:
-            raise KeyboardInterrupt  # the operator pressed Ctrl-C
-        return await original(sources, **options)
+    def ctrl_c() -> None:
+        raise KeyboardInterrupt  # the operator pressed Ctrl-C
 
-    monkeypatch.setattr(indexer, "records", dies_on_the_second_batch)
+    on_second_batch(monkeypatch, indexer, ctrl_c)
     with pytest.raises(KeyboardInterrupt):
         await indexer.rebuild(batch=2)
     monkeypatch.setattr(indexer, "records", original)
@@ -210,15 +220,8 @@ async def test_draining_prepares_the_next_batch_while_the_index_writes_the_previ
     monkeypatch.setattr(indexer, "batch_size", 2)
     second_batch_started = asyncio.Event()
     overlapped: list[bool] = []
-    records, upsert = indexer.records, indexer.engine.upsert
-    calls = 0
-
-    async def prepared(sources, **options):
-        nonlocal calls
-        calls += 1
-        if calls == 2:
-            second_batch_started.set()
-        return await records(sources, **options)
+    upsert = indexer.engine.upsert
+    on_second_batch(monkeypatch, indexer, second_batch_started.set)
 
     async def written(batch):
         if not overlapped:
@@ -230,7 +233,6 @@ async def test_draining_prepares_the_next_batch_while_the_index_writes_the_previ
                 overlapped.append(False)
         return await upsert(batch)
 
-    monkeypatch.setattr(indexer, "records", prepared)
     monkeypatch.setattr(indexer.engine, "upsert", written)
 
     report = await indexer.drain()
@@ -245,17 +247,11 @@ async def test_a_failure_preparing_the_next_batch_still_finishes_writing_the_pre
     await five_invoices(alice)
     await indexer.heal_if_needed()
     monkeypatch.setattr(indexer, "batch_size", 2)
-    records = indexer.records
-    calls = 0
 
-    async def fails_on_the_second_batch(sources, **options):
-        nonlocal calls
-        calls += 1
-        if calls == 2:
-            raise OSError("storage went away")
-        return await records(sources, **options)
+    def storage_goes_away() -> None:
+        raise OSError("storage went away")
 
-    monkeypatch.setattr(indexer, "records", fails_on_the_second_batch)
+    on_second_batch(monkeypatch, indexer, storage_goes_away)
     with pytest.raises(OSError, match="storage went away"):
         await indexer.drain()
 
