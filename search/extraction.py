@@ -295,7 +295,8 @@ def _worker_limits(limits: ExtractionLimits) -> dict[str, int]:
 def _materialised(source: Source, max_bytes: int) -> Iterator[Path | None]:
     """A file path holding `source`, or None when it is larger than `max_bytes`."""
     if isinstance(source, str | os.PathLike):
-        path = Path(source).resolve()
+        # Absolute for the worker, without resolving links (a system call per path component).
+        path = Path(os.path.abspath(source))
         yield None if path.stat().st_size > max_bytes else path
         return
     directory = Path(tempfile.mkdtemp(prefix="kartoteka-extract-"))

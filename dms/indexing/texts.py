@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import tempfile
+import threading
 from pathlib import Path
 
 import anyio
@@ -24,36 +24,43 @@ class TextCache:
     def _path(self, sha256: str) -> Path:
         return self.directory / sha256[:2] / f"{sha256}.json.gz"
 
-    def _read(self, sha256: str) -> Extraction | None:
+    def read(self, sha256: str) -> Extraction | None:
+        """The cached extraction, or None when there is none or it cannot be read (blocking)."""
         try:
-            with gzip.open(self._path(sha256), "rt", encoding="utf-8") as handle:
-                data = json.load(handle)
+            data = json.loads(gzip.decompress(self._path(sha256).read_bytes()))
             return Extraction(data["text"], data["status"], data.get("error"), bool(data.get("truncated")))
         except (OSError, ValueError, KeyError, EOFError):
             return None
 
-    def _write(self, sha256: str, extraction: Extraction) -> None:
-        path = self._path(sha256)
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def write(self, sha256: str, extraction: Extraction) -> None:
+        """Cache an extraction, atomically (blocking); a timeout is not kept."""
+        if extraction.status == "timeout":
+            # A timeout may be the machine's fault, not the file's: let a later pass try again.
+            return
         payload = {
             "text": extraction.text,
             "status": extraction.status,
             "error": extraction.error,
             "truncated": extraction.truncated,
         }
-        fd, temp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        data = gzip.compress(json.dumps(payload, ensure_ascii=False).encode(), compresslevel=5, mtime=0)
+        path = self._path(sha256)
+        # The indexer is the only writer, and one thread writes one file at a time: the name is
+        # unique without asking the file system for a random one.
+        temp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
         try:
-            with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=5) as out:
-                out.write(json.dumps(payload, ensure_ascii=False).encode())
+            try:
+                temp.write_bytes(data)
+            except FileNotFoundError:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                temp.write_bytes(data)
             os.replace(temp, path)
         except BaseException:
-            Path(temp).unlink(missing_ok=True)
+            temp.unlink(missing_ok=True)
             raise
 
     async def get(self, sha256: str) -> Extraction | None:
-        return await anyio.to_thread.run_sync(self._read, sha256)
+        return await anyio.to_thread.run_sync(self.read, sha256)
 
     async def put(self, sha256: str, extraction: Extraction) -> None:
-        # A timeout may be the machine's fault, not the file's: let a later pass try again.
-        if extraction.status != "timeout":
-            await anyio.to_thread.run_sync(self._write, sha256, extraction)
+        await anyio.to_thread.run_sync(self.write, sha256, extraction)
