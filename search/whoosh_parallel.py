@@ -39,7 +39,7 @@ from whoosh.index import TOC, FileIndex, LockError, clean_files
 from whoosh.reading import SegmentReader
 
 from search.errors import IndexUnavailable
-from search.whoosh_writer import FastSegmentWriter
+from search.whoosh_writer import INLINE_LIMIT, FastSegmentWriter
 
 #: Batches smaller than this are written in this process: handing documents to other processes
 #: and committing their segments costs more than it saves on a few documents.
@@ -132,7 +132,7 @@ class _NamedSegmentCodec(W3Codec):
     """
 
     def __init__(self, segid: str) -> None:
-        super().__init__()
+        super().__init__(inlinelimit=INLINE_LIMIT)
         self.segid = segid
 
     def new_segment(self, storage: Any, indexname: str) -> W3Segment:
@@ -378,13 +378,15 @@ def write_parallel(
     futures: list[Future[Segment]] = []
     pool = _executor()
     try:
-        for document in documents:
-            writer.delete_by_term(unique, document[unique])
         try:
             futures = [
                 pool.submit(_write_segment, storage.folder, index.indexname, part, limitmb)
                 for part in _split(documents, WORKERS)
             ]
+            # The old versions are deleted while the workers write: the new segments are not
+            # this writer's, so the deletions cannot touch them.
+            for document in documents:
+                writer.delete_by_term(unique, document[unique])
             written = [future.result() for future in futures]
         except BrokenProcessPool as error:
             _forget_pool(pool)

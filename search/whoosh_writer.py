@@ -28,7 +28,7 @@ from pickle import dumps
 from typing import Any
 
 from whoosh import formats
-from whoosh.codec.whoosh3 import W3LeafMatcher, W3PostingsWriter, W3TermsReader
+from whoosh.codec.whoosh3 import W3Codec, W3LeafMatcher, W3PostingsWriter, W3TermInfo, W3TermsReader
 from whoosh.reading import SegmentReader
 from whoosh.system import pack_uint
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -44,7 +44,29 @@ _POSTING_BYTES = 150
 #: Single positions below this have their encoding cached (they are most postings of a document).
 _CACHED_POSITIONS = 1 << 16
 
+#: Terms with fewer postings than this keep them in the term table, without a block of their own in
+#: the postings file. Most terms of a segment (rare words, numbers, amounts, compound runs) have a
+#: single posting, and writing a block for each (a header, two pickles) was a fifth of writing.
+INLINE_LIMIT = 2
+
 _single_position: dict[int, bytes] = {}
+
+
+def _set_inline(terminfo: W3TermInfo, ids: Any, weights: Any, values: list[bytes]) -> None:
+    # Postings without values (an ID field's) are kept as None each: the `ListMatcher` reading them
+    # then gives None, as a block's reader does, where an empty tuple would give "", which Whoosh's
+    # own merging refuses.
+    terminfo.set_inlined(ids, weights, values or [None] * len(ids))
+
+
+# The fork's `W3PostingsWriter.finish_postings` calls `set_inline`, which its `W3TermInfo` lacks
+# (it has `set_inlined`): without this no writer could inline postings.
+W3TermInfo.set_inline = _set_inline
+
+
+def codec() -> W3Codec:
+    """Whoosh's codec as every writer of our indexes writes segments (readers need no settings)."""
+    return W3Codec(inlinelimit=INLINE_LIMIT)
 
 
 def encode_positions(positions: list[int]) -> bytes:
@@ -73,7 +95,9 @@ def stored_length(length: int) -> int:
 class TermPool:
     """Postings grouped by (field, term) as they arrive; only the distinct terms are sorted at the end.
 
-    Over `limitmb` of postings it hands everything to Whoosh's `PostingPool`, which sorts runs on disk.
+    Terms of the fields we analyse are kept as text, per field: each is encoded once, when the
+    segment is written, rather than once per posting.  Over `limitmb` of postings everything goes
+    to Whoosh's `PostingPool`, which sorts runs on disk.
     """
 
     def __init__(self, tempstore: Any, segment: Any, *, limitmb: int) -> None:
@@ -82,6 +106,8 @@ class TermPool:
         self._limitmb = limitmb
         self._budget = limitmb * 1024 * 1024 // _POSTING_BYTES
         self._terms: dict[tuple[str, bytes], list[tuple[int, float, bytes | None]]] = {}
+        #: fieldname -> term -> postings, for the fields `add_positions` fills.
+        self._texts: dict[str, dict[str, list[tuple[int, float, bytes | None]]]] = {}
         self._count = 0
         self._spilled: PostingPool | None = None
         self.fieldnames: set[str] = set()
@@ -101,12 +127,55 @@ class TermPool:
         if self._count > self._budget:
             self._spill()
 
+    def add_positions(
+        self, fieldname: str, docnum: int, positions: dict[str, list[int]], format_boost: float, boost: float
+    ) -> int:
+        """A document's postings in a field, from each term's positions; returns the field's length."""
+        if self._spilled is not None:
+            for term, found in positions.items():
+                weight = float(len(found)) * format_boost * boost
+                self._spilled.add((fieldname, term.encode("utf-8"), docnum, weight, encode_positions(found)))
+            return sum(len(found) for found in positions.values())
+        if (terms := self._texts.get(fieldname)) is None:
+            terms = self._texts[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        length = 0
+        for term, found in positions.items():
+            frequency = len(found)
+            length += frequency
+            posting = (docnum, float(frequency) * format_boost * boost, encode_positions(found))
+            if (postings := terms.get(term)) is None:
+                terms[term] = [posting]
+            else:
+                postings.append(posting)
+        self._count += len(positions)
+        if self._count > self._budget:
+            self._spill()
+        return length
+
+    def _by_field(self) -> dict[str, dict[bytes, list[tuple[int, float, bytes | None]]]]:
+        """Every pooled term by field, as bytes (a field filled both ways has its postings joined)."""
+        fields: dict[str, dict[bytes, list[tuple[int, float, bytes | None]]]] = {}
+        for (fieldname, btext), postings in self._terms.items():
+            fields.setdefault(fieldname, {})[btext] = postings
+        for fieldname, texts in self._texts.items():
+            terms = fields.setdefault(fieldname, {})
+            for term, postings in texts.items():
+                btext = term.encode("utf-8")
+                if (joined := terms.get(btext)) is None:
+                    terms[btext] = postings
+                else:
+                    joined.extend(postings)
+        return fields
+
     def _spill(self) -> None:
         pool = PostingPool(self._tempstore, self._segment, limitmb=self._limitmb)
-        for (fieldname, btext), postings in self._terms.items():
-            for docnum, weight, vbytes in postings:
-                pool.add((fieldname, btext, docnum, weight, vbytes))
+        for fieldname, terms in self._by_field().items():
+            for btext, postings in terms.items():
+                for docnum, weight, vbytes in postings:
+                    pool.add((fieldname, btext, docnum, weight, vbytes))
         self._terms.clear()
+        self._texts.clear()
         self._spilled = pool
 
     def iter_postings(self) -> Iterator[Posting]:
@@ -121,15 +190,19 @@ class TermPool:
             for (fieldname, btext), group in groupby(self._spilled.iter_postings(), key=_term):
                 yield fieldname, btext, [(docnum, weight, vbytes) for _, _, docnum, weight, vbytes in group]
             return
-        for key in sorted(self._terms):
-            postings = self._terms[key]
-            # Documents are added in docnum order, so this finds them sorted already (one
-            # comparison per posting).
-            postings.sort(key=_docnum)
-            yield key[0], key[1], postings
+        fields = self._by_field()
+        for fieldname in sorted(fields):
+            terms = fields[fieldname]
+            for btext in sorted(terms):
+                postings = terms[btext]
+                # Documents are added in docnum order, so this finds them sorted already (one
+                # comparison per posting).
+                postings.sort(key=_docnum)
+                yield fieldname, btext, postings
 
     def cleanup(self) -> None:
         self._terms.clear()
+        self._texts.clear()
         if self._spilled is not None:
             self._spilled.cleanup()
 
@@ -146,6 +219,7 @@ class FastSegmentWriter(SegmentWriter):
     """`SegmentWriter` writing the same segment with much less work per term (see the module)."""
 
     def __init__(self, index: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("codec", codec())
         super().__init__(index, **kwargs)
         for name, field in self.schema.items():
             if field.vector or field.separate_spelling():
@@ -180,18 +254,13 @@ class FastSegmentWriter(SegmentWriter):
                 if field.indexed:
                     fieldboost = self._field_boost(fields, fieldname, docboost)
                     if isinstance(value, str) and _analysed_by_us(field):
-                        for term, positions in field.analyzer.term_positions(value).items():
-                            frequency = len(positions)
-                            length += frequency
-                            add_post(
-                                (
-                                    fieldname,
-                                    term.encode("utf-8"),
-                                    docnum,
-                                    float(frequency) * field.format.field_boost * fieldboost,
-                                    encode_positions(positions),
-                                )
-                            )
+                        length = self.pool.add_positions(
+                            fieldname,
+                            docnum,
+                            field.analyzer.term_positions(value),
+                            field.format.field_boost,
+                            fieldboost,
+                        )
                     else:
                         for btext, frequency, weight, vbytes in field.index(value):
                             length += frequency
@@ -319,6 +388,18 @@ def _add_by_block(
     postwriter: W3PostingsWriter, postings: list[tuple[int, float, bytes | None]], length: Callable[[int], int]
 ) -> None:
     """`W3PostingsWriter.add_posting` for every posting of a term, filling a block at a time."""
+    if len(postings) == 1 and not postwriter._ids:
+        # Most terms: one posting, which the term table usually holds inline.
+        docnum, weight, value = postings[0]
+        postwriter._ids.append(docnum)
+        postwriter._weights.append(weight)
+        postwriter._maxweight = max(postwriter._maxweight, weight)
+        if value:
+            postwriter._values.append(value)
+        if found := length(docnum):
+            postwriter._minlength = found if postwriter._minlength is None else min(postwriter._minlength, found)
+            postwriter._maxlength = max(postwriter._maxlength, found)
+        return
     limit = postwriter._blocklimit
     start, count = 0, len(postings)
     while start < count:

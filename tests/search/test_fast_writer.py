@@ -25,7 +25,7 @@ from search import analysis, whoosh_engine
 from search.directory import CounterpartyRecord
 from search.whoosh_directory import _counterparty_document, counterparty_schema
 from search.whoosh_parallel import _NamedSegmentCodec
-from search.whoosh_writer import FastSegmentWriter, encode_positions
+from search.whoosh_writer import FastSegmentWriter, codec, encode_positions
 from tests.search.conftest import record
 
 WORDS = (
@@ -147,13 +147,15 @@ def _merge(directory: Path, writer_class: type[SegmentWriter], extra: list[dict[
 
 
 @pytest.mark.parametrize("extra", [0, 40], ids=["segments-only", "with-new-documents"])
-def test_merged_segments_are_whooshs_own(tmp_path: Path, extra: int) -> None:
+@pytest.mark.parametrize("inlined", [True, False], ids=["inlined-sources", "sources-of-plain-whoosh"])
+def test_merged_segments_are_whooshs_own(tmp_path: Path, extra: int, inlined: bool) -> None:
     documents = _documents(400)
     source = tmp_path / "source"
     source.mkdir()
     index = FileStorage(str(source)).create_index(whoosh_engine.build_schema())
     for part in range(3):
-        writer = index.writer()
+        # Segments written before terms were inlined stay in existing indexes, to be merged too.
+        writer = index.writer(codec=codec()) if inlined else index.writer()
         for document in documents[part * 120 : (part + 1) * 120]:
             writer.add_document(**document)
         writer.commit(merge=False)
@@ -170,6 +172,21 @@ def test_merged_segments_are_whooshs_own(tmp_path: Path, extra: int) -> None:
 
     assert plain.doc_count_all() == fast.doc_count_all() == 360 - len(range(1, 361, 7)) + extra
     _assert_same_segments(tmp_path / "plain", plain, tmp_path / "fast", fast, whoosh_engine.build_schema())
+
+
+def test_a_term_with_one_posting_is_held_in_the_term_table(tmp_path: Path) -> None:
+    schema = whoosh_engine.build_schema()
+    segment = _write(tmp_path / "fast", FastSegmentWriter, schema, _documents(20), 64)
+    reader = SegmentReader(FileStorage(str(tmp_path / "fast")), schema, segment)
+    try:
+        counted = [
+            (reader.term_info(*term).doc_frequency(), reader.term_info(*term).is_inlined())
+            for term in reader.all_terms()
+        ]
+    finally:
+        reader.close()
+    assert {inlined for frequency, inlined in counted if frequency == 1} == {True}
+    assert {inlined for frequency, inlined in counted if frequency > 1} == {False}
 
 
 def _counterparties(count: int) -> list[dict[str, Any]]:
