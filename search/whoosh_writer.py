@@ -140,10 +140,13 @@ class TermPool:
             terms = self._texts[fieldname] = {}
             self.fieldnames.add(fieldname)
         length = 0
+        single = _single_position
         for term, found in positions.items():
             frequency = len(found)
             length += frequency
-            posting = (docnum, float(frequency) * format_boost * boost, encode_positions(found))
+            if frequency != 1 or (encoded := single.get(found[0])) is None:
+                encoded = encode_positions(found)
+            posting = (docnum, float(frequency) * format_boost * boost, encoded)
             if (postings := terms.get(term)) is None:
                 terms[term] = [posting]
             else:
@@ -166,6 +169,7 @@ class TermPool:
                     terms[btext] = postings
                 else:
                     joined.extend(postings)
+                    joined.sort(key=_docnum)
         return fields
 
     def _spill(self) -> None:
@@ -194,11 +198,8 @@ class TermPool:
         for fieldname in sorted(fields):
             terms = fields[fieldname]
             for btext in sorted(terms):
-                postings = terms[btext]
-                # Documents are added in docnum order, so this finds them sorted already (one
-                # comparison per posting).
-                postings.sort(key=_docnum)
-                yield fieldname, btext, postings
+                # Documents are added in docnum order: each term's postings are in order already.
+                yield fieldname, btext, terms[btext]
 
     def cleanup(self) -> None:
         self._terms.clear()
@@ -333,37 +334,46 @@ class FastSegmentWriter(SegmentWriter):
                 added.reader.close()
             self._merged.clear()
 
-    def _length_of(self, pdr: Any) -> Callable[[str], Callable[[int], int]]:
+    def _length_of(self, pdr: Any) -> Callable[[str], FieldLengths]:
         """Per field, the stored length of a document: kept from `add_document`, else read back."""
 
-        def for_field(fieldname: str) -> Callable[[int], int]:
+        def for_field(fieldname: str) -> FieldLengths:
             if pdr is None:  # a codec without length statistics: Whoosh passes 0
-                return _no_length
-            known = self._lengths.get(fieldname, {})
-            stored = pdr.doc_field_length_reader(fieldname)
-
-            def length(docnum: int) -> int:
-                found = known.get(docnum)
-                return found if found is not None else stored(docnum)
-
-            return length
+                return FieldLengths({}, None)
+            return FieldLengths(self._lengths.get(fieldname, {}), pdr.doc_field_length_reader(fieldname))
 
         return for_field
 
 
-def _no_length(docnum: int) -> int:
-    return 0
+class FieldLengths:
+    """A field's stored length per document: kept when the document was added, else read back."""
+
+    def __init__(self, known: dict[int, int], stored: Callable[[int], int] | None) -> None:
+        self.known = known
+        self.stored = stored
+
+    def __call__(self, docnum: int) -> int:
+        found = self.known.get(docnum)
+        if found is not None:
+            return found
+        return self.stored(docnum) if self.stored is not None else 0
+
+    def of(self, docnums: list[int]) -> list[int]:
+        try:
+            return list(map(self.known.__getitem__, docnums))
+        except KeyError:
+            return [self(docnum) for docnum in docnums]
 
 
 def _write_postings(
     fieldwriter: Any,
     schema: Any,
     terms: Iterator[TermPostings],
-    length_of: Callable[[str], Callable[[int], int]],
+    length_of: Callable[[str], FieldLengths],
 ) -> None:
     """Whoosh's `FieldWriter.add_postings`, fed by term instead of by posting."""
     current: str | None = None
-    length = _no_length
+    length = FieldLengths({}, None)
     start_term, add, finish_term = fieldwriter.start_term, fieldwriter.add, fieldwriter.finish_term
     for fieldname, btext, postings in terms:
         if fieldname != current:
@@ -385,7 +395,7 @@ def _write_postings(
 
 
 def _add_by_block(
-    postwriter: W3PostingsWriter, postings: list[tuple[int, float, bytes | None]], length: Callable[[int], int]
+    postwriter: W3PostingsWriter, postings: list[tuple[int, float, bytes | None]], length: FieldLengths
 ) -> None:
     """`W3PostingsWriter.add_posting` for every posting of a term, filling a block at a time."""
     if len(postings) == 1 and not postwriter._ids:
@@ -407,12 +417,13 @@ def _add_by_block(
             postwriter._write_block()
         chunk = postings[start : start + limit - len(postwriter._ids)]
         start += len(chunk)
-        postwriter._ids.extend([posting[0] for posting in chunk])
+        docnums = [posting[0] for posting in chunk]
+        postwriter._ids.extend(docnums)
         weights = [posting[1] for posting in chunk]
         postwriter._weights.extend(weights)
         postwriter._maxweight = max(postwriter._maxweight, *weights)
         postwriter._values.extend([posting[2] for posting in chunk if posting[2]])
-        lengths = [found for found in (length(posting[0]) for posting in chunk) if found]
+        lengths = [found for found in length.of(docnums) if found]
         if lengths:
             shortest = min(lengths)
             if postwriter._minlength is None or shortest < postwriter._minlength:
