@@ -12,6 +12,8 @@ what the files need:
   positions in one call; the positions are encoded as Whoosh's `Positions` format does, with the
   encoding of a single position (most postings) cached;
 * postings are grouped by term as they come, so only the distinct terms are sorted at the end;
+* a term with a single posting keeps it in the term table (`codec`), as Whoosh's codec can but
+  never did; Whoosh's own writer, given the same codec, writes the same;
 * each document's field lengths are kept as they are written, for the per-posting block statistics;
 * a segment added whole (a merge) is not poured into the pool to be sorted again: its terms, in
   order already, are read block by block and merged with the other sources' while writing.
