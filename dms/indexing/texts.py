@@ -45,8 +45,8 @@ class TextCache:
         }
         data = gzip.compress(json.dumps(payload, ensure_ascii=False).encode(), compresslevel=5, mtime=0)
         path = self._path(sha256)
-        # The indexer is the only writer, and one thread writes one file at a time: the name is
-        # unique without asking the file system for a random one.
+        # A thread writes one file at a time: with the process id, its id makes the temporary name
+        # unique among all writers without asking the file system for a random one.
         temp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
         try:
             try:
