@@ -7,6 +7,8 @@ directory or a bucket is decided once, in :func:`storage.factory.open_blob_store
 import asyncio
 import hashlib
 import re
+import threading
+from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,6 +22,9 @@ from anyio import to_thread
 #: Size of the pieces bytes are read, hashed and written in: large enough to keep
 #: per-chunk overhead (thread hops, syscalls) negligible, small enough to bound memory.
 CHUNK_SIZE = 1024 * 1024
+#: Pieces a :class:`BlobStream` reads ahead of its consumer: enough that the reader never
+#: waits for the consumer to come back for the next piece; each is memory held per download.
+READ_AHEAD = 2
 
 _KEY = re.compile(r"[0-9a-f]{64}")
 # App-chosen names of staged uploads: no slashes, no leading dot (dot names are ours).
@@ -96,41 +101,68 @@ class StorageUnavailable(StorageError):
 class BlobStream(AsyncIterator[bytes]):
     """The bytes of a blob (or of a range of it), in pieces of at most CHUNK_SIZE.
 
-    Each piece is read in a worker thread, and the next one is read ahead while the caller
-    handles the current one (sends it to a client, say), so reading and sending overlap: at
-    most two pieces are held at a time. The stream owns an open file or HTTP response and
-    releases it when the bytes run out, when reading fails, on :meth:`aclose` (or leaving
-    ``async with``), and, as a last resort, when it is garbage collected unread — always
-    after a read in flight has finished, never under it.
+    A worker thread reads the pieces one after another, up to ``read_ahead`` of them ahead of
+    the caller, and hands each over as soon as it is read: reading (from a disk or a bucket)
+    and the caller's handling (sending to a client, say) overlap, and no piece waits for a
+    round trip between the thread and the event loop before the next read starts. When
+    ``read_ahead`` pieces wait for the caller, the thread goes back to the pool, so a slow
+    client holds that much memory and no thread.
+
+    The stream owns an open file or HTTP response and releases it once: when the bytes run
+    out, when reading fails, on :meth:`aclose` (or leaving ``async with``), and, as a last
+    resort, when it is garbage collected unread — always after a read in flight has finished,
+    never under it (the reading thread releases it itself when it was closed meanwhile).
     """
 
-    def __init__(self, read: Callable[[], bytes], release: Callable[[], None]) -> None:
+    def __init__(self, read: Callable[[], bytes], release: Callable[[], None], *, read_ahead: int = READ_AHEAD) -> None:
+        if read_ahead < 1:
+            raise ValueError("read_ahead must be at least 1")
         self._read = read  # blocking; returns b"" at the end
         self._release = release
+        self._pieces: deque[bytes | BaseException] = deque()  # read, not yet taken
+        self._arrival: asyncio.Future[None] | None = None  # the caller waiting for a piece
+        self._reader: asyncio.Future[None] | None = None
+        # Shared with the reading thread, under the lock:
+        self._lock = threading.Lock()
+        self._room = read_ahead  # reads allowed before the caller takes a piece
+        self._reading = False
+        self._finished = False  # the end was read, or reading failed
         self._open = True
-        self._ahead: asyncio.Future[bytes] | None = None
+        self._released = False
 
     async def __anext__(self) -> bytes:
         if not self._open:
             raise StopAsyncIteration
+        self._start_reading()
         try:
-            if self._ahead is None:
-                data = await to_thread.run_sync(self._read)
-            else:
-                # Left in place while awaited: if this is cancelled, _close still sees the read in flight.
-                data = await self._ahead
-                self._ahead = None
+            while not self._pieces:
+                self._arrival = asyncio.get_running_loop().create_future()
+                await self._arrival
         except BaseException:
             self._close()
             raise
-        if not data:
+        finally:
+            self._arrival = None
+        piece = self._pieces.popleft()
+        if isinstance(piece, BaseException):
+            self._close()
+            raise piece
+        if not piece:
             self._close()
             raise StopAsyncIteration
-        self._ahead = asyncio.ensure_future(to_thread.run_sync(self._read))
-        return data
+        with self._lock:
+            self._room += 1
+        self._start_reading()
+        return piece
+
+    def prefetch(self) -> None:
+        """Start reading ahead now, before the first piece is asked for (the caller has other
+        work to do first, and the first pieces will be wanted)."""
+        if self._open:
+            self._start_reading()
 
     async def aclose(self) -> None:
-        """Stop reading and release the file or connection now."""
+        """Stop reading and release the file or connection (now, or when a read in flight ends)."""
         self._close()
 
     async def __aenter__(self) -> Self:
@@ -141,28 +173,73 @@ class BlobStream(AsyncIterator[bytes]):
     ) -> None:
         self._close()
 
-    def _close(self) -> None:
+    def _start_reading(self) -> None:
+        with self._lock:
+            if self._reading or self._finished or not self._open or self._room == 0:
+                return
+            self._reading = True
+        loop = asyncio.get_running_loop()
+        self._reader = asyncio.ensure_future(to_thread.run_sync(self._read_ahead, loop))
+        # Failures of reads travel as pieces to the caller; the thread's own outcome is only
+        # retrieved (asyncio would warn about it otherwise).
+        self._reader.add_done_callback(_retrieve)
+
+    def _read_ahead(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Worker thread: read while there is room; release the source if closed meanwhile."""
+        try:
+            while True:
+                with self._lock:
+                    if not self._open or self._room == 0:
+                        return
+                    self._room -= 1
+                try:
+                    piece: bytes | BaseException = self._read()
+                except BaseException as exc:  # handed to the caller, who raises it
+                    piece = exc
+                last = isinstance(piece, BaseException) or not piece
+                if last:
+                    with self._lock:
+                        self._finished = True
+                loop.call_soon_threadsafe(self._arrived, piece)
+                if last:
+                    return
+        finally:
+            with self._lock:
+                self._reading = False
+                release = not self._open and not self._released
+                self._released = self._released or release
+            if release:
+                self._release()
+
+    def _arrived(self, piece: bytes | BaseException) -> None:
         if not self._open:
             return
-        self._open = False
-        ahead, self._ahead = self._ahead, None
-        if ahead is None or ahead.done():
-            if ahead is not None and not ahead.cancelled():
-                ahead.exception()  # retrieved: a failed read ahead nobody wants is not news
-            self._release()
-        else:
-            ahead.add_done_callback(self._release_after)
+        self._pieces.append(piece)
+        if self._arrival is not None and not self._arrival.done():
+            self._arrival.set_result(None)
 
-    def _release_after(self, ahead: "asyncio.Future[bytes]") -> None:
-        if not ahead.cancelled():
-            ahead.exception()
-        self._release()
+    def _close(self) -> None:
+        with self._lock:
+            if not self._open:
+                return
+            self._open = False
+            # A read in flight finishes first; its thread then releases the source.
+            release = not self._reading and not self._released
+            self._released = self._released or release
+        self._pieces.clear()
+        if release:
+            self._release()
 
     def __del__(self) -> None:
         try:
             self._close()
         except Exception:  # noqa: S110 - nothing sensible to do while being collected
             pass
+
+
+def _retrieve(future: "asyncio.Future[None]") -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 @runtime_checkable

@@ -1,4 +1,4 @@
-"""BlobStream reads one piece ahead, and never releases its file or connection under a read."""
+"""BlobStream reads ahead of its consumer, within bounds, and never releases its source under a read."""
 
 import asyncio
 import threading
@@ -9,8 +9,9 @@ from storage import BlobStream
 class Source:
     """A blocking source of pieces that records the order of reads and the release."""
 
-    def __init__(self, pieces: list[bytes], *, hold_after: int | None = None) -> None:
+    def __init__(self, pieces: list[bytes], *, hold_after: int | None = None, fail_at: int | None = None) -> None:
         self._pieces = list(pieces)
+        self._fail_at = fail_at
         self.events: list[str] = []
         self.reading = threading.Event()
         self.go_on = threading.Event()
@@ -24,6 +25,8 @@ class Source:
             self.go_on.wait(5)
         assert "released" not in self.events, "read after release"
         self.events.append("read")
+        if self._reads == self._fail_at:
+            raise OSError("connection reset")
         return self._pieces.pop(0) if self._pieces else b""
 
     def release(self) -> None:
@@ -89,3 +92,54 @@ async def test_a_consumer_cancelled_while_waiting_for_a_piece_leaves_the_source_
 
     assert source.events[-1] == "released"
     assert source.events.count("released") == 1
+
+
+async def settled(source: Source, reads: int) -> None:
+    """Wait until the source has been read `reads` times, and a little longer for any stray read."""
+    for _ in range(200):
+        if source.events.count("read") >= reads:
+            break
+        await asyncio.sleep(0.005)
+    await asyncio.sleep(0.05)
+
+
+async def test_a_slow_consumer_is_read_ahead_of_by_at_most_read_ahead_pieces():
+    source = Source([b"a", b"b", b"c", b"d", b"e", b"f"])
+    stream = BlobStream(source.read, source.release, read_ahead=3)
+
+    assert await anext(stream) == b"a"
+    # The first read ran when "a" was asked for; "a" taken frees one more place: b, c, d.
+    await settled(source, 4)
+    assert source.events == ["read"] * 4
+    assert await anext(stream) == b"b"
+    await settled(source, 5)
+    assert source.events == ["read"] * 5
+    assert [piece async for piece in stream] == [b"c", b"d", b"e", b"f"]
+    assert source.events == ["read"] * 7 + ["released"]
+
+
+async def test_prefetch_reads_before_the_first_piece_is_asked_for():
+    source = Source([b"a", b"b", b"c"])
+    stream = BlobStream(source.read, source.release, read_ahead=2)
+
+    stream.prefetch()
+    await settled(source, 2)
+
+    assert source.events == ["read", "read"]
+    assert [piece async for piece in stream] == [b"a", b"b", b"c"]
+    assert source.events == ["read"] * 4 + ["released"]
+
+
+async def test_a_failed_read_reaches_the_consumer_after_the_pieces_before_it():
+    source = Source([b"a", b"b", b"c"], fail_at=3)
+    stream = BlobStream(source.read, source.release)
+
+    received = []
+    try:
+        async for piece in stream:
+            received.append(piece)
+    except OSError as exc:
+        failure = exc
+    assert received == [b"a", b"b"]
+    assert str(failure) == "connection reset"
+    assert source.events == ["read"] * 3 + ["released"]
