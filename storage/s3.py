@@ -331,7 +331,7 @@ class S3BlobStore:
         try:
             hasher = hashlib.sha256()
             read = 0
-            for data in response.stream(CHUNK_SIZE):
+            for data in response.stream(CHUNK_SIZE, decode_content=False):
                 hasher.update(data)
                 read += len(data)
         finally:
@@ -364,7 +364,9 @@ class S3BlobStore:
 
         def read() -> bytes:
             try:
-                return response.read(CHUNK_SIZE)
+                # The stored bytes as stored: a Content-Encoding set on the object by some other
+                # tool is not undone (the blob's hash is of these bytes), and nothing is buffered.
+                return response.read(CHUNK_SIZE, decode_content=False)
             except (urllib3.exceptions.HTTPError, OSError) as exc:
                 raise self._translate(exc, key) from exc
 

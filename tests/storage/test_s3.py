@@ -1,5 +1,6 @@
 """What only the S3 backend does: presigned URLs, staged uploads, bucket health."""
 
+import gzip
 import hashlib
 import uuid
 from datetime import timedelta
@@ -85,13 +86,13 @@ async def test_a_presigned_download_url_stops_working_when_tampered_with(s3_stor
     assert response.status_code == 403
 
 
-async def stage(store: S3BlobStore, data: bytes) -> str:
+async def stage(store: S3BlobStore, data: bytes, headers: dict[str, str] | None = None) -> str:
     """Upload ``data`` the way a client does: PUT to a presigned staging URL."""
     upload_key = f"upload-{uuid.uuid4().hex}"
     url = await store.presigned_put_url(upload_key, expires=FIVE_MINUTES)
     assert url is not None
     async with httpx.AsyncClient() as http:
-        response = await http.put(url, content=data)
+        response = await http.put(url, content=data, headers=headers)
     assert response.status_code == 200, response.text
     return upload_key
 
@@ -106,6 +107,19 @@ async def test_a_staged_upload_is_adopted_under_its_hash(s3_store: S3BlobStore, 
     assert blob == StoredBlob(key=digest, size=len(data), sha256=digest)
     assert b"".join([c async for c in await s3_store.open(digest)]) == data
     assert await s3_leftovers(s3_server, SHARED_BUCKET, s3_store.prefix)() == []
+
+
+async def test_bytes_staged_with_a_content_encoding_are_kept_and_served_as_sent(s3_store: S3BlobStore):
+    """A client may PUT with ``Content-Encoding: gzip``; S3 keeps that header on the object, and
+    an HTTP client that honours it would hash and serve other bytes than the ones stored."""
+    data = gzip.compress(random_bytes(50_000) + b"tresc " * 10_000)
+    digest = hashlib.sha256(data).hexdigest()
+    upload_key = await stage(s3_store, data, headers={"Content-Encoding": "gzip"})
+
+    blob = await s3_store.adopt_staged(upload_key, max_size=None, expected_sha256=digest, expected_size=len(data))
+
+    assert blob.key == digest
+    assert b"".join([c async for c in await s3_store.open(digest)]) == data
 
 
 async def test_a_staged_upload_of_already_stored_bytes_keeps_one_blob(s3_store: S3BlobStore, s3_server: S3Server):
