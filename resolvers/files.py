@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote
 
+from anyio import CancelScope
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 
@@ -15,7 +18,7 @@ from dms.documents import downloads
 from dms.documents.models import DocumentVersion
 from dms.errors import NotFound
 from resolvers.context import RequestContext, Services
-from storage.base import BlobNotFound, content_disposition
+from storage.base import BlobNotFound, BlobStore, BlobStream, content_disposition, is_blob_key
 
 log = logging.getLogger("kartoteka.files")
 
@@ -31,16 +34,16 @@ def served_type(mime_type: str) -> str:
     return "application/octet-stream" if mime_type.split(";")[0].strip().lower() in _ACTIVE_TYPES else mime_type
 
 
-def download_path(signer: Signer, version_id: int, user_id: int, filename: str) -> str:
+def download_path(signer: Signer, version_id: int, user_id: int, blob_key: str, filename: str) -> str:
     """The signed path of a version's bytes for one user; it expires with the signer's max age."""
-    token = signer.sign({"v": version_id, "u": user_id})
+    token = signer.sign({"v": version_id, "u": user_id, "h": blob_key})
     return f"/files/{token}/{quote(filename, safe='')}"
 
 
 def download_url(ctx: RequestContext, version: DocumentVersion) -> str:
     """An absolute, signed, expiring URL of the version's bytes for the current viewer."""
     actor = ctx.require_actor()
-    path = download_path(ctx.services.download_signer, version.id, actor.user_id, version.filename)
+    path = download_path(ctx.services.download_signer, version.id, actor.user_id, version.sha256, version.filename)
     base = str(ctx.request.base_url).rstrip("/") if ctx.request is not None else ""
     return base + path
 
@@ -102,21 +105,105 @@ async def _storage_redirect(
     return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
 
 
+@dataclass(frozen=True)
+class DownloadLink:
+    """What a signed download link says: which version, for whom, and the key of its bytes."""
+
+    version_id: int
+    user_id: int
+    # Versions never change their bytes, so the link may name them. Links signed before it did
+    # (they live for the download URL lifetime) have none.
+    blob_key: str | None
+
+
+def read_link(services: Services, token: str) -> DownloadLink:
+    """The link's claim; InvalidSignature when it is forged, expired or malformed."""
+    claim = services.download_signer.unsign(token, max_age_seconds=services.limits.download_url_ttl_seconds)
+    try:
+        key = claim.get("h")
+        return DownloadLink(
+            version_id=int(claim["v"]),
+            user_id=int(claim["u"]),
+            blob_key=key if isinstance(key, str) and is_blob_key(key) else None,
+        )
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise InvalidSignature("the link is not valid") from exc
+
+
+class EarlyBytes:
+    """A whole blob asked of storage while the link's access is still being checked.
+
+    Opening a stored object (an S3 GET's round trip) costs about as much as the access check,
+    and the link names the bytes, so the two overlap instead of adding up. Nothing is sent
+    before access is granted and the download recorded; bytes opened for a link that is then
+    refused are released unread.
+    """
+
+    def __init__(self, blobs: BlobStore, key: str) -> None:
+        self.key = key
+        self._opening = asyncio.ensure_future(self._open(blobs, key))
+        self._taken = False
+
+    @staticmethod
+    async def _open(blobs: BlobStore, key: str) -> BlobStream:
+        stream = await blobs.open(key)
+        # The first pieces are read while access is checked too: a small file is then read whole.
+        stream.prefetch()
+        return stream
+
+    async def take(self) -> BlobStream:
+        # Shielded: a request cancelled while waiting leaves the opening to `release`.
+        stream = await asyncio.shield(self._opening)
+        self._taken = True
+        return stream
+
+    async def release(self) -> None:
+        """Close the bytes unless `take` handed them over; a failed opening holds nothing."""
+        if self._taken:
+            return
+        with CancelScope(shield=True):
+            try:
+                stream = await self._opening
+            except (Exception, asyncio.CancelledError):
+                return
+            await stream.aclose()
+
+
+def _early_key(request: Request, services: Services, link: DownloadLink) -> str | None:
+    """The key to open early: only for a plain GET of the whole file, which streams it unless refused."""
+    key = link.blob_key
+    if (
+        key is None
+        or request.method != "GET"
+        or services.limits.redirect_downloads
+        or "range" in request.headers
+        or request.headers.get("if-none-match") == f'"{key}"'
+    ):
+        return None
+    return key
+
+
 async def download(request: Request) -> Response:
     services: Services = request.app.state.services
-    token = request.path_params["token"]
     try:
-        claim = services.download_signer.unsign(token, max_age_seconds=services.limits.download_url_ttl_seconds)
-        version_id, user_id = int(claim["v"]), int(claim["u"])
+        link = read_link(services, request.path_params["token"])
     except InvalidSignature as exc:
         return _problem(403, str(exc))
-    except (KeyError, TypeError, ValueError):
-        return _problem(403, "the link is not valid")
+    key = _early_key(request, services, link)
+    early = EarlyBytes(services.blobs, key) if key is not None else None
+    try:
+        return await _serve(request, services, link, early)
+    finally:
+        if early is not None:
+            await early.release()
+
+
+async def _serve(request: Request, services: Services, link: DownloadLink, early: EarlyBytes | None) -> Response:
     address = request.client.host if request.client else None
     async with services.db.sessions() as session:
         try:
-            actor = await downloads.actor_of_link(session, user_id, address)
-            granted = await downloads.grant(session, actor, version_id)
+            actor = await downloads.actor_of_link(session, link.user_id, address)
+            granted = await downloads.grant(session, actor, link.version_id)
         except NotFound:
             return _problem(404, "no such file")
     version = granted.version
@@ -147,7 +234,10 @@ async def download(request: Request) -> Response:
         # Only headers: nothing is downloaded, so nothing is recorded.
         return Response(status_code=status, headers=headers, media_type=served_type(version.mime_type))
     try:
-        stream = await services.blobs.open(version.sha256, byte_range)
+        if early is not None and early.key == version.sha256:
+            stream = await early.take()
+        else:
+            stream = await services.blobs.open(version.sha256, byte_range)
     except BlobNotFound:
         # The database says these bytes exist: their absence is damage for `kartoteka fsck` to report.
         log.error("blob missing for a version", extra={"version_id": version.id, "sha256": version.sha256})

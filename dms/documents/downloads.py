@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.access import Access
+from dms.access import queries as access_sql
 from dms.actor import Actor
 from dms.audit import service as audit
 from dms.documents import history
 from dms.documents.models import Document, DocumentVersion, Download
-from dms.documents.service import get_document
 from dms.errors import NotFound
 from dms.identity.models import User
 
@@ -32,14 +33,21 @@ async def actor_of_link(session: AsyncSession, user_id: int, address: str | None
 
 
 async def grant(session: AsyncSession, actor: Actor, version_id: int) -> DownloadGrant:
-    """Check, at download time, that the actor still may read the version's document."""
-    version = await session.get(DocumentVersion, version_id)
-    if version is None:
+    """Check, at download time, that the actor still may read the version's document (trashed or not).
+
+    One query: the version, its document, and the actor's access to it. A version the actor may
+    not read is "no such file", like one that does not exist.
+    """
+    documents, _ = access_sql.documents_with_access(actor, Access.READ)
+    query = (
+        documents.add_columns(DocumentVersion)
+        .join(DocumentVersion, DocumentVersion.document_id == Document.id)
+        .where(DocumentVersion.id == version_id)
+    )
+    row = (await session.execute(query)).first()
+    if row is None:
         raise NotFound("no such file")
-    try:
-        document = await get_document(session, actor, version.document_id, include_trashed=True)
-    except NotFound as exc:
-        raise NotFound("no such file") from exc
+    document, version = row
     return DownloadGrant(version=version, document=document, actor=actor)
 
 

@@ -1,0 +1,151 @@
+"""Download links: the rules are checked when the link is used, and bytes are never sent before that.
+
+The link names the version's bytes, so the route starts opening them while it checks access;
+these tests hold that doing so changes nothing a user can see: refused links get nothing and
+leave nothing open, the database (not the link) says which bytes a version has, and links
+signed before they named the bytes keep working.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+
+from dms.actor import SYSTEM
+from dms.identity import service as identity
+from resolvers.ids import decode_id, encode_id
+from storage import BlobStream
+from tests.api.helpers import SET_DOCUMENT_PERMISSIONS, create_binder, create_document, me_id, set_binder_access
+
+CONTENT = "Aneks nr 2 do umowy — zażółć gęślą jaźń.\n".encode()
+OTHER = b"Zupelnie inna tresc"
+DOWNLOAD_URL = "query($id: ID!) { node(id: $id) { ... on Document { currentVersion { downloadUrl } } } }"
+DOWNLOADS = "query($id: ID!) { node(id: $id) { ... on Document { downloads { totalCount } } } }"
+
+
+async def link_of(client, document_id: str) -> str:
+    return (await client.gql(DOWNLOAD_URL, id=document_id)).data["node"]["currentVersion"]["downloadUrl"]
+
+
+async def downloads_of(client, document_id: str) -> int:
+    return (await client.gql(DOWNLOADS, id=document_id)).data["node"]["downloads"]["totalCount"]
+
+
+@pytest.fixture
+def opened(services, monkeypatch) -> list[tuple[BlobStream, list[str]]]:
+    """Every stream the blob store opens, with a record of its release."""
+    streams: list[tuple[BlobStream, list[str]]] = []
+    open_blob = services.blobs.open
+
+    async def recording_open(key, byte_range=None):
+        stream = await open_blob(key, byte_range)
+        events: list[str] = []
+        release = stream._release
+        stream._release = lambda: (events.append("released"), release())[1]
+        streams.append((stream, events))
+        return stream
+
+    monkeypatch.setattr(services.blobs, "open", recording_open)
+    return streams
+
+
+async def test_a_link_follows_group_and_document_rules_at_download_time(alice, bob, db, http):
+    binder = await create_binder(alice, "Kadry")
+    document = await create_document(alice, binder["id"], "Aneks", CONTENT)
+    async with db.sessions() as session:
+        group = await identity.create_group(session, SYSTEM, "Kadry")
+        await identity.add_member(session, SYSTEM, "Kadry", "bob")
+        await session.commit()
+        group_id = encode_id("Group", group.id)
+    await set_binder_access(alice, binder["id"], [(await me_id(alice), "MANAGE"), (group_id, "READ")])
+    url = await link_of(bob, document["id"])
+    assert (await http.get(url)).content == CONTENT
+
+    bob_id = await me_id(bob)
+    narrowed = await alice.gql(
+        SET_DOCUMENT_PERMISSIONS, target=document["id"], entries=[{"principalId": bob_id, "access": "NONE"}]
+    )
+    assert narrowed.payload("setDocumentPermissions")["userErrors"] == []
+    refused = await http.get(url)
+    assert (refused.status_code, refused.json()) == (404, {"error": "no such file"})
+
+    await alice.gql(SET_DOCUMENT_PERMISSIONS, target=document["id"], entries=[])
+    assert (await http.get(url)).status_code == 200
+    async with db.sessions() as session:
+        await identity.remove_member(session, SYSTEM, "Kadry", "bob")
+        await session.commit()
+    assert (await http.get(url)).status_code == 404
+    # Only the two downloads that were allowed are recorded.
+    assert await downloads_of(alice, document["id"]) == 2
+
+
+async def test_an_admins_link_works_without_any_entry(alice, admin, http):
+    binder = await create_binder(alice, "Poufne")
+    document = await create_document(alice, binder["id"], "Aneks", CONTENT)
+    assert (await http.get(await link_of(admin, document["id"]))).content == CONTENT
+
+
+async def test_bytes_opened_for_a_refused_link_are_released_unsent(alice, bob, http, opened):
+    binder = await create_binder(alice, "Kadry")
+    document = await create_document(alice, binder["id"], "Aneks", CONTENT)
+    await set_binder_access(alice, binder["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "READ")])
+    url = await link_of(bob, document["id"])
+    await set_binder_access(alice, binder["id"], [(await me_id(alice), "MANAGE")])
+
+    response = await http.get(url)
+
+    assert response.status_code == 404
+    assert CONTENT not in response.content
+    assert [events for _stream, events in opened] == [["released"]]
+
+
+async def test_a_missing_blob_answers_503_and_records_no_download(alice, http, services, opened):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Aneks", CONTENT)
+    path = await services.blobs.local_path(document["currentVersion"]["sha256"])
+    assert path is not None
+    path.unlink()
+
+    response = await http.get(document["currentVersion"]["downloadUrl"])
+
+    assert response.status_code == 503
+    assert "missing" in response.json()["error"]
+    assert await downloads_of(alice, document["id"]) == 0
+
+
+async def test_the_database_not_the_link_says_which_bytes_a_version_has(alice, http, services, opened):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Aneks", CONTENT)
+    other = await create_document(alice, binder["id"], "Inny", OTHER)
+    version_id = decode_id(document["currentVersion"]["id"])
+    user_id = decode_id(await me_id(alice))
+    # A genuinely signed link whose named bytes are another version's (it cannot happen without
+    # the secret key; if it did, the version's own bytes would still be the ones served).
+    token = services.download_signer.sign({"v": version_id, "u": user_id, "h": other["currentVersion"]["sha256"]})
+
+    response = await http.get(f"/files/{token}/{quote('aneks.txt')}")
+
+    assert response.content == CONTENT
+    assert all(events == ["released"] for _stream, events in opened)
+
+
+async def test_a_link_signed_before_links_named_their_bytes_still_works(alice, http, services):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Aneks", CONTENT)
+    version_id = decode_id(document["currentVersion"]["id"])
+    user_id = decode_id(await me_id(alice))
+    token = services.download_signer.sign({"v": version_id, "u": user_id})
+
+    whole = await http.get(f"/files/{token}/aneks.txt")
+    part = await http.get(f"/files/{token}/aneks.txt", headers={"Range": "bytes=0-4"})
+
+    assert whole.content == CONTENT
+    assert (part.status_code, part.content) == (206, CONTENT[:5])
+
+
+async def test_a_link_with_a_malformed_claim_is_refused(alice, http, services):
+    for claim in ({"v": "x", "u": 1}, {"u": 1}, ["v", "u"], "v"):
+        token = services.download_signer.sign(claim)
+        response = await http.get(f"/files/{token}/aneks.txt")
+        assert response.status_code == 403, claim
