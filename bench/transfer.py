@@ -12,9 +12,13 @@ then, with the same generated file (``--size-mb``, 50 by default):
   ``KARTOTEKA_DOWNLOAD_REDIRECT_TO_STORAGE=true``, which checks access and records the download,
   then answers 307 to a presigned S3 URL (the bytes no longer pass through the app).
 
-Each is repeated (``--repeat``, 3 by default) and the best time kept; the file's first bytes change
-per round so no round is a duplicate of an earlier one. The server's RSS (``/proc/<pid>/status``;
-uvicorn, the API and the embedded indexer share that pid) is read before, after, and at its peak.
+Each upload is repeated (``--repeat``, 3 by default) and the best time kept; the file's first bytes
+change per round so no round is a duplicate of an earlier one. After each round's two uploads come
+``--downloads`` (5 by default) pairs of downloads, ours and raw in alternating order, so that what
+else the machine does at the time weighs on both sides; the best of each side gives the ratio, and
+the medians are shown beside it (on a small shared machine a single download varies by ±20%).
+The server's RSS (``/proc/<pid>/status``; uvicorn, the API and the embedded indexer share that
+pid) is read before, after, and at its peak.
 
 Targets (printed, never asserted): upload ≥ 0.7× raw, download ≥ 0.8× raw, server RSS growth
 ≤ 64 MiB whatever the file's size (try ``--size-mb 1024``).
@@ -27,6 +31,7 @@ import json
 import os
 import random
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -298,6 +303,7 @@ class Timings:
     raw_put: list[float] = field(default_factory=list)
     raw_get: list[float] = field(default_factory=list)
     download_redirected: list[float] = field(default_factory=list)
+    raw_get_beside_redirect: list[float] = field(default_factory=list)
     upload_peak_growth: list[int] = field(default_factory=list)
     download_peak_growth: list[int] = field(default_factory=list)
     peaks: list[int] = field(default_factory=list)
@@ -332,6 +338,10 @@ def cpu_per_transfer(
         "raw_machine": raw_machine,
         "cores": float(os.cpu_count() or 1),
     }
+
+
+def _seconds_list(values: list[float]) -> str:
+    return "/".join(f"{value:.3f}" for value in values) + " s"
 
 
 def timed(work: Any, *args: Any) -> tuple[float, Any]:
@@ -374,7 +384,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         timings = Timings()
         for round_number in range(1, args.repeat + 1):
             mark_round(payload, round_number)
-            # ours: upload, then download
+            # ours, then raw: the same bytes to the same server
             base = proc_memory(server.pid)["VmRSS"]
             reset_peak_rss(server.pid)
             seconds, version = timed(upload, client, token, binder_id, payload, round_number)
@@ -383,37 +393,41 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             timings.upload_peak_growth.append(timings.peaks[-1] - base)
             if int(version["size"]) != size:
                 raise RuntimeError(f"stored {version['size']} bytes, sent {size}")
-            base = proc_memory(server.pid)["VmRSS"]
-            reset_peak_rss(server.pid)
-            seconds, received = timed(download, pool, version["downloadUrl"])
-            timings.download.append(seconds)
-            timings.peaks.append(proc_memory(server.pid)["VmHWM"])
-            timings.download_peak_growth.append(timings.peaks[-1] - base)
-            if received != size:
-                raise RuntimeError(f"downloaded {received} bytes of {size}")
+            key = f"raw-{round_number}"
+            seconds, _ = timed(minio.fput_object, RAW_BUCKET, key, str(payload))
+            timings.raw_put.append(seconds)
+            # Downloads in pairs, ours and raw, in alternating order, so that whatever else the
+            # machine does at the time weighs on both sides alike.
+            for pair in range(args.downloads):
+                base = proc_memory(server.pid)["VmRSS"]
+                reset_peak_rss(server.pid)
+                for side in ("ours", "raw") if pair % 2 == 0 else ("raw", "ours"):
+                    if side == "ours":
+                        seconds, received = timed(download, pool, version["downloadUrl"])
+                        timings.download.append(seconds)
+                    else:
+                        seconds, received = timed(raw_get, minio, key)
+                        timings.raw_get.append(seconds)
+                    if received != size:
+                        raise RuntimeError(f"{side} download returned {received} bytes of {size}")
+                timings.peaks.append(proc_memory(server.pid)["VmHWM"])
+                timings.download_peak_growth.append(timings.peaks[-1] - base)
             seconds, received = timed(download_httpx, client, version["downloadUrl"])
             timings.download_httpx.append(seconds)
             if received != size:
                 raise RuntimeError(f"downloaded {received} bytes of {size} (httpx)")
-            # raw: the same bytes, the same server
-            key = f"raw-{round_number}"
-            seconds, _ = timed(minio.fput_object, RAW_BUCKET, key, str(payload))
-            timings.raw_put.append(seconds)
-            seconds, received = timed(raw_get, minio, key)
-            timings.raw_get.append(seconds)
-            if received != size:
-                raise RuntimeError(f"raw get returned {received} bytes of {size}")
             print(
-                f"round {round_number}: upload {timings.upload[-1]:.2f} s, download {timings.download[-1]:.2f} s"
-                f" (httpx {timings.download_httpx[-1]:.2f} s),"
-                f" raw put {timings.raw_put[-1]:.2f} s, raw get {timings.raw_get[-1]:.2f} s",
+                f"round {round_number}: upload {timings.upload[-1]:.2f} s, raw put {timings.raw_put[-1]:.2f} s;"
+                f" downloads ours {_seconds_list(timings.download[-args.downloads :])},"
+                f" raw {_seconds_list(timings.raw_get[-args.downloads :])} (httpx {timings.download_httpx[-1]:.3f} s)",
                 flush=True,
             )
         memory_after = proc_memory(server.pid)
         cpu = cpu_per_transfer(server.pid, args.cpu_rounds, version["downloadUrl"], pool, minio, f"raw-{args.repeat}")
         # The same downloads from a second server with KARTOTEKA_DOWNLOAD_REDIRECT_TO_STORAGE: it checks
         # access and records the download, then sends the client to a presigned S3 URL (same secret key,
-        # so the links stay valid; its embedded indexer is off, the first server's still runs).
+        # so the links stay valid; its embedded indexer is off, the first server's still runs). Paired
+        # with raw downloads of the same bytes, as above.
         redirecting_env = {
             **env,
             "KARTOTEKA_DOWNLOAD_REDIRECT_TO_STORAGE": "true",
@@ -421,14 +435,28 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         }
         with running_kartoteka(redirecting_env, tmp, log_name="kartoteka-redirecting.log") as redirecting:
             path = version["downloadUrl"].split("/files/", 1)[1]
-            for _ in range(args.repeat):
-                seconds, received = timed(download, pool, f"{redirecting.base_url}/files/{path}")
-                timings.download_redirected.append(seconds)
-                if received != size:
-                    raise RuntimeError(f"downloaded {received} bytes of {size} (redirected)")
+            for pair in range(args.repeat * args.downloads):
+                for side in ("ours", "raw") if pair % 2 == 0 else ("raw", "ours"):
+                    if side == "ours":
+                        seconds, received = timed(download, pool, f"{redirecting.base_url}/files/{path}")
+                        timings.download_redirected.append(seconds)
+                    else:
+                        seconds, received = timed(raw_get, minio, f"raw-{args.repeat}")
+                        timings.raw_get_beside_redirect.append(seconds)
+                    if received != size:
+                        raise RuntimeError(f"{side} download returned {received} bytes of {size} (redirected)")
 
-    names = ("upload", "download", "download_httpx", "download_redirected", "raw_put", "raw_get")
+    names = (
+        "upload",
+        "download",
+        "download_httpx",
+        "download_redirected",
+        "raw_put",
+        "raw_get",
+        "raw_get_beside_redirect",
+    )
     best = {name: min(getattr(timings, name)) for name in names}
+    median = {name: statistics.median(getattr(timings, name)) for name in names}
     rate = {name: size / MiB / seconds for name, seconds in best.items()}
     # With a resettable peak, each phase's growth is over the RSS it started from; without, over the start.
     peak = max([*timings.peaks, memory_after["VmHWM"]])
@@ -445,7 +473,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "upload_ratio": rate["upload"] / rate["raw_put"],
         "download_ratio": rate["download"] / rate["raw_get"],
         "download_httpx_ratio": rate["download_httpx"] / rate["raw_get"],
-        "download_redirected_ratio": rate["download_redirected"] / rate["raw_get"],
+        "download_redirected_ratio": rate["download_redirected"] / rate["raw_get_beside_redirect"],
+        "median_seconds": median,
+        "download_median_ratio": median["raw_get"] / median["download"],
+        "download_redirected_median_ratio": median["raw_get_beside_redirect"] / median["download_redirected"],
+        "downloads_per_round": args.downloads,
         "all_seconds": {name: getattr(timings, name) for name in names},
         "cpu_per_download": cpu,
         "server_rss": {
@@ -481,6 +513,12 @@ def report(figures: dict[str, Any]) -> None:
             target_text(f"≥ {DOWNLOAD_TARGET:.2f}×", figures["download_ratio"] >= DOWNLOAD_TARGET),
         ),
         Row(
+            "download, median of each side",
+            f"{figures['median_seconds']['download']:.3f} s",
+            f"{figures['median_seconds']['raw_get']:.3f} s",
+            ratio_text(figures["download_median_ratio"]),
+        ),
+        Row(
             "download read with httpx MiB/s",
             f"{rate['download_httpx']:.1f}",
             f"{rate['raw_get']:.1f}",
@@ -489,8 +527,14 @@ def report(figures: dict[str, Any]) -> None:
         Row(
             "download redirected to S3 (setting) MiB/s",
             f"{rate['download_redirected']:.1f}",
-            f"{rate['raw_get']:.1f}",
+            f"{rate['raw_get_beside_redirect']:.1f}",
             ratio_text(figures["download_redirected_ratio"]),
+        ),
+        Row(
+            "download redirected, median of each side",
+            f"{figures['median_seconds']['download_redirected']:.3f} s",
+            f"{figures['median_seconds']['raw_get_beside_redirect']:.3f} s",
+            ratio_text(figures["download_redirected_median_ratio"]),
         ),
         Row(
             "upload best time",
@@ -537,12 +581,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="rounds; the best is kept (default 3)")
     parser.add_argument("--timeout", type=float, default=1800, help="give up after this many seconds")
     parser.add_argument("--request-timeout", type=float, default=600, help="per-request timeout in seconds")
+    parser.add_argument("--downloads", type=int, default=5, help="download pairs (ours, raw) per round (default 5)")
     parser.add_argument("--cpu-rounds", type=int, default=10, help="downloads per CPU measurement (default 10)")
     parser.add_argument("--no-save", action="store_true", help="do not write bench/results.json")
     parser.add_argument("--quick", action="store_true", help="a small run (2 MiB, once) to check the script works")
     args = parser.parse_args(argv)
     if args.quick:
-        args.size_mb, args.repeat, args.cpu_rounds = min(args.size_mb, 2), 1, 2
+        args.size_mb, args.repeat, args.downloads, args.cpu_rounds = min(args.size_mb, 2), 1, 1, 2
     try:
         with deadline(args.timeout):
             figures = run(args)
