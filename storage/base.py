@@ -6,6 +6,7 @@ directory or a bucket is decided once, in :func:`storage.factory.open_blob_store
 
 import asyncio
 import hashlib
+import logging
 import re
 import threading
 from collections import deque
@@ -19,12 +20,17 @@ from urllib.parse import quote
 
 from anyio import to_thread
 
+log = logging.getLogger("kartoteka.storage")
+
 #: Size of the pieces bytes are read, hashed and written in: large enough to keep
 #: per-chunk overhead (thread hops, syscalls) negligible, small enough to bound memory.
 CHUNK_SIZE = 1024 * 1024
 #: Pieces a :class:`BlobStream` reads ahead of its consumer: enough that the reader never
 #: waits for the consumer to come back for the next piece; each is memory held per download.
 READ_AHEAD = 2
+#: Pieces a reading thread reads before it goes back to the pool (another is sent at once if
+#: there is room): a fast download does not keep a thread from everything else for its whole length.
+PIECES_PER_TURN = 8
 
 _KEY = re.compile(r"[0-9a-f]{64}")
 # App-chosen names of staged uploads: no slashes, no leading dot (dot names are ours).
@@ -121,7 +127,7 @@ class BlobStream(AsyncIterator[bytes]):
         self._release = release
         self._pieces: deque[bytes | BaseException] = deque()  # read, not yet taken
         self._arrival: asyncio.Future[None] | None = None  # the caller waiting for a piece
-        self._reader: asyncio.Future[None] | None = None
+        self._reader: asyncio.Future[None] | None = None  # referenced, so the task is not collected
         # Shared with the reading thread, under the lock:
         self._lock = threading.Lock()
         self._room = read_ahead  # reads allowed before the caller takes a piece
@@ -180,36 +186,74 @@ class BlobStream(AsyncIterator[bytes]):
             self._reading = True
         loop = asyncio.get_running_loop()
         self._reader = asyncio.ensure_future(to_thread.run_sync(self._read_ahead, loop))
-        # Failures of reads travel as pieces to the caller; the thread's own outcome is only
-        # retrieved (asyncio would warn about it otherwise).
-        self._reader.add_done_callback(_retrieve)
+        self._reader.add_done_callback(self._reader_done)
 
     def _read_ahead(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Worker thread: read while there is room; release the source if closed meanwhile."""
+        """Worker thread: read while there is room, for at most PIECES_PER_TURN pieces.
+
+        Failures of reads travel as pieces to the caller. The thread then goes back to the pool,
+        and :meth:`_reader_done` sends another if there is room: a long download does not keep a
+        thread from all other work for its whole length.
+        """
+        release = False
         try:
-            while True:
+            for _ in range(PIECES_PER_TURN):
                 with self._lock:
+                    # Deciding to stop and saying so happen under one hold of the lock: a caller
+                    # who makes room meanwhile sees either this thread going on or none reading.
                     if not self._open or self._room == 0:
+                        release = self._stop_reading()
                         return
                     self._room -= 1
                 try:
                     piece: bytes | BaseException = self._read()
                 except BaseException as exc:  # handed to the caller, who raises it
                     piece = exc
-                last = isinstance(piece, BaseException) or not piece
-                if last:
+                if isinstance(piece, BaseException) or not piece:
+                    # Nothing more will be read: the source goes before the caller hears of its end.
                     with self._lock:
                         self._finished = True
+                        release = self._release_due()
+                    if release:
+                        release = False
+                        self._release()
+                    loop.call_soon_threadsafe(self._arrived, piece)
+                    break
                 loop.call_soon_threadsafe(self._arrived, piece)
-                if last:
-                    return
-        finally:
             with self._lock:
-                self._reading = False
-                release = not self._open and not self._released
-                self._released = self._released or release
+                release = self._stop_reading()
+        except BaseException:
+            with self._lock:
+                release = self._stop_reading()
+            raise
+        finally:
             if release:
                 self._release()
+
+    def _stop_reading(self) -> bool:
+        """Under the lock: no thread reads any more; whether releasing the source falls to the
+        caller now (the stream was closed while this thread was reading)."""
+        self._reading = False
+        return self._release_due()
+
+    def _release_due(self) -> bool:
+        """Under the lock: whether the source is to be released now (by the caller of this)."""
+        due = (not self._open or self._finished) and not self._released
+        self._released = self._released or due
+        return due
+
+    def _reader_done(self, reader: "asyncio.Future[None]") -> None:
+        if reader.cancelled():
+            # Cancelled before its thread ran (only when the event loop shuts down).
+            with self._lock:
+                release = self._stop_reading()
+            if release:
+                self._release()
+            return
+        # Read failures reach the caller as pieces; anything else (releasing the source failed) is logged.
+        if (failure := reader.exception()) is not None:
+            log.warning("a blob stream's reading thread failed", exc_info=failure)
+        self._start_reading()  # the thread's turn may simply be over
 
     def _arrived(self, piece: bytes | BaseException) -> None:
         if not self._open:
@@ -224,8 +268,7 @@ class BlobStream(AsyncIterator[bytes]):
                 return
             self._open = False
             # A read in flight finishes first; its thread then releases the source.
-            release = not self._reading and not self._released
-            self._released = self._released or release
+            release = not self._reading and self._release_due()
         self._pieces.clear()
         if release:
             self._release()
@@ -235,11 +278,6 @@ class BlobStream(AsyncIterator[bytes]):
             self._close()
         except Exception:  # noqa: S110 - nothing sensible to do while being collected
             pass
-
-
-def _retrieve(future: "asyncio.Future[None]") -> None:
-    if not future.cancelled():
-        future.exception()
 
 
 @runtime_checkable

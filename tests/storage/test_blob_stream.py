@@ -4,6 +4,7 @@ import asyncio
 import threading
 
 from storage import BlobStream
+from storage.base import PIECES_PER_TURN
 
 
 class Source:
@@ -143,3 +144,20 @@ async def test_a_failed_read_reaches_the_consumer_after_the_pieces_before_it():
     assert received == [b"a", b"b"]
     assert str(failure) == "connection reset"
     assert source.events == ["read"] * 3 + ["released"]
+
+
+async def test_a_long_stream_is_read_in_turns_and_arrives_whole():
+    """Past PIECES_PER_TURN pieces the reading thread hands over to a new one; nothing is lost,
+    duplicated or left waiting, however the consumer and the readers interleave."""
+    pieces = [str(index).encode() for index in range(PIECES_PER_TURN * 5 + 3)]
+
+    async def consume(read_ahead: int) -> list[bytes]:
+        source = Source(pieces)
+        received = [piece async for piece in BlobStream(source.read, source.release, read_ahead=read_ahead)]
+        assert source.events == ["read"] * (len(pieces) + 1) + ["released"]
+        return received
+
+    results = await asyncio.wait_for(
+        asyncio.gather(*(consume(read_ahead) for read_ahead in (1, 2, 3) for _ in range(30))), timeout=60
+    )
+    assert all(received == pieces for received in results)
