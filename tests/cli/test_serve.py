@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import signal
 import time
 from pathlib import Path
@@ -57,3 +59,64 @@ def test_a_checked_in_document_is_searchable_within_five_seconds(tmp_path: Path)
     # uvicorn shuts down gracefully, then re-raises the signal so the exit status tells why it stopped.
     assert server.returncode in (0, -signal.SIGTERM)
     assert "Application shutdown complete" in server.log()
+
+
+def open_blob_files(pid: int, blobs: Path) -> list[str]:
+    """The files under `blobs` that the process holds open."""
+    held = []
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:  # closed while we looked
+            continue
+        if target.startswith(str(blobs)):
+            held.append(target)
+    return held
+
+
+def test_a_download_abandoned_half_way_leaves_no_file_open(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    content = os.urandom(32 * 1024 * 1024)
+    with running_kartoteka(data_dir) as server:
+        created = kartoteka(
+            data_dir, "user", "create", "admin", "--admin", "--password-stdin", stdin="a-long-password\n"
+        )
+        assert created.returncode == 0, created.stderr
+        with httpx.Client(base_url=server.base_url, timeout=30) as client:
+            login = client.post(
+                "/graphql",
+                json={"query": 'mutation { login(input: {username: "admin", password: "a-long-password"}) { token } }'},
+            )
+            headers = {"Authorization": f"Bearer {login.json()['data']['login']['token']}"}
+            binder = client.post(
+                "/graphql",
+                json={"query": 'mutation { createBinder(input: {name: "Skany"}) { binder { id } } }'},
+                headers=headers,
+            ).json()["data"]["createBinder"]["binder"]["id"]
+            operations = {
+                "query": 'mutation($f: Upload!, $b: ID!) { createDocument(input: {binderId: $b, title: "Skan", file: $f})'
+                " { document { currentVersion { downloadUrl } } userErrors { code } } }",
+                "variables": {"f": None, "b": binder},
+            }
+            uploaded = client.post(
+                "/graphql",
+                data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.f"]})},
+                files={"0": ("skan.bin", content)},
+                headers={**headers, "Apollo-Require-Preflight": "true"},
+            ).json()["data"]["createDocument"]
+            url = uploaded["document"]["currentVersion"]["downloadUrl"]
+            blobs = data_dir / "blobs"
+
+            with client.stream("GET", url) as response:
+                first = next(response.iter_raw(1024 * 1024))
+                assert first and content.startswith(first)
+                assert open_blob_files(server.process.pid, blobs), "the file is open while it is being sent"
+            # The client hung up with most of the file unsent: the server lets the file go.
+            deadline = time.monotonic() + 10
+            while open_blob_files(server.process.pid, blobs) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert open_blob_files(server.process.pid, blobs) == []
+
+            whole = client.get(url)
+            assert hashlib.sha256(whole.content).digest() == hashlib.sha256(content).digest()
+            assert open_blob_files(server.process.pid, blobs) == []
