@@ -15,7 +15,6 @@ import pytest
 from dms.actor import SYSTEM
 from dms.identity import service as identity
 from resolvers.ids import decode_id, encode_id
-from storage import BlobStream
 from tests.api.helpers import SET_DOCUMENT_PERMISSIONS, create_binder, create_document, me_id, set_binder_access
 
 CONTENT = "Aneks nr 2 do umowy — zażółć gęślą jaźń.\n".encode()
@@ -33,17 +32,22 @@ async def downloads_of(client, document_id: str) -> int:
 
 
 @pytest.fixture
-def opened(services, monkeypatch) -> list[tuple[BlobStream, list[str]]]:
-    """Every stream the blob store opens, with a record of its release."""
-    streams: list[tuple[BlobStream, list[str]]] = []
+def opened(services, monkeypatch) -> list[tuple[str, list[str]]]:
+    """The key of every blob the store opens, with a record of the stream being closed early."""
+    streams: list[tuple[str, list[str]]] = []
     open_blob = services.blobs.open
 
     async def recording_open(key, byte_range=None):
         stream = await open_blob(key, byte_range)
-        events: list[str] = []
-        release = stream._release
-        stream._release = lambda: (events.append("released"), release())[1]
-        streams.append((stream, events))
+        closed: list[str] = []
+        close = stream.aclose
+
+        async def recording_close():
+            closed.append("closed")
+            await close()
+
+        stream.aclose = recording_close
+        streams.append((key, closed))
         return stream
 
     monkeypatch.setattr(services.blobs, "open", recording_open)
@@ -97,7 +101,7 @@ async def test_bytes_opened_for_a_refused_link_are_released_unsent(alice, bob, h
 
     assert response.status_code == 404
     assert CONTENT not in response.content
-    assert [events for _stream, events in opened] == [["released"]]
+    assert [closed for _key, closed in opened] == [["closed"]]
 
 
 async def test_a_missing_blob_answers_503_and_records_no_download(alice, http, services, opened):
@@ -127,7 +131,7 @@ async def test_the_database_not_the_link_says_which_bytes_a_version_has(alice, h
     response = await http.get(f"/files/{token}/{quote('aneks.txt')}")
 
     assert response.content == CONTENT
-    assert all(events == ["released"] for _stream, events in opened)
+    assert dict(opened)[other["currentVersion"]["sha256"]] == ["closed"]
 
 
 async def test_a_link_signed_before_links_named_their_bytes_still_works(alice, http, services):
