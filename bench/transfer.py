@@ -35,9 +35,10 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -344,6 +345,22 @@ def _seconds_list(values: list[float]) -> str:
     return "/".join(f"{value:.3f}" for value in values) + " s"
 
 
+def download_pair(
+    pair: int,
+    size: int,
+    *,
+    ours: tuple[Callable[[], int], list[float]],
+    raw: tuple[Callable[[], int], list[float]],
+) -> None:
+    """One download of each side, ours first in even pairs and raw first in odd ones, so that
+    whatever else the machine does at the time weighs on both alike; each time kept, each size checked."""
+    for side, (work, times) in (("ours", ours), ("raw", raw))[:: 1 if pair % 2 == 0 else -1]:
+        seconds, received = timed(work)
+        times.append(seconds)
+        if received != size:
+            raise RuntimeError(f"{side} download returned {received} bytes of {size}")
+
+
 def timed(work: Any, *args: Any) -> tuple[float, Any]:
     start = time.perf_counter()
     result = work(*args)
@@ -396,20 +413,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             key = f"raw-{round_number}"
             seconds, _ = timed(minio.fput_object, RAW_BUCKET, key, str(payload))
             timings.raw_put.append(seconds)
-            # Downloads in pairs, ours and raw, in alternating order, so that whatever else the
-            # machine does at the time weighs on both sides alike.
             for pair in range(args.downloads):
                 base = proc_memory(server.pid)["VmRSS"]
                 reset_peak_rss(server.pid)
-                for side in ("ours", "raw") if pair % 2 == 0 else ("raw", "ours"):
-                    if side == "ours":
-                        seconds, received = timed(download, pool, version["downloadUrl"])
-                        timings.download.append(seconds)
-                    else:
-                        seconds, received = timed(raw_get, minio, key)
-                        timings.raw_get.append(seconds)
-                    if received != size:
-                        raise RuntimeError(f"{side} download returned {received} bytes of {size}")
+                download_pair(
+                    pair,
+                    size,
+                    ours=(partial(download, pool, version["downloadUrl"]), timings.download),
+                    raw=(partial(raw_get, minio, key), timings.raw_get),
+                )
                 timings.peaks.append(proc_memory(server.pid)["VmHWM"])
                 timings.download_peak_growth.append(timings.peaks[-1] - base)
             seconds, received = timed(download_httpx, client, version["downloadUrl"])
@@ -436,15 +448,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         with running_kartoteka(redirecting_env, tmp, log_name="kartoteka-redirecting.log") as redirecting:
             path = version["downloadUrl"].split("/files/", 1)[1]
             for pair in range(args.repeat * args.downloads):
-                for side in ("ours", "raw") if pair % 2 == 0 else ("raw", "ours"):
-                    if side == "ours":
-                        seconds, received = timed(download, pool, f"{redirecting.base_url}/files/{path}")
-                        timings.download_redirected.append(seconds)
-                    else:
-                        seconds, received = timed(raw_get, minio, f"raw-{args.repeat}")
-                        timings.raw_get_beside_redirect.append(seconds)
-                    if received != size:
-                        raise RuntimeError(f"{side} download returned {received} bytes of {size} (redirected)")
+                download_pair(
+                    pair,
+                    size,
+                    ours=(partial(download, pool, f"{redirecting.base_url}/files/{path}"), timings.download_redirected),
+                    raw=(partial(raw_get, minio, f"raw-{args.repeat}"), timings.raw_get_beside_redirect),
+                )
 
     names = (
         "upload",
