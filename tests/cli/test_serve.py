@@ -8,43 +8,62 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from tests.cli.test_cli import kartoteka
 from tests.servers.kartoteka import running_kartoteka
 
+PASSWORD = "a-long-password"
+
+
+def sign_in(client: httpx.Client, data_dir: Path) -> dict[str, str]:
+    """The first admin, created with the CLI as an operator does, logged in over HTTP: its headers."""
+    created = kartoteka(data_dir, "user", "create", "admin", "--admin", "--password-stdin", stdin=PASSWORD + "\n")
+    assert created.returncode == 0, created.stderr
+    login = client.post(
+        "/graphql",
+        json={"query": f'mutation {{ login(input: {{username: "admin", password: "{PASSWORD}"}}) {{ token }} }}'},
+    )
+    return {"Authorization": f"Bearer {login.json()['data']['login']['token']}"}
+
+
+def create_document(
+    client: httpx.Client, headers: dict[str, str], binder_name: str, filename: str, content: bytes
+) -> dict[str, Any]:
+    """A new binder and a document in it, uploaded as a front-end does (GraphQL multipart)."""
+    binder = client.post(
+        "/graphql",
+        json={
+            "query": "mutation($n: String!) { createBinder(input: {name: $n}) { binder { id } } }",
+            "variables": {"n": binder_name},
+        },
+        headers=headers,
+    ).json()["data"]["createBinder"]["binder"]["id"]
+    operations = {
+        "query": "mutation($f: Upload!, $b: ID!, $t: String!) { createDocument(input: {binderId: $b, title: $t, file: $f})"
+        " { document { id currentVersion { downloadUrl } } userErrors { code } } }",
+        "variables": {"f": None, "b": binder, "t": filename.rsplit(".", 1)[0].capitalize()},
+    }
+    uploaded = client.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.f"]})},
+        files={"0": (filename, content)},
+        headers={**headers, "Apollo-Require-Preflight": "true"},
+    ).json()["data"]["createDocument"]
+    assert uploaded["userErrors"] == []
+    return dict(uploaded["document"])
+
 
 def test_a_checked_in_document_is_searchable_within_five_seconds(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     with running_kartoteka(data_dir) as server:
-        created = kartoteka(
-            data_dir, "user", "create", "admin", "--admin", "--password-stdin", stdin="a-long-password\n"
-        )
-        assert created.returncode == 0, created.stderr
         with httpx.Client(base_url=server.base_url, timeout=10) as client:
-            login = client.post(
-                "/graphql",
-                json={"query": 'mutation { login(input: {username: "admin", password: "a-long-password"}) { token } }'},
+            headers = sign_in(client, data_dir)
+            create_document(
+                client, headers, "Faktury", "faktura.txt", "Faktura za usługi transportowe, zażółć gęślą jaźń".encode()
             )
-            headers = {"Authorization": f"Bearer {login.json()['data']['login']['token']}"}
-            binder = client.post(
-                "/graphql",
-                json={"query": 'mutation { createBinder(input: {name: "Faktury"}) { binder { id } } }'},
-                headers=headers,
-            ).json()["data"]["createBinder"]["binder"]["id"]
-            operations = {
-                "query": 'mutation($f: Upload!, $b: ID!) { createDocument(input: {binderId: $b, title: "Faktura", file: $f})'
-                " { document { id } userErrors { code } } }",
-                "variables": {"f": None, "b": binder},
-            }
-            uploaded = client.post(
-                "/graphql",
-                data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.f"]})},
-                files={"0": ("faktura.txt", "Faktura za usługi transportowe, zażółć gęślą jaźń".encode())},
-                headers={**headers, "Apollo-Require-Preflight": "true"},
-            )
-            assert uploaded.json()["data"]["createDocument"]["userErrors"] == []
             committed = time.monotonic()
             found = 0
             while time.monotonic() - committed < 5 and not found:
@@ -78,33 +97,9 @@ def test_a_download_abandoned_half_way_leaves_no_file_open(tmp_path: Path) -> No
     data_dir = tmp_path / "data"
     content = os.urandom(32 * 1024 * 1024)
     with running_kartoteka(data_dir) as server:
-        created = kartoteka(
-            data_dir, "user", "create", "admin", "--admin", "--password-stdin", stdin="a-long-password\n"
-        )
-        assert created.returncode == 0, created.stderr
         with httpx.Client(base_url=server.base_url, timeout=30) as client:
-            login = client.post(
-                "/graphql",
-                json={"query": 'mutation { login(input: {username: "admin", password: "a-long-password"}) { token } }'},
-            )
-            headers = {"Authorization": f"Bearer {login.json()['data']['login']['token']}"}
-            binder = client.post(
-                "/graphql",
-                json={"query": 'mutation { createBinder(input: {name: "Skany"}) { binder { id } } }'},
-                headers=headers,
-            ).json()["data"]["createBinder"]["binder"]["id"]
-            operations = {
-                "query": 'mutation($f: Upload!, $b: ID!) { createDocument(input: {binderId: $b, title: "Skan", file: $f})'
-                " { document { currentVersion { downloadUrl } } userErrors { code } } }",
-                "variables": {"f": None, "b": binder},
-            }
-            uploaded = client.post(
-                "/graphql",
-                data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.f"]})},
-                files={"0": ("skan.bin", content)},
-                headers={**headers, "Apollo-Require-Preflight": "true"},
-            ).json()["data"]["createDocument"]
-            url = uploaded["document"]["currentVersion"]["downloadUrl"]
+            headers = sign_in(client, data_dir)
+            url = create_document(client, headers, "Skany", "skan.bin", content)["currentVersion"]["downloadUrl"]
             blobs = data_dir / "blobs"
 
             with client.stream("GET", url) as response:
