@@ -17,6 +17,7 @@ from kartoteka.graphiql import offline_graphiql_html
 from kartoteka.logs import current_request
 from resolvers.context import RequestContext, Services
 from resolvers.loaders import Loaders
+from resolvers.received_form import ReceivingRequestAdapter, close_form
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 # A multipart request must carry one of these: a browser cannot send them cross-site without a
@@ -25,6 +26,9 @@ PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-requested-with", "graphql-pr
 
 
 class KartotekaGraphQL(GraphQL):
+    # Multipart forms: files hashed as they are received (storing them then reads them once).
+    request_adapter_class = ReceivingRequestAdapter
+
     def __init__(self, *args: Any, services: Services, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.services = services
@@ -65,7 +69,12 @@ class KartotekaGraphQL(GraphQL):
         return None
 
     async def run(self, request: Any, **kwargs: Any) -> Response:  # type: ignore[override]
-        response = await super().run(request, **kwargs)
+        try:
+            response = await super().run(request, **kwargs)
+        finally:
+            form = getattr(request.state, "received_form", None) if isinstance(request, Request) else None
+            if form is not None:
+                await close_form(form)
         if isinstance(request, Request) and GRAPHQL_RESPONSE in request.headers.get("accept", ""):
             return _as_graphql_response(response)
         return response

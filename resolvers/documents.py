@@ -23,6 +23,8 @@ from resolvers.ids import decode_id, decode_optional
 from resolvers.outcome import Outcome, attempt
 from resolvers.pages import page_request
 from resolvers.permissions import entries_from_input
+from resolvers.received_form import HashedUpload
+from storage.base import FileDigest
 
 CHUNK = 1024 * 1024
 
@@ -49,6 +51,8 @@ def file_source(upload: Any, staged_upload_id: str | None) -> FileSource:
         return StagedSource(decode_id(str(staged_upload_id), "StagedUpload", field="stagedUploadId"))
     filename = getattr(upload, "filename", None)
     spooled = getattr(upload, "file", None)
+    if isinstance(upload, HashedUpload):
+        return ReceivedFile(filename=filename, file=upload.file, digest=FileDigest(upload.sha256, upload.size))
     if spooled is not None and spooled.seekable():
         # Starlette has already received the part into a private temporary file.
         return ReceivedFile(filename=filename, file=spooled)

@@ -49,6 +49,15 @@ class StoredBlob:
     modified_at: datetime | None = field(default=None, compare=False)
 
 
+@dataclass(frozen=True)
+class FileDigest:
+    """The SHA-256 and size of a local file's content, taken by whoever wrote the file as they did
+    (the web layer, receiving an upload): storing the file then need not read it to hash it."""
+
+    sha256: str
+    size: int
+
+
 class StorageError(Exception):
     """Base of every refusal or failure the blob store reports."""
 
@@ -310,14 +319,16 @@ class BlobStore(Protocol):
         *,
         max_size: int | None = None,
         expected_sha256: str | None = None,
+        digest: FileDigest | None = None,
     ) -> StoredBlob:
         """Store the whole content of a local, seekable file (from its start) like :meth:`put`.
 
         For bytes already on local disk (a spooled multipart upload): the hash can be taken
         before anything is written, so a backend may write the blob straight under its key,
-        in parallel parts, and skip writing bytes it already holds. The file is read from
-        worker threads and must not change meanwhile; it is left open. Raises what
-        :meth:`put` raises, leaving nothing behind.
+        in parallel parts, and skip writing bytes it already holds. A ``digest`` taken while
+        the file was written stands for that hash, and the file is not read for it. The file
+        is read from worker threads and must not change meanwhile; it is left open. Raises
+        what :meth:`put` raises, leaving nothing behind.
         """
         ...
 
@@ -464,6 +475,21 @@ def hash_local_file(file: BinaryIO, max_size: int | None, expected_sha256: str |
     if expected_sha256 is not None and digest != expected_sha256:
         raise BlobHashMismatch(expected_sha256, digest)
     return digest, size
+
+
+def local_file_digest(
+    file: BinaryIO, max_size: int | None, expected_sha256: str | None, digest: FileDigest | None
+) -> tuple[str, int]:
+    """Blocking: like :func:`hash_local_file`, but a known ``digest`` is taken instead of reading
+    the file (and refused by the same rules)."""
+    if digest is None:
+        return hash_local_file(file, max_size, expected_sha256)
+    require_blob_key(digest.sha256)
+    if max_size is not None and digest.size > max_size:
+        raise BlobTooLarge(max_size)
+    if expected_sha256 is not None and digest.sha256 != expected_sha256:
+        raise BlobHashMismatch(expected_sha256, digest.sha256)
+    return digest.sha256, digest.size
 
 
 def check_byte_range(byte_range: tuple[int, int] | None) -> None:

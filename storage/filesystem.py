@@ -27,14 +27,15 @@ from storage.base import (
     BlobNotFound,
     BlobStream,
     BlobTooLarge,
+    FileDigest,
     RangeNotSatisfiable,
     StorageUnavailable,
     StoredBlob,
     check_byte_range,
     check_put_limits,
     fan_out,
-    hash_local_file,
     is_blob_key,
+    local_file_digest,
     require_blob_key,
 )
 
@@ -116,13 +117,16 @@ class FilesystemBlobStore:
         *,
         max_size: int | None = None,
         expected_sha256: str | None = None,
+        digest: FileDigest | None = None,
     ) -> StoredBlob:
         """See :meth:`storage.base.BlobStore.put_file`: hashed first, copied only when new."""
         check_put_limits(max_size, expected_sha256)
-        return await to_thread.run_sync(self._put_file, file, max_size, expected_sha256)
+        return await to_thread.run_sync(self._put_file, file, max_size, expected_sha256, digest)
 
-    def _put_file(self, source: BinaryIO, max_size: int | None, expected_sha256: str | None) -> StoredBlob:
-        digest, size = hash_local_file(source, max_size, expected_sha256)
+    def _put_file(
+        self, source: BinaryIO, max_size: int | None, expected_sha256: str | None, known: FileDigest | None
+    ) -> StoredBlob:
+        digest, size = local_file_digest(source, max_size, expected_sha256, known)
         final = self._path(digest)
         if final.is_file():
             os.utime(final)  # gc's grace period covers this new use of the bytes too
@@ -132,7 +136,8 @@ class FilesystemBlobStore:
             hasher = hashlib.sha256()
             while data := source.read(CHUNK_SIZE):
                 self._hash_and_write(file, hasher, data)
-            # The file was hashed once already; a second hash of what was written proves the copy.
+            # The file was hashed once already (or as it was received); hashing what was
+            # written proves the copy.
             if hasher.hexdigest() != digest:
                 raise StorageUnavailable(f"the file being stored changed while it was copied to {self.root}")
             self._commit(file, temp_path, digest)

@@ -46,6 +46,7 @@ from storage.base import (
     BlobSizeMismatch,
     BlobStream,
     BlobTooLarge,
+    FileDigest,
     RangeNotSatisfiable,
     StorageError,
     StorageUnavailable,
@@ -54,8 +55,8 @@ from storage.base import (
     check_put_limits,
     content_disposition,
     fan_out,
-    hash_local_file,
     is_blob_key,
+    local_file_digest,
     require_blob_key,
     require_upload_key,
 )
@@ -265,6 +266,7 @@ class S3BlobStore:
         *,
         max_size: int | None = None,
         expected_sha256: str | None = None,
+        digest: FileDigest | None = None,
     ) -> StoredBlob:
         """See :meth:`storage.base.BlobStore.put_file`.
 
@@ -274,8 +276,8 @@ class S3BlobStore:
         once it completes, and the SDK aborts a failed one, so a failure leaves no object.
         """
         check_put_limits(max_size, expected_sha256)
-        digest, size = await to_thread.run_sync(hash_local_file, file, max_size, expected_sha256)
-        target = self._object_name(digest)
+        sha256, size = await to_thread.run_sync(local_file_digest, file, max_size, expected_sha256, digest)
+        target = self._object_name(sha256)
         if await self._object_exists(target):
             await self._touch(target)
         else:
@@ -288,7 +290,7 @@ class S3BlobStore:
                 part_size=0,  # the SDK's choice: FILE_PART_SIZE until the 10 000-part limit needs more
                 num_parallel_uploads=PARALLEL_PARTS,
             )
-        return StoredBlob(key=digest, size=size, sha256=digest)
+        return StoredBlob(key=sha256, size=size, sha256=sha256)
 
     async def adopt_staged(
         self,

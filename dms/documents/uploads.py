@@ -11,7 +11,7 @@ import magic
 
 from dms.errors import StorageFailure, UploadTooLarge, ValidationFailed
 from dms.names import safe_filename
-from storage.base import BlobHashMismatch, BlobStore, BlobTooLarge, StorageUnavailable, StoredBlob
+from storage.base import BlobHashMismatch, BlobStore, BlobTooLarge, FileDigest, StorageUnavailable, StoredBlob
 
 SNIFF_BYTES = 64 * 1024
 OCTET_STREAM = "application/octet-stream"
@@ -40,10 +40,12 @@ class IncomingFile:
 @dataclass
 class ReceivedFile:
     """A file the web layer has already received whole into a private local file (a spooled
-    multipart part): hashing it before storing lets the store skip bytes it already holds."""
+    multipart part): hashing it before storing lets the store skip bytes it already holds.
+    ``digest`` is that hash when the web layer took it while receiving the file."""
 
     filename: str | None
     file: BinaryIO
+    digest: FileDigest | None = None
 
 
 @dataclass
@@ -85,7 +87,7 @@ async def store_incoming(blobs: BlobStore, incoming: IncomingFile | ReceivedFile
     """Store the file, hashing and sniffing its true type; nothing is held whole in memory."""
     try:
         if isinstance(incoming, ReceivedFile):
-            stored = await blobs.put_file(incoming.file, max_size=max_size)
+            stored = await blobs.put_file(incoming.file, max_size=max_size, digest=incoming.digest)
             head = await anyio.to_thread.run_sync(_read_head, incoming.file)
         else:
             sniffer = _Sniffer()
