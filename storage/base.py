@@ -481,9 +481,10 @@ def local_file_digest(
     file: BinaryIO, max_size: int | None, expected_sha256: str | None, digest: FileDigest | None
 ) -> tuple[str, int]:
     """Blocking: like :func:`hash_local_file`, but a known ``digest`` is taken instead of reading
-    the file (and refused by the same rules)."""
+    the file (and refused by the same rules). Leaves the file positioned at its start."""
     if digest is None:
         return hash_local_file(file, max_size, expected_sha256)
+    file.seek(0)  # as hashing would leave it: the file is stored from its start
     require_blob_key(digest.sha256)
     if max_size is not None and digest.size > max_size:
         raise BlobTooLarge(max_size)

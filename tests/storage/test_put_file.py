@@ -11,9 +11,10 @@ from typing import BinaryIO
 
 import pytest
 
-from storage import BlobHashMismatch, BlobStore, BlobTooLarge, StorageError, StoredBlob
+from storage import BlobHashMismatch, BlobStore, BlobTooLarge, FileDigest, StorageError, StoredBlob
+from storage.filesystem import FilesystemBlobStore
 from storage.s3 import FILE_PART_SIZE, PARALLEL_PARTS, PART_SIZE
-from tests.storage.conftest import Backend, MiB, chunked, random_bytes
+from tests.storage.conftest import Backend, MiB, chunked, filesystem_leftovers, random_bytes
 
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -93,6 +94,75 @@ async def test_a_hash_mismatch_is_refused_and_leaves_nothing(backend: Backend, s
 
     assert [key async for key in backend.store.keys()] == []
     assert await backend.leftovers() == []
+
+
+class CountingFile(io.RawIOBase):
+    """A file that counts the bytes read from it."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+        self.bytes_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._data.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._data.tell()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._data.read(size)
+        self.bytes_read += len(data)
+        return data
+
+
+async def test_a_digest_taken_while_the_file_was_written_spares_reading_it_to_hash_it(blob_store: BlobStore):
+    data = random_bytes(2 * FILE_PART_SIZE + 5)
+    digest = hashlib.sha256(data).hexdigest()
+    hashed, known = CountingFile(data), CountingFile(data)
+
+    by_reading = await blob_store.put_file(hashed)  # type: ignore[arg-type]
+    await blob_store.delete(by_reading.key)
+    by_digest = await blob_store.put_file(known, digest=FileDigest(digest, len(data)))  # type: ignore[arg-type]
+
+    assert by_digest == by_reading == StoredBlob(key=digest, size=len(data), sha256=digest)
+    assert await read_all(blob_store, digest) == data
+    assert hashed.bytes_read == 2 * len(data)  # hashed, then stored
+    assert known.bytes_read == len(data)  # only stored
+
+
+async def test_a_digest_is_refused_by_the_same_rules_and_leaves_nothing(backend: Backend, spooled: BinaryIO):
+    data = random_bytes(3 * MiB)
+    write(spooled, data)
+    digest = FileDigest(hashlib.sha256(data).hexdigest(), len(data))
+
+    with pytest.raises(BlobTooLarge):
+        await backend.store.put_file(spooled, max_size=len(data) - 1, digest=digest)
+    with pytest.raises(BlobHashMismatch):
+        await backend.store.put_file(spooled, expected_sha256=EMPTY_SHA256, digest=digest)
+    with pytest.raises(ValueError, match="blob key"):
+        await backend.store.put_file(spooled, digest=FileDigest("not a hash", len(data)))
+
+    assert [key async for key in backend.store.keys()] == []
+    assert await backend.leftovers() == []
+
+
+async def test_on_disk_a_wrong_digest_is_caught_by_the_copy_and_leaves_nothing(
+    fs_store: FilesystemBlobStore, spooled: BinaryIO
+):
+    # Only a local copy is hashed as it is written; S3 takes the digest on trust.
+    write(spooled, b"the bytes")
+
+    with pytest.raises(StorageError, match="changed"):
+        await fs_store.put_file(spooled, digest=FileDigest(EMPTY_SHA256, 9))
+
+    assert [key async for key in fs_store.keys()] == []
+    assert await filesystem_leftovers(fs_store.root)() == []
 
 
 class FailingDisk(io.RawIOBase):
