@@ -13,7 +13,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -109,6 +109,13 @@ def build_search(settings: Settings, services: Services, *, writer: bool) -> Ind
         texts=TextCache(index_dir / "texts"),
         directory=DirectoryIndexer(services.db, services.directory),
     )
+
+
+async def client_disconnected(_request: Request, _exc: Exception) -> Response:
+    """A client that goes away while sending its body (a cancelled upload) is no failure of ours:
+    nothing was stored, and there is nobody left to answer; the access log shows the 400."""
+    log.info("the client disconnected before its request body was complete")
+    return JSONResponse({"error": "the request body was not received whole"}, status_code=400)
 
 
 def create_app(settings: Settings, *, services: Services | None = None, indexer: Indexer | None = None) -> Starlette:
@@ -229,6 +236,7 @@ def create_app(settings: Settings, *, services: Services | None = None, indexer:
             Mount(STATIC_PATH, StaticFiles(directory=STATIC_DIR), name="graphiql-static"),
         ],
         middleware=middleware,
+        exception_handlers={ClientDisconnect: client_disconnected},
         lifespan=lifespan,
     )
     app.state.services = services

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import os
 import random
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from starlette.exceptions import HTTPException
+from starlette.types import Message
 
 from resolvers import received_form
 from resolvers.received_form import HashedUpload, close_form, receive_form
@@ -171,3 +174,79 @@ async def test_an_upload_is_stored_under_the_hash_taken_while_receiving_and_its_
         "filename": "Umowa_zażółć.pdf",
     }
     assert open_descriptors() == before
+
+
+async def call_and_hang_up(
+    app: Any, method: str, path: str, headers: dict[str, str], sent_body: bytes
+) -> list[Message]:
+    """Drive the app as a server would for a client that sends part of its body, then disconnects."""
+    arriving: list[Message] = [
+        {"type": "http.request", "body": sent_body, "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return arriving.pop(0) if arriving else {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(name.lower().encode(), value.encode()) for name, value in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+    }
+    await app(scope, receive, send)
+    return sent
+
+
+async def test_a_client_that_gives_up_on_its_upload_is_answered_400_and_logs_no_error(app, alice, caplog):
+    binder = await create_binder(alice, "Umowy")
+    operations = {"query": CREATE, "variables": {"input": {"binderId": binder["id"], "title": "Umowa", "file": None}}}
+    started = (
+        field("operations", json.dumps(operations))
+        + field("map", '{"0": ["variables.input.file"]}')
+        + file_part("0", "umowa.pdf", os.urandom(2 * MiB))[:-2]
+    )
+    before = open_descriptors()
+
+    with caplog.at_level(logging.INFO):
+        sent = await call_and_hang_up(
+            app,
+            "POST",
+            "/graphql",
+            {**alice.headers, "Content-Type": CONTENT_TYPE, "Apollo-Require-Preflight": "true"},
+            started,
+        )
+
+    assert sent[0]["status"] == 400
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert "the client disconnected before its request body was complete" in caplog.messages
+    assert open_descriptors() == before
+    assert (await alice.gql("{ documents { totalCount } }")).data["documents"]["totalCount"] == 0
+
+
+async def test_a_client_that_gives_up_on_a_staged_upload_is_answered_400_and_logs_no_error(app, alice, caplog):
+    slot = (
+        await alice.gql(
+            "mutation($i: RequestUploadInput!) { requestUpload(input: $i) { uploadUrl userErrors { code } } }",
+            i={"filename": "skan.pdf", "size": 3 * MiB},
+        )
+    ).payload("requestUpload")
+    path = "/" + slot["uploadUrl"].split("/", 3)[3]
+
+    with caplog.at_level(logging.INFO):
+        sent = await call_and_hang_up(app, "PUT", path, {"Content-Length": str(3 * MiB)}, os.urandom(MiB))
+
+    assert sent[0]["status"] == 400
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
