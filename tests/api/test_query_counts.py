@@ -1,4 +1,4 @@
-"""A page of documents costs the same few SQL statements whatever its size (DataLoaders)."""
+"""SQL statement counts: a page of documents costs the same few whatever its size (DataLoaders); a download, five."""
 
 from __future__ import annotations
 
@@ -71,3 +71,19 @@ async def test_a_non_admin_listing_filters_in_sql_at_the_same_cost(alice, bob, s
         result = await bob.gql("{ documents(first: 50) { totalCount edges { node { title } } } }")
     assert result.data["documents"]["totalCount"] == 12
     assert len(statements) <= 3
+
+
+async def test_a_download_costs_two_reads_and_the_three_rows_that_record_it(alice, http, services):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Umowa", b"tresc umowy")
+
+    with counting(services.db.engine) as statements:
+        response = await http.get(document["currentVersion"]["downloadUrl"])
+
+    assert response.content == b"tresc umowy"
+    # The user the link was issued to; the version with the user's access to its document;
+    # then the download history, the document's history and the audit log.
+    reads = [statement for statement in statements if statement.split()[0].upper() in ("SELECT", "WITH")]
+    inserted = sorted(statement.split()[2] for statement in statements if statement.split()[0].upper() == "INSERT")
+    assert (len(statements), len(reads)) == (5, 2), statements
+    assert inserted == ["audit_log", "document_history", "downloads"]
