@@ -71,6 +71,7 @@ class _FormReceiver:
         self._spooled: list[IO[bytes]] = []  # every file opened, to close when the request fails
         self._fields = 0
         self._files = 0
+        self._complete = False  # the closing boundary was read
         self._part = _Part()
         callbacks: Any = {
             "on_part_begin": self._on_part_begin,
@@ -80,6 +81,7 @@ class _FormReceiver:
             "on_headers_finished": self._on_headers_finished,
             "on_part_data": self._on_part_data,
             "on_part_end": self._on_part_end,
+            "on_end": self._on_end,
         }
         try:
             self._parser = MultipartParser(boundary, callbacks)
@@ -99,6 +101,9 @@ class _FormReceiver:
             self._parser.finalize()
         except FormParserError as exc:
             raise HTTPException(400, "the multipart body is malformed") from exc
+        if not self._complete:
+            # python-multipart does not check this itself: a cut-off body would lose its last part.
+            raise HTTPException(400, "the multipart body ended before its closing boundary")
         for file in self._spooled:
             file.seek(0)
         return FormData(self._items)
@@ -169,6 +174,9 @@ class _FormReceiver:
             self._items.append((part.name, upload))
         elif part.text is not None:
             self._items.append((part.name, self._decode(part.text)))
+
+    def _on_end(self) -> None:
+        self._complete = True
 
     def _decode(self, raw: bytes | bytearray) -> str:
         try:

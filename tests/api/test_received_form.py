@@ -86,6 +86,7 @@ async def test_an_empty_file_is_an_empty_upload():
     [
         ("multipart/form-data", field("a", "b") + END, "no boundary"),
         (CONTENT_TYPE, b"this is not a multipart body at all", "malformed"),
+        (CONTENT_TYPE, field("a", "b") + file_part("0", "a.pdf", b"cut off"), "ended before its closing boundary"),
         (CONTENT_TYPE, f"--{BOUNDARY}\r\nContent-Disposition: form-data\r\n\r\nx\r\n".encode() + END, "no name"),
         (CONTENT_TYPE, field("operations", "x" * (received_form.MAX_FIELD_BYTES + 1)) + END, "longer than"),
         (
