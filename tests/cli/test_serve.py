@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -102,8 +103,13 @@ def test_a_download_abandoned_half_way_leaves_no_file_open(tmp_path: Path) -> No
             url = create_document(client, headers, "Skany", "skan.bin", content)["currentVersion"]["downloadUrl"]
             blobs = data_dir / "blobs"
 
-            with client.stream("GET", url) as response:
-                first = next(response.iter_raw(1024 * 1024))
+            # A small receive buffer: the server cannot push the whole file into the connection
+            # (and be done reading it) before the client looks; on loopback it could otherwise.
+            slow = httpx.HTTPTransport(socket_options=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)])
+            with httpx.Client(transport=slow, timeout=30) as slow_client, slow_client.stream("GET", url) as response:
+                # Held: a raw iterator dropped after one piece would close the connection at once.
+                pieces = response.iter_raw(1024 * 1024)
+                first = next(pieces)
                 assert first and content.startswith(first)
                 assert open_blob_files(server.process.pid, blobs), "the file is open while it is being sent"
             # The client hung up with most of the file unsent: the server lets the file go.
