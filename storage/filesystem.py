@@ -51,8 +51,8 @@ class FilesystemBlobStore:
 
     This backend cannot presign URLs: :meth:`presigned_get_url` and :meth:`presigned_put_url`
     return None, the app serves downloads itself and receives big uploads itself, passing
-    the request stream to :meth:`put`. There is therefore never anything staged here, and
-    :meth:`adopt_staged` raises NotImplementedError.
+    the request stream to :meth:`put`. There is therefore never anything staged here:
+    :meth:`adopt_staged` finds nothing (an upload the app has not received is not there yet).
     """
 
     def __init__(self, root: Path) -> None:
@@ -196,11 +196,9 @@ class FilesystemBlobStore:
         expected_sha256: str | None,
         expected_size: int | None,
     ) -> StoredBlob:
-        """Not supported: this backend stages nothing (see the class docstring)."""
-        raise NotImplementedError(
-            "the filesystem blob store has no staging area: presigned_put_url() returns None, "
-            "so the app receives uploads itself and stores them with put()"
-        )
+        """Always :class:`BlobNotFound`: this backend stages nothing (see the class docstring), so
+        an upload whose bytes the app has not stored yet has not arrived."""
+        raise BlobNotFound(upload_key)
 
     async def presigned_put_url(self, upload_key: str, *, expires: timedelta) -> str | None:
         """Always None: the app receives uploads itself and stores them with :meth:`put`."""

@@ -53,6 +53,30 @@ async def test_a_staged_upload_can_be_checked_in_but_only_once(alice, http):
     assert again.codes("checkInDocument") == ["CONFLICT"]
 
 
+async def test_an_upload_whose_bytes_never_arrived_cannot_become_a_version_until_they_do(alice, http):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Umowa", b"v1")
+    slot = (await alice.gql(REQUEST, input={"filename": "umowa.txt", "size": 10})).payload("requestUpload")
+    refused_put = await http.put(slot["uploadUrl"], content=b"x" * 5)
+    assert refused_put.status_code == 400
+
+    for attempt in (
+        alice.gql(CREATE, input={"binderId": binder["id"], "title": "Umowa", "stagedUploadId": slot["uploadId"]}),
+        alice.gql(CHECK_IN, input={"documentId": document["id"], "stagedUploadId": slot["uploadId"]}),
+    ):
+        result = await attempt
+        (payload,) = result.data.values()
+        assert payload["document"] is None
+        assert payload["userErrors"] == [{"field": ["stagedUploadId"], "code": "VALIDATION"}]
+    listed = await alice.gql("query($b: ID!) { documents(filter: {binderId: $b}) { totalCount } }", b=binder["id"])
+    assert listed.data["documents"]["totalCount"] == 1
+
+    # Nothing was used up: once the bytes arrive, the same upload becomes the version.
+    assert (await http.put(slot["uploadUrl"], content=b"y" * 10)).status_code == 200
+    checked_in = await alice.gql(CHECK_IN, input={"documentId": document["id"], "stagedUploadId": slot["uploadId"]})
+    assert checked_in.payload("checkInDocument")["document"]["currentVersion"]["number"] == "1.1"
+
+
 async def test_bytes_beyond_the_declared_size_are_refused(alice, http):
     result = await alice.gql(REQUEST, input={"filename": "a.txt", "size": 10})
     slot = result.payload("requestUpload")

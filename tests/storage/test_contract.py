@@ -128,6 +128,12 @@ async def test_a_missing_blob_is_not_found_when_opened_or_described(blob_store: 
     assert not await blob_store.exists(HELLO_SHA256)
 
 
+async def test_adopting_an_upload_that_never_arrived_is_not_found(blob_store: BlobStore):
+    # The filesystem store stages nothing at all; S3 has no object under the upload's name.
+    with pytest.raises(BlobNotFound):
+        await blob_store.adopt_staged("never-uploaded", max_size=None, expected_sha256=None, expected_size=None)
+
+
 async def test_a_local_file_holds_exactly_the_blob_or_there_is_none(backend: Backend):
     blob = await backend.store.put(chunked(HELLO))
 

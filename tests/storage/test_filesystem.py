@@ -44,11 +44,6 @@ async def test_the_filesystem_store_presigns_nothing_because_the_app_serves_file
     assert await fs_store.presigned_put_url("upload-1", expires=timedelta(minutes=5)) is None
 
 
-async def test_the_filesystem_store_has_no_staged_uploads_to_adopt(fs_store: FilesystemBlobStore):
-    with pytest.raises(NotImplementedError, match="put"):
-        await fs_store.adopt_staged("upload-1", max_size=None, expected_sha256=None, expected_size=None)
-
-
 def open_descriptors() -> int:
     return len(os.listdir("/proc/self/fd"))
 

@@ -10,7 +10,6 @@ import pytest
 
 from storage import (
     BlobHashMismatch,
-    BlobNotFound,
     BlobSizeMismatch,
     BlobTooLarge,
     S3BlobStore,
@@ -155,11 +154,6 @@ async def test_a_staged_upload_that_is_not_what_was_announced_is_refused_and_del
 
     assert [key async for key in s3_store.keys()] == []
     assert await s3_leftovers(s3_server, SHARED_BUCKET, s3_store.prefix)() == []
-
-
-async def test_adopting_an_upload_that_never_arrived_is_not_found(s3_store: S3BlobStore):
-    with pytest.raises(BlobNotFound):
-        await s3_store.adopt_staged("never-uploaded", max_size=None, expected_sha256=None, expected_size=None)
 
 
 async def test_an_upload_key_cannot_escape_the_staging_area(s3_store: S3BlobStore):
