@@ -41,14 +41,15 @@ from anyascii import anyascii
 
 #: Bump whenever the terms produced for some text change: indexes built with
 #: another version must be rebuilt.
-ANALYSIS_VERSION = 1
+ANALYSIS_VERSION = 2
 
 PL_STEM_MARK = "~"
 EN_STEM_MARK = "^"
 
 #: Words shorter than this (after folding) are not stemmed: stems of short
 #: words collide too easily ("kot" and "kota" are fine, "to" and "ta" are not).
-MIN_STEM_WORD = 4
+#: Three letters are enough: "tax" must find "taxes", "rok" must find "roku".
+MIN_STEM_WORD = 3
 #: Stems shorter than this are dropped for the same reason.
 MIN_STEM = 3
 #: Parts longer than this are indexed as surface only (hashes, base64 noise).
