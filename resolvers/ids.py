@@ -47,7 +47,11 @@ def parse_id(global_id: str) -> tuple[str, int] | None:
     except (ValueError, binascii.Error, UnicodeError):
         return None
     type_name, _, pk = raw.partition(":")
-    if type_name not in NODE_TYPES or not pk.isdigit() or len(pk) > 18:
+    if type_name not in NODE_TYPES or not (pk.isascii() and pk.isdigit()) or len(pk) > 18:
+        return None
+    # One object, one id: "Document:03", other spellings of the base64 and stray padding
+    # would otherwise all name Document 3 (int() also reads non-ASCII digits).
+    if encode_id(type_name, int(pk)) != global_id.rstrip("="):
         return None
     return type_name, int(pk)
 
