@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dms.actor import Actor
 from dms.errors import ValidationFailed
 from dms.events.models import Event, Settlement
+from dms.events.service import visible_to
 
 GROUPINGS = ("type", "month", "user")
 
@@ -51,7 +52,9 @@ async def event_report(
 ) -> list[ReportRow]:
     """Events matching the filter (`since` inclusive, `until` exclusive, by when they happened),
     grouped by any of type, month and user (the user the event is attributed to); no grouping
-    gives one row of totals. Settlement totals are summed exactly: in cents, in SQL."""
+    gives one row of totals. Only events the actor may see are counted and summed, so the report
+    never reveals how many unreadable documents exist. Settlement totals are summed exactly: in
+    cents, in SQL."""
     groups = list(dict.fromkeys(group_by))
     unknown = [g for g in groups if g not in GROUPINGS]
     if unknown:
@@ -84,6 +87,8 @@ async def event_report(
         )
         .select_from(Event)
         .outerjoin(per_event, per_event.c.event_id == Event.id)
+        # The rule of the events list, in the same statement: a count must not reveal hidden events.
+        .where(visible_to(actor))
     )
     if filter.since is not None:
         query = query.where(Event.occurred_at >= filter.since)

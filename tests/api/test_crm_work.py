@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from tests.api.helpers import create_binder, create_document, me_id
+from collections import Counter
+from typing import Any
+
+from tests.api.helpers import create_binder, create_document, me_id, set_binder_access
 from tests.api.test_crm import (
     ERRORS,
     REGISTER,
@@ -176,6 +179,36 @@ async def test_the_event_report_groups_counts_and_sums_by_type_and_user(admin, a
     assert only_bob["rows"] == [
         {"type": None, "user": None, "events": 2, "settlementLines": 1, "settlementTotal": "83.58"}
     ]
+
+
+# Both backends: the access filtering in the report's SQL is the point.
+async def test_the_event_report_does_not_count_events_about_documents_the_viewer_may_not_read(admin, alice, bob):
+    card = (await create_counterparty(alice, "ACME"))["id"]
+    shared = await create_binder(alice, "Wspólny")
+    await set_binder_access(alice, shared["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "READ")])
+    private = await create_binder(alice, "Prywatny")
+    await create_document(alice, shared["id"], "Umowa", b"x", counterpartyId=card)
+    for title in ("Tajne 1", "Tajne 2", "Tajne 3"):
+        await create_document(alice, private["id"], title, b"x", counterpartyId=card)
+    trip = await create_event_type(admin, "Delegacja", hasSettlements=True)
+    lines = [{"description": "km", "quantity": "100", "unitPrice": "0.8358"}]
+    ok(await bob.gql(REGISTER, input={"typeId": trip, "counterpartyId": card, "settlements": lines}), "registerEvent")
+    query = """{ eventReport(groupBy: [TYPE]) { totalEvents settlementTotal rows { type { code } events } }
+      events(first: 100) { totalCount edges { node { type { code } } } } }"""
+
+    def counted(data: dict[str, Any]) -> tuple[int, str, dict[str, int]]:
+        report = data["eventReport"]
+        per_type = {row["type"]["code"]: row["events"] for row in report["rows"]}
+        return report["totalEvents"], report["settlementTotal"], per_type
+
+    bobs = (await bob.gql(query)).data
+    total, settled, per_type = counted(bobs)
+    assert per_type.get("auto_document_added") == 1
+    assert total == bobs["events"]["totalCount"] == 2 and settled == "83.58"
+    assert Counter(edge["node"]["type"]["code"] for edge in bobs["events"]["edges"]) == per_type
+    total, settled, per_type = counted((await admin.gql(query)).data)
+    assert per_type.get("auto_document_added") == 4
+    assert total == 5 and settled == "83.58"
 
 
 @sqlite_only

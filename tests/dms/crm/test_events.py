@@ -11,16 +11,21 @@ import pytest
 from sqlalchemy import func, select
 
 from dms.actor import Actor
+from dms.binders import service as binders
 from dms.counterparties import service as counterparties
 from dms.counterparties.customfields import FieldDefinition
+from dms.documents import service as documents
+from dms.documents.uploads import IncomingFile
 from dms.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from dms.events import report, service, timeline, types
-from dms.events.models import Event
+from dms.events.models import Event, Settlement
 from dms.events.numbering import check_pattern, format_number, period_of
 from dms.events.openings import card_openings
 from dms.events.service import EventData, SettlementData
 from dms.pagination import PageRequest
-from tests.dms.conftest import make_actor
+from dms.uow import unit_of_work
+from tests.api.test_query_counts import counting
+from tests.dms.conftest import chunks_of, make_actor
 from tests.dms.crm.conftest import in_tx, sqlite_only
 
 
@@ -202,6 +207,70 @@ async def test_the_report_counts_and_sums_per_type_month_and_user_as_computed_by
         (trip, None, None, 1, 2, Decimal("458.83")),
         (call, None, None, 1, 0, Decimal("0.00")),
     ]
+
+
+async def add_document(services: Any, actor: Actor, binder_id: int, title: str, card_id: int) -> int:
+    """A document on the card, added through the service, so its "document added" event is recorded."""
+    async with unit_of_work(services.db, services.blobs, write=True) as uow:
+        document = await documents.create_document(
+            uow,
+            actor,
+            binder_id=binder_id,
+            details=documents.DocumentDetails(title=title, counterparty_id=card_id),
+            source=IncomingFile("umowa.txt", chunks_of(b"x")),
+            max_upload_bytes=1024,
+        )
+        await uow.commit()
+        return document.id
+
+
+async def test_the_report_counts_and_sums_only_the_events_the_viewer_may_see(db, services, admin, seller, card_id):
+    trip = await event_type(db, admin, "Delegacja", has_settlements=True)
+    mine = await in_tx(db, lambda s: binders.create_binder(s, seller, "Umowy"))
+    board = await in_tx(db, lambda s: binders.create_binder(s, admin, "Zarząd"))  # seller has no entry there
+    await add_document(services, seller, mine.id, "Umowa", card_id)
+    secret = await add_document(services, admin, board.id, "Tajne 1", card_id)
+    await add_document(services, admin, board.id, "Tajne 2", card_id)
+    line = [SettlementData("km", Decimal("10"), Decimal("1.25"))]  # 12.50
+    await register(db, seller, EventData(type_id=trip, counterparty_id=card_id, settlements=line))
+    await register(db, admin, EventData(type_id=trip, counterparty_id=card_id, settlements=line))
+
+    async def bill_the_hidden_event(session: Any) -> None:
+        # No service bills a document's event today; the sums must follow the counts regardless.
+        hidden = await session.scalar(select(Event.id).where(Event.document_id == secret))
+        session.add(
+            Settlement(
+                event_id=hidden,
+                description="km",
+                quantity=Decimal("100"),
+                unit_price=Decimal("0.5"),
+                total=Decimal("50.00"),
+            )
+        )
+
+    await in_tx(db, bill_the_hidden_event)
+    added = (await in_tx(db, lambda s: types.automatic_type(s, "document_added"))).id
+
+    async def seen_by(actor: Actor, group_by: list[str]) -> list[tuple[Any, ...]]:
+        async with db.sessions() as session:
+            found = await report.event_report(session, actor, report.ReportFilter(counterparty_id=card_id), group_by)
+        return [(r.type_id, r.events, r.settlement_lines, r.settlement_total) for r in found]
+
+    assert await seen_by(seller, []) == [(None, 3, 2, Decimal("25.00"))]
+    assert sorted(await seen_by(seller, ["type"])) == sorted(
+        [(trip, 2, 2, Decimal("25.00")), (added, 1, 0, Decimal("0.00"))]
+    )
+    assert await seen_by(admin, []) == [(None, 5, 3, Decimal("75.00"))]
+    assert sorted(await seen_by(admin, ["type"])) == sorted(
+        [(trip, 2, 2, Decimal("25.00")), (added, 3, 1, Decimal("50.00"))]
+    )
+    async with db.sessions() as session:
+        listed = await service.list_events(session, seller, PageRequest(first=100), service.EventFilter())
+        with counting(db.engine) as statements:
+            await report.event_report(session, seller, report.ReportFilter(), ["type", "month", "user"])
+    # The report and the events list apply one rule, and the report stays one statement.
+    assert (await seen_by(seller, []))[0][1] == listed.total_count == 3
+    assert len(statements) == 1
 
 
 async def test_card_openings_are_written_after_the_read_and_stop_when_the_type_is_inactive(db, admin, seller, card_id):
