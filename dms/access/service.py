@@ -15,7 +15,7 @@ from dms.actor import Actor
 from dms.audit import service as audit
 from dms.binders.models import BinderClosure
 from dms.documents.models import Document, DocumentHistoryEntry
-from dms.errors import ValidationFailed
+from dms.errors import NotFound, ValidationFailed
 from dms.identity.models import Group, User
 from dms.outbox import service as outbox
 
@@ -34,7 +34,7 @@ async def _validated(session: AsyncSession, entries: Sequence[Entry]) -> list[En
     for entry in entries:
         model = User if entry.kind == "User" else Group
         if await session.get(model, entry.principal_id) is None:
-            raise ValidationFailed(f"no such {entry.kind.lower()}", field=["entries", "principalId"])
+            raise NotFound(f"no such {entry.kind.lower()}", field=["entries", "principalId"])
         key = (entry.kind, entry.principal_id)
         if key in seen and seen[key].access != entry.access:
             raise ValidationFailed("a principal is listed twice with different access", field="entries")
@@ -61,7 +61,7 @@ async def set_binder_permissions(session: AsyncSession, actor: Actor, binder_id:
     """Replace the binder's entries (MANAGE). Its whole subtree inherits the change."""
     from dms.binders.service import get_binder
 
-    await get_binder(session, actor, binder_id, need=Access.MANAGE)
+    await get_binder(session, actor, binder_id, need=Access.MANAGE, field="targetId")
     valid = await _validated(session, entries)
     await session.execute(delete(BinderPermission).where(BinderPermission.binder_id == binder_id))
     for entry in valid:
@@ -82,7 +82,7 @@ async def set_document_permissions(
     """Replace the document's own entries (MANAGE); they can only narrow what its binder gives."""
     from dms.documents.service import get_document
 
-    await get_document(session, actor, document_id, need=Access.MANAGE, include_trashed=True)
+    await get_document(session, actor, document_id, need=Access.MANAGE, include_trashed=True, field="targetId")
     valid = await _validated(session, entries)
     await session.execute(delete(DocumentPermission).where(DocumentPermission.document_id == document_id))
     for entry in valid:

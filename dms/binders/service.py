@@ -20,12 +20,14 @@ from dms.names import binder_name
 from dms.outbox import service as outbox
 
 
-async def get_binder(session: AsyncSession, actor: Actor, binder_id: int, *, need: Access = Access.READ) -> Binder:
-    """The binder if the actor may read it (NOT_FOUND otherwise), and has `need` (PERMISSION_DENIED)."""
+async def get_binder(
+    session: AsyncSession, actor: Actor, binder_id: int, *, need: Access = Access.READ, field: str = "binderId"
+) -> Binder:
+    """The binder if the actor may read it (NOT_FOUND on `field` otherwise), and has `need` (PERMISSION_DENIED)."""
     binder = await session.get(Binder, binder_id)
     level = await access_sql.binder_level(session, actor, binder_id) if binder else Access.NONE
     if binder is None or level < Access.READ:
-        raise NotFound("no such binder", field="binderId")
+        raise NotFound("no such binder", field=field)
     if level < need:
         raise PermissionDenied(f"you need {need.name} access to this binder")
     return binder
@@ -84,7 +86,11 @@ async def _ensure_unique_sibling(
 async def create_binder(session: AsyncSession, actor: Actor, name: str, parent_id: int | None = None) -> Binder:
     """A new binder. Under a parent it needs WRITE there; a root binder's creator gets MANAGE on it."""
     name = binder_name(name)
-    parent = await get_binder(session, actor, parent_id, need=Access.WRITE) if parent_id is not None else None
+    parent = (
+        await get_binder(session, actor, parent_id, need=Access.WRITE, field="parentId")
+        if parent_id is not None
+        else None
+    )
     await _ensure_unique_sibling(session, parent_id, name)
     binder = Binder(
         name=name,
@@ -158,7 +164,7 @@ async def move_binder(session: AsyncSession, actor: Actor, binder_id: int, new_p
         return binder
     new_parent = None
     if new_parent_id is not None:
-        new_parent = await get_binder(session, actor, new_parent_id, need=Access.WRITE)
+        new_parent = await get_binder(session, actor, new_parent_id, need=Access.WRITE, field="parentId")
         below = await session.scalar(
             select(BinderClosure.depth).where(
                 BinderClosure.ancestor_id == binder.id, BinderClosure.descendant_id == new_parent_id

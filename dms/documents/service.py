@@ -40,12 +40,13 @@ async def get_document(
     *,
     need: Access = Access.READ,
     include_trashed: bool = False,
+    field: str = "documentId",
 ) -> Document:
-    """The document if the actor may read it (else NOT_FOUND) and has `need` (else PERMISSION_DENIED)."""
+    """The document if the actor may read it (else NOT_FOUND on `field`) and has `need` (else PERMISSION_DENIED)."""
     query, level = access_sql.documents_with_access(actor, Access.READ)
     row = (await session.execute(query.add_columns(level).where(Document.id == document_id))).first()
     if row is None or (row[0].trashed_at is not None and not include_trashed):
-        raise NotFound("no such document", field="documentId")
+        raise NotFound("no such document", field=field)
     document, granted = row
     if granted < need:
         raise PermissionDenied(f"you need {need.name} access to this document")

@@ -45,12 +45,12 @@ mutation($input: %s!) {
 
 SET_BINDER_PERMISSIONS = """
 mutation($target: ID!, $entries: [PermissionEntryInput!]!) {
-  setBinderPermissions(input: {targetId: $target, entries: $entries}) { binder { id } userErrors { code message } }
+  setBinderPermissions(input: {targetId: $target, entries: $entries}) { binder { id } userErrors { field code message } }
 }"""
 
 SET_DOCUMENT_PERMISSIONS = """
 mutation($target: ID!, $entries: [PermissionEntryInput!]!) {
-  setDocumentPermissions(input: {targetId: $target, entries: $entries}) { document { id } userErrors { code message } }
+  setDocumentPermissions(input: {targetId: $target, entries: $entries}) { document { id } userErrors { field code message } }
 }"""
 
 

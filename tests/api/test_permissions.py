@@ -148,16 +148,45 @@ async def test_admins_manage_everything(alice, admin):
     assert out.payload("checkOutDocument")["userErrors"] == []
 
 
-async def test_setting_permissions_to_a_missing_principal_is_a_validation_error(alice):
+async def test_setting_permissions_to_a_missing_principal_is_not_found_on_that_field(alice):
     binder, _ = await private_document(alice)
     from resolvers.ids import encode_id
 
-    result = await alice.gql(
-        SET_BINDER_PERMISSIONS,
-        target=binder["id"],
-        entries=[{"principalId": encode_id("User", 999), "access": "READ"}],
-    )
-    assert result.codes("setBinderPermissions") == ["VALIDATION"]
+    # A user that does not exist, a group that does not exist, an id of something else, garbage:
+    # all the same answer.
+    for principal in (encode_id("User", 999), encode_id("Group", 999), binder["id"], "garbage"):
+        result = await alice.gql(
+            SET_BINDER_PERMISSIONS, target=binder["id"], entries=[{"principalId": principal, "access": "READ"}]
+        )
+        errors = result.payload("setBinderPermissions")["userErrors"]
+        assert [(e["code"], e["field"]) for e in errors] == [("NOT_FOUND", ["entries", "principalId"])], principal
+
+
+async def test_a_hidden_binder_or_document_is_not_found_on_the_input_field_that_named_it(alice, bob):
+    hidden_binder, hidden_document = await private_document(alice)
+    own = await create_binder(bob, "Moje")
+    attempts = {
+        "createBinder": await bob.gql(
+            'mutation($p: ID) { createBinder(input: {name: "Nowy", parentId: $p}) { userErrors { field code } } }',
+            p=hidden_binder["id"],
+        ),
+        "moveBinder": await bob.gql(
+            "mutation($b: ID!, $p: ID) { moveBinder(input: {binderId: $b, parentId: $p}) { userErrors { field code } } }",
+            b=own["id"],
+            p=hidden_binder["id"],
+        ),
+        "setBinderPermissions": await bob.gql(SET_BINDER_PERMISSIONS, target=hidden_binder["id"], entries=[]),
+        "setDocumentPermissions": await bob.gql(SET_DOCUMENT_PERMISSIONS, target=hidden_document["id"], entries=[]),
+    }
+    expected = {
+        "createBinder": ["parentId"],
+        "moveBinder": ["parentId"],
+        "setBinderPermissions": ["targetId"],
+        "setDocumentPermissions": ["targetId"],
+    }
+    for mutation, result in attempts.items():
+        errors = result.payload(mutation)["userErrors"]
+        assert [(e["code"], e["field"]) for e in errors] == [("NOT_FOUND", expected[mutation])], mutation
 
 
 async def test_moving_a_binder_changes_what_it_inherits(alice, bob):
