@@ -25,6 +25,26 @@ log = logging.getLogger("kartoteka.graphql")
 ANONYMOUS_FIELDS = frozenset({"login", "me", "__schema", "__type", "__typename"})
 
 
+class RequireOperationName(SchemaExtension):
+    """A document of several operations runs none of them unless the request names one.
+
+    The GraphQL spec asks for this error; Strawberry instead falls back to the first operation,
+    so a client that forgot operationName would silently run something it did not choose.
+    """
+
+    def on_execute(self) -> Iterator[None]:
+        document = self.execution_context.graphql_document
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)] if document else []
+        # Strawberry keeps the name the request gave apart from the one it falls back to.
+        provided = getattr(self.execution_context, "_provided_operation_name", None)
+        if len(operations) > 1 and provided is None:
+            raise GraphQLError(
+                "the document has several operations: send operationName to choose one",
+                extensions={"code": "VALIDATION"},
+            )
+        yield
+
+
 class RequireAuthentication(SchemaExtension):
     """Refuse every operation of an anonymous request except login and introspection."""
 

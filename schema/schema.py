@@ -22,7 +22,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema.crm import CRM_TYPES, CrmMutation, CrmQuery
-from schema.extensions import ErrorPolicy, ExpandedSizeLimiter, RequireAuthentication
+from schema.extensions import ErrorPolicy, ExpandedSizeLimiter, RequireAuthentication, RequireOperationName
 from schema.inputs import UPLOAD_SCALAR
 from schema.mutation import DocumentMutation
 from schema.query import DocumentQuery
@@ -64,6 +64,7 @@ def build_schema(
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        RequireOperationName,
         RequireAuthentication,
         ErrorPolicy,
         *observers,

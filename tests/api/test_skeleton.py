@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from schema.schema import SCHEMA_FILE, schema_sdl
+from tests.api.helpers import me_id
 
 
 async def test_typename_answers_without_logging_in(anonymous):
@@ -134,3 +135,21 @@ async def test_an_alias_bomb_is_refused(alice):
 async def test_other_routes_take_no_large_bodies(http):
     response = await http.post("/healthz", content=b"x" * 100_000)
     assert response.status_code in (405, 413)
+
+
+async def test_several_operations_need_an_operation_name(alice):
+    document = "query A { me { username } } query B { me { id } }"
+
+    async def run(**name: str) -> dict:
+        response = await alice.http.post("/graphql", json={"query": document, **name}, headers=alice.headers)
+        return response.json()
+
+    unnamed = await run()
+    assert unnamed["data"] is None
+    assert [e["extensions"]["code"] for e in unnamed["errors"]] == ["VALIDATION"]
+    assert "operationName" in unnamed["errors"][0]["message"]
+    unknown = await alice.http.post("/graphql", json={"query": document, "operationName": "C"}, headers=alice.headers)
+    assert unknown.status_code == 400 and '"C"' in unknown.text
+    assert (await run(operationName="B"))["data"] == {"me": {"id": await me_id(alice)}}
+    single = await alice.http.post("/graphql", json={"query": "query A { me { username } }"}, headers=alice.headers)
+    assert single.json()["data"] == {"me": {"username": "alice"}}
