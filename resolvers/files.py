@@ -207,14 +207,21 @@ async def _serve(request: Request, services: Services, link: DownloadLink, early
         except NotFound:
             return _problem(404, "no such file")
     version = granted.version
-    wanted = parse_range(request.headers.get("range"), version.size)
+    etag = f'"{version.sha256}"'
+    range_header = request.headers.get("range")
+    if_range = request.headers.get("if-range")
+    if if_range is not None and if_range.strip() != etag:
+        # RFC 9110 13.1.5: the client's copy is not this one (or is dated: we send no
+        # Last-Modified), so a piece of ours would not fit it: send the whole file.
+        range_header = None
+    wanted = parse_range(range_header, version.size)
     if wanted is False:
         return Response(status_code=416, headers={"Content-Range": f"bytes */{version.size}"})
     byte_range = wanted if isinstance(wanted, tuple) else None
     length = byte_range[1] - byte_range[0] + 1 if byte_range else version.size
     headers = {
         "Content-Length": str(length),
-        "ETag": f'"{version.sha256}"',
+        "ETag": etag,
         "Accept-Ranges": "bytes",
         "Content-Disposition": content_disposition(version.filename),
         "X-Content-Type-Options": "nosniff",

@@ -148,6 +148,21 @@ async def test_download_streams_the_bytes_with_range_and_safe_headers(alice, htt
     assert beyond.status_code == 416
 
 
+async def test_a_resumed_download_gets_the_rest_only_while_the_copy_it_resumes_is_still_the_file(alice, http):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    url = document["currentVersion"]["downloadUrl"]
+    etag = (await http.head(url)).headers["etag"]
+
+    resumed = await http.get(url, headers={"Range": "bytes=5-", "If-Range": etag})
+    assert (resumed.status_code, resumed.content) == (206, CONTRACT[5:])
+    # Another copy, a weak tag, or a date (no Last-Modified is sent): the whole file instead.
+    for stale in ('"0123"', f"W/{etag}", "Wed, 21 Oct 2015 07:28:00 GMT"):
+        whole = await http.get(url, headers={"Range": "bytes=5-", "If-Range": stale})
+        assert (whole.status_code, whole.content) == (200, CONTRACT), stale
+        assert "content-range" not in whole.headers
+
+
 async def test_every_download_is_in_the_download_history(alice, http):
     binder = await create_binder(alice, "Umowy")
     document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
