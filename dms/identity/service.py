@@ -72,7 +72,8 @@ async def create_user(
     _require_admin(actor)
     if not USERNAME.match(username):
         raise ValidationFailed(
-            "a username is letters, digits and . _ @ - (up to 150), starting with a letter or digit",
+            "a username is ASCII letters (no diacritics), digits and . _ @ - (up to 150), starting with a letter"
+            " or digit",
             field="username",
         )
     if password is not None:

@@ -64,6 +64,11 @@ def test_a_short_password_is_refused_with_one_line(data_dir):
     assert "Traceback" not in result.stderr
 
 
+def test_a_username_with_diacritics_is_refused_saying_which_letters_are_allowed(data_dir):
+    result = kartoteka(data_dir, "user", "create", "zażółć", "--password-stdin", stdin="a-long-password\n")
+    assert "no diacritics" in _one_line_failure(result)
+
+
 def _one_line_failure(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
