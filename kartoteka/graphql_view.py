@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from cross_web import HTTPException
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
@@ -18,6 +19,7 @@ from kartoteka.logs import current_request
 from resolvers.context import RequestContext, Services
 from resolvers.loaders import Loaders
 from resolvers.received_form import ReceivingRequestAdapter, close_form
+from resolvers.upload_map import UploadMapError, place_files
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 # A multipart request must carry one of these: a browser cannot send them cross-site without a
@@ -78,6 +80,20 @@ class KartotekaGraphQL(GraphQL):
         if isinstance(request, Request) and GRAPHQL_RESPONSE in request.headers.get("accept", ""):
             return _as_graphql_response(response)
         return response
+
+    async def parse_multipart(self, request: Any) -> dict[str, Any]:
+        try:
+            form = await request.get_form_data()
+        except ValueError as exc:
+            raise HTTPException(400, "Unable to parse the multipart body") from exc
+        operations, files_map = (form.form.get(name, "{}") for name in ("operations", "map"))
+        if not isinstance(operations, str | bytes) or not isinstance(files_map, str | bytes):
+            raise HTTPException(400, "the operations and the map are text parts of the form")
+        files = {name: value for name, value in form.files.items() if isinstance(value, UploadFile)}
+        try:
+            return place_files(self.parse_json(operations), self.parse_json(files_map), files)
+        except UploadMapError as exc:
+            raise HTTPException(400, str(exc)) from exc
 
     def parse_json(self, data: str | bytes) -> Any:
         parsed = super().parse_json(data)
