@@ -14,7 +14,7 @@ from dms.errors import NotFound
 from dms.events.openings import card_openings
 from dms.pagination import Page
 from resolvers.context import RequestContext
-from resolvers.crm_common import KEEP, ids, keep, keep_id, keep_ids, read, write
+from resolvers.crm_common import ids, keep, keep_id, keep_ids, read, write
 from resolvers.ids import decode_id, parse_id
 from resolvers.outcome import Outcome
 from resolvers.pages import page_request
@@ -22,7 +22,6 @@ from resolvers.pages import page_request
 
 def card_changes(input: Any) -> CardChanges:
     """The card fields of a create or update input (an object of the GraphQL schema)."""
-    custom = keep(input.custom_fields)
     return CardChanges(
         name=keep(input.name),
         short_name=keep(input.short_name),
@@ -30,7 +29,7 @@ def card_changes(input: Any) -> CardChanges:
         regon=keep(input.regon),
         vat_number=keep(input.vat_number),
         type_id=keep_id(input.type_id, "CounterpartyType", "typeId"),
-        custom_values=KEEP if custom is None else custom,
+        custom_values=keep(input.custom_fields),
         category_ids=keep_ids(input.category_ids, "DictionaryEntry", "categoryIds"),
         group_ids=keep_ids(input.group_ids, "DictionaryEntry", "groupIds"),
         segment_ids=keep_ids(input.segment_ids, "DictionaryEntry", "segmentIds"),

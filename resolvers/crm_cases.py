@@ -14,7 +14,7 @@ from dms.tasks import service as tasks
 from dms.tasks.models import Task
 from dms.tasks.service import TaskChanges, TaskFilter
 from resolvers.context import RequestContext
-from resolvers.crm_common import KEEP, keep, keep_id, opt_id, read, unset_to_none, write
+from resolvers.crm_common import KEEP, keep, keep_enum, keep_id, opt_id, read, unset_to_none, write
 from resolvers.ids import decode_id
 from resolvers.outcome import Outcome
 from resolvers.pages import page_request
@@ -36,8 +36,6 @@ async def create_case(ctx: RequestContext, input: Any) -> Outcome[Case]:
 
 
 async def update_case(ctx: RequestContext, input: Any) -> Outcome[Case]:
-    status = keep(input.status)
-    owner = keep_id(input.owner_id, "User", "ownerId")
     return await write(
         ctx,
         lambda session, actor: cases.update_case(
@@ -45,8 +43,8 @@ async def update_case(ctx: RequestContext, input: Any) -> Outcome[Case]:
             actor,
             decode_id(input.case_id, "Case", field="caseId"),
             title=keep(input.title),
-            status=status if status is KEEP else status.value,
-            owner_id=KEEP if owner is None else owner,
+            status=keep_enum(input.status),
+            owner_id=keep_id(input.owner_id, "User", "ownerId"),
             description=keep(input.description),
         ),
     )
@@ -71,13 +69,12 @@ async def list_cases(ctx: RequestContext, first: int | None, after: str | None, 
 
 
 def _task_changes(input: Any) -> TaskChanges:
-    status = keep(input.status) if hasattr(input, "status") else KEEP
-    assignee = keep_id(input.assignee_id, "User", "assigneeId")
     return TaskChanges(
         title=keep(input.title),
         description=keep(input.description),
-        assignee_id=KEEP if assignee is None else assignee,
-        status=status if status is KEEP or status is None else status.value,
+        assignee_id=keep_id(input.assignee_id, "User", "assigneeId"),
+        # A new task has no status to give: it starts open.
+        status=keep_enum(input.status) if hasattr(input, "status") else KEEP,
         due_on=keep(input.due_on),
         event_id=keep_id(input.event_id, "Event", "eventId"),
         counterparty_id=keep_id(input.counterparty_id, "Counterparty", "counterpartyId"),

@@ -4,6 +4,7 @@ GraphQL's "not given" and global ids into the services' terms."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from enum import Enum
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -44,6 +45,13 @@ def given(value: Any) -> bool:
 def keep(value: T | Any) -> T | Keep:
     """An input field left out means "leave it as it is"; null means "clear it"."""
     return KEEP if value is UNSET else value
+
+
+def keep_enum(value: Enum | Any | None) -> str | Keep | None:
+    """An enum input field: left out → KEEP, null → None (the service clears or refuses it), else its value."""
+    if value is UNSET:
+        return KEEP
+    return None if value is None else value.value
 
 
 def keep_id(value: str | Any | None, type_name: str, field: str) -> int | Keep | None:

@@ -12,7 +12,7 @@ from dms.events import types as event_types
 from dms.events.models import EventType
 from dms.pagination import Page
 from resolvers.context import RequestContext
-from resolvers.crm_common import KEEP, keep, opt_id, read, unset_to_none, write
+from resolvers.crm_common import KEEP, keep, keep_enum, opt_id, read, unset_to_none, write
 from resolvers.ids import decode_id
 from resolvers.outcome import Outcome
 from resolvers.pages import page_request
@@ -157,7 +157,6 @@ async def create_event_type(ctx: RequestContext, input: Any) -> Outcome[EventTyp
 
 
 async def update_event_type(ctx: RequestContext, input: Any) -> Outcome[EventType]:
-    reset = keep(input.number_reset)
     return await write(
         ctx,
         lambda session, actor: event_types.update_event_type(
@@ -168,7 +167,7 @@ async def update_event_type(ctx: RequestContext, input: Any) -> Outcome[EventTyp
             colour=keep(input.colour),
             fields=field_definitions(keep(input.fields)),
             number_pattern=keep(input.number_pattern),
-            number_reset=reset if reset is KEEP else reset.value,
+            number_reset=keep_enum(input.number_reset),
             has_settlements=keep(input.has_settlements),
             active=keep(input.active),
         ),

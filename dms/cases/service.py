@@ -16,7 +16,7 @@ from auth.access import Access
 from dms.actor import Actor
 from dms.base import utcnow
 from dms.cases.models import CASE_STATUSES, Case
-from dms.counterparties.common import KEEP, Keep, flush_unique, long_text
+from dms.counterparties.common import KEEP, Keep, flush_unique, long_text, required
 from dms.counterparties.service import get_counterparty
 from dms.documents import history
 from dms.documents import service as documents
@@ -104,20 +104,22 @@ async def update_case(
     case_id: int,
     *,
     title: str | Keep = KEEP,
-    status: str | Keep = KEEP,
-    owner_id: int | Keep = KEEP,
+    status: str | Keep | None = KEEP,
+    owner_id: int | Keep | None = KEEP,
     description: str | Keep | None = KEEP,
 ) -> Case:
-    """Change a case; closing it stamps `closed_at`, reopening clears it."""
+    """Change a case; closing it stamps `closed_at`, reopening clears it. A case always has an owner
+    and a status: neither can be cleared."""
     case = await get_case(session, actor, case_id)
     if title is not KEEP:
         case.title = clean_name(title, field="title", max_length=500)
     if owner_id is not KEEP:
+        owner_id = required(owner_id, field="ownerId")
         await _check_owner(session, owner_id)
         case.owner_id = owner_id
     if description is not KEEP:
         case.description = long_text(description, field="description")
-    if status is not KEEP and _status(status) != case.status:
+    if status is not KEEP and _status(required(status, field="status")) != case.status:
         case.status = status
         case.closed_at = utcnow() if status == "closed" else None
     case.updated_at = utcnow()

@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from enum import Enum
+from typing import TypeVar
 
 from anyascii import anyascii
 from sqlalchemy import select
@@ -26,6 +27,15 @@ class Keep(Enum):
 
 
 KEEP = Keep.KEEP
+
+T = TypeVar("T")
+
+
+def required(value: T | None, *, field: str) -> T:
+    """A value that cannot be cleared: None (what a client's explicit null becomes) is refused on `field`."""
+    if value is None:
+        raise ValidationFailed(f"{field} cannot be cleared; leave it out to keep it as it is", field=field)
+    return value
 
 
 def fold(text: str | None) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dms.actor import Actor
-from dms.counterparties.common import KEEP, Keep, clean_code, require_admin, unique_or_conflict
+from dms.counterparties.common import KEEP, Keep, clean_code, require_admin, required, unique_or_conflict
 from dms.counterparties.models import Dictionary, DictionaryEntry
 from dms.errors import Conflict, NotFound, ValidationFailed
 from dms.names import clean_name
@@ -91,8 +91,8 @@ async def update_entry(
     entry_id: int,
     *,
     name: str | Keep = KEEP,
-    active: bool | Keep = KEEP,
-    position: int | Keep = KEEP,
+    active: bool | Keep | None = KEEP,
+    position: int | Keep | None = KEEP,
 ) -> DictionaryEntry:
     """Rename, reorder, retire or bring back an entry (administrators). Its code never changes."""
     require_admin(actor, "dictionaries")
@@ -102,9 +102,9 @@ async def update_entry(
     if name is not KEEP:
         entry.name = clean_name(name, field="name", max_length=200)
     if active is not KEEP:
-        entry.active = active
+        entry.active = required(active, field="active")
     if position is not KEEP:
-        entry.position = position
+        entry.position = required(position, field="position")
     return entry
 
 

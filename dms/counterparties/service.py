@@ -27,6 +27,7 @@ from dms.counterparties.common import (
     fold,
     long_text,
     optional_text,
+    required,
     unique_or_conflict,
 )
 from dms.counterparties.customfields import apply_values, definitions_of, dictionaries_used
@@ -70,8 +71,9 @@ class CardChanges:
     regon: str | Keep | None = KEEP
     vat_number: str | Keep | None = KEEP
     type_id: int | Keep | None = KEEP
-    # Only the keys given change; null clears one value.
-    custom_values: dict[str, Any] | Keep = KEEP
+    # Only the keys given change; null clears one value. None (null for the whole) is refused by an
+    # update: the values are cleared one by one.
+    custom_values: dict[str, Any] | Keep | None = KEEP
     category_ids: Sequence[int] | Keep = KEEP
     group_ids: Sequence[int] | Keep = KEEP
     segment_ids: Sequence[int] | Keep = KEEP
@@ -144,13 +146,13 @@ async def _apply_custom_values(
     """Validate the card's custom values against its (possibly new) type, when either changes."""
     if given.type_id is KEEP and given.custom_values is KEEP:
         return
+    values = {} if given.custom_values is KEEP else required(given.custom_values, field="customFields")
     type_id = card.type_id if given.type_id is KEEP else given.type_id
     if given.type_id is not KEEP and given.type_id != card.type_id:
         if given.type_id is not None:
             await usable_type(session, given.type_id)
         _note(changes, "type", card.type_id, given.type_id)
         card.type_id = given.type_id
-    values = {} if given.custom_values is KEEP else given.custom_values
     if type_id is None:
         if values:
             raise ValidationFailed("give the card a type before filling its custom fields", field="customFields")
@@ -228,6 +230,8 @@ async def create_counterparty(
     given = replace(details or CardChanges(), name=name, nip=nip, short_name=short_name)
     if given.type_id is KEEP:
         given.type_id = None
+    if given.custom_values is None:  # a new card's customFields: null is no values at all
+        given.custom_values = KEEP
     now = utcnow()
     card = Counterparty(
         name="",

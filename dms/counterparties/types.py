@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dms.actor import Actor
 from dms.base import utcnow
-from dms.counterparties.common import KEEP, Keep, clean_code, require_admin, unique_or_conflict
+from dms.counterparties.common import KEEP, Keep, clean_code, require_admin, required, unique_or_conflict
 from dms.counterparties.customfields import FieldDefinition, check_definitions, dictionaries_used
 from dms.counterparties.models import CounterpartyType, Dictionary
 from dms.errors import Conflict, NotFound, ValidationFailed
@@ -59,7 +59,7 @@ async def update_counterparty_type(
     *,
     name: str | Keep = KEEP,
     fields: Sequence[FieldDefinition] | Keep = KEEP,
-    active: bool | Keep = KEEP,
+    active: bool | Keep | None = KEEP,
 ) -> CounterpartyType:
     """Rename, retire, or replace the list of fields. Stored cards are never touched."""
     require_admin(actor, "counterparty types")
@@ -69,7 +69,7 @@ async def update_counterparty_type(
     if fields is not KEEP:
         kind.fields = await check_fields(session, fields)
     if active is not KEEP:
-        kind.active = active
+        kind.active = required(active, field="active")
     kind.updated_at = utcnow()
     return kind
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dms.actor import Actor
 from dms.base import utcnow
-from dms.counterparties.common import KEEP, Keep, clean_code, require_admin, unique_or_conflict
+from dms.counterparties.common import KEEP, Keep, clean_code, require_admin, required, unique_or_conflict
 from dms.counterparties.customfields import FieldDefinition
 from dms.counterparties.types import check_fields
 from dms.errors import Conflict, NotFound, ValidationFailed
@@ -92,9 +92,9 @@ async def update_event_type(
     colour: str | Keep | None = KEEP,
     fields: Sequence[FieldDefinition] | Keep = KEEP,
     number_pattern: str | Keep | None = KEEP,
-    number_reset: str | Keep = KEEP,
-    has_settlements: bool | Keep = KEEP,
-    active: bool | Keep = KEEP,
+    number_reset: str | Keep | None = KEEP,
+    has_settlements: bool | Keep | None = KEEP,
+    active: bool | Keep | None = KEEP,
 ) -> EventType:
     """Change a type. Registered events keep their numbers and values (see customfields)."""
     require_admin(actor, "event types")
@@ -106,14 +106,14 @@ async def update_event_type(
     if fields is not KEEP:
         event_type.fields = await check_fields(session, fields)
     if number_pattern is not KEEP or number_reset is not KEEP:
-        reset = event_type.number_reset if number_reset is KEEP else number_reset
+        reset = event_type.number_reset if number_reset is KEEP else required(number_reset, field="numberReset")
         pattern = event_type.number_pattern if number_pattern is KEEP else number_pattern
         event_type.number_pattern = check_pattern(pattern, reset)
         event_type.number_reset = reset
     if has_settlements is not KEEP:
-        event_type.has_settlements = has_settlements
+        event_type.has_settlements = required(has_settlements, field="hasSettlements")
     if active is not KEEP:
-        event_type.active = active
+        event_type.active = required(active, field="active")
     event_type.updated_at = utcnow()
     return event_type
 

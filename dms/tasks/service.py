@@ -6,7 +6,7 @@ Every authenticated user may create tasks for anyone and change any task (no per
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dms.actor import Actor
 from dms.base import utcnow
 from dms.cases.models import Case
-from dms.counterparties.common import KEEP, Keep, card_for_change, long_text
+from dms.counterparties.common import KEEP, Keep, card_for_change, long_text, required
 from dms.errors import NotFound, ValidationFailed
 from dms.events.models import Event
 from dms.identity.models import User
@@ -28,8 +28,9 @@ from dms.tasks.models import NO_DUE_DATE, TASK_STATUSES, Task
 class TaskChanges:
     title: str | Keep = KEEP
     description: str | Keep | None = KEEP
-    assignee_id: int | Keep = KEEP
-    status: str | Keep = KEEP
+    # None (nobody): a new task then goes to its creator; a task is never left without an assignee.
+    assignee_id: int | Keep | None = KEEP
+    status: str | Keep | None = KEEP
     due_on: date | Keep | None = KEEP
     event_id: int | Keep | None = KEEP
     counterparty_id: int | Keep | None = KEEP
@@ -48,11 +49,11 @@ async def _apply(session: AsyncSession, task: Task, changes: TaskChanges) -> Non
     if changes.description is not KEEP:
         task.description = long_text(changes.description, field="description")
     if changes.assignee_id is not KEEP:
-        user = await session.get(User, changes.assignee_id)
+        user = await session.get(User, required(changes.assignee_id, field="assigneeId"))
         if user is None or not user.is_active:
             raise NotFound("no such user", field="assigneeId")
         task.assignee_id = user.id
-    if changes.status is not KEEP and _status(changes.status) != task.status:
+    if changes.status is not KEEP and _status(required(changes.status, field="status")) != task.status:
         task.status = changes.status
         task.completed_at = utcnow() if changes.status in ("done", "cancelled") else None
     if changes.due_on is not KEEP:
@@ -97,6 +98,8 @@ async def create_task(session: AsyncSession, actor: Actor, changes: TaskChanges)
     """A new open task; assigned to the actor unless to a colleague."""
     if changes.title is KEEP:
         raise ValidationFailed("a task needs a title", field="title")
+    if changes.assignee_id is None:
+        changes = replace(changes, assignee_id=KEEP)
     now = utcnow()
     task = Task(
         title="",
