@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.types.unset import UNSET
 
 from dms.access import service as access
 from dms.actor import Actor
@@ -126,17 +127,38 @@ async def create_from_template(
     return await attempt(run)
 
 
-async def update_document(
-    ctx: RequestContext,
-    document_id: str,
-    details: DocumentDetails,
-    counterparty_id: str | None,
-    case_id: str | None,
-) -> Outcome[Document]:
+#: UpdateDocumentInput's fields as DocumentDetails names them.
+_UPDATABLE = {
+    "title": "title",
+    "counterparty_id": "counterpartyId",
+    "case_id": "caseId",
+    "received_on": "receivedOn",
+    "source": "source",
+    "status": "status",
+    "description": "description",
+    "tags": "tags",
+    "is_template": "isTemplate",
+    "document_type_id": "documentTypeId",
+}
+_LINKS = {"counterparty_id": "Counterparty", "case_id": "Case", "document_type_id": "DocumentType"}
+
+
+def _changes(input: Any) -> DocumentDetails:
+    """What an update gives: values to set, and (null) the fields to clear; left out is left alone."""
+    given = {name: getattr(input, name) for name in _UPDATABLE if getattr(input, name) is not UNSET}
+    values = {
+        name: decode_id(value, _LINKS[name], field=_UPDATABLE[name]) if name in _LINKS else value
+        for name, value in given.items()
+        if value is not None
+    }
+    cleared = frozenset(name for name, value in given.items() if value is None)
+    return DocumentDetails(**values, status_comment=input.status_comment, cleared=cleared)
+
+
+async def update_document(ctx: RequestContext, input: Any) -> Outcome[Document]:
     async def run() -> Document:
-        doc = decode_id(document_id, "Document", field="documentId")
-        details.counterparty_id = decode_optional(counterparty_id, "Counterparty", field="counterpartyId")
-        details.case_id = decode_optional(case_id, "Case", field="caseId")
+        doc = decode_id(input.document_id, "Document", field="documentId")
+        details = _changes(input)
         async with ctx.write() as uow:
             return await service.update_document(uow.session, ctx.require_actor(), doc, details)
 

@@ -138,17 +138,19 @@ class CreateDocumentFromTemplateInput:
 
 @strawberry.input
 class UpdateDocumentInput:
+    """A field left out stays as it is; null clears it (where a document may lack it)."""
+
     document_id: strawberry.ID
-    title: str | None = None
-    counterparty_id: strawberry.ID | None = None
-    case_id: strawberry.ID | None = None
-    received_on: dt.date | None = None
-    source: str | None = None
-    status: str | None = None
-    description: str | None = None
-    tags: list[str] | None = None
-    is_template: bool | None = None
-    document_type_id: strawberry.ID | None = None
+    title: str | None = strawberry.UNSET
+    counterparty_id: strawberry.ID | None = strawberry.UNSET
+    case_id: strawberry.ID | None = strawberry.UNSET
+    received_on: dt.date | None = strawberry.UNSET
+    source: str | None = strawberry.UNSET
+    status: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.UNSET
+    is_template: bool | None = strawberry.UNSET
+    document_type_id: strawberry.ID | None = strawberry.UNSET
     status_comment: str | None = strawberry.field(
         default=None, description="Why the status changes; kept in the history."
     )

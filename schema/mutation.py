@@ -59,7 +59,7 @@ def _document_type(outcome: Outcome) -> DocumentTypePayload:
     )
 
 
-def _details(input: CreateDocumentInput | UpdateDocumentInput | CreateDocumentFromTemplateInput) -> DocumentDetails:
+def _details(input: CreateDocumentInput | CreateDocumentFromTemplateInput) -> DocumentDetails:
     return DocumentDetails(
         title=input.title,
         received_on=input.received_on,
@@ -154,11 +154,7 @@ class DocumentMutation:
 
     @strawberry.mutation(description="Changes metadata; never the bytes.")
     async def update_document(self, info: Info, input: UpdateDocumentInput) -> DocumentPayload:
-        return _document(
-            await documents.update_document(
-                info.context, input.document_id, _details(input), input.counterparty_id, input.case_id
-            )
-        )
+        return _document(await documents.update_document(info.context, input))
 
     @strawberry.mutation
     async def check_out_document(self, info: Info, input: DocumentRefInput) -> DocumentPayload:

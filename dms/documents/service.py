@@ -136,6 +136,9 @@ class DocumentDetails:
     document_type_id: int | None = None
     # Why the status changed, kept in the history beside who and when.
     status_comment: str | None = None
+    # An update's fields to clear (the client sent null); a document always has a title, a
+    # status and a template flag.
+    cleared: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         # Free text is kept as typed, minus control characters: nobody types them, and PostgreSQL
@@ -155,6 +158,26 @@ async def _settle_status(session: AsyncSession, details: DocumentDetails) -> Non
         if details.status
         else await classification.initial_status(session)
     )
+
+
+#: What a cleared field becomes; the fields missing here cannot be cleared (their input names).
+_CLEARED_VALUE: dict[str, object] = {
+    "counterparty_id": None,
+    "case_id": None,
+    "received_on": None,
+    "source": None,
+    "description": None,
+    "document_type_id": None,
+    "tags": [],
+}
+_UNCLEARABLE = {"title": "title", "status": "status", "is_template": "isTemplate"}
+
+
+def _cleared(name: str) -> object:
+    if name not in _CLEARED_VALUE:
+        field = _UNCLEARABLE.get(name, name)
+        raise ValidationFailed(f"{field} cannot be cleared; leave it out to keep it as it is", field=field)
+    return _CLEARED_VALUE[name]
 
 
 async def _check_links(session: AsyncSession, details: DocumentDetails) -> None:
@@ -312,7 +335,7 @@ async def update_document(session: AsyncSession, actor: Actor, document_id: int,
     """Change metadata (WRITE); never the bytes. Each changed field is kept in the history."""
     document = await get_document(session, actor, document_id, need=Access.WRITE)
     await _check_links(session, details)
-    changes: dict[str, object] = {}
+    changes: dict[str, object] = {name: _cleared(name) for name in details.cleared}
     if details.title is not None:
         changes["title"] = clean_name(details.title, field="title", max_length=500)
     if details.tags is not None:

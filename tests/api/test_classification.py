@@ -74,3 +74,49 @@ async def test_a_reader_cannot_change_metadata(alice, bob):
     document = await create_document(alice, binder["id"], "FV 1", b"faktura")
     result = await bob.gql(UPDATE, i={"documentId": document["id"], "status": "approved"})
     assert result.codes("updateDocument") == ["PERMISSION_DENIED"]
+
+
+DETAILS = """
+mutation($i: UpdateDocumentInput!) { updateDocument(input: $i) {
+  document { title status description tags receivedOn source counterparty { name } documentType { code } }
+  userErrors { field code } } }"""
+
+
+async def test_null_clears_a_documents_metadata_and_a_field_left_out_stays(admin):
+    created = await admin.gql(CREATE_TYPE, i={"code": "invoice", "name": "Faktura"})
+    type_id = created.payload("createDocumentType")["documentType"]["id"]
+    counterparty = await admin.gql('mutation { createCounterparty(input: {name: "ACME"}) { counterparty { id } } }')
+    binder = await create_binder(admin, "Faktury")
+    document = await create_document(
+        admin,
+        binder["id"],
+        "FV 1",
+        b"faktura",
+        documentTypeId=type_id,
+        counterpartyId=counterparty.payload("createCounterparty")["counterparty"]["id"],
+    )
+    filled = {"description": "Za transport", "tags": ["pilne"], "receivedOn": "2026-03-02", "source": "e-mail"}
+    set_up = await admin.gql(DETAILS, i={"documentId": document["id"], **filled})
+    assert set_up.payload("updateDocument")["userErrors"] == []
+
+    cleared = await admin.gql(
+        DETAILS,
+        i={
+            "documentId": document["id"],
+            **{name: None for name in ("description", "tags", "receivedOn", "source", "counterpartyId")},
+            "documentTypeId": None,
+        },
+    )
+    after = cleared.payload("updateDocument")["document"]
+    assert (after["description"], after["tags"], after["receivedOn"], after["source"]) == (None, [], None, None)
+    assert (after["counterparty"], after["documentType"]) == (None, None)
+    assert (after["title"], after["status"]) == ("FV 1", set_up.payload("updateDocument")["document"]["status"])
+
+    for field in ("title", "status", "isTemplate"):
+        refused = await admin.gql(DETAILS, i={"documentId": document["id"], field: None})
+        assert refused.payload("updateDocument")["userErrors"] == [{"field": [field], "code": "VALIDATION"}], field
+    history = await admin.gql(HISTORY, id=document["id"])
+    changed = [edge["node"]["details"] for edge in history.data["node"]["history"]["edges"]]
+    assert {
+        "fields": ["counterparty_id", "description", "document_type_id", "received_on", "source", "tags"]
+    } in changed

@@ -105,6 +105,7 @@ NOT_CLEARABLE: dict[str, set[str]] = {
     "updateCounterpartyType": {"name", "active"},
     "updateDictionaryEntry": {"name", "active", "position"},
     "updateEventType": {"name", "colour", "numberReset", "hasSettlements", "active"},
+    "updateDocument": {"title", "status", "isTemplate"},
     "updateCase": {"title", "status", "ownerId"},
     "updateTask": {"title", "assigneeId", "status"},
 }
