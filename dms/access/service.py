@@ -29,16 +29,25 @@ class Entry:
     access: Access
 
 
-async def _validated(session: AsyncSession, entries: Sequence[Entry]) -> list[Entry]:
-    seen: dict[tuple[str, int], Entry] = {}
+@dataclass(frozen=True)
+class _Named:
+    """An entry whose principal exists, with the name it has now (history shows who, not an id)."""
+
+    entry: Entry
+    name: str
+
+
+async def _validated(session: AsyncSession, entries: Sequence[Entry]) -> list[_Named]:
+    seen: dict[tuple[str, int], _Named] = {}
     for entry in entries:
-        model = User if entry.kind == "User" else Group
-        if await session.get(model, entry.principal_id) is None:
+        principal = await session.get(User if entry.kind == "User" else Group, entry.principal_id)
+        if principal is None:
             raise NotFound(f"no such {entry.kind.lower()}", field=["entries", "principalId"])
         key = (entry.kind, entry.principal_id)
-        if key in seen and seen[key].access != entry.access:
+        if key in seen and seen[key].entry.access != entry.access:
             raise ValidationFailed("a principal is listed twice with different access", field="entries")
-        seen[key] = entry
+        name = principal.username if isinstance(principal, User) else principal.name
+        seen[key] = _Named(entry, name)
     return list(seen.values())
 
 
@@ -53,8 +62,11 @@ def _columns(entry: Entry) -> dict[str, object]:
     }
 
 
-def _describe(entries: Sequence[Entry]) -> list[dict[str, object]]:
-    return [{"principal": f"{e.kind}:{e.principal_id}", "access": e.access.name} for e in entries]
+def _describe(entries: Sequence[_Named]) -> list[dict[str, object]]:
+    return [
+        {"principal": f"{n.entry.kind}:{n.entry.principal_id}", "name": n.name, "access": n.entry.access.name}
+        for n in entries
+    ]
 
 
 async def set_binder_permissions(session: AsyncSession, actor: Actor, binder_id: int, entries: Sequence[Entry]) -> None:
@@ -64,8 +76,8 @@ async def set_binder_permissions(session: AsyncSession, actor: Actor, binder_id:
     await get_binder(session, actor, binder_id, need=Access.MANAGE, field="targetId")
     valid = await _validated(session, entries)
     await session.execute(delete(BinderPermission).where(BinderPermission.binder_id == binder_id))
-    for entry in valid:
-        session.add(BinderPermission(binder_id=binder_id, **_columns(entry)))
+    for named in valid:
+        session.add(BinderPermission(binder_id=binder_id, **_columns(named.entry)))
     await session.flush()
     subtree_documents = (
         select(Document.id)
@@ -85,8 +97,8 @@ async def set_document_permissions(
     await get_document(session, actor, document_id, need=Access.MANAGE, include_trashed=True, field="targetId")
     valid = await _validated(session, entries)
     await session.execute(delete(DocumentPermission).where(DocumentPermission.document_id == document_id))
-    for entry in valid:
-        session.add(DocumentPermission(document_id=document_id, **_columns(entry)))
+    for named in valid:
+        session.add(DocumentPermission(document_id=document_id, **_columns(named.entry)))
     session.add(
         DocumentHistoryEntry(
             document_id=document_id,

@@ -248,3 +248,20 @@ async def test_only_admins_read_the_audit_log_and_it_names_permission_changes(al
     entries = log.data["auditLog"]
     assert entries["totalCount"] == 1
     assert entries["edges"][0]["node"]["actor"]["username"] == "alice"
+
+
+async def test_a_permission_change_is_in_the_documents_history_naming_who_got_what(alice, bob):
+    _binder, document = await private_document(alice)
+    bob_id = await me_id(bob)
+    changed = await alice.gql(
+        SET_DOCUMENT_PERMISSIONS, target=document["id"], entries=[{"principalId": bob_id, "access": "READ"}]
+    )
+    assert changed.payload("setDocumentPermissions")["userErrors"] == []
+    history = await alice.gql(
+        "query($id: ID!) { node(id: $id) { ... on Document { history { edges { node { action details actor { username } } } } } } }",
+        id=document["id"],
+    )
+    entries = [edge["node"] for edge in history.data["node"]["history"]["edges"]]
+    (change,) = [entry for entry in entries if entry["action"] == "permissions_changed"]
+    assert change["actor"] == {"username": "alice"}
+    assert [(e["name"], e["access"]) for e in change["details"]["entries"]] == [("bob", "READ")]
