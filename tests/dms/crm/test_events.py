@@ -26,7 +26,7 @@ from dms.pagination import PageRequest
 from dms.uow import unit_of_work
 from tests.api.test_query_counts import counting
 from tests.dms.conftest import chunks_of, make_actor
-from tests.dms.crm.conftest import in_tx, sqlite_only
+from tests.dms.crm.conftest import in_tx, new_document, sqlite_only
 
 
 @pytest.fixture
@@ -209,28 +209,13 @@ async def test_the_report_counts_and_sums_per_type_month_and_user_as_computed_by
     ]
 
 
-async def add_document(services: Any, actor: Actor, binder_id: int, title: str, card_id: int) -> int:
-    """A document on the card, added through the service, so its "document added" event is recorded."""
-    async with unit_of_work(services.db, services.blobs, write=True) as uow:
-        document = await documents.create_document(
-            uow,
-            actor,
-            binder_id=binder_id,
-            details=documents.DocumentDetails(title=title, counterparty_id=card_id),
-            source=IncomingFile("umowa.txt", chunks_of(b"x")),
-            max_upload_bytes=1024,
-        )
-        await uow.commit()
-        return document.id
-
-
 async def test_the_report_counts_and_sums_only_the_events_the_viewer_may_see(db, services, admin, seller, card_id):
     trip = await event_type(db, admin, "Delegacja", has_settlements=True)
     mine = await in_tx(db, lambda s: binders.create_binder(s, seller, "Umowy"))
     board = await in_tx(db, lambda s: binders.create_binder(s, admin, "Zarząd"))  # seller has no entry there
-    await add_document(services, seller, mine.id, "Umowa", card_id)
-    secret = await add_document(services, admin, board.id, "Tajne 1", card_id)
-    await add_document(services, admin, board.id, "Tajne 2", card_id)
+    await new_document(services, seller, mine.id, "Umowa", card_id)
+    secret = await new_document(services, admin, board.id, "Tajne 1", card_id)
+    await new_document(services, admin, board.id, "Tajne 2", card_id)
     line = [SettlementData("km", Decimal("10"), Decimal("1.25"))]  # 12.50
     await register(db, seller, EventData(type_id=trip, counterparty_id=card_id, settlements=line))
     await register(db, admin, EventData(type_id=trip, counterparty_id=card_id, settlements=line))
@@ -336,11 +321,7 @@ async def test_every_refusal_names_its_field(db, admin, seller):
 
 async def test_a_document_added_to_a_card_can_be_recorded_as_an_automatic_event(db, services, seller, card_id):
     from dms.binders import service as binders
-    from dms.documents import service as documents
-    from dms.documents.uploads import IncomingFile
     from dms.events.automatic import record_document_added
-    from dms.uow import unit_of_work
-    from tests.dms.conftest import chunks_of
 
     binder = await in_tx(db, lambda s: binders.create_binder(s, seller, "Umowy"))
     async with unit_of_work(services.db, services.blobs, write=True) as uow:

@@ -14,16 +14,14 @@ from dms.binders import service as binders
 from dms.cases import service as cases
 from dms.counterparties import service as counterparties
 from dms.documents import service as documents
-from dms.documents.uploads import IncomingFile
 from dms.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from dms.events import types as event_types
 from dms.events.service import EventData, register_event
 from dms.pagination import PageRequest
 from dms.tasks import service as tasks
 from dms.tasks.service import TaskChanges
-from dms.uow import unit_of_work
-from tests.dms.conftest import chunks_of, make_actor
-from tests.dms.crm.conftest import in_tx, sqlite_only
+from tests.dms.conftest import make_actor
+from tests.dms.crm.conftest import in_tx, new_document, sqlite_only
 
 
 @pytest.fixture
@@ -33,20 +31,6 @@ async def colleague(db: Any) -> Actor:
 
 async def new_card(db: Any, actor: Actor, name: str) -> int:
     return (await in_tx(db, lambda s: counterparties.create_counterparty(s, actor, name=name))).id
-
-
-async def new_document(services: Any, actor: Actor, binder_id: int, title: str, counterparty_id: int | None) -> int:
-    async with unit_of_work(services.db, services.blobs, write=True) as uow:
-        document = await documents.create_document(
-            uow,
-            actor,
-            binder_id=binder_id,
-            details=documents.DocumentDetails(title=title, counterparty_id=counterparty_id),
-            source=IncomingFile(f"{title}.txt", chunks_of(title.encode())),
-            max_upload_bytes=1024,
-        )
-        await uow.commit()
-        return document.id
 
 
 async def test_cases_are_numbered_per_year_unless_a_number_is_given(db, seller):
