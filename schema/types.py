@@ -31,6 +31,7 @@ from schema.relay import Connection, Long, Node
 
 if TYPE_CHECKING:
     from schema.crm import Counterparty
+    from schema.crm.work import Case
 
 
 @strawberry.enum
@@ -332,6 +333,12 @@ class Document(Node):
             return None
         model = await info.context.loaders.counterparty.load(self._model.counterparty_id)
         return Counterparty.of(model) if model else None
+
+    @strawberry.field(description="The case the document belongs to, if any.")
+    async def case(self, info: Info) -> Annotated[Case, strawberry.lazy("schema.crm.work")] | None:
+        from schema.crm.work import case_of
+
+        return await case_of(info, self._model.case_id)
 
     @strawberry.field(description="Null when not checked out.")
     async def lock(self, info: Info) -> Lock | None:

@@ -180,20 +180,25 @@ def _cleared(name: str) -> object:
     return _CLEARED_VALUE[name]
 
 
-async def _check_links(session: AsyncSession, details: DocumentDetails) -> None:
+async def _check_links(session: AsyncSession, details: DocumentDetails, document: Document | None = None) -> None:
+    """The counterparty and case given exist, and the case (given or kept) is not another
+    counterparty's than the one the document will have: a case is about one counterparty."""
     if details.counterparty_id is not None:
         counterparty = await card_for_change(session, details.counterparty_id)
         if counterparty is None or counterparty.deleted_at is not None:
             raise NotFound("no such counterparty", field="counterpartyId")
-    if details.case_id is not None:
-        case = await session.get(Case, details.case_id)
-        if case is None:
-            raise NotFound("no such case", field="caseId")
-        if details.counterparty_id is not None and case.counterparty_id not in (
-            None,
-            details.counterparty_id,
-        ):
-            raise ValidationFailed("the case belongs to another counterparty", field="caseId")
+    if details.case_id is not None and await session.get(Case, details.case_id) is None:
+        raise NotFound("no such case", field="caseId")
+    counterparty_id, case_id = details.counterparty_id, details.case_id
+    if document is not None:  # an update: what is neither given nor cleared stays
+        if counterparty_id is None and "counterparty_id" not in details.cleared:
+            counterparty_id = document.counterparty_id
+        if case_id is None and "case_id" not in details.cleared:
+            case_id = document.case_id
+    case = await session.get(Case, case_id) if case_id is not None and counterparty_id is not None else None
+    if case is not None and case.counterparty_id not in (None, counterparty_id):
+        field = "caseId" if details.case_id is not None else "counterpartyId"
+        raise ValidationFailed("the case belongs to another counterparty", field=field)
 
 
 def _draft(details: DocumentDetails) -> Document:
@@ -334,7 +339,7 @@ async def create_from_template(
 async def update_document(session: AsyncSession, actor: Actor, document_id: int, details: DocumentDetails) -> Document:
     """Change metadata (WRITE); never the bytes. Each changed field is kept in the history."""
     document = await get_document(session, actor, document_id, need=Access.WRITE)
-    await _check_links(session, details)
+    await _check_links(session, details, document)
     changes: dict[str, object] = {name: _cleared(name) for name in details.cleared}
     if details.title is not None:
         changes["title"] = clean_name(details.title, field="title", max_length=500)

@@ -40,7 +40,8 @@ async def _card(info: Info, counterparty_id: int | None) -> Counterparty | None:
     return Counterparty.of(model) if model else None
 
 
-async def _case(info: Info, case_id: int | None) -> Case | None:
+async def case_of(info: Info, case_id: int | None) -> Case | None:
+    """The case (loaded with the request's others), or None."""
     if case_id is None:
         return None
     model = await info.context.loaders.crm.case.load(case_id)
@@ -121,7 +122,7 @@ class Event(Node):
 
     @strawberry.field
     async def case(self, info: Info) -> Case | None:
-        return await _case(info, self._model.case_id)
+        return await case_of(info, self._model.case_id)
 
     @strawberry.field(description="The document a DOCUMENT_ADDED event is about, if the viewer may read it.")
     async def document(self, info: Info) -> Document | None:
@@ -253,7 +254,7 @@ class Task(Node):
 
     @strawberry.field
     async def case(self, info: Info) -> Case | None:
-        return await _case(info, self._model.case_id)
+        return await case_of(info, self._model.case_id)
 
     @strawberry.field
     def created_at(self) -> dt.datetime:

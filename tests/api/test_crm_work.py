@@ -109,6 +109,33 @@ async def test_a_deleted_card_leaves_the_list_and_comes_back_when_restored(alice
 
 
 @sqlite_only
+async def test_a_document_in_a_case_cannot_move_to_another_counterparty_while_the_case_stays(alice):
+    acme, other = [(await create_counterparty(alice, name))["id"] for name in ("ACME", "Beta")]
+    create_case = "mutation($i: CreateCaseInput!) { createCase(input: $i) { case { id } %s } }" % ERRORS
+    case = ok(await alice.gql(create_case, i={"counterpartyId": acme, "title": "Reklamacja"}), "createCase")["case"]
+    binder = await create_binder(alice, "Reklamacje")
+    document = await create_document(alice, binder["id"], "Protokół", b"x", counterpartyId=acme, caseId=case["id"])
+    update = (
+        "mutation($i: UpdateDocumentInput!) { updateDocument(input: $i) { document { counterparty { name } case { id } } %s } }"
+        % ERRORS
+    )
+
+    shown = await alice.gql("query($id: ID!) { node(id: $id) { ... on Document { case { id } } } }", id=document["id"])
+    assert shown.data["node"]["case"] == {"id": case["id"]}
+
+    moved = await alice.gql(update, i={"documentId": document["id"], "counterpartyId": other})
+    assert [(e["code"], e["field"]) for e in moved.payload("updateDocument")["userErrors"]] == [
+        ("VALIDATION", ["counterpartyId"])
+    ]
+    # Leaving the case too, or leaving the counterparty unset, is fine.
+    both = ok(
+        await alice.gql(update, i={"documentId": document["id"], "counterpartyId": other, "caseId": None}),
+        "updateDocument",
+    )
+    assert both["document"] == {"counterparty": {"name": "Beta"}, "case": None}
+
+
+@sqlite_only
 async def test_a_case_gathers_documents_and_events_and_tasks_land_in_my_tasks(admin, alice, bob):
     card = (await create_counterparty(alice, "ACME"))["id"]
     create_case = (
