@@ -44,6 +44,7 @@ class Loaders:
         self.document_type = self._loader(lambda s, keys: document_queries.document_types_by_id(s, keys))
         self.document_level = DataLoader(self._levels)
         self.binder_level = DataLoader(self._binder_levels)
+        self.binder_path = DataLoader(self._binder_paths)
         self.crm = CrmLoaders(db)
 
     def _need_actor(self) -> Actor:
@@ -70,6 +71,11 @@ class Loaders:
             levels = await binders.levels_on(session, self._need_actor(), keys)
         return [levels.get(key, Access.NONE) for key in keys]
 
+    async def _binder_paths(self, keys: list[int]) -> list[str]:
+        async with self._db.sessions() as session:
+            paths = await binders.visible_paths(session, self._need_actor(), keys)
+        return [paths[key] for key in keys]
+
     def clear(self) -> None:
         for loader in (
             self.user,
@@ -81,6 +87,7 @@ class Loaders:
             self.lock,
             self.document_level,
             self.binder_level,
+            self.binder_path,
             self.document_type,
         ):
             loader.clear_all()

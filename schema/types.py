@@ -104,9 +104,12 @@ class Binder(Node):
     def name(self) -> str:
         return self._model.name
 
-    @strawberry.field(description='Names from the root down, e.g. "/Umowy/2026/Dostawcy".')
-    def path(self) -> str:
-        return self._model.path
+    @strawberry.field(
+        description='Names from the root down, e.g. "/Umowy/2026/Dostawcy"; it starts where `parent` '
+        "ends: at the root, or below a binder the viewer may not read."
+    )
+    async def path(self, info: Info) -> str:
+        return await info.context.loaders.binder_path.load(self._model.id)
 
     @strawberry.field(description="Null at the top, and where the viewer may not read the parent.")
     async def parent(self, info: Info) -> Binder | None:

@@ -51,6 +51,43 @@ async def levels_on(session: AsyncSession, actor: Actor, binder_ids: Sequence[in
     return {binder_id: Access(int(level)) for binder_id, level in rows.all()}
 
 
+async def visible_paths(session: AsyncSession, actor: Actor, binder_ids: Sequence[int]) -> dict[int, str]:
+    """Each binder's path as far up as the actor may read: the names along `parent` until it
+    ends (at the root, or below a binder the actor may not read). A name the actor may not read
+    never shows, so a hidden binder stays indistinguishable from none; whoever reads the whole
+    chain sees the whole path."""
+    if not binder_ids:
+        return {}
+    if actor.is_admin:
+        rows = await session.execute(select(Binder.id, Binder.path).where(Binder.id.in_(list(binder_ids))))
+        return {binder_id: path for binder_id, path in rows.all()}
+    chains = await session.execute(
+        select(BinderClosure.descendant_id, BinderClosure.depth, Binder.id, Binder.name)
+        .join(Binder, Binder.id == BinderClosure.ancestor_id)
+        .where(BinderClosure.descendant_id.in_(list(binder_ids)))
+        .order_by(BinderClosure.descendant_id, BinderClosure.depth)
+    )
+    ancestry: dict[int, list[tuple[int, str]]] = {}
+    for binder_id, _depth, ancestor_id, name in chains.all():
+        ancestry.setdefault(binder_id, []).append((ancestor_id, name))
+    readable = {
+        binder_id
+        for binder_id, level in (
+            await levels_on(session, actor, list({a for c in ancestry.values() for a, _ in c}))
+        ).items()
+        if level >= Access.READ
+    }
+    paths = {}
+    for binder_id, chain in ancestry.items():  # the binder itself first, then up
+        names = []
+        for ancestor_id, name in chain:
+            if ancestor_id not in readable:
+                break
+            names.append(name)
+        paths[binder_id] = "/" + "/".join(reversed(names))
+    return paths
+
+
 async def children(session: AsyncSession, actor: Actor, parent_id: int | None) -> list[Binder]:
     """Readable children of a binder, by name; with no parent, the actor's top-level binders.
 

@@ -265,3 +265,26 @@ async def test_a_permission_change_is_in_the_documents_history_naming_who_got_wh
     (change,) = [entry for entry in entries if entry["action"] == "permissions_changed"]
     assert change["actor"] == {"username": "alice"}
     assert [(e["name"], e["access"]) for e in change["details"]["entries"]] == [("bob", "READ")]
+
+
+async def test_a_binder_path_shows_no_name_of_a_binder_the_viewer_may_not_read(alice, bob):
+    projects = await create_binder(alice, "Projekty")
+    hidden = await create_binder(alice, "Poufne", projects["id"])
+    shared = await create_binder(alice, "Wspólne", hidden["id"])
+    document = await create_document(alice, shared["id"], "Plan", CONTENT)
+    bob_id = await me_id(bob)
+    await set_binder_access(alice, shared["id"], [(await me_id(alice), "MANAGE"), (bob_id, "READ")])
+    paths = "query($id: ID!) { node(id: $id) { ... on Document { binder { path parent { id } } } } }"
+
+    seen_by_bob = (await bob.gql(paths, id=document["id"])).data["node"]["binder"]
+    assert seen_by_bob == {"path": "/Wspólne", "parent": None}
+    roots = (await bob.gql("{ binders { name path } }")).data["binders"]
+    assert roots == [{"name": "Wspólne", "path": "/Wspólne"}]
+    assert (await alice.gql(paths, id=document["id"])).data["node"]["binder"]["path"] == "/Projekty/Poufne/Wspólne"
+
+    # Readable at the top, not in the middle: the path starts below the gap, as `parent` does.
+    await set_binder_access(alice, projects["id"], [(await me_id(alice), "MANAGE"), (bob_id, "READ")])
+    await set_binder_access(alice, hidden["id"], [(await me_id(alice), "MANAGE"), (bob_id, "NONE")])
+    assert (await bob.gql(paths, id=document["id"])).data["node"]["binder"] == {"path": "/Wspólne", "parent": None}
+    await set_binder_access(alice, hidden["id"], [(await me_id(alice), "MANAGE")])
+    assert (await bob.gql(paths, id=document["id"])).data["node"]["binder"]["path"] == "/Projekty/Poufne/Wspólne"
