@@ -249,6 +249,15 @@ async def _serve(request: Request, services: Services, link: DownloadLink, early
         # The database says these bytes exist: their absence is damage for `kartoteka fsck` to report.
         log.error("blob missing for a version", extra={"version_id": version.id, "sha256": version.sha256})
         return _problem(503, "the file's bytes are missing from storage")
+    if byte_range is None and stream.size is not None and stream.size != version.size:
+        # Stored bytes never change size: these were damaged. Sending them would break the
+        # response half-way (its Content-Length is the version's size), so nothing is sent.
+        await stream.aclose()
+        log.error(
+            "blob size differs from its version's",
+            extra={"version_id": version.id, "sha256": version.sha256, "stored": stream.size, "expected": version.size},
+        )
+        return _problem(503, "the file's bytes in storage are damaged")
     try:
         await _record(services, granted, byte_range, length)
     except BaseException:

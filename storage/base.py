@@ -129,9 +129,18 @@ class BlobStream(AsyncIterator[bytes]):
     never under it (the reading thread releases it itself when it was closed meanwhile).
     """
 
-    def __init__(self, read: Callable[[], bytes], release: Callable[[], None], *, read_ahead: int = READ_AHEAD) -> None:
+    def __init__(
+        self,
+        read: Callable[[], bytes],
+        release: Callable[[], None],
+        *,
+        size: int | None = None,
+        read_ahead: int = READ_AHEAD,
+    ) -> None:
         if read_ahead < 1:
             raise ValueError("read_ahead must be at least 1")
+        #: How many bytes the storage says it holds for this stream (None: it did not say).
+        self.size = size
         self._read = read  # blocking; returns b"" at the end
         self._release = release
         self._pieces: deque[bytes | BaseException] = deque()  # read, not yet taken
@@ -337,7 +346,8 @@ class BlobStore(Protocol):
 
         Raises :class:`BlobNotFound` (on await, before any byte is read) when the blob is
         missing and :class:`RangeNotSatisfiable` when ``first`` lies beyond the end; a
-        ``last`` beyond the end is clamped. Callers that stop early should ``aclose()``
+        ``last`` beyond the end is clamped. The stream's ``size`` is how many bytes the
+        storage will send, when it says. Callers that stop early should ``aclose()``
         the stream (or use ``async with``) to release the file or connection promptly.
         """
         ...

@@ -217,7 +217,7 @@ class FilesystemBlobStore:
         """See :meth:`storage.base.BlobStore.open`; a range is served by seeking."""
         check_byte_range(byte_range)
         file, length = await to_thread.run_sync(self._open_range, key, byte_range)
-        return BlobStream(_bounded_reader(file, length), file.close)
+        return BlobStream(_bounded_reader(file, length), file.close, size=length)
 
     def _open_range(self, key: str, byte_range: tuple[int, int] | None) -> tuple[BufferedReader, int]:
         path = self._path(key)

@@ -377,7 +377,8 @@ class S3BlobStore:
             response.close()
             response.release_conn()
 
-        return BlobStream(read, release)
+        length_header = response.headers.get("Content-Length")
+        return BlobStream(read, release, size=int(length_header) if length_header is not None else None)
 
     async def stat(self, key: str) -> StoredBlob:
         """See :meth:`storage.base.BlobStore.stat`."""

@@ -118,6 +118,27 @@ async def test_a_missing_blob_answers_503_and_records_no_download(alice, http, s
     assert await downloads_of(alice, document["id"]) == 0
 
 
+@pytest.mark.parametrize("damage", [b"appended", None])
+async def test_bytes_damaged_in_storage_answer_503_and_are_not_sent(alice, http, services, opened, caplog, damage):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Aneks", CONTENT)
+    path = await services.blobs.local_path(document["currentVersion"]["sha256"])
+    assert path is not None
+    if damage is None:
+        path.write_bytes(CONTENT[:-3])  # cut short
+    else:
+        with path.open("ab") as blob:
+            blob.write(damage)
+
+    response = await http.get(document["currentVersion"]["downloadUrl"])
+
+    assert response.status_code == 503
+    assert "damaged" in response.json()["error"]
+    assert await downloads_of(alice, document["id"]) == 0
+    assert [closed for _key, closed in opened] == [["closed"]]
+    assert any("differs" in record.getMessage() for record in caplog.records)
+
+
 async def test_the_database_not_the_link_says_which_bytes_a_version_has(alice, http, services, opened):
     binder = await create_binder(alice, "Umowy")
     document = await create_document(alice, binder["id"], "Aneks", CONTENT)
