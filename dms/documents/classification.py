@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dms.actor import Actor
@@ -25,6 +25,8 @@ REQUIRABLE = {
     "description": "description",
     "tags": "tags",
 }
+#: The input field a client fills to give a required field.
+_INPUT_FIELD = {"counterparty": "counterpartyId", "case": "caseId"}
 
 
 @dataclass(frozen=True)
@@ -111,13 +113,22 @@ async def statuses(session: AsyncSession) -> list[StatusDefinition]:
 
 
 async def set_statuses(session: AsyncSession, actor: Actor, definitions: Sequence[StatusDefinition]) -> None:
-    """Replace the workflow's states, in order; a document in a removed state keeps it until changed."""
+    """Replace the workflow's states, in order. A state documents are in (trashed ones too)
+    cannot be removed: they would be left in a state the workflow no longer has."""
     _admin(actor)
     if not definitions:
         raise ValidationFailed("the workflow needs at least one state", field="statuses")
     codes = [_code(d.code, "statuses") for d in definitions]
     if len(set(codes)) != len(codes):
         raise ValidationFailed("each state code appears once", field="statuses")
+    in_use = await session.execute(
+        select(Document.status, func.count()).where(Document.status.not_in(codes)).group_by(Document.status)
+    )
+    stranded = sorted(f"{status!r} ({count})" for status, count in in_use.all())
+    if stranded:
+        raise Conflict(
+            f"documents are in states this list drops: {', '.join(stranded)}; move them first", field="statuses"
+        )
     await session.execute(delete(DocumentStatus))
     for position, (code, definition) in enumerate(zip(codes, definitions, strict=True)):
         session.add(DocumentStatus(code=code, name=clean_name(definition.name, field="statuses"), position=position))
@@ -142,7 +153,12 @@ async def check_type_and_requirements(session: AsyncSession, document: Document)
     document_type = await session.get(DocumentType, document.document_type_id)
     if document_type is None:
         raise NotFound("no such document type", field="documentTypeId")
-    for field in document_type.required_fields:
-        value = getattr(document, REQUIRABLE[field], None)
-        if value is None or value == "" or value == []:
-            raise ValidationFailed(f"a {document_type.name} needs {field}", field=field)
+    missing = [
+        field for field in document_type.required_fields if getattr(document, REQUIRABLE[field], None) in (None, "", [])
+    ]
+    if missing:
+        # The message names them all, so a client is not refused once per field; the field is
+        # the first one's input field.
+        raise ValidationFailed(
+            f"a {document_type.name} needs {', '.join(missing)}", field=_INPUT_FIELD.get(missing[0], missing[0])
+        )

@@ -30,7 +30,7 @@ async def test_a_type_requiring_a_counterparty_refuses_a_document_without_one(ad
         {"input": {"binderId": binder["id"], "title": "FV 1", "file": None, "documentTypeId": type_id}},
         {"input.file": ("fv.txt", b"faktura")},
     )
-    assert result.payload("createDocument")["userErrors"] == [{"field": ["counterparty"], "code": "VALIDATION"}]
+    assert result.payload("createDocument")["userErrors"] == [{"field": ["counterpartyId"], "code": "VALIDATION"}]
     counterparty = await admin.gql('mutation { createCounterparty(input: {name: "ACME"}) { counterparty { id } } }')
     cp_id = counterparty.payload("createCounterparty")["counterparty"]["id"]
     document = await create_document(
@@ -120,3 +120,39 @@ async def test_null_clears_a_documents_metadata_and_a_field_left_out_stays(admin
     assert {
         "fields": ["counterparty_id", "description", "document_type_id", "received_on", "source", "tags"]
     } in changed
+
+
+SET_STATUSES = "mutation($s: [DocumentStatusInput!]!) { setDocumentStatuses(input: {statuses: $s}) { userErrors { field code message } } }"
+
+
+async def test_a_state_documents_are_in_cannot_be_dropped_from_the_workflow(admin):
+    states = [{"code": "received", "name": "Wpłynął"}, {"code": "approved", "name": "Zatwierdzony"}]
+    assert (await admin.gql(SET_STATUSES, s=states)).payload("setDocumentStatuses")["userErrors"] == []
+    binder = await create_binder(admin, "Faktury")
+    document = await create_document(admin, binder["id"], "FV 1", b"faktura")  # starts "received"
+
+    dropped = (await admin.gql(SET_STATUSES, s=states[1:])).payload("setDocumentStatuses")["userErrors"]
+    assert [(e["code"], e["field"]) for e in dropped] == [("CONFLICT", ["statuses"])]
+    assert "'received' (1)" in dropped[0]["message"]
+    listed = await admin.gql("query($id: ID!) { node(id: $id) { ... on Document { status } } }", id=document["id"])
+    assert listed.data["node"]["status"] == "received"
+
+    moved = await admin.gql(UPDATE, i={"documentId": document["id"], "status": "approved"})
+    assert moved.payload("updateDocument")["userErrors"] == []
+    assert (await admin.gql(SET_STATUSES, s=states[1:])).payload("setDocumentStatuses")["userErrors"] == []
+
+
+async def test_a_type_names_every_field_it_still_needs_and_points_at_the_first_input(admin):
+    created = await admin.gql(
+        CREATE_TYPE, i={"code": "invoice", "name": "Faktura", "requiredFields": ["case", "counterparty", "receivedOn"]}
+    )
+    type_id = created.payload("createDocumentType")["documentType"]["id"]
+    binder = await create_binder(admin, "Faktury")
+    result = await admin.upload(
+        "mutation($input: CreateDocumentInput!) { createDocument(input: $input) { userErrors { field code message } } }",
+        {"input": {"binderId": binder["id"], "title": "FV 1", "file": None, "documentTypeId": type_id}},
+        {"input.file": ("fv.txt", b"faktura")},
+    )
+    (error,) = result.payload("createDocument")["userErrors"]
+    assert (error["code"], error["field"]) == ("VALIDATION", ["caseId"])
+    assert all(name in error["message"] for name in ("case", "counterparty", "receivedOn"))
