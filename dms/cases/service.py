@@ -20,6 +20,7 @@ from dms.counterparties.common import KEEP, Keep, flush_unique, long_text, requi
 from dms.counterparties.service import get_counterparty
 from dms.documents import history
 from dms.documents import service as documents
+from dms.documents.models import Document
 from dms.errors import Conflict, NotFound, ValidationFailed
 from dms.events.models import Event
 from dms.events.numbering import format_number, take_next
@@ -111,8 +112,10 @@ async def update_case(
     """Change a case; closing it stamps `closed_at`, reopening clears it. A case always has an owner
     and a status: neither can be cleared."""
     case = await get_case(session, actor, case_id)
-    if title is not KEEP:
-        case.title = clean_name(title, field="title", max_length=500)
+    if title is not KEEP and (new_title := clean_name(title, field="title", max_length=500)) != case.title:
+        case.title = new_title
+        # Documents are found by their case's title: index them again.
+        await outbox.enqueue_selected(session, select(Document.id).where(Document.case_id == case.id), "metadata")
     if owner_id is not KEEP:
         owner_id = required(owner_id, field="ownerId")
         await _check_owner(session, owner_id)

@@ -310,3 +310,26 @@ async def test_a_failing_batch_is_held_back_and_counted_then_retried(alice, inde
         await session.commit()
     await drain(indexer)
     assert await titles(alice, "faktura") == ["Faktura"]
+
+
+async def test_a_renamed_case_finds_its_documents_by_the_new_title_only(alice, indexer):
+    card = await alice.gql('mutation { createCounterparty(input: {name: "Budimex"}) { counterparty { id } } }')
+    card_id = card.data["createCounterparty"]["counterparty"]["id"]
+    case = await alice.gql(
+        'mutation($c: ID!) { createCase(input: {counterpartyId: $c, title: "Dostawa cementu"}) { case { id } } }',
+        c=card_id,
+    )
+    case_id = case.data["createCase"]["case"]["id"]
+    binder = await create_binder(alice, "Dostawy")
+    await create_document(alice, binder["id"], "Protokół", b"odbior towaru", counterpartyId=card_id, caseId=case_id)
+    await drain(indexer)
+    assert await titles(alice, "case:cementu") == ["Protokół"]
+
+    renamed = await alice.gql(
+        'mutation($id: ID!) { updateCase(input: {caseId: $id, title: "Dostawa kruszywa"}) { userErrors { code } } }',
+        id=case_id,
+    )
+    assert renamed.data["updateCase"]["userErrors"] == []
+    await drain(indexer)
+    assert await titles(alice, "case:kruszywa") == ["Protokół"]
+    assert await titles(alice, "case:cementu") == []
