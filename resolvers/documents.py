@@ -77,21 +77,28 @@ async def list_documents(
         )
 
 
-async def create_document(
-    ctx: RequestContext,
-    *,
-    binder_id: str,
-    details: DocumentDetails,
-    upload: Any,
-    staged_upload_id: str | None,
-    counterparty_id: str | None,
-    case_id: str | None,
-) -> Outcome[Document]:
+def _new_details(input: Any) -> DocumentDetails:
+    """A new document's metadata (created, or started from a template); ids decoded here, so a
+    bad one is a userError like any other refusal."""
+    return DocumentDetails(
+        title=input.title,
+        counterparty_id=decode_optional(input.counterparty_id, "Counterparty", field="counterpartyId"),
+        case_id=decode_optional(input.case_id, "Case", field="caseId"),
+        received_on=input.received_on,
+        source=input.source,
+        status=input.status,
+        description=input.description,
+        tags=input.tags,
+        is_template=input.is_template,
+        document_type_id=decode_optional(input.document_type_id, "DocumentType", field="documentTypeId"),
+    )
+
+
+async def create_document(ctx: RequestContext, input: Any) -> Outcome[Document]:
     async def run() -> Document:
-        binder = decode_id(binder_id, "Binder", field="binderId")
-        details.counterparty_id = decode_optional(counterparty_id, "Counterparty", field="counterpartyId")
-        details.case_id = decode_optional(case_id, "Case", field="caseId")
-        source = file_source(upload, staged_upload_id)
+        binder = decode_id(input.binder_id, "Binder", field="binderId")
+        details = _new_details(input)
+        source = file_source(input.file, input.staged_upload_id)
         async with ctx.write() as uow:
             return await service.create_document(
                 uow,
@@ -105,20 +112,11 @@ async def create_document(
     return await attempt(run)
 
 
-async def create_from_template(
-    ctx: RequestContext,
-    *,
-    template_id: str,
-    binder_id: str,
-    details: DocumentDetails,
-    counterparty_id: str | None,
-    case_id: str | None,
-) -> Outcome[Document]:
+async def create_from_template(ctx: RequestContext, input: Any) -> Outcome[Document]:
     async def run() -> Document:
-        template = decode_id(template_id, "Document", field="templateId")
-        binder = decode_id(binder_id, "Binder", field="binderId")
-        details.counterparty_id = decode_optional(counterparty_id, "Counterparty", field="counterpartyId")
-        details.case_id = decode_optional(case_id, "Case", field="caseId")
+        template = decode_id(input.template_id, "Document", field="templateId")
+        binder = decode_id(input.binder_id, "Binder", field="binderId")
+        details = _new_details(input)
         async with ctx.write() as uow:
             return await service.create_from_template(
                 uow.session, ctx.require_actor(), template, binder_id=binder, details=details

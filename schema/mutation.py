@@ -6,9 +6,7 @@ import strawberry
 from strawberry.types import Info
 
 from dms.documents.classification import StatusDefinition
-from dms.documents.service import DocumentDetails
 from resolvers import binders, classification, documents, identity, uploads
-from resolvers.ids import decode_optional
 from resolvers.outcome import Outcome
 from schema.errors import UserError
 from schema.inputs import (
@@ -56,20 +54,6 @@ def _document_type(outcome: Outcome) -> DocumentTypePayload:
     value = outcome.value
     return DocumentTypePayload(
         document_type=DocumentType.of(value) if value else None, user_errors=UserError.all(outcome.errors)
-    )
-
-
-def _details(input: CreateDocumentInput | CreateDocumentFromTemplateInput) -> DocumentDetails:
-    return DocumentDetails(
-        title=input.title,
-        received_on=input.received_on,
-        source=input.source,
-        status=input.status,
-        description=input.description,
-        tags=input.tags,
-        is_template=input.is_template,
-        document_type_id=decode_optional(input.document_type_id, "DocumentType", field="documentTypeId"),
-        status_comment=getattr(input, "status_comment", None),
     )
 
 
@@ -125,32 +109,13 @@ class DocumentMutation:
 
     @strawberry.mutation(description="Version 1.0 from input.file (a multipart upload) or a staged upload.")
     async def create_document(self, info: Info, input: CreateDocumentInput) -> DocumentPayload:
-        return _document(
-            await documents.create_document(
-                info.context,
-                binder_id=input.binder_id,
-                details=_details(input),
-                upload=input.file,
-                staged_upload_id=input.staged_upload_id,
-                counterparty_id=input.counterparty_id,
-                case_id=input.case_id,
-            )
-        )
+        return _document(await documents.create_document(info.context, input))
 
     @strawberry.mutation(description="A new document whose version 1.0 has the template's bytes.")
     async def create_document_from_template(
         self, info: Info, input: CreateDocumentFromTemplateInput
     ) -> DocumentPayload:
-        return _document(
-            await documents.create_from_template(
-                info.context,
-                template_id=input.template_id,
-                binder_id=input.binder_id,
-                details=_details(input),
-                counterparty_id=input.counterparty_id,
-                case_id=input.case_id,
-            )
-        )
+        return _document(await documents.create_from_template(info.context, input))
 
     @strawberry.mutation(description="Changes metadata; never the bytes.")
     async def update_document(self, info: Info, input: UpdateDocumentInput) -> DocumentPayload:

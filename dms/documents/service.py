@@ -308,7 +308,7 @@ async def create_from_template(
     session: AsyncSession, actor: Actor, template_id: int, *, binder_id: int, details: DocumentDetails
 ) -> Document:
     """A new document whose version 1.0 has the template's current bytes (the same blob: no copy)."""
-    template = await get_document(session, actor, template_id)
+    template = await get_document(session, actor, template_id, field="templateId")
     if not template.is_template:
         raise ValidationFailed("this document is not a template", field="templateId")
     await get_binder(session, actor, binder_id, need=Access.WRITE)

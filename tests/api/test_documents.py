@@ -290,7 +290,24 @@ async def test_a_template_the_user_cannot_read_is_not_found(alice, bob):
     template = await create_document(alice, binder["id"], "Wzór", CONTRACT, isTemplate=True)
     own = await create_binder(bob, "Moje")
     result = await bob.gql(
-        "mutation($i: CreateDocumentFromTemplateInput!) { createDocumentFromTemplate(input: $i) { userErrors { code } } }",
+        "mutation($i: CreateDocumentFromTemplateInput!) { createDocumentFromTemplate(input: $i) { userErrors { code field } } }",
         i={"templateId": template["id"], "binderId": own["id"]},
     )
+    assert result.payload("createDocumentFromTemplate")["userErrors"] == [
+        {"code": "NOT_FOUND", "field": ["templateId"]}
+    ]
     assert result.codes("createDocumentFromTemplate") == ["NOT_FOUND"]
+
+
+async def test_a_bad_id_in_a_new_documents_metadata_is_a_user_error_on_its_field(alice):
+    binder = await create_binder(alice, "Umowy")
+    for field in ("documentTypeId", "counterpartyId", "caseId"):
+        result = await alice.upload(
+            "mutation($input: CreateDocumentInput!) { createDocument(input: $input) { document { id } userErrors { field code } } }",
+            {"input": {"binderId": binder["id"], "title": "Umowa", "file": None, field: "garbage"}},
+            {"input.file": ("umowa.txt", CONTRACT)},
+        )
+        assert result.payload("createDocument") == {
+            "document": None,
+            "userErrors": [{"field": [field], "code": "NOT_FOUND"}],
+        }
