@@ -36,6 +36,7 @@ class CrmLoaders:
         self.entries_of_dictionary = self._grouped(dictionaries.entries_of)
         self.classifications = self._grouped(queries.classifications_of)
         self.addresses = self._grouped(queries.addresses_of)
+        self.current_addresses = self._grouped(queries.current_addresses_of)
         self.persons = self._grouped(queries.persons_of)
         self.person = self._by_id(queries.persons_by_id)
         self.contact_methods = self._grouped(queries.contact_methods_of)

@@ -1,4 +1,5 @@
-"""Small things the CRM services share: the "leave it alone" marker, text folding, admin checks."""
+"""Small things the CRM services share: the "leave it alone" marker, text folding, admin checks,
+validity periods."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import re
 import unicodedata
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from enum import Enum
 from typing import TypeVar
 
 from anyascii import anyascii
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -126,3 +128,11 @@ async def card_for_change(session: AsyncSession, counterparty_id: int) -> Counte
         .execution_options(populate_existing=True)
     )
     return await session.scalar(query)
+
+
+def in_force_at(
+    valid_from: ColumnElement[datetime], valid_to: ColumnElement[datetime | None], at: datetime
+) -> ColumnElement[bool]:
+    """SQL for "in force at `at`" of a row with a validity period (an address, a block): from
+    inclusive, to exclusive, the same rule as `dms.counterparties.details.in_force`."""
+    return and_(valid_from <= at, or_(valid_to.is_(None), valid_to > at))

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dms.actor import Actor
@@ -25,6 +25,10 @@ from dms.names import clean_name
 from dms.outbox import directory as directory_outbox
 
 ADDRESS_USES = ("registered_seat", "correspondence", "shipping", "tax")
+# A card has one registered seat, one correspondence address and one tax address at any moment (the
+# seeds: "besides the place of registration and the correspondence address, many shipping places";
+# "the tax address is printed on its financial documents"); shipping places may be many.
+SINGLE_USES = ("registered_seat", "correspondence", "tax")
 CONTACT_KINDS = ("email", "phone", "mobile", "fax", "website", "other")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[\d\s().-]{5,30}$")
@@ -74,6 +78,39 @@ def _checked_address(data: AddressData) -> dict[str, object]:
     }
 
 
+async def _check_single_uses(session: AsyncSession, address: Address, *, replacing: Address | None = None) -> None:
+    """CONFLICT on `uses` when another address of the card with one of the single uses would be in
+    force at some moment of the new address's validity (from its start, open-ended).
+
+    The card is locked (`get_counterparty`), so two writers cannot both pass this check.
+    """
+    single = [use for use in address.uses if use in SINGLE_USES]
+    if not single:
+        return
+    overlapping = (
+        select(Address)
+        .where(
+            Address.counterparty_id == address.counterparty_id,
+            # An address ended before it started (an ended future one) is never in force.
+            or_(
+                Address.valid_to.is_(None),
+                and_(Address.valid_to > address.valid_from, Address.valid_to > Address.valid_from),
+            ),
+        )
+        .order_by(Address.valid_from, Address.id)
+    )
+    if replacing is not None:
+        overlapping = overlapping.where(Address.id != replacing.id)
+    for other in (await session.scalars(overlapping)).all():
+        shared = [use for use in single if use in other.uses]
+        if shared:
+            raise Conflict(
+                f"the card already has a {shared[0].replace('_', ' ')} address in force then ({other.city},"
+                f" from {other.valid_from:%Y-%m-%d}); change that address instead",
+                field="uses",
+            )
+
+
 async def add_address(
     session: AsyncSession, actor: Actor, counterparty_id: int, data: AddressData, *, valid_from: datetime | None = None
 ) -> Address:
@@ -84,18 +121,31 @@ async def add_address(
         created_by_id=actor.user_id or None,
         **_checked_address(data),
     )
+    await _check_single_uses(session, address)
     session.add(address)
     await session.flush()
     await record_data_changed(session, actor, card.id, {"addresses": {"added": address.id}})
     return address
 
 
-async def _current_address(session: AsyncSession, actor: Actor, address_id: int) -> Address:
+async def _open_address(session: AsyncSession, actor: Actor, address_id: int) -> Address:
+    """The address, if no end is set on it yet: in force now, or still to come.
+
+    An address already changed with a future date is still current but is refused too: changing it
+    again would give it two successors; the change is made on the address that follows it.
+    """
     address = await session.get(Address, address_id)
     if address is None:
         raise NotFound("no such address", field="addressId")
     await get_counterparty(session, actor, address.counterparty_id)
+    # Read again under the card's lock: a change committed meanwhile may have ended it (PostgreSQL).
+    await session.refresh(address)
     if address.valid_to is not None:
+        if address.valid_to > utcnow():
+            raise Conflict(
+                f"this address already ends on {address.valid_to:%Y-%m-%d}; change the address that follows it",
+                field="addressId",
+            )
         raise Conflict("this address is already history; change the current one", field="addressId")
     return address
 
@@ -103,8 +153,9 @@ async def _current_address(session: AsyncSession, actor: Actor, address_id: int)
 async def change_address(
     session: AsyncSession, actor: Actor, address_id: int, data: AddressData, *, valid_from: datetime | None = None
 ) -> Address:
-    """A new address replacing the current one, which is kept with its validity period."""
-    old = await _current_address(session, actor, address_id)
+    """A new address replacing `address_id` from `valid_from` (now by default; past or future dates are
+    taken as given); the replaced one is kept with its validity period and stays current until then."""
+    old = await _open_address(session, actor, address_id)
     start = _aware(valid_from, field="validFrom") or utcnow()
     if start <= old.valid_from:
         raise ValidationFailed("the new address must start after the old one did", field="validFrom")
@@ -116,6 +167,7 @@ async def change_address(
         created_by_id=actor.user_id or None,
         **_checked_address(data),
     )
+    await _check_single_uses(session, new, replacing=old)
     session.add(new)
     await session.flush()
     await record_data_changed(session, actor, old.counterparty_id, {"addresses": {"changed": old.id, "to": new.id}})
@@ -124,7 +176,7 @@ async def change_address(
 
 async def end_address(session: AsyncSession, actor: Actor, address_id: int) -> Address:
     """The address stops being used now; it stays in the history."""
-    address = await _current_address(session, actor, address_id)
+    address = await _open_address(session, actor, address_id)
     address.valid_to = max(utcnow(), address.valid_from)
     await record_data_changed(session, actor, address.counterparty_id, {"addresses": {"ended": address.id}})
     return address

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dms.base import utcnow
+from dms.counterparties.common import in_force_at
 from dms.counterparties.models import (
     Address,
     BankAccount,
@@ -31,13 +34,28 @@ async def _grouped(session: AsyncSession, query: Select[tuple[T]], key: str, ids
     return found
 
 
-async def addresses_of(session: AsyncSession, counterparty_ids: Sequence[int]) -> dict[int, list[Address]]:
-    """Every address of each card, current and past, newest first."""
-    query = (
+def _addresses(counterparty_ids: Sequence[int]) -> Select[tuple[Address]]:
+    return (
         select(Address)
         .where(Address.counterparty_id.in_(list(counterparty_ids)))
         .order_by(Address.valid_from.desc(), Address.id.desc())
     )
+
+
+async def addresses_of(session: AsyncSession, counterparty_ids: Sequence[int]) -> dict[int, list[Address]]:
+    """Every address of each card, past, current and future, newest first."""
+    return await _grouped(session, _addresses(counterparty_ids), "counterparty_id", counterparty_ids)
+
+
+async def current_addresses_of(
+    session: AsyncSession, counterparty_ids: Sequence[int], *, at: datetime | None = None
+) -> dict[int, list[Address]]:
+    """The addresses of each card in force at `at` (now), newest first.
+
+    "In force" is decided here from the validity period, not kept as a flag: an address changed with
+    a future date stays current until that date and its successor becomes current by itself then.
+    """
+    query = _addresses(counterparty_ids).where(in_force_at(Address.valid_from, Address.valid_to, at or utcnow()))
     return await _grouped(session, query, "counterparty_id", counterparty_ids)
 
 

@@ -25,6 +25,7 @@ from dms.counterparties.common import (
     card_for_change,
     flush_unique,
     fold,
+    in_force_at,
     long_text,
     optional_text,
     required,
@@ -376,11 +377,9 @@ def _has_entry(entry_ids: Sequence[int]) -> Any:
 
 def blocked_now() -> Any:
     """The cards under a block in force now."""
-    now = utcnow()
     return exists().where(
         CounterpartyBlock.counterparty_id == Counterparty.id,
-        CounterpartyBlock.valid_from <= now,
-        or_(CounterpartyBlock.valid_to.is_(None), CounterpartyBlock.valid_to > now),
+        in_force_at(CounterpartyBlock.valid_from, CounterpartyBlock.valid_to, utcnow()),
     )
 
 

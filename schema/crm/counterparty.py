@@ -66,11 +66,13 @@ class Address(Node):
     def valid_from(self) -> dt.datetime:
         return self._model.valid_from
 
-    @strawberry.field(description="Null while the address is in use.")
+    @strawberry.field(
+        description="When the address stops being in force (it was changed or ended); null while no end is set."
+    )
     def valid_to(self) -> dt.datetime | None:
         return self._model.valid_to
 
-    @strawberry.field
+    @strawberry.field(description="In force now: validFrom has come and validTo has not.")
     def is_current(self) -> bool:
         return crm_details.in_force(self._model.valid_from, self._model.valid_to)
 
@@ -257,10 +259,13 @@ class Counterparty(Node):
     async def account_manager(self, info: Info) -> User | None:
         return await _user(info, self._model.account_manager_id)
 
-    @strawberry.field(description="Current addresses; with history: true, the past ones too (newest first).")
+    @strawberry.field(
+        description="Addresses in force now; with history: true, past and future ones too (newest first)."
+    )
     async def addresses(self, info: Info, history: bool = False) -> list[Address]:
-        found = await info.context.loaders.crm.addresses.load(self._model.id)
-        return [Address.of(a) for a in found if history or a.valid_to is None]
+        crm = info.context.loaders.crm
+        found = await (crm.addresses if history else crm.current_addresses).load(self._model.id)
+        return [Address.of(a) for a in found]
 
     @strawberry.field
     async def contact_persons(self, info: Info) -> list[ContactPerson]:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
+
+import pytest
 
 from tests.api.helpers import create_binder, create_document, me_id, set_binder_access
 from tests.api.test_crm import (
@@ -74,6 +78,68 @@ async def test_card_details_are_kept_with_their_history(alice, services):
     after = (await alice.gql(DETAILS, id=card)).data["counterparty"]
     assert after["isBlocked"] is False and after["blocks"][0]["inForce"] is False
     await card_openings(services.db).drain()
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
+    """Sets "now" wherever the address services and lists read it (the SQL list and isCurrent)."""
+
+    def set_now(moment: datetime) -> None:
+        for module in ("dms.counterparties.details", "dms.counterparties.queries"):
+            monkeypatch.setattr(f"{module}.utcnow", lambda: moment)
+
+    return set_now
+
+
+CARD_ADDRESSES = """
+query($id: ID!) { counterparty(id: $id) {
+  addresses { city isCurrent }
+  history: addresses(history: true) { city isCurrent validTo }
+} }"""
+
+
+# Not SQLite only: which addresses are current is decided in SQL.
+async def test_an_address_changed_with_a_future_date_stays_current_until_that_date(alice, clock):
+    today = datetime(2026, 12, 3, 9, tzinfo=UTC)
+    clock(today)
+    card = (await create_counterparty(alice, "ACME"))["id"]
+    add = "mutation($i: AddAddressInput!) { addAddress(input: $i) { address { id } %s } }" % ERRORS
+    seat = ok(
+        await alice.gql(add, i={"counterpartyId": card, "uses": ["REGISTERED_SEAT", "TAX"], "city": "Warszawa"}),
+        "addAddress",
+    )["address"]["id"]
+    change = "mutation($i: ChangeAddressInput!) { changeAddress(input: $i) { address { id } %s } }" % ERRORS
+    moving = {"uses": ["REGISTERED_SEAT", "TAX"], "city": "Poznań", "validFrom": "2027-06-01T00:00:00Z"}
+    poznan = ok(await alice.gql(change, i={"addressId": seat, **moving}), "changeAddress")["address"]["id"]
+
+    seen = (await alice.gql(CARD_ADDRESSES, id=card)).data["counterparty"]
+    assert seen["addresses"] == [{"city": "Warszawa", "isCurrent": True}]
+    assert seen["history"] == [
+        {"city": "Poznań", "isCurrent": False, "validTo": None},
+        {"city": "Warszawa", "isCurrent": True, "validTo": "2027-06-01T00:00:00+00:00"},
+    ]
+    again = await alice.gql(change, i={"addressId": seat, "uses": ["TAX"], "city": "Kraków"})
+    assert again.codes("changeAddress") == ["CONFLICT"]
+    second_seat = await alice.gql(add, i={"counterpartyId": card, "uses": ["REGISTERED_SEAT"], "city": "Kraków"})
+    assert second_seat.payload("addAddress")["userErrors"][0]["field"] == ["uses"]
+    assert second_seat.codes("addAddress") == ["CONFLICT"]
+
+    clock(datetime(2027, 6, 1, tzinfo=UTC))
+    seen = (await alice.gql(CARD_ADDRESSES, id=card)).data["counterparty"]
+    assert seen["addresses"] == [{"city": "Poznań", "isCurrent": True}]
+    assert [(a["city"], a["isCurrent"]) for a in seen["history"]] == [("Poznań", True), ("Warszawa", False)]
+
+    # Two changes in a row, the second one backdated: Gdańsk has been the address for a day.
+    clock(datetime(2027, 7, 1, tzinfo=UTC))
+    backdated = {"uses": ["REGISTERED_SEAT"], "city": "Gdańsk", "validFrom": "2027-06-30T00:00:00Z"}
+    ok(await alice.gql(change, i={"addressId": poznan, **backdated}), "changeAddress")
+    seen = (await alice.gql(CARD_ADDRESSES, id=card)).data["counterparty"]
+    assert seen["addresses"] == [{"city": "Gdańsk", "isCurrent": True}]
+    assert [(a["city"], a["isCurrent"]) for a in seen["history"]] == [
+        ("Gdańsk", True),
+        ("Poznań", False),
+        ("Warszawa", False),
+    ]
 
 
 @sqlite_only

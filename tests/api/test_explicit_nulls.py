@@ -69,8 +69,9 @@ VALID_INPUTS: dict[str, Callable[[World], dict[str, Any]]] = {
     "updateDocumentType": lambda w: {"typeId": w.ids["document_type"]},
     "createCounterparty": lambda w: {"name": "Hurtownia Nowak"},
     "updateCounterparty": lambda w: {"counterpartyId": w.ids["counterparty"]},
-    "addAddress": lambda w: {"counterpartyId": w.ids["counterparty"], "uses": ["CORRESPONDENCE"], "city": "Łódź"},
-    "changeAddress": lambda w: {"addressId": w.ids["address"], "uses": ["CORRESPONDENCE"], "city": "Kraków"},
+    # Shipping places, of which a card may have many at once: each request adds or changes one more.
+    "addAddress": lambda w: {"counterpartyId": w.ids["counterparty"], "uses": ["SHIPPING"], "city": "Łódź"},
+    "changeAddress": lambda w: {"addressId": w.ids["address"], "uses": ["SHIPPING"], "city": "Kraków"},
     "addContactPerson": lambda w: {
         "counterpartyId": w.ids["counterparty"],
         "name": "Jan Kowalski",
@@ -115,7 +116,7 @@ async def fresh_address(admin: Client, world: World) -> None:
     """changeAddress turns the address it changes into history: each request gets a current one."""
     add = "mutation($i: AddAddressInput!) { addAddress(input: $i) { address { id } %s } }" % ERRORS
     payload = ok(
-        await admin.gql(add, i={"counterpartyId": world.ids["counterparty"], "uses": ["TAX"], "city": "Gdańsk"}),
+        await admin.gql(add, i={"counterpartyId": world.ids["counterparty"], "uses": ["SHIPPING"], "city": "Gdańsk"}),
         "addAddress",
     )
     world.ids["address"] = payload["address"]["id"]

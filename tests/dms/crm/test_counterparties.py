@@ -313,6 +313,115 @@ async def test_changing_an_address_keeps_the_old_one_with_its_validity_period(db
         await in_tx(db, lambda s: details.add_address(s, seller, firm.id, AddressData("Łódź", ["warehouse"])))
 
 
+async def current_cities(db: Any, card_id: int, at: datetime | None = None) -> list[str]:
+    async with db.sessions() as session:
+        return [a.city for a in (await queries.current_addresses_of(session, [card_id], at=at))[card_id]]
+
+
+async def test_an_address_changed_with_a_future_date_stays_current_until_that_date(db, seller):
+    now = datetime.now(UTC)
+    firm = await card(db, seller, "ACME")
+    seat = await in_tx(
+        db,
+        lambda s: details.add_address(
+            s, seller, firm.id, AddressData("Warszawa", ["registered_seat", "tax"]), valid_from=now - timedelta(days=30)
+        ),
+    )
+    move = now + timedelta(days=180)
+    moved = await in_tx(
+        db,
+        lambda s: details.change_address(
+            s, seller, seat.id, AddressData("Poznań", ["registered_seat", "tax"]), valid_from=move
+        ),
+    )
+    assert await current_cities(db, firm.id) == ["Warszawa"]
+    assert await current_cities(db, firm.id, at=move - timedelta(microseconds=1)) == ["Warszawa"]
+    assert await current_cities(db, firm.id, at=move) == ["Poznań"]
+    # The list and each address's own "in force" agree, now and on the day of the move.
+    for at, expected in ((now, (True, False)), (move, (False, True))):
+        assert (details.in_force(seat.valid_from, move, at), details.in_force(moved.valid_from, None, at)) == expected
+
+    # The move is still to come: the next change is made on Poznań, not on Warszawa a second time.
+    with pytest.raises(Conflict) as twice:
+        await in_tx(db, lambda s: details.change_address(s, seller, seat.id, AddressData("Kraków", ["tax"])))
+    assert twice.value.field == ["addressId"] and "follows" in str(twice.value)
+    later = move + timedelta(days=30)
+    await in_tx(
+        db, lambda s: details.change_address(s, seller, moved.id, AddressData("Gdańsk", ["tax"]), valid_from=later)
+    )
+    assert await current_cities(db, firm.id) == ["Warszawa"]
+    assert await current_cities(db, firm.id, at=move) == ["Poznań"]
+    assert await current_cities(db, firm.id, at=later) == ["Gdańsk"]
+    async with db.sessions() as session:
+        history = (await queries.addresses_of(session, [firm.id]))[firm.id]
+    assert [(a.city, a.valid_to) for a in history] == [("Gdańsk", None), ("Poznań", later), ("Warszawa", move)]
+
+
+async def test_a_backdated_address_change_is_current_at_once(db, seller):
+    now = datetime.now(UTC)
+    firm = await card(db, seller, "ACME")
+    seat = await in_tx(
+        db,
+        lambda s: details.add_address(
+            s, seller, firm.id, AddressData("Warszawa", ["registered_seat"]), valid_from=now - timedelta(days=60)
+        ),
+    )
+    with pytest.raises(ValidationFailed) as too_early:
+        await in_tx(
+            db,
+            lambda s: details.change_address(
+                s, seller, seat.id, AddressData("Poznań", ["registered_seat"]), valid_from=now - timedelta(days=61)
+            ),
+        )
+    assert too_early.value.field == ["validFrom"]
+    await in_tx(
+        db,
+        lambda s: details.change_address(
+            s, seller, seat.id, AddressData("Poznań", ["registered_seat"]), valid_from=now - timedelta(days=10)
+        ),
+    )
+    assert await current_cities(db, firm.id) == ["Poznań"]
+    assert await current_cities(db, firm.id, at=now - timedelta(days=11)) == ["Warszawa"]
+    with pytest.raises(Conflict) as history:
+        await in_tx(db, lambda s: details.end_address(s, seller, seat.id))
+    assert "history" in str(history.value)
+
+
+async def test_a_card_has_one_registered_seat_correspondence_and_tax_address_at_a_time(db, seller):
+    now = datetime.now(UTC)
+    firm = await card(db, seller, "ACME")
+    seat = await in_tx(
+        db, lambda s: details.add_address(s, seller, firm.id, AddressData("Warszawa", ["registered_seat"]))
+    )
+    with pytest.raises(Conflict) as second_seat:
+        await in_tx(
+            db, lambda s: details.add_address(s, seller, firm.id, AddressData("Kraków", ["registered_seat", "tax"]))
+        )
+    assert second_seat.value.field == ["uses"]
+    for city in ("Łódź", "Gdańsk"):
+        await in_tx(db, lambda s, city=city: details.add_address(s, seller, firm.id, AddressData(city, ["shipping"])))
+    move = now + timedelta(days=180)
+    await in_tx(
+        db,
+        lambda s: details.change_address(
+            s, seller, seat.id, AddressData("Poznań", ["registered_seat", "correspondence"]), valid_from=move
+        ),
+    )
+    # Poznań will be the seat from its date on: a seat added for later would overlap it.
+    with pytest.raises(Conflict):
+        await in_tx(
+            db,
+            lambda s: details.add_address(
+                s, seller, firm.id, AddressData("Kraków", ["registered_seat"]), valid_from=move + timedelta(days=1)
+            ),
+        )
+    # An open-ended correspondence address from now on would overlap Poznań's from its date.
+    with pytest.raises(Conflict):
+        await in_tx(db, lambda s: details.add_address(s, seller, firm.id, AddressData("Kraków", ["correspondence"])))
+    await in_tx(db, lambda s: details.add_address(s, seller, firm.id, AddressData("Kraków", ["tax"])))
+    assert await current_cities(db, firm.id) == ["Kraków", "Gdańsk", "Łódź", "Warszawa"]
+
+
 @sqlite_only
 async def test_a_contact_person_has_checked_contact_methods(db, seller):
     firm = await card(db, seller, "ACME")
