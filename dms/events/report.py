@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dms.actor import Actor
 from dms.errors import ValidationFailed
 from dms.events.models import Event, Settlement
-from dms.events.service import visible_to
+from dms.events.service import utc_period, visible_to
 
 GROUPINGS = ("type", "month", "user")
 
@@ -59,7 +59,8 @@ async def event_report(
     unknown = [g for g in groups if g not in GROUPINGS]
     if unknown:
         raise ValidationFailed(f"group by any of {', '.join(GROUPINGS)}", field="groupBy")
-    if filter.since is not None and filter.until is not None and filter.until <= filter.since:
+    since, until = utc_period(filter.since, filter.until)
+    if since is not None and until is not None and until <= since:
         raise ValidationFailed("the report must end after it starts", field="to")
     # Per event first, so an event with many lines still counts once.
     per_event = (
@@ -90,10 +91,10 @@ async def event_report(
         # The rule of the events list, in the same statement: a count must not reveal hidden events.
         .where(visible_to(actor))
     )
-    if filter.since is not None:
-        query = query.where(Event.occurred_at >= filter.since)
-    if filter.until is not None:
-        query = query.where(Event.occurred_at < filter.until)
+    if since is not None:
+        query = query.where(Event.occurred_at >= since)
+    if until is not None:
+        query = query.where(Event.occurred_at < until)
     if filter.type_ids is not None:
         query = query.where(Event.type_id.in_(list(filter.type_ids)))
     if filter.counterparty_id is not None:

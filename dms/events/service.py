@@ -39,7 +39,14 @@ from dms.pagination import Page, PageRequest, SortKey, paginate
 FUTURE_TOLERANCE = timedelta(minutes=5)
 MAX_SETTLEMENTS = 100
 CENT = Decimal("0.01")
+PLACES = Decimal("0.0001")
+# The columns' room before the point: Numeric(18, 4) for quantity and unit price, Numeric(18, 2) for a total.
 LIMIT = Decimal(10) ** 14
+TOTAL_LIMIT = Decimal(10) ** 16
+# Sane years for anything that happened or is looked for; beyond them, converting a far offset
+# to UTC overflows the datetime range.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -63,12 +70,43 @@ class EventData:
     settlements: Sequence[SettlementData] = ()
 
 
+def utc_time(value: datetime, *, field: str) -> datetime:
+    """The time in UTC; a time without its time zone, or outside the years 1900–2999, is refused."""
+    if value.utcoffset() is None:
+        raise ValidationFailed("give the time with its time zone", field=field)
+    # Compared before converting: the comparison cannot overflow, the conversion can.
+    if not EARLIEST <= value < LATEST:
+        raise ValidationFailed("give a time between the years 1900 and 2999", field=field)
+    return value.astimezone(UTC)
+
+
+def utc_period(since: datetime | None, until: datetime | None) -> tuple[datetime | None, datetime | None]:
+    """A filter's `from` and `to`, each checked by `utc_time`."""
+    return (
+        None if since is None else utc_time(since, field="from"),
+        None if until is None else utc_time(until, field="to"),
+    )
+
+
 def _amount(value: Decimal, *, where: list[str]) -> Decimal:
     if not isinstance(value, Decimal) or not value.is_finite():
         raise ValidationFailed("expected a decimal number", field=where)
-    if value != value.quantize(Decimal("0.0001")) or abs(value) >= LIMIT:
+    # Bounded first (copy_abs, unlike abs, never rounds): quantize raises on a result wider than
+    # the context's 28 digits.
+    if value.copy_abs() >= LIMIT or value != value.quantize(PLACES):
         raise ValidationFailed("at most 4 decimal places and 14 digits before the point", field=where)
-    return value.quantize(Decimal("0.0001"))
+    return value.quantize(PLACES)
+
+
+def _total(quantity: Decimal, unit_price: Decimal, *, where: list[str]) -> Decimal:
+    """quantity × unit price, rounded half up to the cent; refused when it does not fit its column."""
+    product = quantity * unit_price
+    # Bounded before quantize, as in _amount; rounding up may still reach the bound.
+    if product.copy_abs() < TOTAL_LIMIT:
+        total = product.quantize(CENT, rounding=ROUND_HALF_UP)
+        if total.copy_abs() < TOTAL_LIMIT:
+            return total
+    raise ValidationFailed("quantity × unit price must stay under 10^16 (16 digits before the point)", field=where)
 
 
 def checked_settlements(lines: Sequence[SettlementData]) -> list[Settlement]:
@@ -93,7 +131,7 @@ def checked_settlements(lines: Sequence[SettlementData]) -> list[Settlement]:
                 quantity=quantity,
                 unit=unit,
                 unit_price=unit_price,
-                total=(quantity * unit_price).quantize(CENT, rounding=ROUND_HALF_UP),
+                total=_total(quantity, unit_price, where=where),
             )
         )
     return checked
@@ -136,10 +174,7 @@ async def register_event(session: AsyncSession, actor: Actor, data: EventData) -
     if event_type.automatic_kind is not None:
         raise ValidationFailed("events of this type are recorded automatically", field="typeId")
     now = utcnow()
-    occurred_at = data.occurred_at or now
-    if occurred_at.tzinfo is None:
-        raise ValidationFailed("give the time with its time zone", field="occurredAt")
-    occurred_at = occurred_at.astimezone(UTC)
+    occurred_at = utc_time(data.occurred_at or now, field="occurredAt")
     if occurred_at > now + FUTURE_TOLERANCE:
         raise ValidationFailed("an event cannot have happened in the future; plan it as a task", field="occurredAt")
     user_id = actor.user_id or None
@@ -234,10 +269,11 @@ def events_query(actor: Actor, filter: EventFilter) -> Any:
         query = query.where(Event.type_id.in_(list(filter.type_ids)))
     if filter.user_ids is not None:
         query = query.where(Event.user_id.in_(list(filter.user_ids)))
-    if filter.since is not None:
-        query = query.where(Event.occurred_at >= filter.since)
-    if filter.until is not None:
-        query = query.where(Event.occurred_at < filter.until)
+    since, until = utc_period(filter.since, filter.until)
+    if since is not None:
+        query = query.where(Event.occurred_at >= since)
+    if until is not None:
+        query = query.where(Event.occurred_at < until)
     return query
 
 

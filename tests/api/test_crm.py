@@ -324,6 +324,37 @@ async def test_settlements_are_computed_with_decimals_and_refused_on_types_witho
 
 
 @sqlite_only
+async def test_amounts_and_totals_too_large_for_their_columns_are_validation_errors_naming_the_field(admin, alice):
+    mileage = await create_event_type(admin, "Delegacja", hasSettlements=True)
+    for quantity, unit_price, field in (
+        ("99999999999999", "99999999999999", ["settlements", "0"]),
+        ("1", "1e27", ["settlements", "0", "unitPrice"]),
+        ("1e30", "1", ["settlements", "0", "quantity"]),
+    ):
+        line = {"description": "x", "quantity": quantity, "unitPrice": unit_price}
+        refused = await alice.gql(REGISTER, input={"typeId": mileage, "settlements": [line]})
+        errors = refused.payload("registerEvent")["userErrors"]
+        assert [(e["code"], e["field"]) for e in errors] == [("VALIDATION", field)], (quantity, unit_price)
+
+
+@sqlite_only
+async def test_times_without_their_zone_or_out_of_range_are_validation_errors(admin, alice):
+    call = await create_event_type(admin, "Telefon")
+    for at in ("2026-01-01T00:00:00", "0001-01-01T00:00:00+14:00"):
+        refused = await alice.gql(REGISTER, input={"typeId": call, "occurredAt": at})
+        errors = refused.payload("registerEvent")["userErrors"]
+        assert [(e["code"], e["field"]) for e in errors] == [("VALIDATION", ["occurredAt"])], at
+    events = "query($f: EventFilter) { events(filter: $f) { totalCount } }"
+    report = "query($f: EventReportFilter) { eventReport(filter: $f) { totalEvents } }"
+    for query in (events, report):
+        for bad in ({"from": "2026-01-01T00:00:00"}, {"to": "9999-12-31T23:59:59-14:00"}):
+            result = await alice.gql(query, f=bad)
+            assert result.error_codes == ["VALIDATION"], (query, bad, result.body)
+            assert result.body["errors"][0]["extensions"]["field"] == list(bad)
+        assert (await alice.gql(query, f={"from": "2026-01-01T00:00:00+01:00"})).body.get("errors") is None
+
+
+@sqlite_only
 async def test_merging_moves_the_sources_documents_and_soft_deletes_them(alice, services):
     target = await create_counterparty(alice, "ACME SA")
     source = await create_counterparty(alice, "ACME S.A. (duplikat)", nip="1234563218")

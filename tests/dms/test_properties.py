@@ -9,7 +9,8 @@ import asyncio
 import string
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -23,6 +24,7 @@ from dms.db import create_engine, session_factory
 from dms.documents.numbering import format_number, next_number, parse_number
 from dms.errors import ValidationFailed
 from dms.events.models import KeysetDateTime
+from dms.events.service import SettlementData, checked_settlements, utc_time
 from dms.names import MAX_FILENAME, safe_filename
 from dms.pagination import PageRequest, SortKey, decode_cursor, encode_cursor, paginate
 
@@ -307,3 +309,50 @@ def test_any_text_is_a_valid_regon_or_a_validation_error(text: str) -> None:
         assert refusal.field == ["regon"]
     else:
         assert is_valid_regon(regon)
+
+
+# --- settlements and times of events ---------------------------------------------------------
+
+# Any decimal a client can send: huge and tiny exponents, long coefficients, NaN and infinities.
+AMOUNTS = st.one_of(
+    st.decimals(places=4, min_value=-(10**15), max_value=10**15),
+    st.decimals(),
+    st.builds(Decimal, st.from_regex(r"-?[0-9]{1,40}(\.[0-9]{1,10})?(e[+-]?[0-9]{1,7})?", fullmatch=True)),
+)
+
+
+@given(AMOUNTS, AMOUNTS)
+@example(Decimal("99999999999999"), Decimal("99999999999999"))
+@example(Decimal("1"), Decimal("1e27"))
+@example(Decimal("1e30"), Decimal("1"))
+@example(Decimal("100000000.0001"), Decimal("99999999.9999"))
+def test_any_settlement_amounts_give_a_total_that_fits_its_column_or_a_validation_error(
+    quantity: Decimal, unit_price: Decimal
+) -> None:
+    try:
+        [line] = checked_settlements([SettlementData("x", quantity, unit_price)])
+    except ValidationFailed as refusal:
+        assert refusal.field is not None and refusal.field[:2] == ["settlements", "0"]
+    else:
+        # Numeric(18, 4) and Numeric(18, 2): 14 and 16 digits before the point.
+        assert line.quantity == quantity and line.unit_price == unit_price
+        assert abs(line.quantity) < 10**14 and abs(line.unit_price) < 10**14 and abs(line.total) < 10**16
+        assert line.total == line.total.quantize(Decimal("0.01"))
+        assert abs(line.total - quantity * unit_price) <= Decimal("0.005")
+
+
+OFFSETS = st.builds(
+    timezone, st.timedeltas(min_value=timedelta(hours=-23, minutes=-59), max_value=timedelta(hours=23, minutes=59))
+)
+
+
+@given(st.datetimes(timezones=st.one_of(st.none(), OFFSETS)))
+@example(datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14))))
+@example(datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-14))))
+def test_any_time_is_a_utc_time_in_range_or_a_validation_error(value: datetime) -> None:
+    try:
+        checked = utc_time(value, field="from")
+    except ValidationFailed as refusal:
+        assert refusal.field == ["from"]
+    else:
+        assert checked == value and checked.tzinfo is UTC and 1900 <= checked.year <= 2999
