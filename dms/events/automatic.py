@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dms.actor import Actor
@@ -113,10 +114,31 @@ class Opening:
     at: datetime
 
 
+#: One "card opened" per user and card in this long: a client paging through the card's timeline,
+#: or refetching the card, is still the same visit, and repeats would push real events away.
+OPENING_VISIT = timedelta(minutes=30)
+
+
 async def record_openings(session: AsyncSession, openings: Sequence[Opening]) -> int:
-    """ "Card opened" events for a batch of openings; returns how many were recorded."""
+    """ "Card opened" events for a batch of openings, one per visit; returns how many were recorded."""
+    event_type = await automatic_type(session, "card_opened")
+    if event_type is None:
+        return 0
     recorded = 0
-    for opening in openings:
+    last_opened: dict[tuple[int, int], datetime] = {}
+    for opening in sorted(openings, key=lambda o: o.at):
+        visit = (opening.user_id, opening.counterparty_id)
+        if visit not in last_opened:
+            last_opened[visit] = await session.scalar(
+                select(func.max(Event.occurred_at)).where(
+                    Event.type_id == event_type.id,
+                    Event.counterparty_id == opening.counterparty_id,
+                    Event.user_id == (opening.user_id or None),
+                )
+            ) or datetime.min.replace(tzinfo=UTC)
+        if opening.at - last_opened[visit] < OPENING_VISIT:
+            continue
+        last_opened[visit] = opening.at
         event = await _record(
             session,
             "card_opened",

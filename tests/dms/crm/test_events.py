@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from dms.documents import service as documents
 from dms.documents.uploads import IncomingFile
 from dms.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from dms.events import report, service, timeline, types
+from dms.events.automatic import Opening, record_openings
 from dms.events.models import Event, Settlement
 from dms.events.numbering import check_pattern, format_number, period_of
 from dms.events.openings import card_openings
@@ -160,6 +161,70 @@ async def test_settlement_totals_are_decimal_and_rounded_half_up_to_the_cent(db,
     assert too_precise.value.field == ["settlements", "0", "quantity"]
 
 
+@sqlite_only
+async def test_amounts_and_line_totals_beyond_their_columns_are_refused_before_any_arithmetic(db, admin, seller):
+    trip = await event_type(db, admin, "Delegacja", has_settlements=True)
+    for quantity, unit_price, field in (
+        ("1e30", "1", ["settlements", "0", "quantity"]),
+        ("1", "1e27", ["settlements", "0", "unitPrice"]),
+        ("-1e1000000", "1", ["settlements", "0", "quantity"]),
+        ("99999999999999", "99999999999999", ["settlements", "0"]),
+        # 9999999999999999.99999999 rounds up to 10^16: the product fits, its total does not.
+        ("100000000.0001", "99999999.9999", ["settlements", "0"]),
+    ):
+        line = SettlementData("x", Decimal(quantity), Decimal(unit_price))
+        with pytest.raises(ValidationFailed) as refused:
+            await register(db, seller, EventData(type_id=trip, settlements=[line]))
+        assert refused.value.field == field, (quantity, unit_price)
+
+
+# Both backends: the bounds must be the columns' own (PostgreSQL would refuse a wider total).
+async def test_the_largest_amounts_and_total_the_columns_hold_are_stored(db, admin, seller):
+    trip = await event_type(db, admin, "Delegacja", has_settlements=True)
+    largest = SettlementData("x", Decimal("99999999999999.9999"), Decimal("99.9999"))
+    widest = SettlementData("y", Decimal("99999999999999.9999"), Decimal("0.0001"))
+    event = await register(db, seller, EventData(type_id=trip, settlements=[largest, widest]))
+    async with db.sessions() as session:
+        stored = (await service.settlements_of(session, [event.id]))[event.id]
+    assert [line.description for line in stored] == ["x", "y"]
+    if db.engine.dialect.name == "postgresql":  # SQLite keeps Numeric as REAL, exact to ~15 digits only
+        assert [line.total for line in stored] == [Decimal("9999989999999999.99"), Decimal("10000000000.00")]
+        assert stored[1].quantity == Decimal("99999999999999.9999")
+
+
+@sqlite_only
+async def test_a_time_without_its_zone_or_outside_the_years_1900_to_2999_is_refused_naming_the_field(db, admin, seller):
+    call = await event_type(db, admin, "Telefon")
+    naive = datetime(2026, 1, 1)
+    year_one = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))  # before 0001-01-01 in UTC
+    year_9999 = datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-14)))  # after 9999 in UTC
+    for at in (naive, year_one, datetime(1899, 12, 31, 23, 59, tzinfo=UTC)):
+        with pytest.raises(ValidationFailed) as refused:
+            await register(db, seller, EventData(type_id=call, occurred_at=at))
+        assert refused.value.field == ["occurredAt"]
+    for since, until, field in (
+        (naive, None, "from"),
+        (None, naive, "to"),
+        (year_one, None, "from"),
+        (None, year_9999, "to"),
+    ):
+        async with db.sessions() as session:
+            with pytest.raises(ValidationFailed) as listing:
+                await service.list_events(
+                    session, seller, PageRequest(first=10), service.EventFilter(since=since, until=until)
+                )
+            with pytest.raises(ValidationFailed) as reporting:
+                await report.event_report(session, seller, report.ReportFilter(since=since, until=until), [])
+        assert listing.value.field == reporting.value.field == [field]
+    event = await register(db, seller, EventData(type_id=call, occurred_at=datetime(1900, 1, 1, 12, tzinfo=UTC)))
+    warsaw = timezone(timedelta(hours=1))
+    async with db.sessions() as session:
+        listed = await service.list_events(
+            session, seller, PageRequest(first=10), service.EventFilter(since=datetime(1900, 1, 1, 13, tzinfo=warsaw))
+        )
+    assert [e.id for e in listed.items] == [event.id]
+
+
 async def test_the_report_counts_and_sums_per_type_month_and_user_as_computed_by_hand(db, admin, seller, card_id):
     other = await make_actor(db, "other")
     trip = await event_type(db, admin, "Delegacja", has_settlements=True)
@@ -260,9 +325,10 @@ async def test_the_report_counts_and_sums_only_the_events_the_viewer_may_see(db,
 
 async def test_card_openings_are_written_after_the_read_and_stop_when_the_type_is_inactive(db, admin, seller, card_id):
     openings = card_openings(db)
+    colleague = await make_actor(db, "colleague")
     async with db.sessions() as session:
         await counterparties.open_card(session, seller, card_id, openings)
-        await counterparties.open_card(session, seller, card_id, openings)
+        await counterparties.open_card(session, colleague, card_id, openings)
     assert openings.pending == 2  # the read wrote nothing
     await openings.drain()
 
@@ -343,13 +409,14 @@ async def test_a_document_added_to_a_card_can_be_recorded_as_an_automatic_event(
 async def test_an_opening_noted_while_a_batch_is_written_is_written_without_another_read(db, seller, card_id):
     from dms.events.openings import CardOpenings
 
+    colleague = await make_actor(db, "colleague")  # another visit: another user
     openings = CardOpenings(db, delay=0.01)
     openings.note(seller, card_id)
     for _ in range(100_000):  # until the first batch is being written
         if openings._writing.locked():
             break
         await asyncio.sleep(0)
-    openings.note(seller, card_id)
+    openings.note(colleague, card_id)
     for _ in range(200):
         async with db.sessions() as session:
             written = await session.scalar(
@@ -359,3 +426,18 @@ async def test_an_opening_noted_while_a_batch_is_written_is_written_without_anot
             break
         await asyncio.sleep(0.01)
     assert written == 2 and openings.pending == 0
+
+
+async def test_a_card_opened_again_within_a_visit_is_recorded_once(db, seller, card_id):
+    start = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    # Paging through the timeline, refetching: the same visit. Half an hour later: a new one.
+    visits = [start, start + timedelta(minutes=1), start + timedelta(minutes=29), start + timedelta(minutes=31)]
+
+    async def record(times: list[datetime]) -> int:
+        return await in_tx(db, lambda s: record_openings(s, [Opening(seller.user_id, card_id, at) for at in times]))
+
+    assert await record(visits[:2]) == 1
+    assert await record(visits[2:]) == 1  # the first visit is in the database by now
+    async with db.sessions() as session:
+        at = (await session.scalars(select(Event.occurred_at).where(Event.counterparty_id == card_id))).all()
+    assert sorted(at) == [start, start + timedelta(minutes=31)]
