@@ -13,6 +13,7 @@ from dms.audit.models import AuditEntry
 from dms.errors import PermissionDenied
 from dms.names import without_controls
 from dms.pagination import Page, PageRequest, SortKey, paginate
+from dms.times import utc_period
 
 
 def record(
@@ -66,6 +67,7 @@ def entries_query(
         query = query.where(AuditEntry.object_id == object_id)
     if action is not None:
         query = query.where(AuditEntry.action == without_controls(action))
+    since, until = utc_period(since, until, fields=("since", "until"))
     if since is not None:
         query = query.where(AuditEntry.at >= since)
     if until is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +23,7 @@ from dms.errors import Conflict, NotFound, ValidationFailed
 from dms.events.automatic import record_data_changed
 from dms.names import clean_name
 from dms.outbox import directory as directory_outbox
+from dms.times import utc_time
 
 ADDRESS_USES = ("registered_seat", "correspondence", "shipping", "tax")
 # A card has one registered seat, one correspondence address and one tax address at any moment (the
@@ -37,11 +38,7 @@ _POLISH_POSTAL_CODE = re.compile(r"^\d{2}-\d{3}$")
 
 
 def _aware(value: datetime | None, *, field: str) -> datetime | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        raise ValidationFailed("give the time with its time zone", field=field)
-    return value.astimezone(UTC)
+    return None if value is None else utc_time(value, field=field)
 
 
 # --- addresses -------------------------------------------------------------------------------

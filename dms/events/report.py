@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dms.actor import Actor
 from dms.errors import ValidationFailed
 from dms.events.models import Event, Settlement
-from dms.events.service import utc_period, visible_to
+from dms.events.service import visible_to
+from dms.times import utc_period
 
 GROUPINGS = ("type", "month", "user")
 

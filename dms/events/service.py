@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -34,6 +34,7 @@ from dms.events.types import get_event_type
 from dms.identity.models import User
 from dms.outbox import directory as directory_outbox
 from dms.pagination import Page, PageRequest, SortKey, paginate
+from dms.times import utc_period, utc_time
 
 # A clock a little ahead of the server's must not refuse an event that just happened.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -45,8 +46,6 @@ LIMIT = Decimal(10) ** 14
 TOTAL_LIMIT = Decimal(10) ** 16
 # Sane years for anything that happened or is looked for; beyond them, converting a far offset
 # to UTC overflows the datetime range.
-EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -68,24 +67,6 @@ class EventData:
     case_id: int | None = None
     custom_values: dict[str, Any] = field(default_factory=dict)
     settlements: Sequence[SettlementData] = ()
-
-
-def utc_time(value: datetime, *, field: str) -> datetime:
-    """The time in UTC; a time without its time zone, or outside the years 1900–2999, is refused."""
-    if value.utcoffset() is None:
-        raise ValidationFailed("give the time with its time zone", field=field)
-    # Compared before converting: the comparison cannot overflow, the conversion can.
-    if not EARLIEST <= value < LATEST:
-        raise ValidationFailed("give a time between the years 1900 and 2999", field=field)
-    return value.astimezone(UTC)
-
-
-def utc_period(since: datetime | None, until: datetime | None) -> tuple[datetime | None, datetime | None]:
-    """A filter's `from` and `to`, each checked by `utc_time`."""
-    return (
-        None if since is None else utc_time(since, field="from"),
-        None if until is None else utc_time(until, field="to"),
-    )
 
 
 def _amount(value: Decimal, *, where: list[str]) -> Decimal:

@@ -352,6 +352,16 @@ async def test_times_without_their_zone_or_out_of_range_are_validation_errors(ad
             assert result.error_codes == ["VALIDATION"], (query, bad, result.body)
             assert result.body["errors"][0]["extensions"]["field"] == list(bad)
         assert (await alice.gql(query, f={"from": "2026-01-01T00:00:00+01:00"})).body.get("errors") is None
+    # The same rule wherever a client gives a time: a card's block, the audit log's filter.
+    card = await create_counterparty(alice, "ACME")
+    block = "mutation($i: AddBlockInput!) { addBlock(input: $i) { userErrors { code field } } }"
+    for at in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
+        refused = await alice.gql(block, i={"counterpartyId": card["id"], "reason": "Zaległości", "validFrom": at})
+        assert refused.payload("addBlock")["userErrors"] == [{"code": "VALIDATION", "field": ["validFrom"]}], at
+    audit = "query($s: DateTime) { auditLog(filter: {since: $s}) { totalCount } }"
+    for at in ("2026-01-01T00:00:00", "0001-01-01T00:00:00+14:00"):
+        result = await admin.gql(audit, s=at)
+        assert result.error_codes == ["VALIDATION"], (at, result.body)
 
 
 @sqlite_only

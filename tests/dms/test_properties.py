@@ -24,9 +24,10 @@ from dms.db import create_engine, session_factory
 from dms.documents.numbering import format_number, next_number, parse_number
 from dms.errors import ValidationFailed
 from dms.events.models import KeysetDateTime
-from dms.events.service import SettlementData, checked_settlements, utc_time
+from dms.events.service import SettlementData, checked_settlements
 from dms.names import MAX_FILENAME, safe_filename
 from dms.pagination import PageRequest, SortKey, decode_cursor, encode_cursor, paginate
+from dms.times import utc_time
 
 # --- version numbers -------------------------------------------------------------------------
 
