@@ -8,16 +8,18 @@ import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.text import Text
 
 from dms.actor import SYSTEM
 from dms.errors import DomainError
 from dms.identity import service as identity
-from kartoteka.settings import Settings
+from kartoteka.settings import Settings, describe_invalid
 
 T = TypeVar("T")
 
@@ -29,22 +31,26 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(group_app, name="group")
 
-err = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
+# No markup: what is printed carries names, paths and error messages (`s3://bucket[/prefix]`) whose
+# square brackets rich would otherwise take for tags, and fail on or silently drop.
+err = Console(stderr=True, soft_wrap=True, markup=False)
+out = Console(soft_wrap=True, markup=False)
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded default keeps its data.")]
 
 
 def _settings(data_dir: Path | None = None) -> Settings:
     try:
-        settings = Settings(data_dir=data_dir) if data_dir is not None else Settings()
+        return Settings(data_dir=data_dir) if data_dir is not None else Settings()
+    except ValidationError as exc:
+        _fail(f"invalid setting {describe_invalid(exc)}")
     except Exception as exc:
-        _fail(f"invalid setting: {str(exc).splitlines()[0]} — {exc}".splitlines()[0])
-    return settings
+        # pydantic-settings' own SettingsError: a value it could not even decode (a list that is not JSON).
+        _fail(f"invalid setting: {str(exc).splitlines()[0]}")
 
 
-def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+def _fail(message: str) -> NoReturn:
+    err.print(Text.assemble(("error:", "bold red"), " ", message))
     raise typer.Exit(2)
 
 
@@ -63,6 +69,9 @@ def _prepare_data_dir(settings: Settings) -> None:
 
 
 def _migrate(settings: Settings) -> None:
+    """Bring the database to head: every command that uses it starts here, so a fresh one just works."""
+    from sqlalchemy.engine import make_url
+
     from dms.db import DatabaseUrlError, create_engine
     from dms.migrate import upgrade_sync
 
@@ -71,6 +80,10 @@ def _migrate(settings: Settings) -> None:
         upgrade_sync(settings.resolved_database_url)
     except DatabaseUrlError as exc:
         _fail(str(exc))
+    except OSError as exc:
+        # Refused, unresolvable or timed out: the server, not the schema, is the problem.
+        shown = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+        _fail(f"the database {shown} is unreachable: {exc.strerror or exc}")
     except Exception as exc:
         _fail(f"cannot migrate the database: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
 
@@ -93,7 +106,6 @@ def _admin_work(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
         return _run(_with_session(settings, work))
     except DomainError as exc:
         _fail(exc.message)
-        raise AssertionError from exc  # unreachable: _fail exits
 
 
 @app.command()
@@ -186,6 +198,7 @@ def reindex(
     from search.directory import KINDS
 
     settings = _settings(data_dir)
+    _migrate(settings)
     services = _services(settings)
     worker = build_search(settings, services, writer=True)
     assert worker is not None
@@ -256,6 +269,7 @@ def user_passwd(
 ) -> None:
     """Set a user's password (their tokens are revoked)."""
     settings = _settings(data_dir)
+    _migrate(settings)
     password = _read_password(password_stdin)
     _admin_work(settings, lambda s: identity.set_password(s, SYSTEM, name, password))
     out.print(f"password of {name} changed")
@@ -265,6 +279,7 @@ def user_passwd(
 def user_disable(name: str, data_dir: DataDir = None) -> None:
     """Disable a user and revoke all their tokens."""
     settings = _settings(data_dir)
+    _migrate(settings)
     _admin_work(settings, lambda s: identity.disable_user(s, SYSTEM, name))
     out.print(f"user {name} disabled")
 
@@ -282,6 +297,7 @@ def group_create(name: str, data_dir: DataDir = None) -> None:
 def group_add(group: str, user: str, data_dir: DataDir = None) -> None:
     """Add a user to a group."""
     settings = _settings(data_dir)
+    _migrate(settings)
     _admin_work(settings, lambda s: identity.add_member(s, SYSTEM, group, user))
     out.print(f"{user} is in {group}")
 
@@ -307,7 +323,10 @@ def gc(
     """Delete blobs no version refers to, and expired staged uploads."""
     from dms.maintenance import collect_garbage
 
+    if grace_seconds < 0:
+        _fail("--grace-seconds cannot be negative")
     settings = _settings(data_dir)
+    _migrate(settings)
     services = _services(settings)
 
     async def work() -> Any:
@@ -322,11 +341,17 @@ def gc(
             )
 
     report = _run(work())
+    # A dry run leaves leftovers of interrupted writes alone and does not count them either.
+    removed = (
+        f"would remove {report.expired_uploads} expired staged uploads"
+        if dry_run
+        else f"removed {report.expired_uploads} expired staged uploads and {report.leftovers} leftovers"
+        " of interrupted writes"
+    )
     verb = "would delete" if dry_run else "deleted"
     out.print(
         f"examined {report.examined} blobs: {verb} {report.deleted}, kept {report.kept} in use"
-        f" and {report.too_young} too young to judge; {report.expired_uploads} expired staged uploads,"
-        f" {report.leftovers} leftovers of interrupted writes removed"
+        f" and {report.too_young} too young to judge; {removed}"
     )
 
 
@@ -336,6 +361,7 @@ def fsck(data_dir: DataDir = None) -> None:
     from dms.maintenance import check_blobs, count_versions_blobs
 
     settings = _settings(data_dir)
+    _migrate(settings)
     services = _services(settings)
 
     async def work() -> Any:

@@ -6,9 +6,12 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
 class Settings(BaseSettings):
@@ -53,7 +56,7 @@ class Settings(BaseSettings):
     introspection: bool = True
     # None: same-origin only, plus the hash of GraphiQL's inline script (kartoteka/security_headers.py).
     content_security_policy: str | None = None
-    log_level: str = "INFO"
+    log_level: LogLevel = "INFO"
     # /metrics: on by default (counts and timings, no data); with a token, scrapes must present it.
     metrics_enabled: bool = True
     metrics_token: str | None = None
@@ -62,6 +65,12 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         return value.expanduser().resolve() if value is not None else None
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        # Lower case (`info`) has always been accepted; logging's own names are upper case.
+        return value.upper() if isinstance(value, str) else value
 
     @property
     def resolved_database_url(self) -> str:
@@ -101,3 +110,12 @@ class Settings(BaseSettings):
         with os.fdopen(handle, "w") as out:
             out.write(key)
         return key
+
+
+def describe_invalid(error: ValidationError) -> str:
+    """One line naming each rejected environment variable with pydantic's reason."""
+    prefix = Settings.model_config.get("env_prefix", "")
+    return "; ".join(
+        f"{prefix}{str(detail['loc'][0]).upper()}: {detail['msg']}" if detail["loc"] else detail["msg"]
+        for detail in error.errors(include_url=False)
+    )

@@ -134,3 +134,63 @@ def test_reindex_reports_what_it_indexed(data_dir):
     result = kartoteka(data_dir, "reindex")
     assert result.returncode == 0, result.stderr
     assert "reindexed 0 documents" in result.stdout
+
+
+def test_an_error_with_square_brackets_is_printed_as_it_is(data_dir):
+    # The message carries `s3://bucket[/prefix]`: taken for rich markup, it used to crash the CLI.
+    line = _one_line_failure(kartoteka(data_dir, "serve", KARTOTEKA_STORAGE_URL="ftp://x"))
+    assert "s3://bucket[/prefix]" in line
+
+
+def test_a_name_with_square_brackets_is_echoed_as_it_is(data_dir):
+    result = kartoteka(data_dir, "group", "create", "[bold]Zarząd[/bold]")
+    assert result.returncode == 0, result.stderr
+    assert "group [bold]Zarząd[/bold] created" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "reason"),
+    [
+        ("KARTOTEKA_MAX_UPLOAD_BYTES", "-1", "greater than 0"),
+        ("KARTOTEKA_MAX_UPLOAD_BYTES", "abc", "valid integer"),
+        ("KARTOTEKA_S3_SECURE", "maybe", "valid boolean"),
+        ("KARTOTEKA_LOCK_TTL_SECONDS", "0", "greater than 0"),
+        ("KARTOTEKA_LOG_LEVEL", "LOUD", "'DEBUG', 'INFO', 'WARNING', 'ERROR' or 'CRITICAL'"),
+    ],
+)
+def test_an_invalid_setting_is_named_with_the_reason(data_dir, variable, value, reason):
+    line = _one_line_failure(kartoteka(data_dir, "serve", **{variable: value}))
+    assert variable in line
+    assert reason in line
+
+
+def test_a_log_level_in_lower_case_is_accepted(data_dir):
+    result = kartoteka(data_dir, "db", "upgrade", KARTOTEKA_LOG_LEVEL="warning")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("command", ["serve", "fsck", "user disable nobody"])
+def test_an_unreachable_database_is_one_line_without_the_password(data_dir, command):
+    # Nothing listens on port 1.
+    url = "postgresql+asyncpg://kartoteka:s3cret-pw@127.0.0.1:1/kartoteka"
+    line = _one_line_failure(kartoteka(data_dir, *command.split(), KARTOTEKA_DATABASE_URL=url))
+    assert "127.0.0.1:1" in line and "unreachable" in line
+    assert "s3cret-pw" not in line
+
+
+@pytest.mark.parametrize("command", ["fsck", "gc", "reindex"])
+def test_maintenance_commands_migrate_a_fresh_database_first(data_dir, command):
+    result = kartoteka(data_dir, command)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_gc_dry_run_says_what_it_would_remove(data_dir):
+    result = kartoteka(data_dir, "gc", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "would remove 0 expired staged uploads" in result.stdout
+    assert "removed" not in result.stdout
+
+
+def test_gc_refuses_a_negative_grace_period(data_dir):
+    assert "--grace-seconds" in _one_line_failure(kartoteka(data_dir, "gc", "--grace-seconds", "-5"))
