@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import logging
 import sys
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +22,7 @@ from dms.actor import SYSTEM
 from dms.errors import DomainError
 from dms.identity import service as identity
 from kartoteka.settings import Settings, describe_invalid
+from search.indexer_lock import IndexerLock
 
 T = TypeVar("T")
 
@@ -35,6 +38,7 @@ app.add_typer(group_app, name="group")
 # square brackets rich would otherwise take for tags, and fail on or silently drop.
 err = Console(stderr=True, soft_wrap=True, markup=False)
 out = Console(soft_wrap=True, markup=False)
+log = logging.getLogger("kartoteka.cli")
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded default keeps its data.")]
 
@@ -125,8 +129,15 @@ def serve(
     _prepare_data_dir(settings)
     _migrate(settings)
     services = _services(settings)
+    lock = _indexer_lock(settings)
+    writer = settings.embedded_indexer and lock.try_acquire()
+    if settings.embedded_indexer and not writer:
+        log.warning(
+            "another indexer writes the search index: this server only reads it",
+            extra={"index": str(settings.resolved_index_dir), "indexer_pid": lock.holder()},
+        )
     try:
-        indexer = build_search(settings, services, writer=settings.embedded_indexer)
+        indexer = build_search(settings, services, writer=writer)
     except Exception as exc:
         _fail(f"cannot open the search index in {settings.resolved_index_dir}: {str(exc).splitlines()[0]}")
     out.print(f"Kartoteka on http://{host}:{port}/graphql (data: {settings.data_dir})", highlight=False)
@@ -134,6 +145,16 @@ def serve(
     # No uvicorn access log: it would print download and upload paths, which carry signed tokens.
     # ObservabilityMiddleware writes one line per request with the route template instead.
     uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=False, access_log=False)
+
+
+#: How often a standby indexer tries to take the index over.
+STANDBY_POLL_SECONDS = 1.0
+
+
+def _indexer_lock(settings: Settings) -> IndexerLock:
+    """The index's one-indexer lock (see search.indexer_lock); held until the process ends."""
+    settings.resolved_index_dir.mkdir(parents=True, exist_ok=True)
+    return IndexerLock(settings.resolved_index_dir)
 
 
 def _services(settings: Settings) -> Any:
@@ -163,6 +184,17 @@ def indexer(data_dir: DataDir = None) -> None:
     configure_logging(settings.log_level)
     _migrate(settings)
     services = _services(settings)
+    lock = _indexer_lock(settings)
+    if not lock.try_acquire():
+        # A standby: it takes over the moment the running indexer stops, however it stops.
+        where = {"index": str(settings.resolved_index_dir), "indexer_pid": lock.holder()}
+        log.warning("another indexer writes the search index: waiting to take over", extra=where)
+        try:
+            while not lock.try_acquire():
+                time.sleep(STANDBY_POLL_SECONDS)
+        except KeyboardInterrupt:
+            return
+        log.warning("took over the search index", extra={"index": str(settings.resolved_index_dir)})
     worker = build_search(settings, services, writer=True)
     assert worker is not None
 

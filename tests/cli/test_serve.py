@@ -8,13 +8,14 @@ import os
 import signal
 import socket
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from tests.cli.test_cli import kartoteka
-from tests.servers.kartoteka import running_kartoteka
+from tests.servers.kartoteka import KartotekaProcess, running_kartoteka
 
 PASSWORD = "a-long-password"
 
@@ -121,3 +122,39 @@ def test_a_download_abandoned_half_way_leaves_no_file_open(tmp_path: Path) -> No
             whole = client.get(url)
             assert hashlib.sha256(whole.content).digest() == hashlib.sha256(content).digest()
             assert open_blob_files(server.process.pid, blobs) == []
+
+
+def wait_for_log(process: KartotekaProcess, text: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in process.log():
+        assert process.process.poll() is None, process.log()
+        assert time.monotonic() < deadline, f"{text!r} not logged:\n{process.log()}"
+        time.sleep(0.1)
+
+
+def test_one_indexer_writes_the_index_and_a_second_waits_to_take_over(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with ExitStack() as running:
+        first = running.enter_context(running_kartoteka(data_dir, log_path=tmp_path / "first.log"))
+        standby = running.enter_context(running_kartoteka(data_dir, "indexer", log_path=tmp_path / "standby.log"))
+        wait_for_log(standby, "waiting to take over")
+        assert "took over" not in standby.log()
+
+        first.stop()  # the embedded indexer goes with its server
+        wait_for_log(standby, "took over the search index")
+
+        # A server started while an indexer runs serves, and only reads the index.
+        reader = running.enter_context(running_kartoteka(data_dir, log_path=tmp_path / "reader.log"))
+        assert "only reads it" in reader.log()
+        with httpx.Client(base_url=reader.base_url, timeout=10) as client:
+            headers = sign_in(client, data_dir)
+            create_document(client, headers, "Faktury", "faktura.txt", b"Faktura za transport")
+            deadline = time.monotonic() + 10
+            found = 0
+            while not found and time.monotonic() < deadline:  # indexed by the standby, now the indexer
+                result = client.post(
+                    "/graphql", json={"query": '{ search(query: "transportu") { totalCount } }'}, headers=headers
+                )
+                found = result.json()["data"]["search"]["totalCount"]
+                time.sleep(0.2)
+            assert found == 1
