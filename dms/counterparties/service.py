@@ -318,6 +318,7 @@ async def delete_counterparty(session: AsyncSession, actor: Actor, counterparty_
     card.deleted_at = utcnow()
     card.deleted_by_id = actor.user_id or None
     audit.record(session, actor, "counterparty.deleted", object_type="Counterparty", object_id=card.id, name=card.name)
+    await record_data_changed(session, actor, card.id, {"card": "deleted"})
     await directory_outbox.enqueue(session, "counterparty", [card.id], "deleted")
     return card
 
@@ -336,6 +337,7 @@ async def restore_counterparty(session: AsyncSession, actor: Actor, counterparty
     card.deleted_by_id = None
     await flush_unique(session, NIP_TAKEN, field="nip")
     audit.record(session, actor, "counterparty.restored", object_type="Counterparty", object_id=card.id)
+    await record_data_changed(session, actor, card.id, {"card": "restored"})
     await directory_outbox.enqueue(session, "counterparty", [card.id], "restored")
     return card
 

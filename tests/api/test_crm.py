@@ -248,6 +248,21 @@ async def test_categories_groups_and_segmentation_are_filterable(admin, alice):
 
 
 @sqlite_only
+async def test_deleting_and_restoring_a_card_are_recorded_on_it(alice, services):
+    card = await create_counterparty(alice, "ACME")
+    for mutation in ("deleteCounterparty", "restoreCounterparty"):
+        done = await alice.gql(
+            "mutation($id: ID!) { %s(input: {counterpartyId: $id}) { %s } }" % (mutation, ERRORS), id=card["id"]
+        )
+        ok(done, mutation)
+    timeline = (await open_card(alice, services, card["id"]))["timeline"]["edges"]
+    changes = [
+        e["node"]["details"]["changes"] for e in timeline if e["node"]["type"]["automaticKind"] == "DATA_CHANGED"
+    ]
+    assert changes == [{"card": "restored"}, {"card": "deleted"}]  # newest first
+
+
+@sqlite_only
 async def test_opening_and_changing_a_card_are_recorded_as_events(alice, services):
     card = await create_counterparty(alice, "ACME")
     ok(
