@@ -25,7 +25,14 @@ from dms.events.service import visible_to
 from dms.indexing.directory import PUBLIC_ACCESS
 from dms.pagination import Page
 from dms.search import SearchUnavailable, access_filter
-from search.directory import AsyncDirectoryIndex, DirectoryIndexes, DirectoryRequest, DirectoryResult
+from search.directory import (
+    FIELDS,
+    AsyncDirectoryIndex,
+    DirectoryIndexes,
+    DirectoryKind,
+    DirectoryRequest,
+    DirectoryResult,
+)
 from search.errors import IndexRebuilding, IndexUnavailable, InvalidCursor, QuerySyntaxError
 from search.query import QueryNode, parse_query
 from search.records import AccessFilter
@@ -36,9 +43,9 @@ T = TypeVar("T")
 _SPACED_NUMBER = re.compile(r"^\s*[\d][\d\s-]{4,24}[\d]\s*$")
 
 
-def _parse(text: str) -> QueryNode:
+def _parse(text: str, kind: DirectoryKind) -> QueryNode:
     try:
-        return parse_query(text)
+        return parse_query(text, fields=FIELDS[kind])
     except QuerySyntaxError as exc:
         raise ValidationFailed(str(exc), field="query") from exc
 
@@ -84,7 +91,7 @@ async def search_counterparties(
     """
     if _SPACED_NUMBER.match(text):
         text = re.sub(r"[\s-]", "", text)
-    query = _parse(text)
+    query = _parse(text, "counterparties")
     index = _index(indexes, "counterparties")
     result = await _find(index, DirectoryRequest(query=query, deleted=deleted, limit=max(first, 1), after=after))
     hits = result.hits[:first]
@@ -116,7 +123,7 @@ async def search_events(
 ) -> Page[Event]:
     """Events whose number, title (a recorded document's), free-text fields or note match `text`,
     among those the actor may see; `counterparty_id` keeps one card's events."""
-    query = _parse(text)
+    query = _parse(text, "events")
     index = _index(indexes, "events")
     request = DirectoryRequest(
         query=query,

@@ -27,6 +27,11 @@ from search.service import AsyncSearchEngine
 
 DirectoryKind = Literal["counterparties", "events"]
 KINDS: tuple[DirectoryKind, ...] = ("counterparties", "events")
+#: The fields a query of each kind may name (`name:Budimex`, `number:ZD/2026/0001`).
+FIELDS: dict[DirectoryKind, frozenset[str]] = {
+    "counterparties": frozenset({"name", "counterparty", "title", "content", "nip"}),
+    "events": frozenset({"number", "title", "content"}),
+}
 
 
 @dataclass(frozen=True)

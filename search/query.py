@@ -147,8 +147,9 @@ def _starts_operand(tokens: list[_Tok], at: int) -> bool:
 
 
 class _Parser:
-    def __init__(self, tokens: list[_Tok]) -> None:
+    def __init__(self, tokens: list[_Tok], fields: frozenset[str]) -> None:
         self.tokens = tokens
+        self.fields = fields
         self.at = 0
         self.clauses = 0
         self.depth = 0
@@ -232,8 +233,8 @@ class _Parser:
 
     def fielded(self, token: _Tok, outer: str | None) -> QueryNode:
         name = token.text.lower()
-        if name not in FIELDS:
-            allowed = ", ".join(sorted(FIELDS))
+        if name not in self.fields:
+            allowed = ", ".join(sorted(self.fields))
             raise QuerySyntaxError(f"Unknown field {token.text!r}; fields you can search: {allowed}.")
         if outer is not None and outer != name:
             raise QuerySyntaxError(f"Field {name!r} cannot be used inside {outer}:(…).")
@@ -295,19 +296,20 @@ class _Depth:
         self.parser.depth -= 1
 
 
-def parse_query(text: str) -> QueryNode:
+def parse_query(text: str, *, fields: frozenset[str] = FIELDS) -> QueryNode:
     """Parse search-box text into a query tree.
 
     Empty text (or ``*``) gives `MatchAll`.  Raises `QuerySyntaxError` with a
     human-readable message for malformed text, over-long queries (more than
     `MAX_QUERY_LENGTH` characters, `MAX_CLAUSES` terms or `MAX_DEPTH` levels)
-    and unknown field names; never raises anything else.
+    and field names not in `fields` (the documents' by default; an index of other records passes
+    its own); never raises anything else.
     """
     if not isinstance(text, str):
         raise QuerySyntaxError("The query must be text.")
     if len(text) > MAX_QUERY_LENGTH:
         raise QuerySyntaxError(f"The query is longer than {MAX_QUERY_LENGTH} characters; please shorten it.")
-    return _simplify(_Parser(_tokenize(text)).parse())
+    return _simplify(_Parser(_tokenize(text), fields).parse())
 
 
 def _simplify(node: QueryNode) -> QueryNode:

@@ -182,7 +182,12 @@ _KINDS: dict[DirectoryKind, _Kind] = {
         filters=_counterparty_filters,
         translator=_DirectoryTranslator(
             defaults=(*_NAMES, ("tax", 3.0), ("persons", 1.5), ("contacts", 1.0)),
-            fielded={"counterparty": _NAMES, "title": _NAMES, "content": (("persons", 1.0), ("contacts", 1.0))},
+            fielded={
+                "name": _NAMES,
+                "counterparty": _NAMES,
+                "title": _NAMES,
+                "content": (("persons", 1.0), ("contacts", 1.0)),
+            },
             tax_digits="tax_digits",
         ),
     ),

@@ -129,3 +129,16 @@ async def test_a_malformed_query_is_a_validation_error(alice: Any, indexer: Any)
         assert (await alice.gql(query, q='"unterminated')).error_codes == ["VALIDATION"]
         assert (await alice.gql(query, q="nosuchfield:x")).error_codes == ["VALIDATION"]
         assert (await alice.gql(query, q="kowalski", after="not-a-cursor")).error_codes == ["VALIDATION"]
+
+
+async def test_a_field_query_names_the_fields_of_what_is_searched(alice: Any, indexer: Any) -> None:
+    await create_card(alice, "Budimex SA")
+    await create_card(alice, "Mostostal")
+    await drain(indexer)
+    found = await alice.gql(SEARCH_CARDS, q="name:budimex")
+    assert [edge["node"]["name"] for edge in found.data["searchCounterparties"]["edges"]] == ["Budimex SA"]
+    # An unknown field is refused with this search's own fields, not the documents'.
+    refused = await alice.gql(SEARCH_EVENTS, q="name:budimex")
+    assert refused.error_codes == ["VALIDATION"]
+    message = refused.body["errors"][0]["message"]
+    assert "content, number, title" in message and "filename" not in message
