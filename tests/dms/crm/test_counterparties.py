@@ -318,15 +318,18 @@ async def current_cities(db: Any, card_id: int, at: datetime | None = None) -> l
         return [a.city for a in (await queries.current_addresses_of(session, [card_id], at=at))[card_id]]
 
 
+async def card_with_seat(db: Any, actor: Actor, uses: list[str], *, since: datetime) -> tuple[Any, Any]:
+    """A card "ACME" with its address in Warszawa, in force since `since`."""
+    firm = await card(db, actor, "ACME")
+    seat = await in_tx(
+        db, lambda s: details.add_address(s, actor, firm.id, AddressData("Warszawa", uses), valid_from=since)
+    )
+    return firm, seat
+
+
 async def test_an_address_changed_with_a_future_date_stays_current_until_that_date(db, seller):
     now = datetime.now(UTC)
-    firm = await card(db, seller, "ACME")
-    seat = await in_tx(
-        db,
-        lambda s: details.add_address(
-            s, seller, firm.id, AddressData("Warszawa", ["registered_seat", "tax"]), valid_from=now - timedelta(days=30)
-        ),
-    )
+    firm, seat = await card_with_seat(db, seller, ["registered_seat", "tax"], since=now - timedelta(days=30))
     move = now + timedelta(days=180)
     moved = await in_tx(
         db,
@@ -359,13 +362,7 @@ async def test_an_address_changed_with_a_future_date_stays_current_until_that_da
 
 async def test_a_backdated_address_change_is_current_at_once(db, seller):
     now = datetime.now(UTC)
-    firm = await card(db, seller, "ACME")
-    seat = await in_tx(
-        db,
-        lambda s: details.add_address(
-            s, seller, firm.id, AddressData("Warszawa", ["registered_seat"]), valid_from=now - timedelta(days=60)
-        ),
-    )
+    firm, seat = await card_with_seat(db, seller, ["registered_seat"], since=now - timedelta(days=60))
     with pytest.raises(ValidationFailed) as too_early:
         await in_tx(
             db,
