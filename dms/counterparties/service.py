@@ -40,7 +40,7 @@ from dms.counterparties.models import (
     Dictionary,
     DictionaryEntry,
 )
-from dms.counterparties.taxids import normalise_nip, normalise_regon, normalise_vat
+from dms.counterparties.taxids import normalise_nip, normalise_regon, normalise_vat, vat_prefix
 from dms.counterparties.types import usable_type
 from dms.documents.models import Document
 from dms.errors import Conflict, NotFound, ValidationFailed
@@ -367,6 +367,11 @@ def _text_filter(query: Select[tuple[Counterparty]], text: str) -> Select[tuple[
         digits = re.sub(r"\D", "", text)
         conditions.append(Counterparty.nip.like(digits + "%"))
         conditions.append(Counterparty.regon.like(digits + "%"))
+        # A VAT number typed without its country code ("DE" and the rest).
+        conditions.append(Counterparty.vat_number.like("__" + digits + "%"))
+    vat = vat_prefix(text)
+    if vat is not None:
+        conditions.append(Counterparty.vat_number.like(escape_like(vat) + "%", escape="\\"))
     return query.where(or_(*conditions))
 
 

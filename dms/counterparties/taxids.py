@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from stdnum import iban as std_iban
 from stdnum.eu import vat as std_vat
 from stdnum.exceptions import ValidationError
@@ -38,6 +40,18 @@ def normalise_iban(value: str, *, field: str = "iban") -> str:
         return std_iban.validate(value)
     except ValidationError as exc:
         raise ValidationFailed(f"not a valid IBAN: {exc.message}", field=field) from exc
+
+
+def vat_prefix(text: str) -> str | None:
+    """ "pl 123-456" → "PL123456": the start of a VAT number as stored, when the text could be one."""
+    try:
+        compact = std_vat.compact(text)
+    except ValidationError:  # no EU country code in front
+        return None
+    return compact if _VAT_START.match(compact) else None
+
+
+_VAT_START = re.compile(r"^[A-Z]{2}[0-9A-Z+*]{2,}$")
 
 
 def format_nip(value: str) -> str:

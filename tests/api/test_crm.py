@@ -167,6 +167,17 @@ async def test_text_filter_finds_polish_names_without_diacritics_and_nips_with_d
         assert [e["node"]["name"] for e in found["edges"]] == ["Łódź Sp. z o.o."], text
 
 
+async def test_text_filter_finds_eu_vat_numbers_with_or_without_their_country_code(alice):
+    await create_counterparty(alice, "Müller GmbH", vatNumber="DE 136 695 976")
+    await create_counterparty(alice, "Dupont SARL")
+    query = "query($t: String) { counterparties(filter: {text: $t}) { edges { node { name } } } }"
+    for text in ("DE136695976", "de 136-695", "136695976", "136 695"):
+        found = (await alice.gql(query, t=text)).data["counterparties"]
+        assert [e["node"]["name"] for e in found["edges"]] == ["Müller GmbH"], text
+    for text in ("FR136695976", "695976"):
+        assert (await alice.gql(query, t=text)).data["counterparties"]["edges"] == [], text
+
+
 @sqlite_only
 async def test_only_an_administrator_configures_types_and_dictionaries(alice):
     refused = await alice.gql(CREATE_TYPE, input={"name": "Ubezpieczyciel"})
