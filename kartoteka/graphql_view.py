@@ -8,6 +8,7 @@ from typing import Any
 
 from cross_web import HTTPException
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
@@ -64,15 +65,17 @@ class KartotekaGraphQL(GraphQL):
     def _refuse(self, request: Request) -> Response | None:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type == "multipart/form-data" and not any(h in request.headers for h in PREFLIGHT_HEADERS):
-            return JSONResponse(
-                {"errors": [{"message": "multipart requests need an Apollo-Require-Preflight header (CSRF guard)"}]},
-                status_code=400,
-            )
+            return request_error(400, "multipart requests need an Apollo-Require-Preflight header (CSRF guard)")
         return None
 
     async def run(self, request: Any, **kwargs: Any) -> Response:  # type: ignore[override]
         try:
             response = await super().run(request, **kwargs)
+        except HTTPException as exc:
+            # Strawberry answers these in plain text; a GraphQL client reads JSON errors.
+            response = request_error(exc.status_code, exc.reason)
+        except StarletteHTTPException as exc:  # the multipart reader's refusals
+            response = request_error(exc.status_code, exc.detail)
         finally:
             form = getattr(request.state, "received_form", None) if isinstance(request, Request) else None
             if form is not None:
@@ -105,6 +108,11 @@ class KartotekaGraphQL(GraphQL):
 
     def encode_json(self, data: object) -> str:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def request_error(status: int, message: str) -> JSONResponse:
+    """A request refused before it ran, as GraphQL over HTTP has it: a 4xx with the errors in JSON."""
+    return JSONResponse({"errors": [{"message": message}]}, status_code=status)
 
 
 def _as_graphql_response(response: Response) -> Response:

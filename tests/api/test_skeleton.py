@@ -149,7 +149,8 @@ async def test_several_operations_need_an_operation_name(alice):
     assert [e["extensions"]["code"] for e in unnamed["errors"]] == ["VALIDATION"]
     assert "operationName" in unnamed["errors"][0]["message"]
     unknown = await alice.http.post("/graphql", json={"query": document, "operationName": "C"}, headers=alice.headers)
-    assert unknown.status_code == 400 and '"C"' in unknown.text
+    assert unknown.status_code == 400
+    assert unknown.json() == {"errors": [{"message": 'Unknown operation named "C".'}]}
     assert (await run(operationName="B"))["data"] == {"me": {"id": await me_id(alice)}}
     single = await alice.http.post("/graphql", json={"query": "query A { me { username } }"}, headers=alice.headers)
     assert single.json()["data"] == {"me": {"username": "alice"}}

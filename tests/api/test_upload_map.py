@@ -67,5 +67,20 @@ async def test_a_request_whose_map_does_not_fit_is_refused_with_400_and_stores_n
         headers={**alice.headers, "Apollo-Require-Preflight": "true"},
     )
     assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["message"]
     listed = await alice.gql("query($b: ID!) { documents(filter: {binderId: $b}) { totalCount } }", b=binder["id"])
     assert listed.data["documents"]["totalCount"] == 0
+
+
+async def test_a_malformed_multipart_body_is_a_400_with_a_json_error(alice, http):
+    response = await http.post(
+        "/graphql",
+        content=b"this is not a multipart body at all",
+        headers={
+            **alice.headers,
+            "Apollo-Require-Preflight": "true",
+            "Content-Type": "multipart/form-data; boundary=kartoteka",
+        },
+    )
+    assert response.status_code == 400
+    assert response.json() == {"errors": [{"message": "the multipart body is malformed"}]}
