@@ -18,7 +18,7 @@ from dms.base import utcnow
 from dms.counterparties.common import KEEP, Keep, long_text, optional_text
 from dms.counterparties.models import Address, BankAccount, ContactMethod, ContactPerson, CounterpartyBlock
 from dms.counterparties.service import get_counterparty
-from dms.counterparties.taxids import normalise_iban
+from dms.counterparties.taxids import format_iban, normalise_iban
 from dms.errors import Conflict, NotFound, ValidationFailed
 from dms.events.automatic import record_data_changed
 from dms.names import clean_name
@@ -306,9 +306,17 @@ async def add_bank_account(
     description: str | None = None,
 ) -> BankAccount:
     card = await get_counterparty(session, actor, counterparty_id)
+    number = normalise_iban(iban)
+    held = await session.scalar(
+        select(BankAccount.id).where(
+            BankAccount.counterparty_id == card.id, BankAccount.iban == number, BankAccount.removed_at.is_(None)
+        )
+    )
+    if held is not None:
+        raise Conflict(f"the card already has the bank account {format_iban(number)}", field="iban")
     account = BankAccount(
         counterparty_id=card.id,
-        iban=normalise_iban(iban),
+        iban=number,
         bank_name=optional_text(bank_name, field="bankName", max_length=200),
         description=optional_text(description, field="description", max_length=300),
         created_at=utcnow(),

@@ -4,6 +4,9 @@ Everything that hangs on the sources moves to the target in the one transaction:
 addresses (with their history), bank accounts, blocks, categories, groups and segmentation,
 documents, cases, events and tasks. The target keeps its own data; where it has none, it takes the
 first source's (tax ids, account manager, a segmentation value, custom values of the same type).
+A card keeps one registered seat, correspondence and tax address at a time and each bank account
+once: such a use of a moved address ends at the merge (the address goes on with its other uses,
+the old row stays in the history), and an account the target already holds is not added again.
 The sources are soft-deleted with a pointer to the target (cards merged into a source earlier now
 point at the target too), and the merge is recorded in the audit log and as a "data changed" event
 on the target.
@@ -17,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dms.actor import Actor
@@ -25,6 +28,7 @@ from dms.audit import service as audit
 from dms.base import utcnow
 from dms.cases.models import Case
 from dms.counterparties.common import flush_unique
+from dms.counterparties.details import SINGLE_USES
 from dms.counterparties.models import (
     Address,
     BankAccount,
@@ -115,6 +119,98 @@ async def _merge_classifications(session: AsyncSession, target_id: int, source_i
         await session.execute(insert(CounterpartyClassification), added)
 
 
+async def _end_colliding_addresses(session: AsyncSession, actor: Actor, target_id: int, source_ids: list[int]) -> None:
+    """A source's address may not be a second registered seat (correspondence, tax address) beside
+    one in force at the same time, the target's first, then earlier sources'. Such a use ends at
+    the merge: the address goes on from then with its other uses, or ends when it has none."""
+    now = utcnow()
+    order = {card_id: index for index, card_id in enumerate([target_id, *source_ids])}
+    open_addresses = (
+        await session.scalars(
+            select(Address).where(
+                Address.counterparty_id.in_(list(order)), or_(Address.valid_to.is_(None), Address.valid_to > now)
+            )
+        )
+    ).all()
+    kept: list[Address] = []
+    for address in sorted(open_addresses, key=lambda a: (order[a.counterparty_id], a.valid_from, a.id)):
+        colliding = {
+            use
+            for use in address.uses
+            if use in SINGLE_USES and any(use in other.uses and _overlap(address, other) for other in kept)
+        }
+        if address.counterparty_id == target_id or not colliding:
+            kept.append(address)
+            continue
+        remaining = [use for use in address.uses if use not in colliding]
+        if address.valid_from > now and remaining:  # not in force yet: nothing to keep in the history
+            address.uses = remaining
+            kept.append(address)
+        elif address.valid_from > now:
+            address.valid_to = address.valid_from  # ends before it starts: never in force
+        elif remaining:
+            kept.append(await _go_on_with(session, actor, address, remaining, now))
+        else:
+            address.valid_to = now
+
+
+async def _go_on_with(session: AsyncSession, actor: Actor, address: Address, uses: list[str], now: Any) -> Address:
+    """The address from `now` on with only `uses`; the one that followed it follows this one."""
+    successor = Address(
+        counterparty_id=address.counterparty_id,
+        uses=uses,
+        street=address.street,
+        postal_code=address.postal_code,
+        city=address.city,
+        country=address.country,
+        valid_from=now,
+        valid_to=address.valid_to,
+        previous_id=address.id,
+        created_by_id=actor.user_id or None,
+    )
+    address.valid_to = now
+    session.add(successor)
+    await session.flush()
+    await session.execute(
+        update(Address)
+        .where(Address.previous_id == address.id, Address.id != successor.id)
+        .values(previous_id=successor.id)
+        .execution_options(synchronize_session=False)
+    )
+    return successor
+
+
+def _overlap(one: Address, other: Address) -> bool:
+    return (other.valid_to is None or one.valid_from < other.valid_to) and (
+        one.valid_to is None or other.valid_from < one.valid_to
+    )
+
+
+async def _drop_repeated_accounts(session: AsyncSession, target_id: int) -> None:
+    """A card holds each bank account once: of the same IBAN moved in from several cards, the
+    first one added stays."""
+    accounts = (
+        await session.execute(
+            select(BankAccount.id, BankAccount.iban)
+            .where(BankAccount.counterparty_id == target_id, BankAccount.removed_at.is_(None))
+            .order_by(BankAccount.id)
+        )
+    ).all()
+    seen: set[str] = set()
+    repeated = []
+    for account_id, iban in accounts:
+        if iban in seen:
+            repeated.append(account_id)
+        seen.add(iban)
+    if repeated:
+        await session.execute(
+            update(BankAccount)
+            .where(BankAccount.id.in_(repeated))
+            .values(removed_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+
+
 async def _move_documents(session: AsyncSession, actor: Actor, target_id: int, source_ids: list[int]) -> int:
     document_ids = list(
         (await session.scalars(select(Document.id).where(Document.counterparty_id.in_(source_ids)))).all()
@@ -177,6 +273,7 @@ async def merge_counterparties(
         session, "event", select(Event.id).where(Event.counterparty_id.in_(sources_wanted)), "merged"
     )
     await directory_outbox.enqueue(session, "counterparty", [target_id, *sources_wanted], "merged")
+    await _end_colliding_addresses(session, actor, target_id, sources_wanted)
     moved: dict[str, int] = {}
     for name, model in MOVED_BY_COUNTERPARTY.items():
         result = await session.execute(
@@ -186,6 +283,7 @@ async def merge_counterparties(
             .execution_options(synchronize_session=False)
         )
         moved[name] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    await _drop_repeated_accounts(session, target_id)
     moved["documents"] = await _move_documents(session, actor, target_id, sources_wanted)
     await _merge_classifications(session, target_id, sources_wanted)
     now = utcnow()

@@ -162,6 +162,24 @@ async def test_invalid_details_are_validation_errors_naming_the_field(alice):
 
 
 @sqlite_only
+async def test_a_card_holds_each_bank_account_once_until_it_is_removed(alice):
+    card = (await create_counterparty(alice, "ACME"))["id"]
+    add = "mutation($i: AddBankAccountInput!) { addBankAccount(input: $i) { bankAccount { id } %s } }" % ERRORS
+    first = ok(
+        await alice.gql(add, i={"counterpartyId": card, "iban": "PL61109010140000071219812874"}), "addBankAccount"
+    )
+    again = await alice.gql(add, i={"counterpartyId": card, "iban": "pl61 1090 1014 0000 0712 1981 2874"})
+    assert [(e["code"], e["field"]) for e in again.payload("addBankAccount")["userErrors"]] == [("CONFLICT", ["iban"])]
+    other = (await create_counterparty(alice, "Beta"))["id"]
+    ok(await alice.gql(add, i={"counterpartyId": other, "iban": "PL61109010140000071219812874"}), "addBankAccount")
+    remove = "mutation($id: ID!) { removeBankAccount(input: {bankAccountId: $id}) { %s } }" % ERRORS
+    ok(await alice.gql(remove, id=first["bankAccount"]["id"]), "removeBankAccount")
+    ok(await alice.gql(add, i={"counterpartyId": card, "iban": "PL61109010140000071219812874"}), "addBankAccount")
+    accounts = (await alice.gql(DETAILS, id=card)).data["counterparty"]["bankAccounts"]
+    assert [a["iban"] for a in accounts] == ["PL61109010140000071219812874"]
+
+
+@sqlite_only
 async def test_a_deleted_card_leaves_the_list_and_comes_back_when_restored(alice):
     card = (await create_counterparty(alice, "ACME"))["id"]
     ref = "mutation($id: ID!) { %s(input: {counterpartyId: $id}) { counterparty { id } %s } }"

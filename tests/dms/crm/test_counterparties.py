@@ -535,6 +535,59 @@ async def test_merging_moves_everything_attached_in_one_transaction(db, services
     assert await names(db, seller, text="acme") == ["ACME SA"]
 
 
+async def test_a_merged_card_keeps_one_seat_per_use_and_each_bank_account_once(db, seller):
+    target = await card(db, seller, "ACME SA")
+    source = await card(db, seller, "ACME S.A.")
+    later = await card(db, seller, "Acme")
+    soon = datetime.now(UTC) + timedelta(days=30)
+
+    def add(firm: Counterparty, city: str, uses: list[str]) -> Any:
+        return in_tx(db, lambda s: details.add_address(s, seller, firm.id, AddressData(city, uses)))
+
+    def account(firm: Counterparty, iban: str) -> Any:
+        return in_tx(db, lambda s: details.add_bank_account(s, seller, firm.id, iban=iban))
+
+    await add(target, "Warszawa", ["registered_seat"])
+    krakow = await add(source, "Kraków", ["registered_seat", "tax"])
+    await in_tx(
+        db,
+        lambda s: details.change_address(
+            s, seller, krakow.id, AddressData("Kielce", ["registered_seat"]), valid_from=soon
+        ),
+    )
+    await add(source, "Gdynia", ["shipping"])
+    await add(later, "Lublin", ["correspondence"])
+    await account(target, "PL61109010140000071219812874")
+    await account(source, "PL61 1090 1014 0000 0712 1981 2874")
+    await account(source, "DE89370400440532013000")
+    with pytest.raises(Conflict) as again:
+        await account(target, "PL61109010140000071219812874")
+    assert again.value.field == ["iban"]
+
+    await in_tx(db, lambda s: merge.merge_counterparties(s, seller, target.id, [source.id, later.id]))
+
+    async with db.sessions() as session:
+        current = (await queries.current_addresses_of(session, [target.id]))[target.id]
+        coming = (await queries.current_addresses_of(session, [target.id], at=soon + timedelta(days=1)))[target.id]
+        every = (await queries.addresses_of(session, [target.id]))[target.id]
+        accounts = (await queries.bank_accounts_of(session, [target.id]))[target.id]
+    uses = {a.city: a.uses for a in current}
+    assert uses == {
+        "Warszawa": ["registered_seat"],
+        "Kraków": ["tax"],  # no longer a seat, still the tax address
+        "Gdynia": ["shipping"],
+        "Lublin": ["correspondence"],
+    }
+    # Kielce was to follow Kraków as the seat from `soon` (and Kraków to stop being the tax address
+    # then): it never takes the seat, and follows the Kraków that goes on.
+    assert sorted(a.city for a in coming) == ["Gdynia", "Lublin", "Warszawa"]
+    kielce = next(a for a in every if a.city == "Kielce")
+    assert kielce.valid_to == kielce.valid_from
+    assert kielce.previous_id == next(a.id for a in current if a.city == "Kraków")
+    assert sorted(a.city for a in every) == ["Gdynia", "Kielce", "Kraków", "Kraków", "Lublin", "Warszawa"]
+    assert sorted(a.iban for a in accounts) == ["DE89370400440532013000", "PL61109010140000071219812874"]
+
+
 @sqlite_only
 async def test_a_merge_refuses_a_deleted_target_and_no_sources(db, seller):
     target = await card(db, seller, "ACME")
