@@ -9,7 +9,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
+import pycountry
 from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,7 +35,7 @@ SINGLE_USES = ("registered_seat", "correspondence", "tax")
 CONTACT_KINDS = ("email", "phone", "mobile", "fax", "website", "other")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[\d\s().-]{5,30}$")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 _POLISH_POSTAL_CODE = re.compile(r"^\d{2}-\d{3}$")
 
 
@@ -61,7 +63,7 @@ def _checked_address(data: AddressData) -> dict[str, object]:
     if unknown:
         raise ValidationFailed(f"an address's uses are {', '.join(ADDRESS_USES)}", field="uses")
     country = data.country.strip().upper()
-    if not _COUNTRY.match(country):
+    if len(country) != 2 or pycountry.countries.get(alpha_2=country) is None:
         raise ValidationFailed("the country is a two-letter ISO code, e.g. PL", field="country")
     postal_code = optional_text(data.postal_code, field="postalCode", max_length=20)
     if country == "PL" and postal_code is not None and not _POLISH_POSTAL_CODE.match(postal_code):
@@ -210,9 +212,23 @@ def _checked_method(index: int, method: ContactMethodData) -> ContactMethodData:
         raise ValidationFailed("not an e-mail address", field=[*where, "value"])
     if method.kind in ("phone", "mobile", "fax") and not (_PHONE.match(value) and sum(c.isdigit() for c in value) >= 5):
         raise ValidationFailed("not a phone number", field=[*where, "value"])
+    if method.kind == "website" and not _is_web_address(value):
+        raise ValidationFailed("a website is an http(s) address, e.g. https://firma.pl", field=[*where, "value"])
     if method.kind == "email":
         value = value.lower()
     return ContactMethodData(method.kind, value, optional_text(method.label, field="label", max_length=100))
+
+
+def _is_web_address(value: str) -> bool:
+    """ "https://firma.pl/kontakt" or "www.firma.pl"; never another scheme ("javascript:…" would run
+    in a front-end that makes it a link)."""
+    if _SCHEME.match(value) and not value.lower().startswith(("http://", "https://")):
+        return False
+    try:
+        parts = urlsplit(value if "://" in value else f"https://{value}")
+        return bool(parts.hostname) and " " not in value and (parts.port is None or parts.port > 0)
+    except ValueError:  # a malformed port or IPv6 address
+        return False
 
 
 def _replace_methods(session: AsyncSession, person: ContactPerson, methods: Sequence[ContactMethodData]) -> None:

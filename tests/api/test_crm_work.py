@@ -155,6 +155,28 @@ async def test_invalid_details_are_validation_errors_naming_the_field(alice):
         person, i={"counterpartyId": card, "name": "Jan", "contactMethods": [{"kind": "EMAIL", "value": "jan"}]}
     )
     assert refused.payload("addContactPerson")["userErrors"][0]["field"] == ["contactMethods", "0", "value"]
+    for site in ("javascript:alert(document.cookie)", "ftp://firma.pl", "https://", "http://firma.pl:99999"):
+        refused = await alice.gql(
+            person, i={"counterpartyId": card, "name": "Jan", "contactMethods": [{"kind": "WEBSITE", "value": site}]}
+        )
+        assert refused.payload("addContactPerson")["userErrors"][0]["field"] == ["contactMethods", "0", "value"], site
+    for site in ("https://firma.pl/kontakt", "www.firma.pl", "HTTP://FIRMA.PL"):
+        accepted = await alice.gql(
+            person, i={"counterpartyId": card, "name": "Jan", "contactMethods": [{"kind": "WEBSITE", "value": site}]}
+        )
+        ok(accepted, "addContactPerson")
+    address = "mutation($i: AddAddressInput!) { addAddress(input: $i) { address { id } %s } }" % ERRORS
+    for country in ("XX", "POL", "P1"):
+        refused = await alice.gql(
+            address, i={"counterpartyId": card, "uses": ["SHIPPING"], "city": "X", "country": country}
+        )
+        assert [(e["code"], e["field"]) for e in refused.payload("addAddress")["userErrors"]] == [
+            ("VALIDATION", ["country"])
+        ], country
+    ok(
+        await alice.gql(address, i={"counterpartyId": card, "uses": ["SHIPPING"], "city": "Wien", "country": "at"}),
+        "addAddress",
+    )
     unknown = await alice.gql(account, i={"counterpartyId": "nonsense", "iban": "PL61109010140000071219812874"})
     assert [(e["code"], e["field"]) for e in unknown.payload("addBankAccount")["userErrors"]] == [
         ("NOT_FOUND", ["counterpartyId"])
