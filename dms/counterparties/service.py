@@ -40,7 +40,7 @@ from dms.counterparties.models import (
     Dictionary,
     DictionaryEntry,
 )
-from dms.counterparties.taxids import normalise_nip, normalise_regon, normalise_vat, vat_prefix
+from dms.counterparties.taxids import normalise_nip, normalise_regon, normalise_vat, polish_vat_matches, vat_prefix
 from dms.counterparties.types import usable_type
 from dms.documents.models import Document
 from dms.errors import Conflict, NotFound, ValidationFailed
@@ -126,6 +126,11 @@ async def _apply(session: AsyncSession, card: Counterparty, given: CardChanges) 
         vat = normalise_vat(given.vat_number) if given.vat_number and given.vat_number.strip() else None
         _note(changes, "vatNumber", card.vat_number, vat)
         card.vat_number = vat
+    if (given.nip is not KEEP or given.vat_number is not KEEP) and not polish_vat_matches(card.nip, card.vat_number):
+        raise ValidationFailed(
+            f"a Polish VAT number is PL and the NIP: PL{card.nip}",
+            field="vatNumber" if given.vat_number is not KEEP else "nip",
+        )
     if given.account_manager_id is not KEEP:
         if given.account_manager_id is not None:
             await _check_user(session, given.account_manager_id, field="accountManagerId")

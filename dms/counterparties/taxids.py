@@ -42,6 +42,11 @@ def normalise_iban(value: str, *, field: str = "iban") -> str:
         raise ValidationFailed(f"not a valid IBAN: {exc.message}", field=field) from exc
 
 
+def polish_vat_matches(nip: str | None, vat_number: str | None) -> bool:
+    """A Polish company's EU VAT number is its NIP with "PL" in front."""
+    return nip is None or vat_number is None or not vat_number.startswith("PL") or vat_number[2:] == nip
+
+
 def vat_prefix(text: str) -> str | None:
     """ "pl 123-456" → "PL123456": the start of a VAT number as stored, when the text could be one."""
     try:

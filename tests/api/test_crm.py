@@ -142,6 +142,28 @@ async def test_a_card_is_created_with_its_tax_ids_normalised(alice):
 
 
 @sqlite_only
+async def test_a_polish_vat_number_is_the_nip_with_pl_in_front(alice):
+    card = await create_counterparty(alice, "Orlen", nip="7740001454", vatNumber="PL 774-000-14-54")
+    assert card["vatNumber"] == "PL7740001454"
+    other = await alice.gql(CREATE, input={"name": "ACME", "nip": "1234563218", "vatNumber": "PL5260250274"})
+    assert [(e["code"], e["field"]) for e in other.payload("createCounterparty")["userErrors"]] == [
+        ("VALIDATION", ["vatNumber"])
+    ]
+    moved = await alice.gql(UPDATE, input={"counterpartyId": card["id"], "nip": "5260250274"})
+    assert [(e["code"], e["field"]) for e in moved.payload("updateCounterparty")["userErrors"]] == [
+        ("VALIDATION", ["nip"])
+    ]
+    both = await alice.gql(
+        UPDATE, input={"counterpartyId": card["id"], "nip": "5260250274", "vatNumber": "PL5260250274"}
+    )
+    assert both.payload("updateCounterparty")["counterparty"]["nip"] == "5260250274"
+    ok(
+        await alice.gql(CREATE, input={"name": "Müller", "nip": "1234563218", "vatNumber": "DE136695976"}),
+        "createCounterparty",
+    )
+
+
+@sqlite_only
 async def test_an_invalid_tax_id_is_a_validation_error_naming_the_field(alice):
     for field, value in (("nip", "123-456-32-19"), ("regon", "123456786"), ("vatNumber", "PL1234563219")):
         result = await alice.gql(CREATE, input={"name": "ACME", field: value})
