@@ -27,6 +27,8 @@ from typing import Any
 
 from dms.errors import ValidationFailed
 
+# Values go back to clients as JSON numbers; a JavaScript client reads larger ones wrong.
+MAX_WHOLE = 2**53 - 1
 KINDS = ("text", "number", "decimal", "date", "boolean", "choice", "multichoice")
 CHOICE_KINDS = ("choice", "multichoice")
 MAX_FIELDS = 100
@@ -121,15 +123,18 @@ def _coerce(field: FieldDefinition, value: Any) -> Any:
             raise ValueError(f"longer than {MAX_TEXT} characters")
         return text
     if kind == "number":
-        if isinstance(value, bool):
+        whole: int | None = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            whole = value
+        elif isinstance(value, float) and value.is_integer():
+            whole = int(value)
+        elif isinstance(value, str) and re.fullmatch(r"-?\d{1,18}", value.strip()):
+            whole = int(value.strip())
+        if whole is None:
             raise ValueError("expected a whole number")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str) and re.fullmatch(r"-?\d{1,18}", value.strip()):
-            return int(value.strip())
-        raise ValueError("expected a whole number")
+        if abs(whole) > MAX_WHOLE:
+            raise ValueError(f"expected a whole number between -{MAX_WHOLE} and {MAX_WHOLE}")
+        return whole
     if kind == "decimal":
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise ValueError("expected a decimal number")
