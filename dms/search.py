@@ -18,6 +18,7 @@ from dms.documents.models import Document
 from dms.documents.service import readable_documents
 from dms.errors import DomainError, ValidationFailed
 from dms.indexing.records import binder_token, document_token
+from dms.times import utc_time
 from search.errors import IndexRebuilding, IndexUnavailable, InvalidCursor, QuerySyntaxError
 from search.query import parse_query
 from search.records import AccessFilter, SearchRequest
@@ -88,6 +89,8 @@ async def search_documents(
         query = parse_query(text)
     except QuerySyntaxError as exc:
         raise ValidationFailed(str(exc), field="query") from exc
+    date_from = None if options.date_from is None else utc_time(options.date_from, field=["filter", "dateFrom"])
+    date_to = None if options.date_to is None else utc_time(options.date_to, field=["filter", "dateTo"])
     if engine is None:
         raise SearchUnavailable("search is not running on this server")
     if options.binder_id is not None:
@@ -103,8 +106,8 @@ async def search_documents(
             binder_id=options.binder_id,
             document_type=options.document_type,
             status=options.status,
-            date_from=options.date_from,
-            date_to=options.date_to,
+            date_from=date_from,
+            date_to=date_to,
             sort=options.sort,
             limit=max(first, 1),
             after=after,

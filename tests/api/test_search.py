@@ -134,6 +134,17 @@ async def test_a_malformed_query_is_a_validation_error(alice, indexer):
     assert result.error_codes == ["VALIDATION"]
 
 
+async def test_a_date_filter_needs_its_time_zone(alice, bob, indexer):
+    await drain(indexer)
+    query = 'query($f: SearchFilter) { search(query: "faktura", filter: $f) { totalCount } }'
+    for who in (alice, bob):  # bob reads nothing: refused all the same
+        for name in ("dateFrom", "dateTo"):
+            result = await who.gql(query, f={name: "2026-01-01T00:00:00"})
+            assert result.error_codes == ["VALIDATION"], name
+    zoned = await alice.gql(query, f={"dateFrom": "2026-01-01T00:00:00+01:00", "dateTo": "2026-12-31T00:00:00Z"})
+    assert zoned.data["search"] == {"totalCount": 0}
+
+
 async def test_the_binder_filter_covers_the_subtree(alice, indexer):
     root = await create_binder(alice, "Archiwum")
     child = await create_binder(alice, "2026", root["id"])
