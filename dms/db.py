@@ -29,6 +29,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise DatabaseUrlError(f"malformed database URL: {exc}") from exc
+    if parsed.drivername.split("+")[0] == "postgres":  # the scheme Heroku and libpq tools write
+        parsed = parsed.set(drivername=parsed.drivername.replace("postgres", "postgresql", 1))
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if parsed.drivername != "sqlite+aiosqlite":
@@ -39,7 +41,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         _configure_sqlite(engine)
         return engine
     if backend == "postgresql":
-        if parsed.drivername in ("postgresql", "postgres"):
+        if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+asyncpg")
         return create_async_engine(parsed, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
     raise DatabaseUrlError(f"unsupported database {backend!r}: use sqlite or postgresql")

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+_ORIGIN = re.compile(r"^https?://[^/\s?#]+$")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -52,7 +55,8 @@ class Settings(BaseSettings):
     # Each is a process started when needed, capped at 1 GiB: parsers run outside the server.
     extraction_workers: int = Field(default_factory=lambda: min(2, os.cpu_count() or 1), gt=0, le=64)
 
-    cors_origins: list[str] = []
+    # A JSON list, or origins separated by commas.
+    cors_origins: Annotated[list[str], NoDecode] = []
     introspection: bool = True
     # None: same-origin only, plus the hash of GraphiQL's inline script (kartoteka/security_headers.py).
     content_security_policy: str | None = None
@@ -65,6 +69,24 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         return value.expanduser().resolve() if value is not None else None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                try:
+                    value = json.loads(text)
+                except ValueError as exc:
+                    raise ValueError("not a JSON list of origins") from exc
+            else:
+                value = [origin.strip() for origin in text.split(",") if origin.strip()]
+        if isinstance(value, list):
+            for origin in value:
+                if not isinstance(origin, str) or not (origin == "*" or _ORIGIN.match(origin)):
+                    raise ValueError(f"{origin!r} is not an origin such as https://crm.example.com")
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from kartoteka.settings import Settings
+
 
 def kartoteka(data_dir: Path, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("KARTOTEKA_")} | {
@@ -156,6 +158,9 @@ def test_a_name_with_square_brackets_is_echoed_as_it_is(data_dir):
         ("KARTOTEKA_S3_SECURE", "maybe", "valid boolean"),
         ("KARTOTEKA_LOCK_TTL_SECONDS", "0", "greater than 0"),
         ("KARTOTEKA_LOG_LEVEL", "LOUD", "'DEBUG', 'INFO', 'WARNING', 'ERROR' or 'CRITICAL'"),
+        ("KARTOTEKA_CORS_ORIGINS", "crm.example.com", "not an origin such as https://crm.example.com"),
+        ("KARTOTEKA_CORS_ORIGINS", '["https://crm.example.com"', "not a JSON list of origins"),
+        ("KARTOTEKA_CORS_ORIGINS", "https://crm.example.com/app", "not an origin"),
     ],
 )
 def test_an_invalid_setting_is_named_with_the_reason(data_dir, variable, value, reason):
@@ -169,10 +174,20 @@ def test_a_log_level_in_lower_case_is_accepted(data_dir):
     assert result.returncode == 0, result.stderr
 
 
+def test_cors_origins_are_a_json_list_or_separated_by_commas(monkeypatch):
+    for given in (
+        '["https://crm.example.com", "http://localhost:5173"]',
+        "https://crm.example.com, http://localhost:5173",
+    ):
+        monkeypatch.setenv("KARTOTEKA_CORS_ORIGINS", given)
+        assert Settings().cors_origins == ["https://crm.example.com", "http://localhost:5173"]
+
+
 @pytest.mark.parametrize("command", ["serve", "fsck", "user disable nobody"])
-def test_an_unreachable_database_is_one_line_without_the_password(data_dir, command):
+@pytest.mark.parametrize("scheme", ["postgresql+asyncpg", "postgresql", "postgres"])
+def test_an_unreachable_database_is_one_line_without_the_password(data_dir, command, scheme):
     # Nothing listens on port 1.
-    url = "postgresql+asyncpg://kartoteka:s3cret-pw@127.0.0.1:1/kartoteka"
+    url = f"{scheme}://kartoteka:s3cret-pw@127.0.0.1:1/kartoteka"
     line = _one_line_failure(kartoteka(data_dir, *command.split(), KARTOTEKA_DATABASE_URL=url))
     assert "127.0.0.1:1" in line and "unreachable" in line
     assert "s3cret-pw" not in line
