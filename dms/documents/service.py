@@ -182,7 +182,8 @@ def _cleared(name: str) -> object:
 
 async def _check_links(session: AsyncSession, details: DocumentDetails, document: Document | None = None) -> None:
     """The counterparty and case given exist, and the case (given or kept) is not another
-    counterparty's than the one the document will have: a case is about one counterparty."""
+    counterparty's than the one the document will have: a case is about one counterparty. A
+    document in a case with no counterparty of its own takes the case's (set on `details`)."""
     if details.counterparty_id is not None:
         counterparty = await card_for_change(session, details.counterparty_id)
         if counterparty is None or counterparty.deleted_at is not None:
@@ -195,8 +196,17 @@ async def _check_links(session: AsyncSession, details: DocumentDetails, document
             counterparty_id = document.counterparty_id
         if case_id is None and "case_id" not in details.cleared:
             case_id = document.case_id
-    case = await session.get(Case, case_id) if case_id is not None and counterparty_id is not None else None
-    if case is not None and case.counterparty_id not in (None, counterparty_id):
+    case = await session.get(Case, case_id) if case_id is not None else None
+    if case is None or case.counterparty_id is None:
+        return
+    if counterparty_id is None:
+        if "counterparty_id" in details.cleared:
+            raise ValidationFailed(
+                "a document in a case is about the case's counterparty; take it out of the case first",
+                field="counterpartyId",
+            )
+        details.counterparty_id = case.counterparty_id  # as events do: the case says whom it is about
+    elif case.counterparty_id != counterparty_id:
         field = "caseId" if details.case_id is not None else "counterpartyId"
         raise ValidationFailed("the case belongs to another counterparty", field=field)
 

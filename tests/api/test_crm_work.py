@@ -242,6 +242,28 @@ async def test_a_document_in_a_case_cannot_move_to_another_counterparty_while_th
 
 
 @sqlite_only
+async def test_a_document_filed_into_a_case_is_about_the_cases_counterparty(alice):
+    acme = (await create_counterparty(alice, "ACME"))["id"]
+    create_case = "mutation($i: CreateCaseInput!) { createCase(input: $i) { case { id } %s } }" % ERRORS
+    case = ok(await alice.gql(create_case, i={"counterpartyId": acme, "title": "Windykacja"}), "createCase")["case"]
+    binder = await create_binder(alice, "Windykacja")
+    document = await create_document(alice, binder["id"], "Wezwanie do zapłaty", b"x", caseId=case["id"])
+    card = "query($id: ID!) { counterparty(id: $id) { documents { edges { node { title } } } } }"
+    listed = (await alice.gql(card, id=acme)).data["counterparty"]["documents"]["edges"]
+    assert [edge["node"]["title"] for edge in listed] == ["Wezwanie do zapłaty"]
+    update = "mutation($i: UpdateDocumentInput!) { updateDocument(input: $i) { document { id } %s } }" % ERRORS
+    kept_in_case = await alice.gql(update, i={"documentId": document["id"], "counterpartyId": None})
+    assert [(e["code"], e["field"]) for e in kept_in_case.payload("updateDocument")["userErrors"]] == [
+        ("VALIDATION", ["counterpartyId"])
+    ]
+    ok(
+        await alice.gql(update, i={"documentId": document["id"], "counterpartyId": None, "caseId": None}),
+        "updateDocument",
+    )
+    assert (await alice.gql(card, id=acme)).data["counterparty"]["documents"]["edges"] == []
+
+
+@sqlite_only
 async def test_a_case_gathers_documents_and_events_and_tasks_land_in_my_tasks(admin, alice, bob):
     card = (await create_counterparty(alice, "ACME"))["id"]
     create_case = (

@@ -21,6 +21,7 @@ from typing import Any
 
 import graphql
 from graphql import GraphQLInputObjectType, get_named_type, get_nullable_type, is_list_type, is_non_null_type
+from stdnum import iban as std_iban
 
 from schema.schema import SCHEMA_FILE
 from tests.api.helpers import create_binder, create_document, me_id
@@ -55,6 +56,11 @@ class World:
         """A name nobody has used yet (types, dictionaries and their codes are unique)."""
         return f"{prefix} {next(self.serial)}"
 
+    def iban(self) -> str:
+        """A valid Polish account number nobody has used yet (a card holds each account once)."""
+        bban = f"10901014{next(self.serial):016d}"
+        return f"PL{std_iban.calc_check_digits(f'PL00{bban}')}{bban}"
+
 
 # A valid input of each mutation that has nullable input fields; each request sets one of them to null.
 VALID_INPUTS: dict[str, Callable[[World], dict[str, Any]]] = {
@@ -78,7 +84,7 @@ VALID_INPUTS: dict[str, Callable[[World], dict[str, Any]]] = {
         "contactMethods": [CONTACT_METHOD],
     },
     "updateContactPerson": lambda w: {"contactPersonId": w.ids["contact_person"], "contactMethods": [CONTACT_METHOD]},
-    "addBankAccount": lambda w: {"counterpartyId": w.ids["counterparty"], "iban": "PL61109010140000071219812874"},
+    "addBankAccount": lambda w: {"counterpartyId": w.ids["counterparty"], "iban": w.iban()},
     "addBlock": lambda w: {"counterpartyId": w.ids["counterparty"], "reason": "Bez sprzedaży na kredyt"},
     "createCounterpartyType": lambda w: {"name": w.unique("Hurtownia"), "fields": [CUSTOM_FIELD]},
     "updateCounterpartyType": lambda w: {"typeId": w.ids["counterparty_type"], "fields": [CUSTOM_FIELD]},
