@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from dms.counterparties import details
+from dms.counterparties.models import Address, BankAccount, CounterpartyBlock
 from dms.errors import NotFound
 from dms.events import service as events
 from resolvers.context import RequestContext
@@ -21,15 +23,28 @@ _LOADED = {
     "Task": "task",
 }
 
+_CARD_DETAILS: dict[str, type[Address | BankAccount | CounterpartyBlock]] = {
+    "Address": Address,
+    "BankAccount": BankAccount,
+    "CounterpartyBlock": CounterpartyBlock,
+}
+
 
 async def crm_node(ctx: RequestContext, type_name: str, pk: int) -> Any | None:
     """A CRM object by type and key; opening a Counterparty this way is recorded like `counterparty(id)`."""
     if type_name == "Counterparty":
         return await open_card(ctx, encode_id("Counterparty", pk))
+    actor = ctx.require_actor()
+    detail = _CARD_DETAILS.get(type_name)
+    if detail is not None:
+        async with ctx.read() as uow:
+            try:
+                return await details.get_card_detail(uow.session, actor, detail, pk)
+            except NotFound:
+                return None
     loader = _LOADED.get(type_name)
     if loader is None:
         return None
-    actor = ctx.require_actor()
     if type_name == "Event":
         # An event about a document is visible exactly when the document is.
         async with ctx.read() as uow:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from dms.audit import service as audit
+from dms.documents import classification
+from dms.errors import NotFound, PermissionDenied
 from resolvers.context import RequestContext
 from resolvers.crm_nodes import crm_node
 from resolvers.ids import parse_id
@@ -29,4 +32,13 @@ async def node(ctx: RequestContext, global_id: str) -> Any | None:
         if version is None or await loaders.document.load(version.document_id) is None:
             return None
         return version
+    if type_name in ("DocumentType", "AuditEntry"):
+        async with ctx.read() as uow:
+            try:
+                if type_name == "DocumentType":
+                    ctx.require_actor()
+                    return await classification.get_type(uow.session, pk)
+                return await audit.get_entry(uow.session, ctx.require_actor(), pk)
+            except (NotFound, PermissionDenied):
+                return None
     return await crm_node(ctx, type_name, pk)

@@ -508,6 +508,8 @@ def wrap_node(model: Any) -> Node | None:
         (BinderModel, Binder.of),
         (DocumentModel, Document.of),
         (VersionModel, DocumentVersion.of),
+        (DocumentTypeModel, DocumentType.of),
+        (AuditModel, AuditEntry.of),
     ):
         if isinstance(model, model_type):
             return wrapper(model)

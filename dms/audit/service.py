@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dms.actor import Actor
 from dms.audit.models import AuditEntry
-from dms.errors import PermissionDenied
+from dms.errors import NotFound, PermissionDenied
 from dms.names import without_controls
 from dms.pagination import Page, PageRequest, SortKey, paginate
 from dms.times import utc_period
@@ -43,6 +43,14 @@ def record(
 async def list_entries(session: AsyncSession, actor: Actor, page: PageRequest, **filters: Any) -> Page[AuditEntry]:
     """Newest first; admins only."""
     return await paginate(session, entries_query(actor, **filters), SortKey.of((AuditEntry.id, True)), page)
+
+
+async def get_entry(session: AsyncSession, actor: Actor, entry_id: int) -> AuditEntry:
+    """One entry of the audit log (admins only)."""
+    entry = await session.scalar(entries_query(actor).where(AuditEntry.id == entry_id))
+    if entry is None:
+        raise NotFound("no such audit entry")
+    return entry
 
 
 def entries_query(

@@ -43,6 +43,21 @@ def _aware(value: datetime | None, *, field: str) -> datetime | None:
     return None if value is None else utc_time(value, field=field)
 
 
+# --- any detail --------------------------------------------------------------------------------
+
+
+async def get_card_detail(
+    session: AsyncSession, actor: Actor, kind: type[Address | BankAccount | CounterpartyBlock], detail_id: int
+) -> Address | BankAccount | CounterpartyBlock:
+    """An address (past ones too), bank account or block of a card (a deleted one too, as the card
+    itself is shown); NotFound otherwise, and for a removed bank account, which no list shows."""
+    detail = await session.get(kind, detail_id)
+    if detail is None or (isinstance(detail, BankAccount) and detail.removed_at is not None):
+        raise NotFound("no such detail")
+    await get_counterparty(session, actor, detail.counterparty_id, for_change=False, include_deleted=True)
+    return detail
+
+
 # --- addresses -------------------------------------------------------------------------------
 
 

@@ -107,6 +107,14 @@ async def list_types(session: AsyncSession) -> list[DocumentType]:
     return list((await session.scalars(select(DocumentType).order_by(DocumentType.name, DocumentType.id))).all())
 
 
+async def get_type(session: AsyncSession, type_id: int) -> DocumentType:
+    """A document type, retired ones too: documents keep theirs."""
+    kind = await session.get(DocumentType, type_id)
+    if kind is None:
+        raise NotFound("no such document type", field="typeId")
+    return kind
+
+
 async def statuses(session: AsyncSession) -> list[StatusDefinition]:
     rows = (await session.scalars(select(DocumentStatus).order_by(DocumentStatus.position, DocumentStatus.id))).all()
     return [StatusDefinition(row.code, row.name) for row in rows] or list(DEFAULT_STATUSES)

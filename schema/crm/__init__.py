@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from dms.cases.models import Case as CaseModel
+from dms.counterparties.models import Address as AddressModel
+from dms.counterparties.models import BankAccount as BankAccountModel
 from dms.counterparties.models import ContactPerson as ContactPersonModel
 from dms.counterparties.models import Counterparty as CounterpartyModel
+from dms.counterparties.models import CounterpartyBlock as BlockModel
 from dms.counterparties.models import CounterpartyType as CounterpartyTypeModel
 from dms.counterparties.models import Dictionary as DictionaryModel
 from dms.counterparties.models import DictionaryEntry as DictionaryEntryModel
@@ -26,6 +29,9 @@ _WRAPPERS: list[tuple[type, Any]] = [
     (DictionaryModel, Dictionary.of),
     (DictionaryEntryModel, DictionaryEntry.of),
     (ContactPersonModel, ContactPerson.of),
+    (AddressModel, Address.of),
+    (BankAccountModel, BankAccount.of),
+    (BlockModel, Block.of),
     (EventTypeModel, EventType.of),
     (EventModel, Event.of),
     (CaseModel, Case.of),
