@@ -95,9 +95,17 @@ async def collect_garbage(
         if not dry_run:
             await blobs.delete(key)
         report.deleted += 1
-    if not dry_run:
-        report.leftovers = await blobs.purge_stale(grace)
+    report.leftovers = await blobs.purge_stale(grace, keep=await _waiting_uploads(db), dry_run=dry_run)
     return report
+
+
+async def _waiting_uploads(db: Database) -> set[str]:
+    """The keys of staged uploads that may still be used: their bytes wait in staging."""
+    async with db.sessions() as session:
+        waiting = select(StagedUpload.staging_key).where(
+            StagedUpload.consumed_at.is_(None), StagedUpload.expires_at >= utcnow()
+        )
+        return set((await session.scalars(waiting)).all())
 
 
 async def count_versions_blobs(db: Database) -> int:

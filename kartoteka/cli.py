@@ -373,13 +373,11 @@ def gc(
             )
 
     report = _run(work())
-    # A dry run leaves leftovers of interrupted writes alone and does not count them either.
     removed = (
-        f"would remove {report.expired_uploads} expired staged uploads"
+        f"would remove {report.expired_uploads} expired staged uploads and {report.leftovers} leftovers"
         if dry_run
         else f"removed {report.expired_uploads} expired staged uploads and {report.leftovers} leftovers"
-        " of interrupted writes"
-    )
+    ) + " of interrupted writes"
     verb = "would delete" if dry_run else "deleted"
     out.print(
         f"examined {report.examined} blobs: {verb} {report.deleted}, kept {report.kept} in use"

@@ -10,7 +10,7 @@ import logging
 import re
 import threading
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -416,9 +416,10 @@ class BlobStore(Protocol):
         """
         ...
 
-    async def purge_stale(self, older_than: timedelta) -> int:
+    async def purge_stale(self, older_than: timedelta, *, keep: Collection[str] = (), dry_run: bool = False) -> int:
         """Remove leftovers of interrupted writes (temporary files, staging objects) older than
-        ``older_than``; returns how many were removed. Stored blobs are never touched."""
+        ``older_than``; returns how many were removed (with ``dry_run``: would be). Stored blobs are
+        never touched, nor the staged uploads named in ``keep`` (upload keys still waiting to be used)."""
         ...
 
     async def check(self) -> None:

@@ -13,7 +13,7 @@ import hashlib
 import os
 import tempfile
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Collection
 from datetime import UTC, datetime, timedelta
 from io import BufferedReader, BufferedWriter
 from pathlib import Path
@@ -253,11 +253,12 @@ class FilesystemBlobStore:
             key=key, size=info.st_size, sha256=key, modified_at=datetime.fromtimestamp(info.st_mtime, UTC)
         )
 
-    async def purge_stale(self, older_than: timedelta) -> int:
-        """See :meth:`storage.base.BlobStore.purge_stale`: old files in ``.tmp``."""
-        return await to_thread.run_sync(self._purge_stale_sync, older_than)
+    async def purge_stale(self, older_than: timedelta, *, keep: Collection[str] = (), dry_run: bool = False) -> int:
+        """See :meth:`storage.base.BlobStore.purge_stale`: old files in ``.tmp`` (staged uploads
+        are stored as blobs here, so ``keep`` names nothing in it)."""
+        return await to_thread.run_sync(self._purge_stale_sync, older_than, dry_run)
 
-    def _purge_stale_sync(self, older_than: timedelta) -> int:
+    def _purge_stale_sync(self, older_than: timedelta, dry_run: bool) -> int:
         cutoff = time.time() - older_than.total_seconds()
         removed = 0
         if not self._tmp.is_dir():
@@ -265,7 +266,8 @@ class FilesystemBlobStore:
         for path in self._tmp.iterdir():
             try:
                 if path.is_file() and path.stat().st_mtime < cutoff:
-                    path.unlink()
+                    if not dry_run:
+                        path.unlink()
                     removed += 1
             except FileNotFoundError:
                 continue

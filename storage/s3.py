@@ -24,7 +24,7 @@ import hashlib
 import io
 import ssl
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Collection, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from itertools import islice
@@ -385,16 +385,20 @@ class S3BlobStore:
         info = await self._call(self._client.stat_object, self.bucket, self._object_name(key), key=key)
         return StoredBlob(key=key, size=int(info.size or 0), sha256=key, modified_at=info.last_modified)
 
-    async def purge_stale(self, older_than: timedelta) -> int:
-        """See :meth:`storage.base.BlobStore.purge_stale`: old objects under ``staging/``."""
+    async def purge_stale(self, older_than: timedelta, *, keep: Collection[str] = (), dry_run: bool = False) -> int:
+        """See :meth:`storage.base.BlobStore.purge_stale`: old objects under ``staging/``, but
+        not the staged uploads in ``keep`` (a client may PUT its bytes long before using them)."""
         cutoff = datetime.now(UTC) - older_than
+        wanted = {self._staging_name(key) for key in keep}
         listing = self._client.list_objects(self.bucket, prefix=self.prefix + _STAGING, recursive=True)
         removed = 0
         while True:
             batch = await self._call(_take, listing, _LIST_BATCH)
             for item in batch:
-                if item.object_name and item.last_modified is not None and item.last_modified < cutoff:
-                    await self._call(self._client.remove_object, self.bucket, item.object_name)
+                name = item.object_name
+                if name and name not in wanted and item.last_modified is not None and item.last_modified < cutoff:
+                    if not dry_run:
+                        await self._call(self._client.remove_object, self.bucket, name)
                     removed += 1
             if len(batch) < _LIST_BATCH:
                 return removed

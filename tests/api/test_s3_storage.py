@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import update
 
+from dms.documents.models import StagedUpload
+from dms.maintenance import collect_garbage
 from kartoteka.settings import Settings
 from tests.api.helpers import DOCUMENT_FIELDS, check_in, create_binder, create_document
 from tests.conftest import drain
@@ -32,8 +36,13 @@ def settings(tmp_path: Path, database_url: str, s3_server) -> Settings:
     )
 
 
-async def test_upload_check_in_and_download_through_s3(alice, http, services, indexer):
+@pytest.fixture(autouse=True)
+async def bucket(services) -> None:
+    """`kartoteka serve` checks the store first, which creates the bucket; so does every test here."""
     await services.blobs.check()
+
+
+async def test_upload_check_in_and_download_through_s3(alice, http, services, indexer):
     binder = await create_binder(alice, "Leasing")
     document = await create_document(alice, binder["id"], "Umowa leasingu", CONTENT, filename="umowa.txt")
     assert await services.blobs.exists(hashlib.sha256(CONTENT).hexdigest())
@@ -63,6 +72,10 @@ async def test_a_staged_upload_goes_straight_to_s3(alice, http, services):
     assert slot["uploadUrl"].startswith("http://127.0.0.1")
     async with httpx.AsyncClient() as outside:
         assert (await outside.put(slot["uploadUrl"], content=big)).status_code == 200
+    # gc may run between the PUT and the createDocument: bytes still waiting to be used stay.
+    kept = await collect_garbage(services.db, services.blobs, grace=timedelta(0), dry_run=True)
+    assert kept.leftovers == 0
+    assert (await collect_garbage(services.db, services.blobs, grace=timedelta(0))).leftovers == 0
     binder = await create_binder(alice, "Ramowe")
     created = await alice.gql(
         "mutation($i: CreateDocumentInput!) { createDocument(input: $i) { document { %s } userErrors { code } } }"
@@ -72,6 +85,25 @@ async def test_a_staged_upload_goes_straight_to_s3(alice, http, services):
     version = created.payload("createDocument")["document"]["currentVersion"]
     assert version["sha256"] == hashlib.sha256(big).hexdigest()
     assert version["mimeType"] == "text/plain"
+
+
+async def test_gc_removes_the_bytes_of_an_expired_staged_upload(alice, services):
+    slot = (
+        await alice.gql(
+            "mutation($i: RequestUploadInput!) { requestUpload(input: $i) { uploadId uploadUrl } }",
+            i={"filename": "a.txt", "size": 5},
+        )
+    ).payload("requestUpload")
+    async with httpx.AsyncClient() as outside:
+        assert (await outside.put(slot["uploadUrl"], content=b"hello")).status_code == 200
+    async with services.db.write_sessions() as session:
+        await session.execute(update(StagedUpload).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        await session.commit()
+    would = await collect_garbage(services.db, services.blobs, grace=timedelta(0), dry_run=True)
+    assert (would.expired_uploads, would.leftovers) == (1, 1)
+    done = await collect_garbage(services.db, services.blobs, grace=timedelta(0))
+    assert (done.expired_uploads, done.leftovers) == (1, 1)
+    assert (await collect_garbage(services.db, services.blobs, grace=timedelta(0))).leftovers == 0
 
 
 async def test_a_staged_upload_with_the_wrong_bytes_is_refused(alice, http):

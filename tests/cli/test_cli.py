@@ -203,7 +203,7 @@ def test_maintenance_commands_migrate_a_fresh_database_first(data_dir, command):
 def test_gc_dry_run_says_what_it_would_remove(data_dir):
     result = kartoteka(data_dir, "gc", "--dry-run")
     assert result.returncode == 0, result.stderr
-    assert "would remove 0 expired staged uploads" in result.stdout
+    assert "would remove 0 expired staged uploads and 0 leftovers of interrupted writes" in result.stdout
     assert "removed" not in result.stdout
 
 
