@@ -74,6 +74,12 @@ class StaleVersion(Conflict):
     default_message = "the document has a newer version than the one you edited"
 
 
+class BytesMissing(Conflict):
+    default_message = (
+        "the bytes of this version are missing from storage; an administrator finds such damage with kartoteka fsck"
+    )
+
+
 class UploadTooLarge(ValidationFailed):
     code = "UPLOAD_TOO_LARGE"
     default_message = "the file is larger than the upload limit"

@@ -119,7 +119,7 @@ async def create_from_template(ctx: RequestContext, input: Any) -> Outcome[Docum
         details = _new_details(input)
         async with ctx.write() as uow:
             return await service.create_from_template(
-                uow.session, ctx.require_actor(), template, binder_id=binder, details=details
+                uow.session, uow.blobs, ctx.require_actor(), template, binder_id=binder, details=details
             )
 
     return await attempt(run)
@@ -228,11 +228,15 @@ async def break_lock(ctx: RequestContext, document_id: str, reason: str) -> Outc
 
 
 async def revert(ctx: RequestContext, document_id: str, version_number: str, comment: str | None) -> Outcome[Document]:
-    return await _on_document(
-        ctx,
-        document_id,
-        lambda s, actor, doc: checkouts.revert_document(s, actor, doc, version_number, comment=comment),
-    )
+    async def run() -> Document:
+        doc = decode_id(document_id, "Document", field="documentId")
+        async with ctx.write() as uow:
+            await checkouts.revert_document(
+                uow.session, uow.blobs, ctx.require_actor(), doc, version_number, comment=comment
+            )
+        return await _document_after(ctx, doc)
+
+    return await attempt(run)
 
 
 async def move(ctx: RequestContext, document_id: str, binder_id: str) -> Outcome[Document]:

@@ -20,6 +20,7 @@ from dms.documents.service import get_document
 from dms.documents.staging import FileSource, obtain
 from dms.documents.uploads import SniffedBlob
 from dms.errors import (
+    BytesMissing,
     DocumentLocked,
     DocumentNotCheckedOut,
     NotFound,
@@ -31,6 +32,7 @@ from dms.identity.models import User
 from dms.names import without_controls
 from dms.outbox import service as outbox
 from dms.uow import UnitOfWork
+from storage.base import BlobStore
 
 
 def lock_is_live(lock: DocumentLock) -> bool:
@@ -250,9 +252,16 @@ async def check_in(
 
 
 async def revert_document(
-    session: AsyncSession, actor: Actor, document_id: int, version_number: str, *, comment: str | None = None
+    session: AsyncSession,
+    blobs: BlobStore,
+    actor: Actor,
+    document_id: int,
+    version_number: str,
+    *,
+    comment: str | None = None,
 ) -> DocumentVersion:
-    """A new version whose bytes are an old one's (the same blob: nothing is copied)."""
+    """A new version whose bytes are an old one's (the same blob: nothing is copied), when those
+    bytes are still in storage: a version never points at missing bytes."""
     document = await get_document(session, actor, document_id, need=Access.WRITE)
     await _serialise_new_versions(session, document.id)
     number = parse_number(version_number)
@@ -267,6 +276,8 @@ async def revert_document(
     )
     if old is None:
         raise NotFound(f"the document has no version {version_number}", field="versionNumber")
+    if not await blobs.exists(old.sha256):
+        raise BytesMissing(field="versionNumber")
     held = await _may_check_in(session, actor, document, None)
     if not held and not await _take(session, document.id, actor, None):
         raise DocumentLocked()

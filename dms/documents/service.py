@@ -22,7 +22,7 @@ from dms.documents import classification, history
 from dms.documents.models import Document, DocumentLock, DocumentVersion
 from dms.documents.staging import FileSource, obtain
 from dms.documents.uploads import SniffedBlob
-from dms.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from dms.errors import BytesMissing, Conflict, NotFound, PermissionDenied, ValidationFailed
 from dms.events.automatic import record_document_added
 from dms.events.models import Event
 from dms.names import clean_name, without_controls
@@ -30,7 +30,7 @@ from dms.outbox import directory as directory_outbox
 from dms.outbox import service as outbox
 from dms.pagination import Page, PageRequest, SortKey, paginate
 from dms.uow import UnitOfWork
-from storage.base import StoredBlob
+from storage.base import BlobStore, StoredBlob
 
 
 async def get_document(
@@ -315,9 +315,16 @@ async def insert_document(
 
 
 async def create_from_template(
-    session: AsyncSession, actor: Actor, template_id: int, *, binder_id: int, details: DocumentDetails
+    session: AsyncSession,
+    blobs: BlobStore,
+    actor: Actor,
+    template_id: int,
+    *,
+    binder_id: int,
+    details: DocumentDetails,
 ) -> Document:
-    """A new document whose version 1.0 has the template's current bytes (the same blob: no copy)."""
+    """A new document whose version 1.0 has the template's current bytes (the same blob: no copy),
+    when those bytes are still in storage."""
     template = await get_document(session, actor, template_id, field="templateId")
     if not template.is_template:
         raise ValidationFailed("this document is not a template", field="templateId")
@@ -329,6 +336,8 @@ async def create_from_template(
     version = await session.get(DocumentVersion, template.current_version_id)
     if version is None:
         raise NotFound("the template has no version", field="templateId")
+    if not await blobs.exists(version.sha256):
+        raise BytesMissing("the template's bytes are missing from storage", field="templateId")
     bytes_of_template = SniffedBlob(
         blob=StoredBlob(key=version.sha256, size=version.size, sha256=version.sha256),
         mime_type=version.mime_type,

@@ -259,6 +259,34 @@ async def test_revert_makes_a_new_version_with_the_old_bytes(alice):
     assert version["sha256"] == hashlib.sha256(CONTRACT).hexdigest()
 
 
+async def test_bytes_missing_from_storage_are_not_reverted_to_nor_copied_from_a_template(alice, services):
+    binder = await create_binder(alice, "Wzorce")
+    template = await create_document(alice, binder["id"], "Wzór umowy", CONTRACT, isTemplate=True)
+    await check_in(alice, template["id"], b"nowy wzor")
+    await services.blobs.delete(hashlib.sha256(b"nowy wzor").hexdigest())  # damage, as fsck would find it
+    await services.blobs.delete(hashlib.sha256(CONTRACT).hexdigest())
+    reverted = await alice.gql(
+        "mutation($input: RevertDocumentInput!) { revertDocument(input: $input) {"
+        " document { currentVersion { number } } userErrors { code field message } } }",
+        input={"documentId": template["id"], "versionNumber": "1.0"},
+    )
+    errors = reverted.payload("revertDocument")["userErrors"]
+    assert [(e["code"], e["field"]) for e in errors] == [("CONFLICT", ["versionNumber"])]
+    assert "fsck" in errors[0]["message"]
+    copied = await alice.gql(
+        "mutation($i: CreateDocumentFromTemplateInput!) { createDocumentFromTemplate(input: $i) {"
+        " document { id } userErrors { code field } } }",
+        i={"templateId": template["id"], "binderId": binder["id"]},
+    )
+    assert copied.payload("createDocumentFromTemplate")["userErrors"] == [{"code": "CONFLICT", "field": ["templateId"]}]
+    listed = await alice.gql("query($b: ID!) { documents(filter: {binderId: $b}) { totalCount } }", b=binder["id"])
+    assert listed.data["documents"]["totalCount"] == 1
+    versions = await alice.gql(
+        "query($id: ID!) { node(id: $id) { ... on Document { currentVersion { number } } } }", id=template["id"]
+    )
+    assert versions.data["node"]["currentVersion"]["number"] == "1.1"
+
+
 async def test_a_document_from_a_template_starts_with_the_templates_bytes(alice):
     binder = await create_binder(alice, "Wzorce")
     template = await create_document(alice, binder["id"], "Wzór umowy", CONTRACT, isTemplate=True)
