@@ -70,6 +70,15 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | bool | None:
     return (first, last)
 
 
+def none_match(header: str | None, etag: str) -> bool:
+    """Whether If-None-Match names this ETag (compared weakly, as RFC 9110 has it) or is "*"."""
+    if header is None:
+        return False
+    if header.strip() == "*":
+        return True
+    return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
+
+
 def _problem(status: int, message: str) -> Response:
     return JSONResponse({"error": message}, status_code=status, headers={"Cache-Control": "no-store"})
 
@@ -177,7 +186,7 @@ def _early_key(request: Request, services: Services, link: DownloadLink) -> str 
         or request.method != "GET"
         or services.limits.redirect_downloads
         or "range" in request.headers
-        or request.headers.get("if-none-match") == f'"{key}"'
+        or "if-none-match" in request.headers
     ):
         return None
     return key
@@ -208,6 +217,9 @@ async def _serve(request: Request, services: Services, link: DownloadLink, early
             return _problem(404, "no such file")
     version = granted.version
     etag = f'"{version.sha256}"'
+    if none_match(request.headers.get("if-none-match"), etag):
+        # RFC 9110 13.1.2: the client has these bytes (any of ours, for "*"); nothing is downloaded.
+        return Response(status_code=304, headers={"ETag": etag})
     range_header = request.headers.get("range")
     if_range = request.headers.get("if-range")
     if if_range is not None and if_range.strip() != etag:
@@ -230,8 +242,6 @@ async def _serve(request: Request, services: Services, link: DownloadLink, early
     }
     if byte_range:
         headers["Content-Range"] = f"bytes {byte_range[0]}-{byte_range[1]}/{version.size}"
-    if request.headers.get("if-none-match") == headers["ETag"] and not byte_range:
-        return Response(status_code=304, headers={"ETag": headers["ETag"]})
     if services.limits.redirect_downloads and request.method == "GET":
         redirect = await _storage_redirect(services, granted, byte_range, length)
         if redirect is not None:

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import BinaryIO, Protocol, Self, runtime_checkable
 from urllib.parse import quote
 
+from anyascii import anyascii
 from anyio import to_thread
 
 log = logging.getLogger("kartoteka.storage")
@@ -515,5 +516,6 @@ def check_byte_range(byte_range: tuple[int, int] | None) -> None:
 
 def content_disposition(filename: str) -> str:
     """An ``attachment`` Content-Disposition naming ``filename`` (RFC 6266, UTF-8 aware)."""
-    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename)
+    # Old clients read only `filename`: "Umowa_zażółć.pdf" reaches them as "Umowa_zazolc.pdf".
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in anyascii(filename))
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -139,6 +139,7 @@ async def test_download_streams_the_bytes_with_range_and_safe_headers(alice, htt
     assert whole.headers["x-content-type-options"] == "nosniff"
     assert whole.headers["etag"] == f'"{hashlib.sha256(CONTRACT).hexdigest()}"'
     assert "filename*=UTF-8''Umowa_za%C5%BC%C3%B3%C5%82%C4%87.txt" in whole.headers["content-disposition"]
+    assert 'filename="Umowa_zazolc.txt"' in whole.headers["content-disposition"]  # for clients without filename*
     assert whole.headers["content-disposition"].startswith("attachment")
     part = await http.get(url, headers={"Range": "bytes=0-4"})
     assert part.status_code == 206
@@ -244,6 +245,22 @@ async def test_trash_restore_and_purge(alice):
     assert purged.payload("purgeDocument")["userErrors"] == []
     gone = await alice.gql("query($id: ID!) { node(id: $id) { id } }", id=document["id"])
     assert gone.data["node"] is None
+
+
+async def test_a_client_that_has_the_bytes_gets_304_and_no_download_is_recorded(alice, http):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    url = document["currentVersion"]["downloadUrl"]
+    etag = f'"{hashlib.sha256(CONTRACT).hexdigest()}"'
+    for header in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        response = await http.get(url, headers={"If-None-Match": header, "Range": "bytes=0-4"})
+        assert (response.status_code, response.content, response.headers["etag"]) == (304, b"", etag), header
+    changed = await http.get(url, headers={"If-None-Match": '"other"'})
+    assert (changed.status_code, changed.content) == (200, CONTRACT)
+    downloads = await alice.gql(
+        "query($id: ID!) { node(id: $id) { ... on Document { downloads { totalCount } } } }", id=document["id"]
+    )
+    assert downloads.data["node"]["downloads"]["totalCount"] == 1
 
 
 async def test_revert_makes_a_new_version_with_the_old_bytes(alice):
