@@ -79,6 +79,14 @@ async def test_a_reader_may_read_and_download_but_not_change(alice, bob, http):
     ]
     perms = await bob.gql(SET_BINDER_PERMISSIONS, target=binder["id"], entries=[])
     assert perms.codes("setBinderPermissions") == ["PERMISSION_DENIED"]
+    assert (await alice.gql(CHECK_OUT, input={"documentId": document["id"]})).codes("checkOutDocument") == []
+    broken = await bob.gql(
+        "mutation($i: BreakLockInput!) { breakLock(input: $i) { userErrors { code message } } }",
+        i={"documentId": document["id"], "reason": "urlop"},
+    )
+    assert [(e["code"], "MANAGE" in e["message"]) for e in broken.payload("breakLock")["userErrors"]] == [
+        ("PERMISSION_DENIED", True)
+    ]
 
 
 async def test_access_is_inherited_down_the_tree_and_the_nearest_entry_wins(alice, bob):
