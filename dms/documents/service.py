@@ -98,7 +98,7 @@ async def list_documents(
     trashed: bool = False,
     templates: bool | None = None,
 ) -> Page[Document]:
-    """A page of the documents the actor may read, newest first."""
+    """A page of the documents the actor may read, newest first (in the trash: latest trashed first)."""
     if binder_id is not None:
         await get_binder(session, actor, binder_id)
     query = listing(
@@ -109,7 +109,8 @@ async def list_documents(
         trashed=trashed,
         templates=templates,
     )
-    return await paginate(session, query, SortKey.of((Document.id, True)), page)
+    order = SortKey.of((Document.trashed_at, True), (Document.id, True)) if trashed else SortKey.of((Document.id, True))
+    return await paginate(session, query, order, page)
 
 
 async def readable_documents(session: AsyncSession, actor: Actor, document_ids: Sequence[int]) -> list[Document]:

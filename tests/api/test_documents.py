@@ -247,6 +247,20 @@ async def test_trash_restore_and_purge(alice):
     assert gone.data["node"] is None
 
 
+async def test_the_trash_lists_the_latest_trashed_first_page_by_page(alice):
+    binder = await create_binder(alice, "Umowy")
+    documents = [await create_document(alice, binder["id"], f"Umowa {n}", CONTRACT) for n in range(4)]
+    for document in (documents[2], documents[0], documents[3], documents[1]):
+        await alice.gql(DELETE, input={"documentId": document["id"]})
+    query = (
+        "query($after: String) { trash(first: 3, after: $after) { edges { node { title } } pageInfo { endCursor } } }"
+    )
+    first = (await alice.gql(query, after=None)).data["trash"]
+    second = (await alice.gql(query, after=first["pageInfo"]["endCursor"])).data["trash"]
+    titles = [edge["node"]["title"] for page in (first, second) for edge in page["edges"]]
+    assert titles == ["Umowa 1", "Umowa 3", "Umowa 0", "Umowa 2"]
+
+
 async def test_a_client_that_has_the_bytes_gets_304_and_no_download_is_recorded(alice, http):
     binder = await create_binder(alice, "Umowy")
     document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
