@@ -53,14 +53,20 @@ async def _holder_name(session: AsyncSession, lock: DocumentLock) -> str | None:
 async def _take(session: AsyncSession, document_id: int, actor: Actor, ttl: timedelta | None) -> bool:
     """Take the lock with one conditional INSERT: of two concurrent takers exactly one wins."""
     now = utcnow()
-    # An expired lease is nobody's: clear it so the INSERT below can win.
-    await session.execute(
-        delete(DocumentLock).where(
+    # An expired lease is nobody's: clear it so the INSERT below can win, and say so in the history
+    # (its holder's check-in is refused from now on).
+    expired = await session.execute(
+        delete(DocumentLock)
+        .where(
             DocumentLock.document_id == document_id,
             DocumentLock.expires_at.is_not(None),
             DocumentLock.expires_at <= now,
         )
+        .returning(DocumentLock.holder_id, DocumentLock.expires_at)
     )
+    for holder_id, expires_at in expired.all():
+        former = await session.scalar(select(User.username).where(User.id == holder_id))
+        history.add(session, document_id, "lock_expired", None, former_holder=former, expired_at=expires_at.isoformat())
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     statement = (
         insert(DocumentLock)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from dms.documents import checkouts
-from dms.documents.models import DocumentVersion
+from dms.documents.models import DocumentHistoryEntry, DocumentVersion
 from dms.documents.uploads import IncomingFile
 from dms.errors import DocumentLocked, DomainError
 from dms.uow import unit_of_work
@@ -79,6 +79,21 @@ async def test_an_expired_lease_is_nobodys_lock(services: Any, document_id: int)
         lock = await checkouts.check_out(uow.session, second, document_id, ttl=None)
         await uow.commit()
     assert lock.holder_id == second.user_id
+    async with services.db.sessions() as session:
+        entries = (
+            await session.execute(
+                select(DocumentHistoryEntry.action, DocumentHistoryEntry.actor_id, DocumentHistoryEntry.details)
+                .where(DocumentHistoryEntry.document_id == document_id)
+                .order_by(DocumentHistoryEntry.id)
+            )
+        ).all()
+    # The history says why the first holder's check-in will be refused.
+    assert [(action, actor_id) for action, actor_id, _ in entries[-3:]] == [
+        ("checked_out", first.user_id),
+        ("lock_expired", None),
+        ("checked_out", second.user_id),
+    ]
+    assert entries[-2][2]["former_holder"] == "first"
 
 
 async def _check_in(services: Any, actor: Any, document_id: int, content: bytes, expected: str | None) -> str:
