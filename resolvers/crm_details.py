@@ -154,3 +154,8 @@ def nip_with_dashes(nip: str | None) -> str | None:
 
 def iban_in_groups(iban: str) -> str:
     return taxids.format_iban(iban)
+
+
+def in_force_or_to_come(block: CounterpartyBlock, now: datetime) -> bool:
+    """Whether a block is in force now or will be (a lifted one never is again)."""
+    return details.in_force_or_to_come(block, now)

@@ -406,11 +406,16 @@ async def lift_block(session: AsyncSession, actor: Actor, block_id: int) -> Coun
         raise NotFound("no such block", field="blockId")
     await get_counterparty(session, actor, block.counterparty_id)
     now = utcnow()
-    if block.valid_to is not None and block.valid_to <= now:
+    if not in_force_or_to_come(block, now):
         raise Conflict("this block has already ended", field="blockId")
-    block.valid_to = max(now, block.valid_from)
+    block.valid_to = max(now, block.valid_from)  # one still to come ends before it starts
     await record_data_changed(session, actor, block.counterparty_id, {"blocks": {"lifted": block.reason}})
     return block
+
+
+def in_force_or_to_come(block: CounterpartyBlock, now: datetime) -> bool:
+    """Whether a block is in force now or will be; a lifted one never is again."""
+    return block.valid_to is None or (block.valid_to > now and block.valid_to > block.valid_from)
 
 
 def in_force(valid_from: datetime, valid_to: datetime | None, at: datetime | None = None) -> bool:

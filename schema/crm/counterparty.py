@@ -279,7 +279,7 @@ class Counterparty(Node):
     async def blocks(self, info: Info, history: bool = False) -> list[Block]:
         found = await info.context.loaders.crm.blocks.load(self._model.id)
         now = dt.datetime.now(dt.UTC)
-        return [Block.of(b) for b in found if history or b.valid_to is None or b.valid_to > now]
+        return [Block.of(b) for b in found if history or crm_details.in_force_or_to_come(b, now)]
 
     @strawberry.field(description="Whether a block is in force now.")
     async def is_blocked(self, info: Info) -> bool:

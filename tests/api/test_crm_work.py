@@ -184,6 +184,21 @@ async def test_invalid_details_are_validation_errors_naming_the_field(alice):
 
 
 @sqlite_only
+async def test_a_lifted_block_still_to_come_is_history_only(alice):
+    card = (await create_counterparty(alice, "ACME"))["id"]
+    block = "mutation($i: AddBlockInput!) { addBlock(input: $i) { block { id } %s } }" % ERRORS
+    future = {"validFrom": "2099-01-01T00:00:00Z", "validTo": "2099-02-01T00:00:00Z"}
+    added = ok(await alice.gql(block, i={"counterpartyId": card, "reason": "Inwentaryzacja", **future}), "addBlock")
+    listed = "query($id: ID!, $h: Boolean!) { counterparty(id: $id) { blocks(history: $h) { reason } } }"
+    assert (await alice.gql(listed, id=card, h=False)).data["counterparty"]["blocks"] == [{"reason": "Inwentaryzacja"}]
+    lift = "mutation($i: BlockRefInput!) { liftBlock(input: $i) { %s } }" % ERRORS
+    ok(await alice.gql(lift, i={"blockId": added["block"]["id"]}), "liftBlock")
+    assert (await alice.gql(listed, id=card, h=False)).data["counterparty"]["blocks"] == []
+    assert (await alice.gql(listed, id=card, h=True)).data["counterparty"]["blocks"] == [{"reason": "Inwentaryzacja"}]
+    assert (await alice.gql(lift, i={"blockId": added["block"]["id"]})).codes("liftBlock") == ["CONFLICT"]
+
+
+@sqlite_only
 async def test_a_card_holds_each_bank_account_once_until_it_is_removed(alice):
     card = (await create_counterparty(alice, "ACME"))["id"]
     add = "mutation($i: AddBankAccountInput!) { addBankAccount(input: $i) { bankAccount { id } %s } }" % ERRORS
