@@ -3,7 +3,8 @@
 Everything that hangs on the sources moves to the target in the one transaction: contact persons,
 addresses (with their history), bank accounts, blocks, categories, groups and segmentation,
 documents, cases, events and tasks. The target keeps its own data; where it has none, it takes the
-first source's (tax ids, account manager, a segmentation value, custom values of the same type).
+first source's (tax ids, short name, account manager, a segmentation value, custom values of the
+same type, or the type with its values when the target has none); the sources' notes are appended.
 A card keeps one registered seat, correspondence and tax address at a time and each bank account
 once: such a use of a moved address ends at the merge (the address goes on with its other uses,
 the old row stays in the history), and an account the target already holds is not added again.
@@ -27,7 +28,7 @@ from dms.actor import Actor
 from dms.audit import service as audit
 from dms.base import utcnow
 from dms.cases.models import Case
-from dms.counterparties.common import flush_unique
+from dms.counterparties.common import flush_unique, fold
 from dms.counterparties.details import SINGLE_USES
 from dms.counterparties.models import (
     Address,
@@ -250,8 +251,18 @@ def _fill_from_sources(target: Counterparty, sources: list[Counterparty]) -> Non
             target.vat_number = source.vat_number
         if target.nip is None and source.nip is not None:
             target.nip = source.nip
-        if target.type_id is not None and source.type_id == target.type_id:
+        if target.short_name is None:
+            target.short_name = source.short_name
+        if target.type_id is None and source.type_id is not None:
+            target.type_id = source.type_id
+            target.custom_values = dict(source.custom_values or {})
+        elif target.type_id is not None and source.type_id == target.type_id:
             target.custom_values = {**(source.custom_values or {}), **(target.custom_values or {})}
+        if source.notes:
+            # Notes are free text that nothing else keeps: the target's come first, then each source's.
+            heading = f"[{source.name}]\n{source.notes}"
+            target.notes = f"{target.notes}\n\n{heading}" if target.notes else heading
+    target.name_search = f"{fold(target.name)} {fold(target.short_name)}".strip()
 
 
 async def merge_counterparties(

@@ -71,9 +71,12 @@ def test_an_invalid_tax_id_is_a_validation_error_naming_its_field(kind: str, val
 
 
 async def card(db: Any, actor: Actor, name: str, **changes: Any) -> Counterparty:
-    nip = changes.pop("nip", None)
+    nip, short_name = changes.pop("nip", None), changes.pop("short_name", None)
     return await in_tx(
-        db, lambda s: counterparties.create_counterparty(s, actor, name=name, nip=nip, details=CardChanges(**changes))
+        db,
+        lambda s: counterparties.create_counterparty(
+            s, actor, name=name, nip=nip, short_name=short_name, details=CardChanges(**changes)
+        ),
     )
 
 
@@ -589,6 +592,31 @@ async def test_a_merged_card_keeps_one_seat_per_use_and_each_bank_account_once(d
     assert kielce.previous_id == next(a.id for a in current if a.city == "Kraków")
     assert sorted(a.city for a in every) == ["Gdynia", "Kielce", "Kraków", "Kraków", "Lublin", "Warszawa"]
     assert sorted(a.iban for a in accounts) == ["DE89370400440532013000", "PL61109010140000071219812874"]
+
+
+async def test_a_merged_card_takes_the_short_name_type_values_and_notes_it_lacks(db, admin, seller):
+    fields = [FieldDefinition("pesel", "PESEL", "text")]
+    person = await in_tx(
+        db, lambda s: counterparty_types.create_counterparty_type(s, admin, name="Osoba fizyczna", fields=fields)
+    )
+    target = await card(db, seller, "Müller GmbH", notes="Faktury tylko elektronicznie")
+    source = await card(
+        db,
+        seller,
+        "Müller Polska",
+        short_name="Müller PL",
+        notes="Kontakt tylko mailowy",
+        type_id=person.id,
+        custom_values={"pesel": "44051401359"},
+    )
+    merged = await in_tx(db, lambda s: merge.merge_counterparties(s, seller, target.id, [source.id]))
+    assert (merged.short_name, merged.type_id, merged.custom_values) == (
+        "Müller PL",
+        person.id,
+        {"pesel": "44051401359"},
+    )
+    assert merged.notes == "Faktury tylko elektronicznie\n\n[Müller Polska]\nKontakt tylko mailowy"
+    assert await names(db, seller, text="muller pl") == ["Müller GmbH"]
 
 
 @sqlite_only
