@@ -47,6 +47,23 @@ def fold(text: str | None) -> str:
     return " ".join(anyascii(unicodedata.normalize("NFC", without_controls(text))).lower().split())
 
 
+# Each Polish letter sorts right after its base letter; "~" comes after every ASCII letter and digit.
+_POLISH_ORDER = {"ą": "a~", "ć": "c~", "ę": "e~", "ł": "l~", "ń": "n~", "ó": "o~", "ś": "s~", "ź": "z~", "ż": "z~~"}
+
+
+def sort_key(text: str | None) -> str:
+    """A key ordering names as a Polish reader does, whatever their case and other accents:
+    "abc" < "Akacja" < "Ąkacja" < "Lis" < "Łoś" < "Zebra" < "Źdźbło" < "Żuraw"."""
+    lowered = unicodedata.normalize("NFC", without_controls(text or "")).lower()
+    return " ".join("".join(_POLISH_ORDER.get(c) or anyascii(c).lower() for c in lowered).split())
+
+
+def name_keys(card: Counterparty) -> None:
+    """Keep the card's search and sort keys in step with its names."""
+    card.name_search = f"{fold(card.name)} {fold(card.short_name)}".strip()
+    card.sort_name = sort_key(card.name)
+
+
 def slug(text: str, *, field: str = "code") -> str:
     """A code made from a name: "Źródło pozyskania" → "zrodlo_pozyskania"."""
     code = re.sub(r"[^a-z0-9]+", "_", fold(text)).strip("_")[:64]

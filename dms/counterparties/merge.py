@@ -28,7 +28,7 @@ from dms.actor import Actor
 from dms.audit import service as audit
 from dms.base import utcnow
 from dms.cases.models import Case
-from dms.counterparties.common import flush_unique, fold
+from dms.counterparties.common import flush_unique, name_keys
 from dms.counterparties.details import SINGLE_USES
 from dms.counterparties.models import (
     Address,
@@ -262,7 +262,7 @@ def _fill_from_sources(target: Counterparty, sources: list[Counterparty]) -> Non
             # Notes are free text that nothing else keeps: the target's come first, then each source's.
             heading = f"[{source.name}]\n{source.notes}"
             target.notes = f"{target.notes}\n\n{heading}" if target.notes else heading
-    target.name_search = f"{fold(target.name)} {fold(target.short_name)}".strip()
+    name_keys(target)
 
 
 async def merge_counterparties(

@@ -38,7 +38,7 @@ class Counterparty(IdMixin, Base):
             sqlite_where=text("deleted_at IS NULL AND nip IS NOT NULL"),
             postgresql_where=text("deleted_at IS NULL AND nip IS NOT NULL"),
         ),
-        Index("ix_counterparties_listing", "deleted_at", "name", "id"),
+        Index("ix_counterparties_listing", "deleted_at", "sort_name", "id"),
     )
 
     name: Mapped[str] = mapped_column(String(500))
@@ -46,6 +46,8 @@ class Counterparty(IdMixin, Base):
     # Name and short name lower-cased with diacritics folded ("Łódź" → "lodz"): SQLite's lower() is
     # ASCII-only, so text filters compare against this column on every backend.
     name_search: Mapped[str] = mapped_column(String(800), default="")
+    # The name as a Polish reader orders it (dms.counterparties.common.sort_key): lists sort by this.
+    sort_name: Mapped[str] = mapped_column(String(1000), default="", server_default="")
     # Digits only, so "123-456-32-18" and "1234563218" are the same NIP.
     nip: Mapped[str | None] = mapped_column(String(10), index=True)
     regon: Mapped[str | None] = mapped_column(String(14), index=True)

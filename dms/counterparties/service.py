@@ -27,6 +27,7 @@ from dms.counterparties.common import (
     fold,
     in_force_at,
     long_text,
+    name_keys,
     optional_text,
     required,
     unique_or_conflict,
@@ -142,7 +143,7 @@ async def _apply(session: AsyncSession, card: Counterparty, given: CardChanges) 
             changes["notes"] = {"changed": True}
         card.notes = notes
     await _apply_custom_values(session, card, given, changes)
-    card.name_search = f"{fold(card.name)} {fold(card.short_name)}".strip()
+    name_keys(card)
     return changes
 
 
@@ -422,7 +423,7 @@ async def list_counterparties(
             query = query.where(_has_entry(entry_ids))
     if wanted.blocked is not None:
         query = query.where(blocked_now() if wanted.blocked else ~blocked_now())
-    return await paginate(session, query, SortKey.of((Counterparty.name, False), (Counterparty.id, False)), page)
+    return await paginate(session, query, SortKey.of((Counterparty.sort_name, False), (Counterparty.id, False)), page)
 
 
 async def _segments_by_dictionary(session: AsyncSession, entry_ids: Sequence[int]) -> dict[int, list[int]]:

@@ -286,6 +286,48 @@ async def test_a_list_pages_by_name_without_skipping_or_repeating(db, seller):
     assert len(seen) == len(set(seen)) == 7
 
 
+async def test_cards_are_listed_in_polish_alphabetical_order(db, seller):
+    shuffled = [
+        "Żuraw",
+        "Łoś S.A.",
+        "abc handel",
+        "Zebra",
+        "Ćma",
+        "Lis",
+        "Ąkacja",
+        "Źdźbło",
+        "Cebula",
+        "Akacja",
+        "Ósemka",
+    ]
+    for name in shuffled:
+        await card(db, seller, name)
+    in_order = [
+        "abc handel",
+        "Akacja",
+        "Ąkacja",
+        "Cebula",
+        "Ćma",
+        "Lis",
+        "Łoś S.A.",
+        "Ósemka",
+        "Zebra",
+        "Źdźbło",
+        "Żuraw",
+    ]
+    assert await names(db, seller) == in_order
+    seen: list[str] = []
+    after = None
+    while True:  # and page by page, across the letters
+        async with db.sessions() as session:
+            page = await counterparties.list_counterparties(session, seller, PageRequest(3, after=after))
+        seen += [c.name for c in page.items]
+        if not page.has_next:
+            break
+        after = page.end_cursor
+    assert seen == in_order
+
+
 # --- addresses, persons, accounts ------------------------------------------------------------
 
 
