@@ -2,25 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+import anyio.to_thread
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.access import Access
 from dms.access import queries as access_sql
 from dms.actor import Actor
-from dms.binders.service import get_binder
+from dms.binders.service import get_binder, visible_outline
 from dms.documents.models import Document
 from dms.documents.service import readable_documents
 from dms.errors import DomainError, ValidationFailed
 from dms.indexing.records import binder_token, document_token
 from dms.times import utc_time
 from search.errors import IndexRebuilding, IndexUnavailable, InvalidCursor, QuerySyntaxError
-from search.query import parse_query
+from search.query import (
+    InBinders,
+    Phrase,
+    Prefix,
+    QueryNode,
+    Subtree,
+    Term,
+    is_single_word,
+    iter_leaves,
+    matches_text,
+    parse_query,
+    replace_leaves,
+)
 from search.records import AccessFilter, SearchRequest
 from search.service import AsyncSearchEngine
 
@@ -74,6 +88,74 @@ async def access_filter(session: AsyncSession, actor: Actor) -> AccessFilter:
     return AccessFilter.tokens({binder_token(b) for b in binders}, {document_token(d) for d in hidden})
 
 
+async def resolve_binder_clauses(session: AsyncSession, actor: Actor, query: QueryNode) -> QueryNode:
+    """`query` with each ``binder:`` clause turned into the subtrees of the binders it names — as the actor sees them.
+
+    A clause matches a document when it matches the path of the document's binder as far up as
+    the actor may read (the path the API shows them), so the name of a binder they may not read
+    never finds, counts or excludes anything: to them it does not exist. Resolved here, at query
+    time, against the current tree and permissions; the index only answers "in which subtree".
+    """
+    clauses = {
+        leaf for leaf, _ in iter_leaves(query) if isinstance(leaf, Term | Phrase | Prefix) and leaf.field == "binder"
+    }
+    if not clauses:
+        return query
+    parents, paths = await visible_outline(session, actor)
+    # Analysing every name is CPU work that grows with the tree: off the event loop.
+    return await anyio.to_thread.run_sync(_resolve, query, clauses, parents, paths)
+
+
+def _resolve(
+    query: QueryNode,
+    clauses: Collection[Term | Phrase | Prefix],
+    parents: Mapping[int, int | None],
+    paths: Mapping[int, str],
+) -> QueryNode:
+    children: defaultdict[int, list[int]] = defaultdict(list)
+    for binder_id, parent_id in parents.items():
+        if parent_id is not None:
+            children[parent_id].append(binder_id)
+    resolved = {clause: InBinders(_subtrees(_matching(clause, paths), parents, children)) for clause in clauses}
+    return replace_leaves(query, lambda leaf: resolved.get(leaf, leaf))
+
+
+def _matching(clause: Term | Phrase | Prefix, paths: Mapping[int, str]) -> set[int]:
+    """The binders whose visible path `clause` matches.
+
+    A word or prefix is matched against each distinct name once (names repeat: "2026",
+    "Faktury"), not against each whole path; a phrase or a compound against the path, as it may
+    span names ("Umowy/2026").
+    """
+    if not is_single_word(clause):
+        return {binder_id for binder_id, path in paths.items() if matches_text(clause, path)}
+    names: dict[str, bool] = {}
+
+    def named(name: str) -> bool:
+        if (hit := names.get(name)) is None:
+            hit = names[name] = matches_text(clause, name)
+        return hit
+
+    # A name never holds "/": the path is the visible names joined by it.
+    return {binder_id for binder_id, path in paths.items() if any(named(n) for n in path.split("/")[1:])}
+
+
+def _subtrees(
+    matched: Collection[int], parents: Mapping[int, int | None], children: Mapping[int, list[int]]
+) -> tuple[Subtree, ...]:
+    """Exactly the binders in `matched`, as subtrees: each topmost matched binder, less the
+    binders right below a matched one that are not matched themselves (and all below those,
+    where further matched binders start subtrees of their own)."""
+    subtrees = []
+    for root in sorted(b for b in matched if parents.get(b) not in matched):
+        excluding, below = [], [root]
+        while below:
+            for child in children.get(below.pop(), ()):
+                (below if child in matched else excluding).append(child)
+        subtrees.append(Subtree(root, tuple(sorted(excluding))))
+    return tuple(subtrees)
+
+
 async def search_documents(
     session: AsyncSession,
     engine: AsyncSearchEngine | None,
@@ -98,6 +180,7 @@ async def search_documents(
     allowed = await access_filter(session, actor)
     if allowed.shows_nothing:
         return SearchPage(hits=[], total=0, has_next=False, end_cursor=None, facets={name: [] for name in facets})
+    query = await resolve_binder_clauses(session, actor, query)
     try:
         request = SearchRequest(
             query=query,

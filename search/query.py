@@ -19,10 +19,10 @@ nothing else, whatever the input.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from search.analysis import has_word
+from search.analysis import has_word, prefix_term, query_words, term_positions
 from search.errors import QuerySyntaxError
 
 #: Fields a query may name; the engine maps each to its own field(s).
@@ -91,7 +91,26 @@ class MatchAll:
     """Every document (the empty query, or ``*``)."""
 
 
-QueryNode = Term | Phrase | Prefix | And | Or | Not | MatchAll
+@dataclass(frozen=True)
+class Subtree:
+    """A binder and every binder below it, less the subtrees of the binders in `excluding`."""
+
+    binder_id: int
+    excluding: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class InBinders:
+    """Documents whose binder lies in any of `subtrees` (none at all when it is empty).
+
+    Never parsed from text: the caller builds it, e.g. to resolve a ``binder:`` clause against
+    the binders the asking user may read, whose names are not the index's business.
+    """
+
+    subtrees: tuple[Subtree, ...]
+
+
+QueryNode = Term | Phrase | Prefix | And | Or | Not | MatchAll | InBinders
 
 _TOKEN_RE = re.compile(
     r"""
@@ -338,5 +357,64 @@ def iter_leaves(node: QueryNode, *, negated: bool = False) -> Iterator[tuple[Que
             yield from iter_leaves(child, negated=negated)
     elif isinstance(node, Not):
         yield from iter_leaves(node.child, negated=not negated)
-    elif not isinstance(node, MatchAll):
+    elif not isinstance(node, MatchAll | InBinders):
         yield node, negated
+
+
+def replace_leaves(node: QueryNode, replace: Callable[[Term | Phrase | Prefix], QueryNode]) -> QueryNode:
+    """`node` with each Term/Phrase/Prefix replaced by what `replace` returns for it (the rest kept)."""
+    if isinstance(node, And | Or):
+        return type(node)(tuple(replace_leaves(child, replace) for child in node.children))
+    if isinstance(node, Not):
+        return Not(replace_leaves(node.child, replace))
+    if isinstance(node, Term | Phrase | Prefix):
+        return replace(node)
+    return node
+
+
+def matches_text(node: Term | Phrase | Prefix, text: str) -> bool:
+    """Whether `node` matches `text` as it matches a field of the index holding `text`.
+
+    The same terms the index would hold (`search.analysis`) and the same rules an engine applies
+    to them: a word matches by any of its alternatives, or a compound by its parts in a row; a
+    phrase by its words at consecutive positions; a prefix by a surface term starting with it.
+    """
+    terms = term_positions(text)
+    if isinstance(node, Prefix):
+        prefix = prefix_term(node.text)
+        return bool(prefix) and any(term.startswith(prefix) for term in terms)
+    texts = (node.text,) if isinstance(node, Term) else node.words
+    words = [word for t in texts for word in query_words(t)]
+    if not words:
+        return False
+    if len(words) == 1:
+        word = words[0]
+        if any(term in terms for term in word.alternatives):
+            return True
+        return bool(word.parts) and _in_a_row(terms, word.parts)
+    return _in_a_row(terms, [position for word in words for position in word.positions])
+
+
+def is_single_word(node: Term | Phrase | Prefix) -> bool:
+    """Whether `node` is one plain word or a prefix of one (no phrase, no compound such as ``A/B``).
+
+    Such a node matches a text joined from names ("/Umowy/2026") when it matches one of the names
+    on its own; only a phrase or a compound can match across the joins.
+    """
+    if isinstance(node, Prefix):
+        return "/" not in prefix_term(node.text)
+    if isinstance(node, Phrase):
+        return False
+    words = query_words(node.text)
+    return len(words) == 1 and not words[0].parts
+
+
+def _in_a_row(terms: dict[str, list[int]], steps: Sequence[tuple[str, ...]]) -> bool:
+    """Whether some term of each step stands at consecutive positions, the steps in order."""
+    starts: set[int] | None = None
+    for offset, alternatives in enumerate(steps):
+        here = {position - offset for term in alternatives for position in terms.get(term, ())}
+        starts = here if starts is None else starts & here
+        if not starts:
+            return False
+    return bool(starts)

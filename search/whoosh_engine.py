@@ -40,7 +40,7 @@ from search import analysis, whoosh_matches, whoosh_parallel
 from search.errors import IndexRebuilding, IndexUnavailable, SearchError
 from search.highlight import Highlighter
 from search.paging import MISSING_DATE, Candidate, decode_cursor, encode_cursor, page, rank_facet
-from search.query import And, MatchAll, Not, Or, Phrase, Prefix, QueryNode, Term
+from search.query import And, InBinders, MatchAll, Not, Or, Phrase, Prefix, QueryNode, Term
 from search.records import Hit, IndexRecord, SearchRequest, SearchResult
 from search.whoosh_parallel import PARALLEL_MIN_DOCUMENTS, open_writer, parallel_enabled, write_parallel
 from search.whoosh_queries import AdjacentPhrase, AndNot
@@ -249,17 +249,35 @@ class _Translator:
         if isinstance(node, And):
             positive = [self.translate(c) for c in node.children if not isinstance(c, Not)]
             negative = [self.translate(c.child) for c in node.children if isinstance(c, Not)]
+            if any(q is wq.NullQuery for q in positive):
+                return wq.NullQuery  # a part that matches nothing: so does the whole
             base: wq.Query = _and(positive) if positive else wq.Every()
-            return AndNot(base, _or(negative)) if negative else base
+            excluded = _or(negative)
+            return base if excluded is wq.NullQuery else AndNot(base, excluded)
         if isinstance(node, Or):
             return _or([self.translate(c) for c in node.children])
         if isinstance(node, Not):
-            return AndNot(wq.Every(), self.translate(node.child))
+            excluded = self.translate(node.child)
+            return wq.Every() if excluded is wq.NullQuery else AndNot(wq.Every(), excluded)
+        if isinstance(node, InBinders):
+            return self.in_binders(node)
         fields = _DEFAULT_FIELDS if node.field is None else ((node.field, 1.0),)
         queries = [self.leaf(node, name, boost) for name, boost in fields]
         if node.field is None and isinstance(node, Term | Prefix):
             queries.append(self.nip(node))
         return _or(queries)
+
+    def in_binders(self, node: InBinders) -> wq.Query:
+        """Documents in the given subtrees (through each document's binder and its ancestors), all scored alike."""
+        parts: list[wq.Query] = []
+        for subtree in node.subtrees:
+            inside: wq.Query = wq.Term("binder_ids", str(subtree.binder_id))
+            if subtree.excluding:
+                inside = AndNot(inside, _or([wq.Term("binder_ids", str(b)) for b in subtree.excluding]))
+            parts.append(inside)
+        found = _or(parts)
+        # A filter, not a word: it adds the same to every document's score.
+        return found if found is wq.NullQuery else wq.ConstantScoreQuery(found, 1.0)
 
     def leaf(self, node: Term | Phrase | Prefix, name: str, boost: float) -> wq.Query:
         if name == "nip":

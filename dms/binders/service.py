@@ -254,3 +254,33 @@ async def delete_binder(session: AsyncSession, actor: Actor, binder_id: int) -> 
     await session.execute(delete(BinderClosure).where(BinderClosure.descendant_id == binder.id))
     await session.delete(binder)
     audit.record(session, actor, "binder.deleted", object_type="Binder", object_id=binder.id, path=binder.path)
+
+
+async def visible_outline(session: AsyncSession, actor: Actor) -> tuple[dict[int, int | None], dict[int, str]]:
+    """The whole tree's shape, and what of it the actor may see by name; two dicts:
+
+    every binder's parent (by id only: a shape that names nothing), and every binder the actor may
+    read with its path as `visible_paths` gives it — names up to the first binder the actor may not
+    read. For matching binder names against what the actor may know of them (search's ``binder:``).
+    """
+    access = access_sql.binder_access(actor)
+    rows = (
+        await session.execute(
+            select(Binder.id, Binder.parent_id, Binder.name, access.c.access).outerjoin(
+                access, access.c.binder_id == Binder.id
+            )
+        )
+    ).all()
+    parents = {binder_id: parent_id for binder_id, parent_id, _name, _level in rows}
+    names = {binder_id: name for binder_id, _parent, name, level in rows if level is not None and level >= Access.READ}
+    paths: dict[int, str] = {}
+    for binder_id in names:
+        chain = []  # from this binder up to the first whose path is known or whose parent is hidden
+        current: int | None = binder_id
+        while current is not None and current in names and current not in paths:
+            chain.append(current)
+            current = parents[current]
+        above = paths.get(current, "") if current is not None else ""
+        for link in reversed(chain):
+            above = paths[link] = f"{above}/{names[link]}"
+    return parents, paths
