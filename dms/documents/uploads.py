@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -75,12 +76,31 @@ def detect_mime_type(head: bytes) -> str:
         for marker, kind in _ZIP_KINDS:
             if head.startswith(b"PK") and marker in head:
                 return kind
-    if detected in ("text/plain", OCTET_STREAM):
-        lines = head[:4096].lower().splitlines()
-        header_lines = sum(1 for line in lines[:30] if line.startswith(_MAIL_HEADERS))
-        if header_lines >= 3:
-            return "message/rfc822"
+    if (detected.startswith("text/") or detected == OCTET_STREAM) and _starts_with_mail_headers(head):
+        # libmagic wants From or Received first; a mail may start with any header, and one whose
+        # body is HTML it takes for a web page.
+        return "message/rfc822"
+    if detected == "text/html" and not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        # Prose that quotes a tag or two ("<b>pogrubienie</b>"): its words are text to index.
+        return "text/plain"
     return detected
+
+
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+:")  # a field name: printable ASCII but the colon, then a colon
+
+
+def _starts_with_mail_headers(head: bytes) -> bool:
+    """Whether the bytes open with an RFC 5322 header block naming at least two mail headers."""
+    known = 0
+    for line in head[:8192].splitlines()[:60]:
+        if not line.strip():
+            return known >= 2  # the blank line that ends the headers
+        if line[:1] in (b" ", b"\t"):
+            continue  # a folded header's continuation
+        if not _HEADER_LINE.match(line):
+            return False
+        known += line.lower().startswith(_MAIL_HEADERS)
+    return False
 
 
 async def store_incoming(blobs: BlobStore, incoming: IncomingFile | ReceivedFile, *, max_size: int) -> SniffedBlob:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from email.message import EmailMessage
+
 import pytest
 
 from tests.api.helpers import create_binder, create_document
@@ -26,7 +28,25 @@ FILES = {
         lambda: (f"{POLISH}: umowa najmu lokalu. Strony zawierają umowę w Łodzi, dnia 3 marca. " * 3).encode("cp1250"),
         "text/plain",
     ),
+    # An HTML-only mail whose first header is its subject: libmagic calls it a web page.
+    "eml-html": ("potwierdzenie.eml", lambda: html_only_email(), "message/rfc822"),
+    # Plain prose that quotes a tag: libmagic calls it HTML.
+    "txt-tags": (
+        "umowa.txt",
+        lambda: f"{POLISH}: umowa najmu lokalu, akapit <b>pogrubiony</b> w notatce.\n".encode(),
+        "text/plain",
+    ),
 }
+
+
+def html_only_email() -> bytes:
+    message = EmailMessage()
+    message["Subject"] = "Potwierdzenie"
+    message["To"] = "biuro@example.pl"
+    message["From"] = "klient@example.pl"
+    body = f"<html><body><p>{POLISH}: umowa najmu lokalu</p></body></html>"
+    message.set_content(body, subtype="html", charset="cp1250", cte="quoted-printable")
+    return message.as_bytes()
 
 
 @pytest.mark.parametrize("kind", sorted(FILES))
