@@ -49,8 +49,9 @@ R = TypeVar("R")
 
 log = logging.getLogger("kartoteka.search")
 
-#: Bump when the Whoosh schema or the way records map onto it changes.
-WHOOSH_SCHEMA_VERSION = 1
+#: Bump when the Whoosh schema or the way records map onto it changes (an older index is rebuilt
+#: on start). 2: the case field holds the case's number too.
+WHOOSH_SCHEMA_VERSION = 2
 SCHEMA_VERSION = WHOOSH_SCHEMA_VERSION * 1000 + analysis.ANALYSIS_VERSION
 
 CURRENT_FILE = "CURRENT"

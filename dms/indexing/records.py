@@ -94,7 +94,8 @@ def record_of(source: IndexSource, content: str, extraction_status: str) -> Inde
         counterparty_name=source.counterparty.name if source.counterparty else "",
         counterparty_nip=source.counterparty.nip or "" if source.counterparty else "",
         case_id=document.case_id,
-        case_title=source.case.title if source.case else "",
+        # People quote a case by its number as often as by its title ("sprawa SPR/2026/0001").
+        case_title=" ".join(filter(None, (source.case.number, source.case.title))) if source.case else "",
         binder_ancestor_ids=source.ancestors,
         tags=tuple(document.tags or ()),
         number=None,

@@ -344,3 +344,18 @@ async def test_a_renamed_case_finds_its_documents_by_the_new_title_only(alice, i
     await drain(indexer)
     assert await titles(alice, "case:kruszywa") == ["Protokół"]
     assert await titles(alice, "case:cementu") == []
+
+
+async def test_a_document_is_found_by_its_cases_number(alice, indexer):
+    card = await alice.gql('mutation { createCounterparty(input: {name: "Budimex"}) { counterparty { id } } }')
+    card_id = card.data["createCounterparty"]["counterparty"]["id"]
+    case = await alice.gql(
+        'mutation($c: ID!) { createCase(input: {counterpartyId: $c, title: "Windykacja"}) { case { id number } } }',
+        c=card_id,
+    )
+    number = case.data["createCase"]["case"]["number"]
+    binder = await create_binder(alice, "Windykacja")
+    await create_document(alice, binder["id"], "Wezwanie", b"do zaplaty", caseId=case.data["createCase"]["case"]["id"])
+    await drain(indexer)
+    for query in (f'case:"{number}"', number, f"case:{number.rsplit('/', 1)[1]}"):
+        assert await titles(alice, query) == ["Wezwanie"], query
