@@ -16,6 +16,7 @@ from auth.access import Access
 from dms.access import queries as access_sql
 from dms.actor import Actor
 from dms.binders.service import get_binder, visible_outline
+from dms.documents import classification
 from dms.documents.models import Document
 from dms.documents.service import readable_documents
 from dms.errors import DomainError, ValidationFailed
@@ -156,6 +157,24 @@ def _subtrees(
     return tuple(subtrees)
 
 
+async def _check_classification(session: AsyncSession, options: SearchOptions) -> None:
+    """A type or status filter names one that exists (in any case, as the index compares them): a
+    misspelt code would find nothing, silently."""
+    if options.document_type is not None:
+        codes = [kind.code for kind in await classification.list_types(session)]
+        if options.document_type.casefold() not in {code.casefold() for code in codes}:
+            raise ValidationFailed(
+                f"no document type has the code {options.document_type!r} (codes: {', '.join(codes) or 'none'})",
+                field=["filter", "documentType"],
+            )
+    if options.status is not None:
+        codes = [status.code for status in await classification.statuses(session)]
+        if options.status.casefold() not in {code.casefold() for code in codes}:
+            raise ValidationFailed(
+                f"no status has the code {options.status!r} (codes: {', '.join(codes)})", field=["filter", "status"]
+            )
+
+
 async def search_documents(
     session: AsyncSession,
     engine: AsyncSearchEngine | None,
@@ -171,6 +190,7 @@ async def search_documents(
         query = parse_query(text)
     except QuerySyntaxError as exc:
         raise ValidationFailed(str(exc), field="query") from exc
+    await _check_classification(session, options)
     date_from = None if options.date_from is None else utc_time(options.date_from, field=["filter", "dateFrom"])
     date_to = None if options.date_to is None else utc_time(options.date_to, field=["filter", "dateTo"])
     if engine is None:
