@@ -164,14 +164,14 @@ async def _check_classification(session: AsyncSession, options: SearchOptions) -
         codes = [kind.code for kind in await classification.list_types(session)]
         if options.document_type.casefold() not in {code.casefold() for code in codes}:
             raise ValidationFailed(
-                f"no document type has the code {options.document_type!r} (codes: {', '.join(codes) or 'none'})",
+                f"no document type has this code; the codes are: {', '.join(codes) or 'none yet'}",
                 field=["filter", "documentType"],
             )
     if options.status is not None:
         codes = [status.code for status in await classification.statuses(session)]
         if options.status.casefold() not in {code.casefold() for code in codes}:
             raise ValidationFailed(
-                f"no status has the code {options.status!r} (codes: {', '.join(codes)})", field=["filter", "status"]
+                f"no status has this code; the codes are: {', '.join(codes)}", field=["filter", "status"]
             )
 
 
