@@ -3,8 +3,28 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from dms.errors import ValidationFailed
+
+#: The company's calendar: where months and years start for numbering (KARTOTEKA_TIME_ZONE).
+DEFAULT_BUSINESS_ZONE = "Europe/Warsaw"
+_business_zone = ZoneInfo(DEFAULT_BUSINESS_ZONE)
+
+
+def use_business_zone(name: str) -> None:
+    """Set the company's time zone (once, at start-up); a name zoneinfo does not know is a ValueError."""
+    global _business_zone
+    try:
+        _business_zone = ZoneInfo(name)
+    except (KeyError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+
+
+def business_time(at: datetime) -> datetime:
+    """The moment on the company's calendar: an event at 00:30 on 1 March in Warsaw is March's."""
+    return at.astimezone(_business_zone)
+
 
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(3000, 1, 1, tzinfo=UTC)

@@ -27,6 +27,7 @@ from dms.identity import service as identity
 from dms.indexing.directory import DirectoryIndexer
 from dms.indexing.indexer import Indexer
 from dms.indexing.texts import TextCache
+from dms.times import use_business_zone
 from dms.uow import Database
 from kartoteka.body_limit import BodyLimitMiddleware
 from kartoteka.graphiql import STATIC_DIR, STATIC_PATH, offline_graphiql_html
@@ -58,6 +59,7 @@ MULTIPART_OVERHEAD = 1024 * 1024
 
 def build_services(settings: Settings, *, blobs: BlobStore | None = None) -> Services:
     """The process-wide collaborators; raises ValueError with one line for a bad setting."""
+    use_business_zone(settings.time_zone)
     engine = create_engine(settings.resolved_database_url)
     if blobs is None and settings.storage_url is None:
         # The embedded default owns its blob directory; a configured one must already exist.

@@ -9,9 +9,12 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from dms.times import DEFAULT_BUSINESS_ZONE
 
 _ORIGIN = re.compile(r"^https?://[^/\s?#]+$")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -60,6 +63,8 @@ class Settings(BaseSettings):
     introspection: bool = True
     # None: same-origin only, plus the hash of GraphiQL's inline script (kartoteka/security_headers.py).
     content_security_policy: str | None = None
+    # The company's time zone: where months and years start for event and case numbers.
+    time_zone: str = DEFAULT_BUSINESS_ZONE
     log_level: LogLevel = "INFO"
     # /metrics: on by default (counts and timings, no data); with a token, scrapes must present it.
     metrics_enabled: bool = True
@@ -86,6 +91,15 @@ class Settings(BaseSettings):
             for origin in value:
                 if not isinstance(origin, str) or not (origin == "*" or _ORIGIN.match(origin)):
                     raise ValueError(f"{origin!r} is not an origin such as https://crm.example.com")
+        return value
+
+    @field_validator("time_zone", mode="after")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (KeyError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not a time zone such as Europe/Warsaw") from exc
         return value
 
     @field_validator("log_level", mode="before")

@@ -28,6 +28,7 @@ from dms.identity.models import User
 from dms.names import clean_name
 from dms.outbox import service as outbox
 from dms.pagination import Page, PageRequest, SortKey, paginate
+from dms.times import business_time
 
 CASE_NUMBER_PATTERN = "SPR/{YYYY}/{N:4}"
 NUMBER_TAKEN = "a case with this number exists"
@@ -46,7 +47,7 @@ def _status(value: str) -> str:
 
 
 async def _next_number(session: AsyncSession) -> str:
-    now = utcnow()
+    now = business_time(utcnow())
     while True:  # skip numbers someone typed in by hand
         number = format_number(CASE_NUMBER_PATTERN, now, await take_next(session, "case", f"{now.year:04d}"))
         if not await session.scalar(select(Case.id).where(Case.number == number)):

@@ -16,17 +16,19 @@ from dms.events.models import Event, EventType
 from dms.events.numbering import format_number, period_of, take_next
 from dms.events.types import automatic_type
 from dms.outbox import directory as directory_outbox
+from dms.times import business_time
 
 
 async def assign_number(session: AsyncSession, event_type: EventType, event: Event) -> None:
     """Give the event the next number of its type and period, if the type is numbered."""
     if not event_type.number_pattern:
         return
-    period = period_of(event_type.number_reset, event.occurred_at)
+    local = business_time(event.occurred_at)
+    period = period_of(event_type.number_reset, local)
     value = await take_next(session, f"event_type:{event_type.id}", period)
     event.number_period = period
     event.number_seq = value
-    event.number = format_number(event_type.number_pattern, event.occurred_at, value)
+    event.number = format_number(event_type.number_pattern, local, value)
 
 
 async def _record(

@@ -25,7 +25,8 @@ def dialect_insert(session: AsyncSession, table: Any) -> Any:
 
 
 def period_of(reset: str, at: datetime) -> str:
-    """The counter's period for a moment (UTC): "-" (never reset), "2026", or "2026-05"."""
+    """The counter's period for a moment (on the company's calendar, `dms.times.business_time`):
+    "-" (never reset), "2026", or "2026-05"."""
     if reset == "yearly":
         return f"{at.year:04d}"
     if reset == "monthly":

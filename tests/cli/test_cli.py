@@ -158,6 +158,7 @@ def test_a_name_with_square_brackets_is_echoed_as_it_is(data_dir):
         ("KARTOTEKA_S3_SECURE", "maybe", "valid boolean"),
         ("KARTOTEKA_LOCK_TTL_SECONDS", "0", "greater than 0"),
         ("KARTOTEKA_LOG_LEVEL", "LOUD", "'DEBUG', 'INFO', 'WARNING', 'ERROR' or 'CRITICAL'"),
+        ("KARTOTEKA_TIME_ZONE", "Europe/Gotham", "not a time zone such as Europe/Warsaw"),
         ("KARTOTEKA_CORS_ORIGINS", "crm.example.com", "not an origin such as https://crm.example.com"),
         ("KARTOTEKA_CORS_ORIGINS", '["https://crm.example.com"', "not a JSON list of origins"),
         ("KARTOTEKA_CORS_ORIGINS", "https://crm.example.com/app", "not an origin"),

@@ -24,6 +24,7 @@ from dms.events.numbering import check_pattern, format_number, period_of
 from dms.events.openings import card_openings
 from dms.events.service import EventData, SettlementData
 from dms.pagination import PageRequest
+from dms.times import DEFAULT_BUSINESS_ZONE, business_time, use_business_zone
 from dms.uow import unit_of_work
 from tests.api.test_query_counts import counting
 from tests.dms.conftest import chunks_of, make_actor
@@ -53,7 +54,7 @@ async def test_fifty_concurrent_registrations_get_fifty_different_numbers(db, ad
         return event.number
 
     numbers = await asyncio.gather(*(one(i) for i in range(50)))
-    now = datetime.now(UTC)
+    now = business_time(datetime.now(UTC))
     assert sorted(numbers) == [f"W/{now:%Y}/{now:%m}/{n:04d}" for n in range(1, 51)]
 
 
@@ -61,17 +62,31 @@ async def test_numbers_restart_with_each_period_of_the_type(db, admin, seller):
     monthly = await event_type(db, admin, "Miesięczny", number_pattern="M/{YY}{MM}/{N}", number_reset="monthly")
     yearly = await event_type(db, admin, "Roczny", number_pattern="R/{YYYY}/{N}", number_reset="yearly")
     never = await event_type(db, admin, "Ciągły", number_pattern="C-{N:3}")
+    # Periods follow the company's calendar (Europe/Warsaw by default), not UTC's.
     when = [
-        datetime(2025, 1, 31, 23, 0, tzinfo=UTC),
-        datetime(2025, 2, 1, tzinfo=UTC),
+        datetime(2025, 1, 31, 22, 30, tzinfo=UTC),  # 23:30 on 31 January in Warsaw
+        datetime(2025, 2, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))),  # 00:30 on 1 February there
+        datetime(2025, 12, 31, 23, 30, tzinfo=UTC),  # New Year's night in Warsaw: 2026 already
         datetime(2026, 1, 5, tzinfo=UTC),
     ]
     got: dict[int, list[str | None]] = {}
     for type_id in (monthly, yearly, never):
         got[type_id] = [(await register(db, seller, EventData(type_id=type_id, occurred_at=at))).number for at in when]
-    assert got[monthly] == ["M/2501/1", "M/2502/1", "M/2601/1"]
-    assert got[yearly] == ["R/2025/1", "R/2025/2", "R/2026/1"]
-    assert got[never] == ["C-001", "C-002", "C-003"]
+    assert got[monthly] == ["M/2501/1", "M/2502/1", "M/2601/1", "M/2601/2"]
+    assert got[yearly] == ["R/2025/1", "R/2025/2", "R/2026/1", "R/2026/2"]
+    assert got[never] == ["C-001", "C-002", "C-003", "C-004"]
+
+
+def test_the_company_calendar_follows_the_configured_time_zone():
+    new_years_eve = datetime(2025, 12, 31, 23, 30, tzinfo=UTC)
+    assert period_of("yearly", business_time(new_years_eve)) == "2026"  # Europe/Warsaw
+    try:
+        use_business_zone("America/New_York")
+        assert period_of("monthly", business_time(new_years_eve)) == "2025-12"
+        with pytest.raises(ValueError):
+            use_business_zone("Europe/Gotham")
+    finally:
+        use_business_zone(DEFAULT_BUSINESS_ZONE)
 
 
 def test_a_numbering_pattern_must_show_the_period_it_resets_with():
