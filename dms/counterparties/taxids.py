@@ -30,9 +30,11 @@ def normalise_regon(value: str, *, field: str = "regon") -> str:
 
 def normalise_vat(value: str, *, field: str = "vatNumber") -> str:
     try:
-        return std_vat.validate(value)
+        number = std_vat.validate(value)
     except ValidationError as exc:
         raise ValidationFailed(f"not a valid EU VAT number: {exc.message}", field=field) from exc
+    # Greece writes its VAT numbers with EL (VIES too), not its ISO code: one number, one spelling.
+    return "EL" + number[2:] if number.startswith("GR") else number
 
 
 def normalise_iban(value: str, *, field: str = "iban") -> str:
@@ -53,7 +55,9 @@ def vat_prefix(text: str) -> str | None:
         compact = std_vat.compact(text)
     except ValidationError:  # no EU country code in front
         return None
-    return compact if _VAT_START.match(compact) else None
+    if not _VAT_START.match(compact):
+        return None
+    return "EL" + compact[2:] if compact.startswith("GR") else compact
 
 
 _VAT_START = re.compile(r"^[A-Z]{2}[0-9A-Z+*]{2,}$")

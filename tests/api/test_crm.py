@@ -164,6 +164,13 @@ async def test_a_polish_vat_number_is_the_nip_with_pl_in_front(alice):
 
 
 @sqlite_only
+async def test_a_greek_vat_number_is_kept_with_el_as_vies_writes_it(alice):
+    for given in ("GR094259216", "EL 094259216"):
+        card = await create_counterparty(alice, f"Ελληνική {given}", vatNumber=given)
+        assert card["vatNumber"] == "EL094259216"
+
+
+@sqlite_only
 async def test_an_invalid_tax_id_is_a_validation_error_naming_the_field(alice):
     for field, value in (("nip", "123-456-32-19"), ("regon", "123456786"), ("vatNumber", "PL1234563219")):
         result = await alice.gql(CREATE, input={"name": "ACME", field: value})
