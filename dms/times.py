@@ -43,8 +43,10 @@ def utc_time(value: datetime, *, field: str | list[str]) -> datetime:
 def utc_period(
     since: datetime | None, until: datetime | None, *, fields: tuple[str, str] = ("from", "to")
 ) -> tuple[datetime | None, datetime | None]:
-    """A filter's start and end, each checked by `utc_time`."""
-    return (
-        None if since is None else utc_time(since, field=fields[0]),
-        None if until is None else utc_time(until, field=fields[1]),
-    )
+    """A filter's start and end, each checked by `utc_time`; an end not after the start is refused
+    (such a period holds nothing: a typo, not a question)."""
+    start = None if since is None else utc_time(since, field=fields[0])
+    end = None if until is None else utc_time(until, field=fields[1])
+    if start is not None and end is not None and end <= start:
+        raise ValidationFailed("the period must end after it starts", field=fields[1])
+    return start, end

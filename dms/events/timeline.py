@@ -69,7 +69,9 @@ async def timeline(
     kinds: Collection[str] | None = None,
 ) -> Page[TimelineEntry]:
     """Events (by when they happened) and readable documents (by when they were added), newest first."""
-    wanted = set(kinds) if kinds else set(TIMELINE_KINDS)
+    wanted = set(kinds) if kinds is not None else set(TIMELINE_KINDS)
+    if not wanted:  # none of the kinds asked for
+        return Page(items=[], cursors=[], has_next=False, has_previous=False, total_count=0)
     parts = []
     if "event" in wanted:
         parts.append(_events(actor, counterparty_id))

@@ -324,7 +324,7 @@ class Counterparty(Node):
         from schema.crm.work import TimelineConnection
 
         page = await crm_events.timeline_of(
-            info.context, self._model, first, after, [k.value for k in kinds] if kinds else None
+            info.context, self._model, first, after, None if kinds is None else [k.value for k in kinds]
         )
         return TimelineConnection.of(page)
 

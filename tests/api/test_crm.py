@@ -407,6 +407,11 @@ async def test_times_without_their_zone_or_out_of_range_are_validation_errors(ad
             assert result.error_codes == ["VALIDATION"], (query, bad, result.body)
             assert result.body["errors"][0]["extensions"]["field"] == list(bad)
         assert (await alice.gql(query, f={"from": "2026-01-01T00:00:00+01:00"})).body.get("errors") is None
+        backwards = await alice.gql(query, f={"from": "2027-01-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"})
+        assert backwards.error_codes == ["VALIDATION"] and backwards.body["errors"][0]["extensions"]["field"] == ["to"]
+    audit = "query($f: AuditFilter) { auditLog(filter: $f) { totalCount } }"
+    backwards = await admin.gql(audit, f={"since": "2027-01-01T00:00:00Z", "until": "2026-01-01T00:00:00Z"})
+    assert backwards.error_codes == ["VALIDATION"]
     # The same rule wherever a client gives a time: a card's block, the audit log's filter.
     card = await create_counterparty(alice, "ACME")
     block = "mutation($i: AddBlockInput!) { addBlock(input: $i) { userErrors { code field } } }"

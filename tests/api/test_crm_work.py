@@ -184,6 +184,21 @@ async def test_invalid_details_are_validation_errors_naming_the_field(alice):
 
 
 @sqlite_only
+async def test_a_timeline_of_no_kinds_is_empty_and_of_all_kinds_by_default(alice):
+    card = (await create_counterparty(alice, "ACME"))["id"]
+    binder = await create_binder(alice, "Umowy")
+    await create_document(alice, binder["id"], "Umowa", b"x", counterpartyId=card)
+    query = "query($id: ID!, $k: [TimelineKind!]) { counterparty(id: $id) { timeline(kinds: $k) { totalCount } } }"
+
+    async def count(kinds: list[str] | None) -> int:
+        return (await alice.gql(query, id=card, k=kinds)).data["counterparty"]["timeline"]["totalCount"]
+
+    assert await count([]) == 0
+    assert await count(["DOCUMENT"]) == 1
+    assert await count(None) == await count(["DOCUMENT", "EVENT"]) > 1
+
+
+@sqlite_only
 async def test_a_lifted_block_still_to_come_is_history_only(alice):
     card = (await create_counterparty(alice, "ACME"))["id"]
     block = "mutation($i: AddBlockInput!) { addBlock(input: $i) { block { id } %s } }" % ERRORS
