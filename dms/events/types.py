@@ -69,7 +69,7 @@ async def create_event_type(
         name=name,
         code=code,
         colour=_colour(colour),
-        fields=await check_fields(session, fields),
+        fields=await _checked_form(session, fields, automatic=automatic_kind is not None),
         number_pattern=check_pattern(number_pattern, number_reset),
         number_reset=number_reset,
         has_settlements=has_settlements,
@@ -81,6 +81,21 @@ async def create_event_type(
     async with unique_or_conflict(session, "an event type with this code exists", field="code"):
         session.add(event_type)
     return event_type
+
+
+async def _checked_form(
+    session: AsyncSession, fields: Sequence[FieldDefinition], *, automatic: bool
+) -> list[dict[str, object]]:
+    """The type's form; an automatic type's events are recorded by Kartoteka, which fills no
+    field, so none of its fields may be required."""
+    if automatic:
+        for index, definition in enumerate(fields):
+            if definition.required:
+                raise ValidationFailed(
+                    "events of an automatic type are recorded without a form: no field can be required",
+                    field=["fields", str(index), "required"],
+                )
+    return await check_fields(session, fields)
 
 
 async def update_event_type(
@@ -104,7 +119,7 @@ async def update_event_type(
     if colour is not KEEP:
         event_type.colour = _colour(colour)
     if fields is not KEEP:
-        event_type.fields = await check_fields(session, fields)
+        event_type.fields = await _checked_form(session, fields, automatic=event_type.automatic_kind is not None)
     if number_pattern is not KEEP or number_reset is not KEEP:
         reset = event_type.number_reset if number_reset is KEEP else required(number_reset, field="numberReset")
         pattern = event_type.number_pattern if number_pattern is KEEP else number_pattern

@@ -77,6 +77,19 @@ async def test_numbers_restart_with_each_period_of_the_type(db, admin, seller):
     assert got[never] == ["C-001", "C-002", "C-003", "C-004"]
 
 
+async def test_an_automatic_type_takes_no_required_field(db, admin):
+    required = [FieldDefinition("a", "A", "text", required=True)]
+    with pytest.raises(ValidationFailed) as refused:
+        await event_type(db, admin, "Zmiana danych", automatic_kind="data_changed", fields=required)
+    assert refused.value.field == ["fields", "0", "required"]
+    automatic = await event_type(db, admin, "Zmiana danych", automatic_kind="data_changed")
+    with pytest.raises(ValidationFailed):
+        await in_tx(db, lambda s: types.update_event_type(s, admin, automatic, fields=required))
+    optional = [FieldDefinition("a", "A", "text")]
+    updated = await in_tx(db, lambda s: types.update_event_type(s, admin, automatic, fields=optional))
+    assert [f["key"] for f in updated.fields] == ["a"]
+
+
 def test_the_company_calendar_follows_the_configured_time_zone():
     new_years_eve = datetime(2025, 12, 31, 23, 30, tzinfo=UTC)
     assert period_of("yearly", business_time(new_years_eve)) == "2026"  # Europe/Warsaw
