@@ -98,6 +98,10 @@ def checked_settlements(lines: Sequence[SettlementData]) -> list[Settlement]:
     for index, line in enumerate(lines):
         where = ["settlements", str(index)]
         quantity = _amount(line.quantity, where=[*where, "quantity"])
+        if quantity <= 0:
+            # Kilometres, hours, pieces: a line counts something. A discount or a correction is a
+            # line with a negative unit price.
+            raise ValidationFailed("a quantity is more than zero", field=[*where, "quantity"])
         unit_price = _amount(line.unit_price, where=[*where, "unitPrice"])
         description = " ".join(line.description.split())
         if not description or len(description) > 300:

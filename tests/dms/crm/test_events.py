@@ -187,6 +187,16 @@ async def test_settlement_totals_are_decimal_and_rounded_half_up_to_the_cent(db,
             db, seller, EventData(type_id=trip, settlements=[SettlementData("x", Decimal("1.00001"), Decimal(1))])
         )
     assert too_precise.value.field == ["settlements", "0", "quantity"]
+    for quantity in ("0", "-5"):
+        with pytest.raises(ValidationFailed) as counted_nothing:
+            line = SettlementData("km", Decimal(quantity), Decimal(1))
+            await register(db, seller, EventData(type_id=trip, settlements=[line]))
+        assert counted_nothing.value.field == ["settlements", "0", "quantity"]
+    discount = SettlementData("Rabat", Decimal(1), Decimal("-50"))  # a correction: a negative price
+    corrected = await register(db, seller, EventData(type_id=trip, settlements=[*lines, discount]))
+    async with db.sessions() as session:
+        stored = (await service.settlements_of(session, [corrected.id]))[corrected.id]
+    assert [line.total for line in stored] == [Decimal("0.01"), Decimal("100.00"), Decimal("-50.00")]
 
 
 @sqlite_only
