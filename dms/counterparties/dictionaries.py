@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dms.actor import Actor
@@ -76,13 +76,30 @@ async def add_entry(
     )
     if await session.scalar(taken):
         raise Conflict("this dictionary already has an entry with this code", field="code")
-    if position is None:
-        last = select(func.max(DictionaryEntry.position)).where(DictionaryEntry.dictionary_id == dictionary_id)
-        position = int(await session.scalar(last) or 0) + 1
-    entry = DictionaryEntry(dictionary_id=dictionary_id, name=name, code=code, position=position, active=True)
+    entry = DictionaryEntry(dictionary_id=dictionary_id, name=name, code=code, position=0, active=True)
+    await _place(session, entry, position)
     async with unique_or_conflict(session, "this dictionary already has an entry with this code", field="code"):
         session.add(entry)
     return entry
+
+
+async def _place(session: AsyncSession, entry: DictionaryEntry, position: int | None) -> None:
+    """Put the entry at `position` (1 is first; None or past the end: last) and number the
+    dictionary's entries 1, 2, 3… again, so the order is the one the administrator asked for."""
+    if position is not None and position < 1:
+        raise ValidationFailed("positions start at 1", field="position")
+    others = [
+        other
+        for other in await session.scalars(
+            select(DictionaryEntry)
+            .where(DictionaryEntry.dictionary_id == entry.dictionary_id)
+            .order_by(DictionaryEntry.position, DictionaryEntry.id)
+        )
+        if other is not entry
+    ]
+    at = len(others) if position is None else min(position - 1, len(others))
+    for number, placed in enumerate([*others[:at], entry, *others[at:]], start=1):
+        placed.position = number
 
 
 async def update_entry(
@@ -104,7 +121,7 @@ async def update_entry(
     if active is not KEEP:
         entry.active = required(active, field="active")
     if position is not KEEP:
-        entry.position = required(position, field="position")
+        await _place(session, entry, required(position, field="position"))
     return entry
 
 

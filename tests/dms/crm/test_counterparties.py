@@ -229,6 +229,34 @@ async def test_only_an_administrator_configures_types_and_dictionaries(db, selle
         await in_tx(db, lambda s: dictionaries.create_dictionary(s, seller, name="Grupy", kind="group"))
 
 
+async def test_entries_stay_numbered_one_by_one_in_the_order_asked_for(db, admin):
+    regions = await in_tx(db, lambda s: dictionaries.create_dictionary(s, admin, name="Województwa", kind="choice"))
+
+    async def add(name: str, position: int | None = None) -> Any:
+        return await in_tx(db, lambda s: dictionaries.add_entry(s, admin, regions.id, name=name, position=position))
+
+    async def order() -> list[tuple[int, str]]:
+        return [(e.position, e.name) for e in await _entries(db, regions.id)]
+
+    for name in ("mazowieckie", "łódzkie", "śląskie"):
+        await add(name)
+    await add("pomorskie", 1)
+    await add("lubuskie", 1000)
+    assert await order() == [(1, "pomorskie"), (2, "mazowieckie"), (3, "łódzkie"), (4, "śląskie"), (5, "lubuskie")]
+    silesia = next(e for e in await _entries(db, regions.id) if e.name == "śląskie")
+    await in_tx(db, lambda s: dictionaries.update_entry(s, admin, silesia.id, position=2))
+    assert await order() == [(1, "pomorskie"), (2, "śląskie"), (3, "mazowieckie"), (4, "łódzkie"), (5, "lubuskie")]
+    for wrong in (0, -5):
+        with pytest.raises(ValidationFailed) as refused:
+            await add("x", wrong)
+        assert refused.value.field == ["position"]
+
+
+async def _entries(db: Any, dictionary_id: int) -> list[Any]:
+    async with db.sessions() as session:
+        return (await dictionaries.entries_of(session, [dictionary_id]))[dictionary_id]
+
+
 async def test_a_retired_entry_cannot_be_chosen_but_stays_where_it_is(db, admin, seller):
     groups = await in_tx(db, lambda s: dictionaries.create_dictionary(s, admin, name="Grupy", kind="group"))
     old = await in_tx(db, lambda s: dictionaries.add_entry(s, admin, groups.id, name="Stara"))
