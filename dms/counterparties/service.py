@@ -381,10 +381,12 @@ def _text_filter(query: Select[tuple[Counterparty]], text: str) -> Select[tuple[
     return query.where(or_(*conditions))
 
 
-def _has_entry(entry_ids: Sequence[int]) -> Any:
+def _has_entry(entry_ids: Sequence[int], kind: str) -> Any:
+    """Cards given one of the entries as a `kind` (a group's entry is no category)."""
     return exists().where(
         CounterpartyClassification.counterparty_id == Counterparty.id,
         CounterpartyClassification.entry_id.in_(list(entry_ids)),
+        CounterpartyClassification.dictionary_id.in_(select(Dictionary.id).where(Dictionary.kind == kind)),
     )
 
 
@@ -415,12 +417,12 @@ async def list_counterparties(
         query = query.where(Counterparty.type_id.in_(list(wanted.type_ids)))
     if wanted.account_manager_ids is not None:
         query = query.where(Counterparty.account_manager_id.in_(list(wanted.account_manager_ids)))
-    for ids in (wanted.category_ids, wanted.group_ids):
+    for ids, kind in ((wanted.category_ids, "category"), (wanted.group_ids, "group")):
         if ids is not None:
-            query = query.where(_has_entry(ids))
+            query = query.where(_has_entry(ids, kind))
     if wanted.segment_ids:
         for entry_ids in (await _segments_by_dictionary(session, wanted.segment_ids)).values():
-            query = query.where(_has_entry(entry_ids))
+            query = query.where(_has_entry(entry_ids, "segmentation"))
     if wanted.blocked is not None:
         query = query.where(blocked_now() if wanted.blocked else ~blocked_now())
     return await paginate(session, query, SortKey.of((Counterparty.sort_name, False), (Counterparty.id, False)), page)

@@ -271,6 +271,7 @@ async def test_a_retired_entry_cannot_be_chosen_but_stays_where_it_is(db, admin,
         ),
     )
     assert await names(db, seller, group_ids=[old.id]) == ["Z grupą SA"]
+    assert await names(db, seller, category_ids=[old.id]) == []  # a group's entry is no category
 
 
 # --- filters ---------------------------------------------------------------------------------
