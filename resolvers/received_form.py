@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import email.message
 import hashlib
 from collections.abc import AsyncIterable
 from contextlib import aclosing
@@ -135,11 +136,12 @@ class _FormReceiver:
         if b"name" not in options:
             raise HTTPException(400, "a multipart part has no name in its Content-Disposition")
         part.name = self._decode(options[b"name"])
-        if b"filename" in options:
+        extended = _extended_filename(disposition)
+        if b"filename" in options or extended is not None:
             self._files += 1
             if self._files > MAX_FILES:
                 raise HTTPException(400, f"a multipart request carries at most {MAX_FILES} files")
-            part.filename = self._decode(options[b"filename"])
+            part.filename = extended if extended is not None else self._decode(options[b"filename"])
             part.file = SpooledTemporaryFile(max_size=SPOOL_MAX_BYTES)
             self._spooled.append(part.file)
         else:
@@ -260,3 +262,12 @@ class ReceivingRequestAdapter(StarletteRequestAdapter):
             form = await receive_form(self.request.headers.get("content-type", ""), body)
         self.request.state.received_form = form
         return AdapterFormData(files=form, form=form)
+
+
+def _extended_filename(disposition: bytes) -> str | None:
+    """The RFC 2231 ``filename*=UTF-8''…`` of a part, which python-multipart does not read."""
+    if b"filename*" not in disposition.lower():
+        return None
+    header = email.message.Message()
+    header["content-disposition"] = disposition.decode("latin-1")
+    return header.get_filename()

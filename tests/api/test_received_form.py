@@ -72,6 +72,20 @@ async def test_fields_and_files_arrive_whole_however_the_body_is_cut(piece_size:
         await close_form(form)
 
 
+async def test_a_file_named_only_by_its_rfc_2231_filename_star_is_a_file():
+    head = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="0"; '
+        "filename*=UTF-8''Umowa_za%C5%BC%C3%B3%C5%82%C4%87%202026.pdf\r\n\r\n"
+    )
+    form = await receive_form(CONTENT_TYPE, pieces(head.encode() + b"%PDF-1.4\r\n" + END, 100))
+    try:
+        upload = form["0"]
+        assert isinstance(upload, HashedUpload)
+        assert upload.filename == "Umowa_zażółć 2026.pdf"
+    finally:
+        await close_form(form)
+
+
 async def test_an_empty_file_is_an_empty_upload():
     form = await receive_form(CONTENT_TYPE, pieces(field("a", "b") + file_part("0", "pusty.txt", b"") + END, 100))
 
