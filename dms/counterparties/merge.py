@@ -19,6 +19,7 @@ moved document gets a history entry and is queued for the search index.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, or_, select, update
@@ -155,7 +156,7 @@ async def _end_colliding_addresses(session: AsyncSession, actor: Actor, target_i
             address.valid_to = now
 
 
-async def _go_on_with(session: AsyncSession, actor: Actor, address: Address, uses: list[str], now: Any) -> Address:
+async def _go_on_with(session: AsyncSession, actor: Actor, address: Address, uses: list[str], now: datetime) -> Address:
     """The address from `now` on with only `uses`; the one that followed it follows this one."""
     successor = Address(
         counterparty_id=address.counterparty_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.helpers import create_binder, create_document, me_id, ref_mutation, set_binder_access
-from tests.conftest import drain
+from tests.conftest import Client, drain
 
 SEARCH = """
 query($q: String!, $first: Int, $after: String, $filter: SearchFilter) {
@@ -336,16 +336,21 @@ async def test_a_failing_batch_is_held_back_and_counted_then_retried(alice, inde
     assert await titles(alice, "faktura") == ["Faktura"]
 
 
-async def test_a_renamed_case_finds_its_documents_by_the_new_title_only(alice, indexer):
-    card = await alice.gql('mutation { createCounterparty(input: {name: "Budimex"}) { counterparty { id } } }')
-    card_id = card.data["createCounterparty"]["counterparty"]["id"]
-    case = await alice.gql(
-        'mutation($c: ID!) { createCase(input: {counterpartyId: $c, title: "Dostawa cementu"}) { case { id } } }',
-        c=card_id,
+async def case_of_budimex(client: Client, title: str) -> dict[str, str]:
+    """A new case of a new card "Budimex": its id and number."""
+    card = await client.gql('mutation { createCounterparty(input: {name: "Budimex"}) { counterparty { id } } }')
+    case = await client.gql(
+        "mutation($c: ID!, $t: String!) { createCase(input: {counterpartyId: $c, title: $t}) { case { id number } } }",
+        c=card.data["createCounterparty"]["counterparty"]["id"],
+        t=title,
     )
-    case_id = case.data["createCase"]["case"]["id"]
+    return case.data["createCase"]["case"]
+
+
+async def test_a_renamed_case_finds_its_documents_by_the_new_title_only(alice, indexer):
+    case_id = (await case_of_budimex(alice, "Dostawa cementu"))["id"]
     binder = await create_binder(alice, "Dostawy")
-    await create_document(alice, binder["id"], "Protokół", b"odbior towaru", counterpartyId=card_id, caseId=case_id)
+    await create_document(alice, binder["id"], "Protokół", b"odbior towaru", caseId=case_id)
     await drain(indexer)
     assert await titles(alice, "case:cementu") == ["Protokół"]
 
@@ -360,15 +365,10 @@ async def test_a_renamed_case_finds_its_documents_by_the_new_title_only(alice, i
 
 
 async def test_a_document_is_found_by_its_cases_number(alice, indexer):
-    card = await alice.gql('mutation { createCounterparty(input: {name: "Budimex"}) { counterparty { id } } }')
-    card_id = card.data["createCounterparty"]["counterparty"]["id"]
-    case = await alice.gql(
-        'mutation($c: ID!) { createCase(input: {counterpartyId: $c, title: "Windykacja"}) { case { id number } } }',
-        c=card_id,
-    )
-    number = case.data["createCase"]["case"]["number"]
+    case = await case_of_budimex(alice, "Windykacja")
+    number = case["number"]
     binder = await create_binder(alice, "Windykacja")
-    await create_document(alice, binder["id"], "Wezwanie", b"do zaplaty", caseId=case.data["createCase"]["case"]["id"])
+    await create_document(alice, binder["id"], "Wezwanie", b"do zaplaty", caseId=case["id"])
     await drain(indexer)
     for query in (f'case:"{number}"', number, f"case:{number.rsplit('/', 1)[1]}"):
         assert await titles(alice, query) == ["Wezwanie"], query

@@ -303,16 +303,21 @@ async def test_lists_filter_by_type_manager_and_blocks_in_force(db, admin, selle
 async def test_a_list_pages_by_name_without_skipping_or_repeating(db, seller):
     for name in ["Ćma", "Alfa", "alfa", "Beta", "Żuraw", "Alfa", "Delta"]:
         await card(db, seller, name)
-    seen: list[int] = []
+    seen = [c.id for c in await every_page(db, seller, 2)]
+    assert len(seen) == len(set(seen)) == 7
+
+
+async def every_page(db: Any, actor: Actor, size: int) -> list[Counterparty]:
+    """The cards, page after page of `size`."""
+    seen: list[Counterparty] = []
     after = None
     while True:
         async with db.sessions() as session:
-            page = await counterparties.list_counterparties(session, seller, PageRequest(2, after=after))
-        seen += [c.id for c in page.items]
+            page = await counterparties.list_counterparties(session, actor, PageRequest(size, after=after))
+        seen += page.items
         if not page.has_next:
-            break
+            return seen
         after = page.end_cursor
-    assert len(seen) == len(set(seen)) == 7
 
 
 async def test_cards_are_listed_in_polish_alphabetical_order(db, seller):
@@ -345,16 +350,7 @@ async def test_cards_are_listed_in_polish_alphabetical_order(db, seller):
         "Żuraw",
     ]
     assert await names(db, seller) == in_order
-    seen: list[str] = []
-    after = None
-    while True:  # and page by page, across the letters
-        async with db.sessions() as session:
-            page = await counterparties.list_counterparties(session, seller, PageRequest(3, after=after))
-        seen += [c.name for c in page.items]
-        if not page.has_next:
-            break
-        after = page.end_cursor
-    assert seen == in_order
+    assert [c.name for c in await every_page(db, seller, 3)] == in_order  # across pages too
 
 
 # --- addresses, persons, accounts ------------------------------------------------------------
