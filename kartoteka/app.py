@@ -31,7 +31,7 @@ from dms.times import use_business_zone
 from dms.uow import Database
 from kartoteka.body_limit import BodyLimitMiddleware
 from kartoteka.graphiql import STATIC_DIR, STATIC_PATH, offline_graphiql_html
-from kartoteka.graphql_view import KartotekaGraphQL
+from kartoteka.graphql_view import PREFLIGHT_HEADER_NAMES, KartotekaGraphQL
 from kartoteka.metrics import Metrics, metrics_endpoint
 from kartoteka.observability import ObservabilityMiddleware
 from kartoteka.security_headers import (
@@ -210,12 +210,9 @@ def create_app(settings: Settings, *, services: Services | None = None, indexer:
                 CORSMiddleware,
                 allow_origins=settings.cors_origins,
                 allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=[
-                    "Authorization",
-                    "Content-Type",
-                    "Apollo-Require-Preflight",
-                    "X-Requested-With",
-                ],
+                # The CSRF guard's three headers (kartoteka.graphql_view.PREFLIGHT_HEADERS), each usable.
+                allow_headers=["Authorization", "Content-Type", "X-Request-ID", *PREFLIGHT_HEADER_NAMES],
+                expose_headers=["X-Request-ID"],
             ),
         )
     # Outside CORS and the body limit, so their own answers (preflights, 413) carry the headers too.

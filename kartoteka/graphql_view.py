@@ -25,7 +25,8 @@ from resolvers.upload_map import UploadMapError, place_files
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 # A multipart request must carry one of these: a browser cannot send them cross-site without a
 # CORS preflight, so a form on another site cannot post uploads with the victim's credentials.
-PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-requested-with", "graphql-preflight")
+PREFLIGHT_HEADER_NAMES = ("Apollo-Require-Preflight", "X-Requested-With", "GraphQL-Preflight")
+PREFLIGHT_HEADERS = tuple(name.lower() for name in PREFLIGHT_HEADER_NAMES)
 
 
 class KartotekaGraphQL(GraphQL):
@@ -65,7 +66,9 @@ class KartotekaGraphQL(GraphQL):
     def _refuse(self, request: Request) -> Response | None:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type == "multipart/form-data" and not any(h in request.headers for h in PREFLIGHT_HEADERS):
-            return request_error(400, "multipart requests need an Apollo-Require-Preflight header (CSRF guard)")
+            return request_error(
+                400, f"multipart requests need one of the headers {', '.join(PREFLIGHT_HEADER_NAMES)} (CSRF guard)"
+            )
         return None
 
     async def run(self, request: Any, **kwargs: Any) -> Response:  # type: ignore[override]

@@ -250,7 +250,7 @@ class DirectoryIndexer:
         healed: list[DirectoryKind] = []
         for kind, index in self.indexes.each():
             if await index.needs_rebuild():
-                log.warning("directory index missing or outdated: rebuilding", extra={"index": kind})
+                log.info("building a directory index (it was missing, unreadable or older)", extra={"index": kind})
                 await self.rebuild(kind)
                 healed.append(kind)
         return healed

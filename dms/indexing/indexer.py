@@ -317,7 +317,8 @@ class Indexer:
             await self.directory.heal_if_needed()
         if not await self.engine.needs_rebuild():
             return False
-        log.warning("search index missing or outdated: rebuilding from the database")
+        # A new data directory or an upgrade: expected, so not a warning.
+        log.info("building the search index from the database (it was missing, unreadable or older)")
         await self.rebuild()
         return True
 
