@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
@@ -154,16 +154,25 @@ async def initial_status(session: AsyncSession) -> str:
     return (await statuses(session))[0].code
 
 
-async def check_type_and_requirements(session: AsyncSession, document: Document) -> None:
-    """The document's metadata has what its type requires."""
+async def check_type_and_requirements(
+    session: AsyncSession, document: Document, *, changed: Collection[str] | None = None
+) -> None:
+    """The document's metadata has what its type requires.
+
+    For an edit, `changed` names the attributes it changes: unless the type itself changes, only
+    those are held to the requirements. A field an administrator made required later does not
+    block edits of other fields of the documents filed before; it is asked for when they change
+    type or clear it.
+    """
     if document.document_type_id is None:
         return
     document_type = await session.get(DocumentType, document.document_type_id)
     if document_type is None:
         raise NotFound("no such document type", field="documentTypeId")
-    missing = [
-        field for field in document_type.required_fields if getattr(document, REQUIRABLE[field], None) in (None, "", [])
-    ]
+    judged = document_type.required_fields
+    if changed is not None and "document_type_id" not in changed:
+        judged = [field for field in judged if REQUIRABLE[field] in changed]
+    missing = [field for field in judged if getattr(document, REQUIRABLE[field], None) in (None, "", [])]
     if missing:
         # The message names them all, so a client is not refused once per field; the field is
         # the first one's input field.

@@ -386,7 +386,7 @@ async def update_document(session: AsyncSession, actor: Actor, document_id: int,
     previous_status = document.status
     for name, value in changed.items():
         setattr(document, name, value)
-    await classification.check_type_and_requirements(session, document)
+    await classification.check_type_and_requirements(session, document, changed=changed.keys())
     document.updated_at = utcnow()
     if "status" in changed:
         history.add(

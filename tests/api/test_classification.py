@@ -156,3 +156,23 @@ async def test_a_type_names_every_field_it_still_needs_and_points_at_the_first_i
     (error,) = result.payload("createDocument")["userErrors"]
     assert (error["code"], error["field"]) == ("VALIDATION", ["caseId"])
     assert all(name in error["message"] for name in ("case", "counterparty", "receivedOn"))
+
+
+async def test_a_field_required_later_does_not_block_other_edits_of_documents_filed_before(admin):
+    created = await admin.gql(CREATE_TYPE, i={"code": "invoice", "name": "Faktura"})
+    type_id = created.payload("createDocumentType")["documentType"]["id"]
+    other = await admin.gql(CREATE_TYPE, i={"code": "receipt", "name": "Paragon", "requiredFields": ["source"]})
+    other_id = other.payload("createDocumentType")["documentType"]["id"]
+    binder = await create_binder(admin, "Faktury")
+    document = await create_document(admin, binder["id"], "FV 1", b"faktura", documentTypeId=type_id, source="poczta")
+    require = "mutation($i: UpdateDocumentTypeInput!) { updateDocumentType(input: $i) { userErrors { code } } }"
+    assert (await admin.gql(require, i={"typeId": type_id, "requiredFields": ["counterparty", "source"]})).codes(
+        "updateDocumentType"
+    ) == []
+    renamed = await admin.gql(UPDATE, i={"documentId": document["id"], "title": "FV 1/2026", "status": "approved"})
+    assert renamed.codes("updateDocument") == []
+    # Clearing a required field, or moving to a type that needs what the document lacks, is refused.
+    cleared = await admin.gql(UPDATE, i={"documentId": document["id"], "source": None})
+    assert cleared.payload("updateDocument")["userErrors"] == [{"field": ["source"], "code": "VALIDATION"}]
+    retyped = await admin.gql(UPDATE, i={"documentId": document["id"], "documentTypeId": other_id, "source": None})
+    assert retyped.codes("updateDocument") == ["VALIDATION"]
