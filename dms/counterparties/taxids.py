@@ -16,9 +16,12 @@ from dms.errors import ValidationFailed
 def normalise_nip(value: str, *, field: str = "nip") -> str:
     """ "123-456-32-18" → "1234563218"; an invalid NIP (check digit included) is a VALIDATION error."""
     try:
-        return std_nip.validate(value)
+        nip = std_nip.validate(value)
     except ValidationError as exc:
         raise ValidationFailed(f"not a valid NIP: {exc.message}", field=field) from exc
+    if nip == "0" * 10:  # its check digit works out, but no tax office issues it
+        raise ValidationFailed("not a valid NIP: 0000000000 is a placeholder", field=field)
+    return nip
 
 
 def normalise_regon(value: str, *, field: str = "regon") -> str:

@@ -172,7 +172,12 @@ async def test_a_greek_vat_number_is_kept_with_el_as_vies_writes_it(alice):
 
 @sqlite_only
 async def test_an_invalid_tax_id_is_a_validation_error_naming_the_field(alice):
-    for field, value in (("nip", "123-456-32-19"), ("regon", "123456786"), ("vatNumber", "PL1234563219")):
+    for field, value in (
+        ("nip", "123-456-32-19"),
+        ("nip", "000-000-00-00"),
+        ("regon", "123456786"),
+        ("vatNumber", "PL1234563219"),
+    ):
         result = await alice.gql(CREATE, input={"name": "ACME", field: value})
         assert result.payload("createCounterparty")["userErrors"][0]["code"] == "VALIDATION"
         assert result.payload("createCounterparty")["userErrors"][0]["field"] == [field]
