@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 
 from dms.base import utcnow
-from dms.documents.models import DocumentVersion, StagedUpload
+from dms.documents.models import Document, DocumentVersion, StagedUpload
 from dms.uow import Database
 from storage.base import BlobNotFound, BlobStore
 
@@ -111,6 +111,35 @@ async def _waiting_uploads(db: Database) -> set[str]:
 async def count_versions_blobs(db: Database) -> int:
     async with db.sessions() as session:
         return int(await session.scalar(select(func.count(func.distinct(DocumentVersion.sha256)))) or 0)
+
+
+@dataclass(frozen=True)
+class DamagedVersion:
+    """A version whose bytes fsck found missing or corrupt, as an operator looks it up."""
+
+    document_id: int
+    title: str
+    number: str
+    trashed: bool
+
+
+async def versions_of(db: Database, keys: Sequence[str]) -> dict[str, list[DamagedVersion]]:
+    """The versions (of any document, trashed ones too) whose bytes are each of `keys`."""
+    found: dict[str, list[DamagedVersion]] = {key: [] for key in keys}
+    if not keys:
+        return found
+    async with db.sessions() as session:
+        rows = await session.execute(
+            select(DocumentVersion, Document.title, Document.trashed_at)
+            .join(Document, Document.id == DocumentVersion.document_id)
+            .where(DocumentVersion.sha256.in_(list(keys)))
+            .order_by(DocumentVersion.document_id, DocumentVersion.major, DocumentVersion.minor)
+        )
+        for version, title, trashed_at in rows.all():
+            found[version.sha256].append(
+                DamagedVersion(version.document_id, title, version.number, trashed_at is not None)
+            )
+    return found
 
 
 async def check_blobs(db: Database, blobs: BlobStore, *, progress: Progress | None = None) -> FsckReport:

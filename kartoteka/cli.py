@@ -388,7 +388,8 @@ def gc(
 @app.command()
 def fsck(data_dir: DataDir = None) -> None:
     """Re-hash every version's bytes and report missing or corrupt blobs."""
-    from dms.maintenance import check_blobs, count_versions_blobs
+    from dms.maintenance import check_blobs, count_versions_blobs, versions_of
+    from resolvers.ids import encode_id
 
     settings = _settings(data_dir)
     _migrate(settings)
@@ -402,10 +403,15 @@ def fsck(data_dir: DataDir = None) -> None:
 
     report = _run(work())
     out.print(f"checked {report.checked} blobs: {len(report.missing)} missing, {len(report.corrupt)} corrupt")
-    for key in report.missing:
-        out.print(f"missing {key}")
-    for key in report.corrupt:
-        out.print(f"corrupt {key}")
+    damaged = _run(versions_of(services.db, [*report.missing, *report.corrupt]))
+    for state, keys in (("missing", report.missing), ("corrupt", report.corrupt)):
+        for key in keys:
+            out.print(f"{state} {key}")
+            # Which documents to restore from a backup, or to check in again.
+            for version in damaged[key]:
+                trashed = " (in the trash)" if version.trashed else ""
+                document = encode_id("Document", version.document_id)  # as the API names it
+                out.print(f'  document {document} "{version.title}" version {version.number}{trashed}')
     if not report.ok:
         raise typer.Exit(1)
 

@@ -13,7 +13,7 @@ from dms.binders import service as binders
 from dms.documents import service as documents
 from dms.documents.models import Document, DocumentVersion
 from dms.documents.uploads import IncomingFile
-from dms.maintenance import check_blobs, collect_garbage
+from dms.maintenance import DamagedVersion, check_blobs, collect_garbage, versions_of
 from dms.uow import unit_of_work
 from tests.dms.conftest import chunks_of
 
@@ -66,3 +66,9 @@ async def test_fsck_reports_corrupt_and_missing_bytes(services: Any, owner: Any,
     assert (await check_blobs(services.db, services.blobs)).corrupt == [version.sha256]
     path.unlink()
     assert (await check_blobs(services.db, services.blobs)).missing == [version.sha256]
+    # The operator learns which documents to restore or check in again.
+    async with services.db.sessions() as session:
+        title = (await session.get(Document, document_id)).title
+    assert await versions_of(services.db, [version.sha256]) == {
+        version.sha256: [DamagedVersion(document_id, title, "1.0", trashed=False)]
+    }
