@@ -181,11 +181,18 @@ class FilesystemBlobStore:
         file.flush()
         os.fsync(file.fileno())
         file.close()
-        for directory in (final.parent.parent, final.parent):
-            if not directory.is_dir():
-                directory.mkdir(exist_ok=True)
-                _fsync_directory(directory.parent)
-        os.replace(temp_path, final)
+        for attempt in range(3):
+            for directory in (final.parent.parent, final.parent):
+                if not directory.is_dir():
+                    directory.mkdir(exist_ok=True)
+                    _fsync_directory(directory.parent)
+            try:
+                os.replace(temp_path, final)
+                break
+            except FileNotFoundError:
+                # gc removed the fan-out directory, empty, between our mkdir and the move: again.
+                if attempt == 2 or not temp_path.exists():
+                    raise
         _fsync_directory(final.parent)
 
     async def adopt_staged(
@@ -278,12 +285,22 @@ class FilesystemBlobStore:
         return await to_thread.run_sync(self._path(key).is_file)
 
     async def delete(self, key: str) -> None:
-        """See :meth:`storage.base.BlobStore.delete`; empty fan-out directories stay."""
+        """See :meth:`storage.base.BlobStore.delete`; fan-out directories left empty go too (a
+        write racing into one makes it again)."""
         path = self._path(key)
         try:
-            await to_thread.run_sync(lambda: path.unlink(missing_ok=True))
+            await to_thread.run_sync(self._delete_sync, path)
         except OSError as exc:
             raise StorageUnavailable(f"cannot delete blob {key}: {exc}") from exc
+
+    @staticmethod
+    def _delete_sync(path: Path) -> None:
+        path.unlink(missing_ok=True)
+        for directory in (path.parent, path.parent.parent):
+            try:
+                directory.rmdir()
+            except OSError:  # not empty, or already gone
+                return
 
     async def keys(self) -> AsyncIterator[str]:
         """See :meth:`storage.base.BlobStore.keys`; lists one fan-out directory at a time."""

@@ -19,6 +19,37 @@ async def test_blobs_are_fanned_out_by_their_first_hex_pairs(fs_store: Filesyste
     assert list((fs_store.root / ".tmp").iterdir()) == []
 
 
+async def test_deleting_the_last_blob_of_a_fan_out_directory_removes_the_directory(fs_store: FilesystemBlobStore):
+    blob = await fs_store.put(chunked(b"hello world"))
+    leaf = fs_store.root / blob.key[:2] / blob.key[2:4]
+    neighbour = leaf.parent / "ff"  # another blob under the same first pair keeps that one
+    neighbour.mkdir()
+    await fs_store.delete(blob.key)
+    assert not leaf.exists() and leaf.parent.is_dir()
+    again = await fs_store.put(chunked(b"hello world"))  # the directories come back with it
+    assert (fs_store.root / again.key[:2] / again.key[2:4] / again.key).read_bytes() == b"hello world"
+
+
+def test_a_write_whose_fan_out_directory_vanishes_before_the_move_makes_it_again(
+    fs_store: FilesystemBlobStore, monkeypatch: pytest.MonkeyPatch
+):
+    data = b"raced with gc"
+    digest = hashlib.sha256(data).hexdigest()
+    file, temp_path = fs_store._create_temp()
+    file.write(data)
+    real_replace, removed = os.replace, []
+
+    def replace_after_gc(source: Path, target: Path) -> None:
+        if not removed:  # gc's rmdir lands between the write's mkdir and its move
+            removed.append(target)
+            Path(target).parent.rmdir()
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", replace_after_gc)
+    fs_store._move_into_place(file, temp_path, digest)
+    assert (fs_store.root / digest[:2] / digest[2:4] / digest).read_bytes() == data
+
+
 async def test_blob_files_are_readable_by_their_owner_only(fs_store: FilesystemBlobStore):
     blob = await fs_store.put(chunked(b"confidential"))
 
