@@ -25,6 +25,7 @@ from resolvers import binders as binder_resolvers
 from resolvers import directory
 from resolvers import documents as document_resolvers
 from resolvers.files import download_url
+from resolvers.history_details import client_details
 from resolvers.ids import encode_id
 from resolvers.loaders import live_lock
 from schema.relay import Connection, Long, Node
@@ -268,9 +269,9 @@ class HistoryEntry:
         model = await info.context.loaders.version.load(self._model.version_id)
         return DocumentVersion.of(model) if model else None
 
-    @strawberry.field
+    @strawberry.field(description="What else the entry says; objects by their global ids, fields by their API names.")
     def details(self) -> JSON:
-        return self._model.details
+        return client_details(self._model.details)
 
 
 @strawberry.type
@@ -493,9 +494,9 @@ class AuditEntry(Node):
             return None
         return strawberry.ID(encode_id(model.object_type, model.object_id))
 
-    @strawberry.field
+    @strawberry.field(description="What else the entry says; principals and moved-between objects by their global ids.")
     def details(self) -> JSON:
-        return self._model.details
+        return client_details(self._model.details)
 
 
 def wrap_node(model: Any) -> Node | None:

@@ -117,9 +117,7 @@ async def test_null_clears_a_documents_metadata_and_a_field_left_out_stays(admin
         assert refused.payload("updateDocument")["userErrors"] == [{"field": [field], "code": "VALIDATION"}], field
     history = await admin.gql(HISTORY, id=document["id"])
     changed = [edge["node"]["details"] for edge in history.data["node"]["history"]["edges"]]
-    assert {
-        "fields": ["counterparty_id", "description", "document_type_id", "received_on", "source", "tags"]
-    } in changed
+    assert {"fields": ["counterpartyId", "description", "documentTypeId", "receivedOn", "source", "tags"]} in changed
 
 
 SET_STATUSES = "mutation($s: [DocumentStatusInput!]!) { setDocumentStatuses(input: {statuses: $s}) { userErrors { field code message } } }"

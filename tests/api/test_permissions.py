@@ -256,6 +256,8 @@ async def test_only_admins_read_the_audit_log_and_it_names_permission_changes(al
     entries = log.data["auditLog"]
     assert entries["totalCount"] == 1
     assert entries["edges"][0]["node"]["actor"]["username"] == "alice"
+    granted = entries["edges"][0]["node"]["details"]["entries"]
+    assert [entry["principal"] for entry in granted] == [await me_id(alice)]
 
 
 async def test_a_permission_change_is_in_the_documents_history_naming_who_got_what(alice, bob):
@@ -272,7 +274,23 @@ async def test_a_permission_change_is_in_the_documents_history_naming_who_got_wh
     entries = [edge["node"] for edge in history.data["node"]["history"]["edges"]]
     (change,) = [entry for entry in entries if entry["action"] == "permissions_changed"]
     assert change["actor"] == {"username": "alice"}
-    assert [(e["name"], e["access"]) for e in change["details"]["entries"]] == [("bob", "READ")]
+    assert [(e["principal"], e["name"], e["access"]) for e in change["details"]["entries"]] == [(bob_id, "bob", "READ")]
+
+
+async def test_a_move_names_the_binders_by_their_global_ids(alice):
+    source, document = await private_document(alice)
+    target = await create_binder(alice, "Archiwum")
+    moved = await alice.gql(
+        "mutation($i: MoveDocumentInput!) { moveDocument(input: $i) { userErrors { code } } }",
+        i={"documentId": document["id"], "binderId": target["id"]},
+    )
+    assert moved.payload("moveDocument")["userErrors"] == []
+    history = await alice.gql(
+        "query($id: ID!) { node(id: $id) { ... on Document { history { edges { node { action details } } } } } }",
+        id=document["id"],
+    )
+    (entry,) = [e["node"] for e in history.data["node"]["history"]["edges"] if e["node"]["action"] == "moved"]
+    assert entry["details"] == {"from_binder": source["id"], "to_binder": target["id"]}
 
 
 async def test_a_binder_path_shows_no_name_of_a_binder_the_viewer_may_not_read(alice, bob):

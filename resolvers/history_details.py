@@ -1,0 +1,47 @@
+"""A document history entry's details as a client reads them: the objects they name by their
+global ids, the fields by their API names. The database keeps its own ids and column names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from resolvers.ids import encode_id
+
+_OBJECTS = {
+    "from_binder": "Binder",
+    "to_binder": "Binder",
+    "from_case": "Case",
+    "to_case": "Case",
+    "to_counterparty": "Counterparty",
+}
+_FIELDS = {
+    "counterparty_id": "counterpartyId",
+    "case_id": "caseId",
+    "received_on": "receivedOn",
+    "document_type_id": "documentTypeId",
+    "is_template": "isTemplate",
+}
+_PRINCIPALS = {"user": "User", "group": "Group"}
+
+
+def client_details(details: dict[str, Any] | None) -> dict[str, Any]:
+    shown = dict(details or {})
+    for key, type_name in _OBJECTS.items():
+        if isinstance(shown.get(key), int):
+            shown[key] = encode_id(type_name, shown[key])
+    if isinstance(shown.get("fields"), list):
+        shown["fields"] = [_FIELDS.get(name, name) for name in shown["fields"]]
+    if isinstance(shown.get("entries"), list):
+        shown["entries"] = [_entry(entry) for entry in shown["entries"]]
+    return shown
+
+
+def _entry(entry: Any) -> Any:
+    """A permission entry's principal ("User:5") as the principal's global id."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("principal"), str):
+        return entry
+    kind, _, key = entry["principal"].partition(":")
+    type_name = _PRINCIPALS.get(kind.lower())
+    if type_name is None or not key.isdigit():
+        return entry
+    return {**entry, "principal": encode_id(type_name, int(key))}
