@@ -1,5 +1,6 @@
-"""A document history entry's details as a client reads them: the objects they name by their
-global ids, the fields by their API names. The database keeps its own ids and column names."""
+"""Details of history entries, audit entries and automatic events as a client reads them: the
+objects they name by their global ids, the fields by their API names. The database keeps its own
+ids and column names."""
 
 from __future__ import annotations
 
@@ -45,3 +46,44 @@ def _entry(entry: Any) -> Any:
     if type_name is None or not key.isdigit():
         return entry
     return {**entry, "principal": encode_id(type_name, int(key))}
+
+
+# A card's "data changed" event: the changed field → the type of the objects its values name.
+_CARD_CHANGES = {
+    "accountManager": "User",
+    "type": "CounterpartyType",
+    "categories": "DictionaryEntry",
+    "groups": "DictionaryEntry",
+    "segmentation": "DictionaryEntry",
+    "addresses": "Address",
+    "contactPersons": "ContactPerson",
+    "merged": "Counterparty",
+}
+# The parts of a change that name objects ("moved" of a merge holds counts).
+_CHANGE_PARTS = ("from", "to", "added", "removed", "changed", "ended")
+
+
+def event_details(details: dict[str, Any] | None) -> dict[str, Any]:
+    """An automatic event's details, its card changes naming objects by their global ids."""
+    shown = dict(details or {})
+    changes = shown.get("changes")
+    if isinstance(changes, dict):
+        shown["changes"] = {name: _change(name, change) for name, change in changes.items()}
+    return shown
+
+
+def _change(name: str, change: Any) -> Any:
+    type_name = _CARD_CHANGES.get(name)
+    if type_name is None or not isinstance(change, dict):
+        return change
+    return {part: _ids(type_name, value) if part in _CHANGE_PARTS else value for part, value in change.items()}
+
+
+def _ids(type_name: str, value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return encode_id(type_name, value)
+    if isinstance(value, list):
+        return [_ids(type_name, item) for item in value]
+    return value

@@ -18,6 +18,7 @@ from dms.events.report import ReportRow
 from dms.pagination import Page
 from dms.tasks.models import Task as TaskModel
 from resolvers import crm_cases, crm_config, crm_events
+from resolvers.history_details import event_details
 from resolvers.ids import encode_id
 from schema.crm.config import CustomFieldValue, EventType, custom_field_values
 from schema.crm.counterparty import ContactPerson, Counterparty
@@ -137,7 +138,7 @@ class Event(Node):
 
     @strawberry.field(description='What an automatic event records, e.g. {"fields": [...], "changes": {...}}.')
     def details(self) -> JSON:
-        return self._model.details
+        return event_details(self._model.details)
 
     @strawberry.field
     async def settlements(self, info: Info) -> list[Settlement]:

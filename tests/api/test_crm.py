@@ -325,6 +325,28 @@ async def test_opening_and_changing_a_card_are_recorded_as_events(alice, service
     assert changed["user"]["username"] == "alice"
 
 
+@sqlite_only
+async def test_a_cards_changes_name_people_and_addresses_by_their_global_ids(alice, services):
+    card = await create_counterparty(alice, "ACME")
+    alice_id = await me_id(alice)
+    ok(
+        await alice.gql(UPDATE, input={"counterpartyId": card["id"], "accountManagerId": alice_id}),
+        "updateCounterparty",
+    )
+    add = "mutation($i: AddAddressInput!) { addAddress(input: $i) { address { id } %s } }" % ERRORS
+    address = ok(
+        await alice.gql(add, i={"counterpartyId": card["id"], "uses": ["SHIPPING"], "city": "Łódź"}), "addAddress"
+    )
+    timeline = (await open_card(alice, services, card["id"]))["timeline"]["edges"]
+    changes = [
+        e["node"]["details"]["changes"] for e in timeline if e["node"]["type"]["automaticKind"] == "DATA_CHANGED"
+    ]
+    assert changes == [
+        {"addresses": {"added": address["address"]["id"]}},
+        {"accountManager": {"from": None, "to": alice_id}},
+    ]
+
+
 async def test_a_timeline_shows_only_the_documents_the_viewer_may_read(alice, bob, services):
     card = await create_counterparty(alice, "ACME")
     shared = await create_binder(alice, "Wspólny")
