@@ -30,6 +30,12 @@ COPY auth ./auth
 RUN pip install --no-cache-dir . \
     && rm -rf build ./*.egg-info
 
+# Search compiles its Polish dictionary once per machine (search/lemmas.py, about 10 s): here,
+# into the image, rather than into the data volume at every new container's first start.
+ENV XDG_CACHE_HOME=/opt/kartoteka/cache
+RUN python -c "from search import lemmas; lemmas.load()" \
+    && chown -R kartoteka:kartoteka /opt/kartoteka/cache
+
 # /data: the data dir (embedded SQLite, blobs, index, generated secret key when none is set).
 # /index: where docker-compose mounts the shared search index. It is created here, owned by
 # the service user, so a fresh named volume mounted on it starts out writable by that user.

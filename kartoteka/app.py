@@ -44,6 +44,7 @@ from kartoteka.settings import Settings
 from resolvers import files, uploads
 from resolvers.context import Limits, Services
 from schema.schema import build_schema
+from search import lemmas
 from search.directory import DirectoryIndexes
 from search.engine import open_engine
 from search.extraction import Extractor
@@ -176,6 +177,8 @@ def create_app(settings: Settings, *, services: Services | None = None, indexer:
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         stop = asyncio.Event()
         task = None
+        # Before the first request, not in it: reading the Polish dictionary takes about two seconds.
+        await anyio.to_thread.run_sync(lemmas.load)
         if indexer is not None:
             task = asyncio.create_task(indexer.run(poll_seconds=settings.indexer_poll_seconds, stop=stop))
             services.on_commit = indexer.wake
