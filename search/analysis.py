@@ -12,9 +12,10 @@ Each word is indexed as several terms at the same position:
   diacritics stems the same way), plus the stems of the base form guessed by
   undoing the consonant alternations of the Polish locative and dative
   (``fakturze`` → ``faktura``, ``kontrahencie`` → ``kontrahenta``), which the
-  stemmer does not undo on its own, and the stem of the base form the Polish
-  dictionary gives for the word as written (`search.lemmas`: ``rachunku`` →
-  ``rachunek``, ``spółek`` → ``spółka``, ``mieście`` → ``miasto``);
+  stemmer does not undo on its own, and the stems of the base forms the Polish
+  dictionary gives for the word (`search.lemmas`: ``rachunku`` → ``rachunek``,
+  ``spółek`` → ``spółka``, ``mieście`` → ``miasto``, ``kontrahentow`` →
+  ``kontrahent``);
 * its English stem, marked with ``^`` (``invoices`` → ``^invoic``).
 
 A query word matches a document word when they share any term.  The stem marks
@@ -41,7 +42,7 @@ from typing import NamedTuple
 import snowballstemmer
 from anyascii import anyascii
 
-from search.lemmas import polish_lemma
+from search.lemmas import polish_lemmas
 
 #: Bump whenever the terms produced for some text change: indexes built with
 #: another version must be rebuilt.
@@ -160,9 +161,7 @@ def _word_terms(word: str) -> tuple[str, ...]:
                 if form.endswith(ending) and len(form) - len(ending) >= MIN_STEM:
                     polish.add(fold(_polish_stem(form[: -len(ending)] + base)))
                     break
-        lemma = polish_lemma(lower)
-        if lemma is not None and lemma != lower:
-            polish.add(fold(_polish_stem(lemma)))
+        polish.update(fold(_polish_stem(lemma)) for lemma in polish_lemmas(lower) if lemma != lower)
         terms.extend(PL_STEM_MARK + s for s in sorted(polish) if len(s) >= MIN_STEM)
         english = _stemmers.english.stemWord(folded)
         if len(english) >= MIN_STEM:

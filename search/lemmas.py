@@ -3,16 +3,17 @@
 The snowball stemmer only cuts endings, so it cannot undo what Polish inflection does inside a
 word: mobile vowels (``rachunku`` → ``rachunek``, ``spółek`` → ``spółka``), stem alternations
 (``mieście`` → ``miasto``, ``klienci`` → ``klient``, ``miesięcy`` → ``miesiąc``). A dictionary
-can.
+can. Nor does it know a form typed without Polish letters (``kontrahentow``), so a second
+dictionary maps every form with Polish letters, written without them, to its base forms.
 
-The dictionary ships compressed, and reading it takes seconds. So it is compiled once per machine
-into a trie in the user's cache directory (``$XDG_CACHE_HOME/kartoteka/lemmas``, by default
-``~/.cache/kartoteka/lemmas``), which every later process loads in a tenth of a second. Compiling
-takes about ten seconds and briefly 700 MiB. One process does it while the others wait on a lock
-file. Where no cache directory can be written, each process reads the compressed dictionary
-instead (about 3 s and 60 MiB).
+The dictionary ships compressed, and reading it takes seconds. So both are compiled once per
+machine into tries in the user's cache directory (``$XDG_CACHE_HOME/kartoteka/lemmas``, by
+default ``~/.cache/kartoteka/lemmas``), which every later process loads in a tenth of a second.
+Compiling takes about 25 s and briefly 700 MiB. One process does it while the others wait on a
+lock file. Where no cache directory can be written, each process reads the compressed dictionary
+instead (about 3 s and 60 MiB), without the second one.
 
-Each process loads the dictionary once, on first use. A server does it before taking requests
+Each process loads the dictionaries once, on first use. A server does it before taking requests
 (`load`).
 """
 
@@ -20,10 +21,13 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
+import marisa_trie
 import platformdirs
 import simplemma
 from simplemma.strategies.dictionaries import StreamDictionaryFactory, TrieDictionaryFactory
@@ -31,30 +35,58 @@ from simplemma.strategies.dictionaries import StreamDictionaryFactory, TrieDicti
 log = logging.getLogger("kartoteka.search")
 
 LANGUAGE = "pl"
+#: The Polish letters and what they are when typed without diacritics (as `analysis.fold` has them).
+_WITHOUT_POLISH_LETTERS = str.maketrans("ąćęłńóśźż", "acelnoszz")
+
+
+@dataclass(frozen=True)
+class Dictionaries:
+    #: form as written → base form
+    forms: Mapping[str, str]
+    #: form with Polish letters, written without them → its base forms (as bytes, one per form)
+    unaccented: marisa_trie.BytesTrie
+
 
 _lock = threading.Lock()
-_polish: Mapping[str, str] | None = None
+_polish: Dictionaries | None = None
 
 
 def cache_dir() -> Path:
-    """Where the compiled dictionary is kept; the simplemma version is part of the path."""
+    """Where the compiled dictionaries are kept; the simplemma version is part of the path."""
     return Path(platformdirs.user_cache_dir("kartoteka")) / "lemmas" / f"simplemma-{simplemma.__version__}"
 
 
-def _compiled(directory: Path) -> Mapping[str, str]:
+def _unaccented(forms: Mapping[str, str]) -> marisa_trie.BytesTrie:
+    def entries() -> Iterator[tuple[str, bytes]]:
+        for form, lemma in forms.items():
+            lower = form.lower()
+            typed = lower.translate(_WITHOUT_POLISH_LETTERS)
+            if typed != lower and typed.isascii():
+                yield typed, lemma.lower().encode()
+
+    return marisa_trie.BytesTrie(entries())
+
+
+def _compiled(directory: Path) -> Dictionaries:
     directory.mkdir(parents=True, exist_ok=True)
     with open(directory / f"{LANGUAGE}.lock", "a") as lock:
-        # Held while the trie is read or written: nobody reads a half-written file, and processes
-        # starting together compile it once.
+        # Held while the tries are read or written: nobody reads a half-written file, and
+        # processes starting together compile them once.
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        if not (directory / f"{LANGUAGE}.dic").exists():
-            log.info(
-                "compiling the Polish dictionary for search, once for this machine", extra={"path": str(directory)}
-            )
-        return TrieDictionaryFactory(cache_max_size=1, disk_cache_dir=str(directory)).get_dictionary(LANGUAGE)
+        unaccented_path = directory / f"{LANGUAGE}-unaccented.dic"
+        if not unaccented_path.exists():
+            log.info("compiling the Polish dictionary for search, once per machine", extra={"path": str(directory)})
+        forms = TrieDictionaryFactory(cache_max_size=1, disk_cache_dir=str(directory)).get_dictionary(LANGUAGE)
+        if unaccented_path.exists():
+            return Dictionaries(forms, marisa_trie.BytesTrie().load(str(unaccented_path)))
+        unaccented = _unaccented(forms)
+        partial = unaccented_path.with_suffix(".partial")
+        unaccented.save(str(partial))
+        os.replace(partial, unaccented_path)
+        return Dictionaries(forms, unaccented)
 
 
-def _read() -> Mapping[str, str]:
+def _read() -> Dictionaries:
     directory = cache_dir()
     try:
         return _compiled(directory)
@@ -63,11 +95,11 @@ def _read() -> Mapping[str, str]:
             "the compiled Polish dictionary cannot be kept; reading the compressed one",
             extra={"path": str(directory), "error": str(exc)},
         )
-        return StreamDictionaryFactory(cache_max_size=1).get_dictionary(LANGUAGE)
+        return Dictionaries(StreamDictionaryFactory(cache_max_size=1).get_dictionary(LANGUAGE), marisa_trie.BytesTrie())
 
 
-def load() -> Mapping[str, str]:
-    """The Polish dictionary (form → base form), read on the first call; thread-safe."""
+def load() -> Dictionaries:
+    """The Polish dictionaries, read on the first call; thread-safe."""
     global _polish
     if _polish is None:
         with _lock:
@@ -76,7 +108,17 @@ def load() -> Mapping[str, str]:
     return _polish
 
 
-def polish_lemma(word: str) -> str | None:
-    """The base form of a lower-case Polish word, or None when the dictionary does not know it."""
-    lemma = load().get(word)
-    return lemma.lower() if lemma is not None else None
+def polish_lemmas(word: str) -> frozenset[str]:
+    """The base forms of a lower-case Polish word; empty when the dictionary does not know it.
+
+    A word without Polish letters may be one typed without them, so it also gets the base forms
+    of every word it could stand for (``kontrahentow`` → ``kontrahent``; ``sad`` → ``sad``, ``sąd``).
+    """
+    dictionaries = load()
+    lemmas: set[str] = set()
+    lemma = dictionaries.forms.get(word)
+    if lemma is not None:
+        lemmas.add(lemma.lower())
+    if word.isascii():
+        lemmas.update(value.decode() for value in dictionaries.unaccented.get(word, ()))
+    return frozenset(lemmas)

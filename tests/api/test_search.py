@@ -43,6 +43,18 @@ async def test_documents_are_found_by_inflected_and_diacritic_free_polish_words(
     assert await titles(alice, '"monthly reports"') == ["Service agreement"]
 
 
+async def test_polish_forms_whose_stem_changes_are_found_with_and_without_polish_letters(alice, indexer):
+    binder = await create_binder(alice, "Rozliczenia")
+    letter = "Wezwanie do zapłaty rachunku. Lista kontrahentów w mieście, wg spółek.".encode()
+    await create_document(alice, binder["id"], "Wezwanie", letter, filename="wezwanie.txt")
+    await create_document(alice, binder["id"], "Service agreement", CONTRACT_EN, filename="agreement.txt")
+    await drain(indexer)
+    for query in ("rachunek", "kontrahent", "kontrahentow", "miasto", "spółka", "spolka", "spolek"):
+        assert await titles(alice, query) == ["Wezwanie"], query
+    result = await alice.gql(SEARCH, q="kontrahent")
+    assert any("<mark>kontrahentów</mark>" in s for s in result.data["search"]["edges"][0]["node"]["highlights"])
+
+
 async def test_highlights_mark_the_matched_words(alice, indexer):
     binder = await create_binder(alice, "Faktury")
     await create_document(alice, binder["id"], "Faktura", INVOICE)

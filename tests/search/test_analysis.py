@@ -68,6 +68,13 @@ def test_inflected_and_diacritic_free_words_match(query: str, text: str) -> None
         ("woda", "w wodzie"),
         ("siedziba", "adres siedziby"),
         ("kara", "o karze umownej"),
+        # The same, typed without Polish letters.
+        ("kontrahentow", "kontrahent"),
+        ("kontrahent", "lista kontrahentow"),
+        ("miescie", "miasto"),
+        ("spolek", "Spółka z o.o."),
+        ("miesiecy", "miesiąc"),
+        ("wnioskow", "wniosek"),
     ],
 )
 def test_polish_forms_the_stemmer_cannot_join_meet_at_their_base_form(query: str, text: str) -> None:

@@ -13,16 +13,29 @@ from search import lemmas
     [("rachunku", "rachunek"), ("spółek", "spółka"), ("mieście", "miasto"), ("klienci", "klient"), ("umów", "umowa")],
 )
 def test_a_polish_form_has_its_base_form(form: str, base: str) -> None:
-    assert lemmas.polish_lemma(form) == base
+    assert base in lemmas.polish_lemmas(form)
+
+
+@pytest.mark.parametrize(
+    ("typed", "base"),
+    [("kontrahentow", "kontrahent"), ("miescie", "miasto"), ("spolek", "spółka"), ("zazolc", "zażółcić")],
+)
+def test_a_form_typed_without_polish_letters_has_the_base_form_of_the_word_it_stands_for(typed: str, base: str) -> None:
+    assert base in lemmas.polish_lemmas(typed)
+
+
+def test_a_form_typed_without_polish_letters_stands_for_every_word_it_could_be() -> None:
+    assert {"sad", "sąd"} <= lemmas.polish_lemmas("sad")
 
 
 def test_a_word_the_dictionary_does_not_know_has_none() -> None:
-    assert lemmas.polish_lemma("fv2026xq") is None
+    assert lemmas.polish_lemmas("fv2026xq") == frozenset()
 
 
-def test_the_dictionary_is_compiled_once_per_machine_and_kept_in_the_cache() -> None:
+def test_the_dictionaries_are_compiled_once_per_machine_and_kept_in_the_cache() -> None:
     lemmas.load()
-    assert (lemmas.cache_dir() / f"{lemmas.LANGUAGE}.dic").stat().st_size > 1_000_000
+    for name in (f"{lemmas.LANGUAGE}.dic", f"{lemmas.LANGUAGE}-unaccented.dic"):
+        assert (lemmas.cache_dir() / name).stat().st_size > 1_000_000
 
 
 def test_an_unwritable_cache_directory_falls_back_to_the_compressed_dictionary(
@@ -33,8 +46,7 @@ def test_an_unwritable_cache_directory_falls_back_to_the_compressed_dictionary(
     monkeypatch.setattr(lemmas, "cache_dir", lambda: blocked / "lemmas")
 
     with caplog.at_level(logging.WARNING, logger="kartoteka.search"):
-        dictionary = lemmas._read()
+        dictionaries = lemmas._read()
 
-    assert dictionary.get("rachunku") == "rachunek"
+    assert dictionaries.forms.get("rachunku") == "rachunek"
     assert "cannot be kept" in caplog.text
-    assert not (blocked.parent / "lemmas").exists()
