@@ -18,9 +18,10 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
-    """True when `password` matches `password_hash`; a missing hash is checked against a dummy."""
+    """True when `password` matches `password_hash`; a missing (or empty) hash is checked against a
+    dummy and never matches."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

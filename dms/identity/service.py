@@ -196,7 +196,8 @@ async def log_in(
         await session.commit()
         raise TooManyAttempts()
     user = await session.scalar(select(User).where(func.lower(User.username) == key))
-    if not verify_password(user.password_hash if user else None, password) or user is None or not user.is_active:
+    matches = await anyio.to_thread.run_sync(verify_password, user.password_hash if user else None, password)
+    if not matches or user is None or not user.is_active:
         session.add(LoginFailure(username=key, address=address, at=now))
         audit.record(session, None, "login.failed", address=address, username=key)
         # Committed before refusing: counting the failure is the point of recording it.
