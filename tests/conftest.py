@@ -13,8 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher, profiles
 from sqlalchemy.engine import make_url
 
+from auth import passwords
 from dms.actor import SYSTEM
 from dms.db import create_engine
 from dms.identity import service as identity
@@ -26,6 +28,16 @@ from kartoteka.settings import Settings
 pytest_plugins = ["tests.servers.seaweedfs", "tests.servers.postgresql"]
 
 PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2-cffi's profile for tests: a hash and a check at production cost take ~170 ms each,
+    which every user fixture and login would pay. The hashing stays real Argon2id. Servers started
+    as subprocesses, and tests/auth/test_passwords.py, use the production parameters."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
+        yield
 
 
 @pytest.fixture(scope="session")
