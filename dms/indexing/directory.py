@@ -95,7 +95,9 @@ def _text_values(event: Event, event_type: EventType) -> tuple[str, ...]:
 
 
 async def event_records(session: AsyncSession, ids: Sequence[int]) -> dict[int, EventRecord]:
-    """Records of the events among `ids` that have words to be found by; one query.
+    """Records of the events among `ids`; one query.
+
+    Events without a word to be found by are indexed too: ``*`` (with a counterparty, say) lists them.
 
     An event about a document carries the document's binder and document tokens, so it is found
     exactly by those who may read the document (`dms.events.service.visible_to`).
@@ -125,8 +127,7 @@ async def event_records(session: AsyncSession, ids: Sequence[int]) -> dict[int, 
                 else (PUBLIC_ACCESS,)
             ),
         )
-        if record.note.strip() or record.number or record.title.strip() or record.fields:
-            records[event.id] = record
+        records[event.id] = record
     return records
 
 

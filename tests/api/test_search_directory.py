@@ -123,6 +123,31 @@ async def test_an_event_about_an_unreadable_document_is_neither_found_nor_counte
     assert only_card["totalCount"] == 1
 
 
+async def test_star_lists_a_cards_events_even_those_without_a_word(admin: Any, alice: Any, indexer: Any) -> None:
+    card = await create_card(alice, "Kowalski")
+    other = await create_card(alice, "Nowak")
+    result = await admin.gql(
+        "mutation($input: CreateEventTypeInput!) { createEventType(input: $input) "
+        "{ eventType { id } userErrors { code message } } }",
+        input={"name": "Wizyta"},
+    )
+    visit = ok(result, "createEventType")["eventType"]["id"]
+    registered = []
+    for counterparty, note in ((card, None), (card, "Omówiono ofertę"), (other, None)):
+        result = await alice.gql(
+            "mutation($input: RegisterEventInput!) { registerEvent(input: $input) "
+            "{ event { id } userErrors { code message } } }",
+            input={"typeId": visit, "counterpartyId": counterparty, "note": note},
+        )
+        registered.append(ok(result, "registerEvent")["event"]["id"])
+    await drain(indexer)
+
+    listed = (await alice.gql(SEARCH_EVENTS, q="*", counterpartyId=card)).data["searchEvents"]
+    assert listed["totalCount"] == 2
+    assert {edge["node"]["id"] for edge in listed["edges"]} == set(registered[:2])
+    assert (await alice.gql(SEARCH_EVENTS, q="*")).data["searchEvents"]["totalCount"] == 3
+
+
 async def test_a_malformed_query_is_a_validation_error(alice: Any, indexer: Any) -> None:
     await drain(indexer)
     for query in (SEARCH_CARDS, SEARCH_EVENTS):
