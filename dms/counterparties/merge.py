@@ -40,6 +40,7 @@ from dms.counterparties.models import (
     CounterpartyClassification,
     Dictionary,
 )
+from dms.counterparties.taxids import polish_vat_matches
 from dms.documents.models import Document, DocumentHistoryEntry
 from dms.errors import NotFound, ValidationFailed
 from dms.events.automatic import record_data_changed
@@ -248,10 +249,11 @@ def _fill_from_sources(target: Counterparty, sources: list[Counterparty]) -> Non
             target.account_manager_id = source.account_manager_id
         if target.regon is None:
             target.regon = source.regon
-        if target.vat_number is None:
-            target.vat_number = source.vat_number
-        if target.nip is None and source.nip is not None:
+        # A Polish VAT number is PL and the NIP: the two are taken only where they agree.
+        if target.nip is None and source.nip is not None and polish_vat_matches(source.nip, target.vat_number):
             target.nip = source.nip
+        if target.vat_number is None and polish_vat_matches(target.nip, source.vat_number):
+            target.vat_number = source.vat_number
         if target.short_name is None:
             target.short_name = source.short_name
         if target.type_id is None and source.type_id is not None:

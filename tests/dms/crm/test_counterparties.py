@@ -686,6 +686,26 @@ async def test_a_merged_card_takes_the_short_name_type_values_and_notes_it_lacks
     assert await names(db, seller, text="muller pl") == ["Müller GmbH"]
 
 
+async def test_a_merged_card_takes_a_nip_or_vat_number_only_where_they_agree(db, seller):
+    with_vat = await card(db, seller, "Alfa", vat_number="PL1234563218")
+    other_nip = await card(db, seller, "Alfa bis", nip="5260250274")
+    merged = await in_tx(db, lambda s: merge.merge_counterparties(s, seller, with_vat.id, [other_nip.id]))
+    assert (merged.nip, merged.vat_number) == (None, "PL1234563218")
+
+    with_nip = await card(db, seller, "Beta", nip="1234563218")
+    other_vat = await card(db, seller, "Beta bis", vat_number="PL5260250274")
+    foreign_vat = await card(db, seller, "Beta GmbH", vat_number="DE136695976")
+    merged = await in_tx(
+        db, lambda s: merge.merge_counterparties(s, seller, with_nip.id, [other_vat.id, foreign_vat.id])
+    )
+    assert (merged.nip, merged.vat_number) == ("1234563218", "DE136695976")
+
+    matching = await card(db, seller, "Gamma", nip="7740001454")
+    matching_vat = await card(db, seller, "Gamma bis", vat_number="PL7740001454")
+    merged = await in_tx(db, lambda s: merge.merge_counterparties(s, seller, matching.id, [matching_vat.id]))
+    assert (merged.nip, merged.vat_number) == ("7740001454", "PL7740001454")
+
+
 @sqlite_only
 async def test_a_merge_refuses_a_deleted_target_and_no_sources(db, seller):
     target = await card(db, seller, "ACME")
