@@ -36,7 +36,7 @@ from search.query import (
     parse_query,
     replace_leaves,
 )
-from search.records import AccessFilter, SearchRequest
+from search.records import AccessFilter, Hit, SearchRequest
 from search.service import AsyncSearchEngine
 
 
@@ -71,6 +71,13 @@ class SearchPage:
     has_next: bool
     end_cursor: str | None
     facets: dict[str, list[tuple[str, int]]]
+
+
+def _snippets(hit: Hit) -> tuple[str, ...]:
+    """The content's snippets; for a match in the title alone, the title with it marked."""
+    if hit.highlights or hit.title_highlight is None:
+        return hit.highlights
+    return (hit.title_highlight,)
 
 
 async def access_filter(session: AsyncSession, actor: Actor) -> AccessFilter:
@@ -224,7 +231,7 @@ async def search_documents(
     hits = result.hits[:first]
     documents = {d.id: d for d in await readable_documents(session, actor, [hit.document_id for hit in hits])}
     found = [
-        FoundDocument(documents[hit.document_id], hit.score, hit.cursor, hit.highlights)
+        FoundDocument(documents[hit.document_id], hit.score, hit.cursor, _snippets(hit))
         for hit in hits
         # The index lags the database by moments: a document trashed or moved away since is left out.
         if hit.document_id in documents and documents[hit.document_id].trashed_at is None

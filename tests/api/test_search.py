@@ -64,6 +64,16 @@ async def test_highlights_mark_the_matched_words(alice, indexer):
     assert any("<mark>dostawa</mark>" in snippet for snippet in highlights)
 
 
+async def test_a_match_in_the_title_alone_is_shown_in_the_marked_title(alice, indexer):
+    binder = await create_binder(alice, "Umowy")
+    await create_document(alice, binder["id"], "Umowa najmu <lokalu>", b"Strony ustalaja, co nastepuje.")
+    await drain(indexer)
+    result = await alice.gql(SEARCH, q="najmu")
+    assert result.data["search"]["edges"][0]["node"]["highlights"] == ["Umowa <mark>najmu</mark> &lt;lokalu&gt;"]
+    result = await alice.gql(SEARCH, q="strony")
+    assert result.data["search"]["edges"][0]["node"]["highlights"] == ["<mark>Strony</mark> ustalaja, co nastepuje."]
+
+
 async def test_a_user_without_access_finds_nothing_and_counts_nothing(alice, bob, indexer):
     binder = await create_binder(alice, "Poufne")
     await create_document(alice, binder["id"], "Faktura", INVOICE)
