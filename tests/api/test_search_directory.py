@@ -41,6 +41,24 @@ async def create_card(client: Any, name: str, **extra: Any) -> str:
     return ok(result, "createCounterparty")["counterparty"]["id"]
 
 
+async def create_event_type(admin: Any, name: str) -> str:
+    result = await admin.gql(
+        "mutation($input: CreateEventTypeInput!) { createEventType(input: $input) "
+        "{ eventType { id } userErrors { code message } } }",
+        input={"name": name},
+    )
+    return ok(result, "createEventType")["eventType"]["id"]
+
+
+async def register_event(client: Any, type_id: str, counterparty_id: str, note: str | None) -> str:
+    result = await client.gql(
+        "mutation($input: RegisterEventInput!) { registerEvent(input: $input) "
+        "{ event { id } userErrors { code message } } }",
+        input={"typeId": type_id, "counterpartyId": counterparty_id, "note": note},
+    )
+    return ok(result, "registerEvent")["event"]["id"]
+
+
 async def names(client: Any, query: str, **variables: Any) -> list[str]:
     result = await client.gql(SEARCH_CARDS, q=query, **variables)
     return [edge["node"]["name"] for edge in result.data["searchCounterparties"]["edges"]]
@@ -97,18 +115,8 @@ async def test_an_event_about_an_unreadable_document_is_neither_found_nor_counte
     admin: Any, alice: Any, bob: Any, indexer: Any
 ) -> None:
     card = await create_card(alice, "Kowalski")
-    result = await admin.gql(
-        "mutation($input: CreateEventTypeInput!) { createEventType(input: $input) "
-        "{ eventType { id } userErrors { code message } } }",
-        input={"name": "Telefon"},
-    )
-    phone = ok(result, "createEventType")["eventType"]["id"]
-    result = await alice.gql(
-        "mutation($input: RegisterEventInput!) { registerEvent(input: $input) "
-        "{ event { id } userErrors { code message } } }",
-        input={"typeId": phone, "counterpartyId": card, "note": "Reklamacja poufnej dostawy, oddzwonić"},
-    )
-    call = ok(result, "registerEvent")["event"]["id"]
+    phone = await create_event_type(admin, "Telefon")
+    call = await register_event(alice, phone, card, "Reklamacja poufnej dostawy, oddzwonić")
     # Alice's binder: nobody else may read it, so neither its document nor the event recording it.
     binder = await create_binder(alice, "Poufne")
     await create_document(alice, binder["id"], "Poufna dostawa dla Kowalskiego", b"tajne", counterpartyId=card)
@@ -126,20 +134,11 @@ async def test_an_event_about_an_unreadable_document_is_neither_found_nor_counte
 async def test_star_lists_a_cards_events_even_those_without_a_word(admin: Any, alice: Any, indexer: Any) -> None:
     card = await create_card(alice, "Kowalski")
     other = await create_card(alice, "Nowak")
-    result = await admin.gql(
-        "mutation($input: CreateEventTypeInput!) { createEventType(input: $input) "
-        "{ eventType { id } userErrors { code message } } }",
-        input={"name": "Wizyta"},
-    )
-    visit = ok(result, "createEventType")["eventType"]["id"]
-    registered = []
-    for counterparty, note in ((card, None), (card, "Omówiono ofertę"), (other, None)):
-        result = await alice.gql(
-            "mutation($input: RegisterEventInput!) { registerEvent(input: $input) "
-            "{ event { id } userErrors { code message } } }",
-            input={"typeId": visit, "counterpartyId": counterparty, "note": note},
-        )
-        registered.append(ok(result, "registerEvent")["event"]["id"])
+    visit = await create_event_type(admin, "Wizyta")
+    registered = [
+        await register_event(alice, visit, counterparty, note)
+        for counterparty, note in ((card, None), (card, "Omówiono ofertę"), (other, None))
+    ]
     await drain(indexer)
 
     listed = (await alice.gql(SEARCH_EVENTS, q="*", counterpartyId=card)).data["searchEvents"]
