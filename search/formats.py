@@ -8,6 +8,7 @@ e-mail) charge what they unpack to a byte budget so a zip bomb ends as
 
 from __future__ import annotations
 
+import datetime
 import io
 import mimetypes
 import re
@@ -23,15 +24,30 @@ from search.charsets import decode_text, known_encoding
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 ODT = "application/vnd.oasis.opendocument.text"
+ODS = "application/vnd.oasis.opendocument.spreadsheet"
+ODP = "application/vnd.oasis.opendocument.presentation"
 EML = "message/rfc822"
+
+#: Raised whenever an extractor reads more or better text (2: spreadsheets and presentations), so
+#: that texts cached by an older one are read again from the file.
+EXTRACTORS_VERSION = 2
 
 #: MIME type → extractor kind.  Any other text/* type is read as plain text.
 KINDS: dict[str, str] = {
     PDF: "pdf",
     "application/x-pdf": "pdf",
     DOCX: "docx",
-    ODT: "odt",
+    "application/vnd.ms-word.document.macroenabled.12": "docx",
+    XLSX: "xlsx",
+    "application/vnd.ms-excel.sheet.macroenabled.12": "xlsx",
+    PPTX: "pptx",
+    "application/vnd.ms-powerpoint.presentation.macroenabled.12": "pptx",
+    ODT: "opendocument",
+    ODS: "opendocument",
+    ODP: "opendocument",
     "application/rtf": "rtf",
     "application/x-rtf": "rtf",
     "text/rtf": "rtf",
@@ -161,11 +177,13 @@ def _pdf(data: bytes, _charset: str | None, sink: TextSink, budget: Budget, _dep
         raise ExtractionFailed(f"unreadable PDF: {error}") from error
 
 
-# -- zipped XML: DOCX and ODT ---------------------------------------------
+# -- zipped XML: DOCX, PPTX, XLSX and OpenDocument ---------------------------------------------
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+_A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
 _DOCX_PARTS = re.compile(r"word/(document|header\d*|footer\d*|footnotes|endnotes)\.xml")
+_PPTX_PARTS = re.compile(r"ppt/(slides/slide|notesSlides/notesSlide)(\d+)\.xml")
 
 
 class _BoundedReader(io.RawIOBase):
@@ -217,6 +235,20 @@ def _paragraphs(archive: zipfile.ZipFile, member: str, budget: Budget, tags: tup
                 del parent[0]
 
 
+def _ooxml_paragraphs(archive: zipfile.ZipFile, members: list[str], budget: Budget, ns: str, sink: TextSink) -> None:
+    """One line per paragraph of WordprocessingML (DOCX) or DrawingML (PPTX) parts."""
+    text, tab, breaks = f"{ns}t", f"{ns}tab", (f"{ns}br", f"{ns}cr")
+    for member in members:
+        for paragraph in _paragraphs(archive, member, budget, (f"{ns}p",)):
+            pieces = []
+            for node in paragraph.iter(text, tab, *breaks):
+                if node.tag == text:
+                    pieces.append(node.text or "")
+                else:
+                    pieces.append("\t" if node.tag == tab else "\n")
+            sink.line("".join(pieces))
+
+
 def _docx(data: bytes, _charset: str | None, sink: TextSink, budget: Budget, _depth: int) -> None:
     from lxml import etree
 
@@ -226,17 +258,74 @@ def _docx(data: bytes, _charset: str | None, sink: TextSink, budget: Budget, _de
         raise ExtractionFailed("not a DOCX file: word/document.xml is missing")
     members = sorted((n for n in names if _DOCX_PARTS.fullmatch(n)), key=lambda n: n != "word/document.xml")
     try:
-        for member in members:
-            for paragraph in _paragraphs(archive, member, budget, (f"{_W}p",)):
-                pieces = []
-                for node in paragraph.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr"):
-                    if node.tag == f"{_W}t":
-                        pieces.append(node.text or "")
-                    else:
-                        pieces.append("\t" if node.tag == f"{_W}tab" else "\n")
-                sink.line("".join(pieces))
+        _ooxml_paragraphs(archive, members, budget, _W, sink)
     except (etree.XMLSyntaxError, zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as error:
         raise ExtractionFailed(f"unreadable DOCX: {error}") from error
+
+
+def _pptx(data: bytes, _charset: str | None, sink: TextSink, budget: Budget, _depth: int) -> None:
+    from lxml import etree
+
+    archive = _open_zip(data, budget)
+    names = archive.namelist()
+    if "ppt/presentation.xml" not in names:
+        raise ExtractionFailed("not a PPTX file: ppt/presentation.xml is missing")
+    # Slides in their number order, then the speaker notes: the words are what search needs.
+    parts = [
+        (match.group(1) != "slides/slide", int(match.group(2)), name)
+        for name in names
+        if (match := _PPTX_PARTS.fullmatch(name))
+    ]
+    try:
+        _ooxml_paragraphs(archive, [name for *_key, name in sorted(parts)], budget, _A, sink)
+    except (etree.XMLSyntaxError, zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as error:
+        raise ExtractionFailed(f"unreadable PPTX: {error}") from error
+
+
+def _xlsx(data: bytes, _charset: str | None, sink: TextSink, budget: Budget, _depth: int) -> None:
+    import warnings
+    from xml.etree.ElementTree import ParseError
+
+    from lxml import etree
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    _open_zip(data, budget).close()  # refuses a zip bomb before openpyxl inflates anything
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about every extension it does not model (data validation, slicers, …).
+            warnings.simplefilter("ignore")
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+            try:
+                for sheet in workbook.worksheets:
+                    sink.line(sheet.title)
+                    for row in sheet.iter_rows(values_only=True):
+                        cells = [_cell_text(value) for value in row if value is not None and value != ""]
+                        if cells:
+                            sink.line("\t".join(cells))
+            finally:
+                workbook.close()
+    except (
+        InvalidFileException,
+        zipfile.BadZipFile,
+        KeyError,
+        ValueError,
+        TypeError,
+        ParseError,
+        etree.XMLSyntaxError,
+    ) as error:
+        raise ExtractionFailed(f"unreadable XLSX: {error}") from error
+
+
+def _cell_text(value: object) -> str:
+    """A cell as a reader sees it: 1500 not 1500.0, a date without a midnight time."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime) and value.time() == datetime.time():
+        return value.date().isoformat()
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    return str(value)
 
 
 def _odt_text(element: Any, out: list[str]) -> None:
@@ -257,19 +346,20 @@ def _odt_text(element: Any, out: list[str]) -> None:
                 out.append(child.tail)
 
 
-def _odt(data: bytes, _charset: str | None, sink: TextSink, budget: Budget, _depth: int) -> None:
+def _opendocument(data: bytes, _charset: str | None, sink: TextSink, budget: Budget, _depth: int) -> None:
+    """Text, spreadsheet and presentation files alike keep their words in content.xml paragraphs."""
     from lxml import etree
 
     archive = _open_zip(data, budget)
     if "content.xml" not in archive.namelist():
-        raise ExtractionFailed("not an ODT file: content.xml is missing")
+        raise ExtractionFailed("not an OpenDocument file: content.xml is missing")
     try:
         for paragraph in _paragraphs(archive, "content.xml", budget, (f"{_TEXT}p", f"{_TEXT}h")):
             pieces: list[str] = []
             _odt_text(paragraph, pieces)
             sink.line("".join(pieces))
     except (etree.XMLSyntaxError, zipfile.BadZipFile, EOFError) as error:
-        raise ExtractionFailed(f"unreadable ODT: {error}") from error
+        raise ExtractionFailed(f"unreadable OpenDocument file: {error}") from error
 
 
 # -- RTF -----------------------------------------------------------------
@@ -446,7 +536,9 @@ def _leaf(part: Message, sink: TextSink, budget: Budget, depth: int, *, as_body:
 _EXTRACTORS: dict[str, Callable[[bytes, str | None, TextSink, Budget, int], None]] = {
     "pdf": _pdf,
     "docx": _docx,
-    "odt": _odt,
+    "xlsx": _xlsx,
+    "pptx": _pptx,
+    "opendocument": _opendocument,
     "rtf": _rtf,
     "html": _html,
     "text": _text,

@@ -122,7 +122,7 @@ class Indexer:
         try:
             local = await self.blobs.local_path(version.sha256)
         except BlobNotFound:
-            return await self.texts.get(version.sha256) or _MISSING_BYTES
+            return await self.texts.get(version.sha256, outdated_too=True) or _MISSING_BYTES
         if local is not None:
             # One worker thread looks in the cache, extracts and caches: a backlog's documents
             # each cost one hop to a thread instead of three.
@@ -133,7 +133,7 @@ class Indexer:
         try:
             source = await self.blobs.open(version.sha256)
         except BlobNotFound:
-            return _MISSING_BYTES
+            return await self.texts.get(version.sha256, outdated_too=True) or _MISSING_BYTES
         extraction = await self.extractor.extract_async(source, version.mime_type)
         await self.texts.put(version.sha256, extraction)
         return extraction

@@ -8,7 +8,17 @@ import pytest
 
 from tests.api.helpers import create_binder, create_document
 from tests.conftest import drain
-from tests.search.builders import make_docx, make_email, make_odt, make_pdf, make_rtf
+from tests.search.builders import (
+    make_docx,
+    make_email,
+    make_odp,
+    make_ods,
+    make_odt,
+    make_pdf,
+    make_pptx,
+    make_rtf,
+    make_xlsx,
+)
 
 POLISH = "Zażółć gęślą jaźń"
 SEARCH = "query($q: String!) { search(query: $q) { edges { node { document { title currentVersion { mimeType extractionStatus } } } } } }"
@@ -17,6 +27,22 @@ FILES = {
     "pdf": ("umowa.pdf", lambda: make_pdf([[f"{POLISH}: umowa najmu lokalu"]]), "application/pdf"),
     "docx": ("umowa.docx", lambda: make_docx([f"{POLISH}: umowa najmu lokalu"]), "wordprocessingml"),
     "odt": ("umowa.odt", lambda: make_odt([f"{POLISH}: umowa najmu lokalu"]), "opendocument.text"),
+    "xlsx": (
+        "umowy.xlsx",
+        lambda: make_xlsx({"Umowy": [["Przedmiot", f"{POLISH}: umowa najmu lokalu"]]}),
+        "spreadsheetml",
+    ),
+    "ods": (
+        "umowy.ods",
+        lambda: make_ods([["Przedmiot", f"{POLISH}: umowa najmu lokalu"]]),
+        "opendocument.spreadsheet",
+    ),
+    "pptx": ("umowa.pptx", lambda: make_pptx([["Przedmiot", f"{POLISH}: umowa najmu lokalu"]]), "presentationml"),
+    "odp": (
+        "umowa.odp",
+        lambda: make_odp([["Przedmiot", f"{POLISH}: umowa najmu lokalu"]]),
+        "opendocument.presentation",
+    ),
     "rtf": ("umowa.rtf", lambda: make_rtf(f"{POLISH}: umowa najmu lokalu"), "rtf"),
     "html": (
         "umowa.html",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -38,6 +40,23 @@ def test_a_damaged_cache_file_counts_as_missing(tmp_path: Path) -> None:
     assert cache.read(SHA) is None
 
 
+def write_as_older_extractors_did(cache: TextCache, sha256: str, text: str) -> None:
+    """A cache entry from before EXTRACTORS_VERSION was recorded (version 1)."""
+    path = cache.directory / sha256[:2] / f"{sha256}.json.gz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(json.dumps({"text": text, "status": "ok", "error": None}).encode()))
+
+
+def test_a_text_from_older_extractors_is_read_again_but_kept_for_when_the_file_is_gone(tmp_path: Path) -> None:
+    cache = TextCache(tmp_path / "texts")
+    write_as_older_extractors_did(cache, SHA, "Załącznik: [nieodczytany arkusz]")
+    assert cache.read(SHA) is None
+    assert cache.read(SHA, outdated_too=True) == Extraction("Załącznik: [nieodczytany arkusz]", "ok")
+
+    cache.write(SHA, Extraction("Załącznik: Zestawienie faktur", "ok"))
+    assert cache.read(SHA) == Extraction("Załącznik: Zestawienie faktur", "ok")
+
+
 def count_extractions(indexer: Any, monkeypatch: Any) -> list[str]:
     """The MIME types the extraction worker is asked to read, one per extraction."""
     asked: list[str] = []
@@ -49,6 +68,12 @@ def count_extractions(indexer: Any, monkeypatch: Any) -> list[str]:
 
     monkeypatch.setattr(indexer.extractor, "extract", counted)
     return asked
+
+
+async def version_sha256(services: Any, document_id: int) -> str:
+    async with services.db.sessions() as session:
+        query = select(DocumentVersion.sha256).where(DocumentVersion.document_id == document_id)
+        return (await session.execute(query)).scalar_one()
 
 
 async def extraction_status(services: Any, document_id: int) -> tuple[str, str | None]:
@@ -70,10 +95,7 @@ async def test_a_reindex_reads_texts_from_the_cache_without_extracting_again(ser
 
 async def test_a_document_whose_bytes_are_gone_keeps_its_cached_text(services, document_id):
     await drain(services.indexer)
-    async with services.db.sessions() as session:
-        sha256 = (
-            await session.execute(select(DocumentVersion.sha256).where(DocumentVersion.document_id == document_id))
-        ).scalar_one()
+    sha256 = await version_sha256(services, document_id)
     await services.blobs.delete(sha256)
     await services.indexer.rebuild()
     assert await extraction_status(services, document_id) == ("ok", None)
@@ -81,3 +103,18 @@ async def test_a_document_whose_bytes_are_gone_keeps_its_cached_text(services, d
     shutil.rmtree(services.indexer.texts.directory)
     await services.indexer.rebuild()
     assert await extraction_status(services, document_id) == ("failed", "the file's bytes are missing from storage")
+
+
+async def test_a_reindex_extracts_again_what_older_extractors_read(services, document_id, monkeypatch):
+    await drain(services.indexer)
+    sha256 = await version_sha256(services, document_id)
+    write_as_older_extractors_did(services.indexer.texts, sha256, "tekst starych ekstraktorów")
+    asked = count_extractions(services.indexer, monkeypatch)
+    await services.indexer.rebuild()
+    assert asked == ["text/plain"]
+    assert services.indexer.texts.read(sha256) is not None, "the new text is cached"
+
+    write_as_older_extractors_did(services.indexer.texts, sha256, "tekst starych ekstraktorów")
+    await services.blobs.delete(sha256)
+    await services.indexer.rebuild()
+    assert await extraction_status(services, document_id) == ("ok", None), "the bytes are gone: the old text is kept"

@@ -165,6 +165,90 @@ def make_odt(paragraphs: list[str], table: list[list[str]] | None = None) -> byt
     return buffer.getvalue()
 
 
+def make_xlsx(sheets: dict[str, list[list[object]]]) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for title, rows in sheets.items():
+        sheet = workbook.create_sheet(title)
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def make_ods(rows: list[list[str]]) -> bytes:
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    document = OpenDocumentSpreadsheet()
+    sheet = Table(name="Arkusz1")
+    for row in rows:
+        table_row = TableRow()
+        for value in row:
+            cell = TableCell(valuetype="string")
+            cell.addElement(P(text=value))
+            table_row.addElement(cell)
+        sheet.addElement(table_row)
+    document.spreadsheet.addElement(sheet)
+    buffer = io.BytesIO()
+    document.write(buffer)
+    return buffer.getvalue()
+
+
+def make_odp(slides: list[list[str]]) -> bytes:
+    from odf.draw import Frame, Page, TextBox
+    from odf.opendocument import OpenDocumentPresentation
+    from odf.style import MasterPage, PageLayout
+    from odf.text import P
+
+    document = OpenDocumentPresentation()
+    layout = PageLayout(name="Układ")
+    document.automaticstyles.addElement(layout)
+    master = MasterPage(name="Wzorzec", pagelayoutname=layout)
+    document.masterstyles.addElement(master)
+    for paragraphs in slides:
+        page = Page(masterpagename=master)
+        frame = Frame(width="20cm", height="10cm", x="1cm", y="1cm")
+        box = TextBox()
+        for text in paragraphs:
+            box.addElement(P(text=text))
+        frame.addElement(box)
+        page.addElement(frame)
+        document.presentation.addElement(page)
+    buffer = io.BytesIO()
+    document.write(buffer)
+    return buffer.getvalue()
+
+
+_DRAWINGML = "http://schemas.openxmlformats.org/drawingml/2006/main"
+_PRESENTATIONML = "http://schemas.openxmlformats.org/presentationml/2006/main"
+
+
+def _slide_xml(root: str, paragraphs: list[str]) -> str:
+    body = "".join(f"<a:p><a:r><a:t>{text}</a:t></a:r></a:p>" for text in paragraphs)
+    return (
+        f'<p:{root} xmlns:a="{_DRAWINGML}" xmlns:p="{_PRESENTATIONML}"><p:cSld><p:spTree><p:sp>'
+        f"<p:txBody>{body}</p:txBody></p:sp></p:spTree></p:cSld></p:{root}>"
+    )
+
+
+def make_pptx(slides: list[list[str]], notes: dict[int, list[str]] | None = None) -> bytes:
+    """The parts of a PPTX that hold words (python-pptx is not a dependency; the text is all we read)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("ppt/presentation.xml", f'<p:presentation xmlns:p="{_PRESENTATIONML}"/>')
+        for number, paragraphs in enumerate(slides, start=1):
+            archive.writestr(f"ppt/slides/slide{number}.xml", _slide_xml("sld", paragraphs))
+        for number, paragraphs in (notes or {}).items():
+            archive.writestr(f"ppt/notesSlides/notesSlide{number}.xml", _slide_xml("notes", paragraphs))
+    return buffer.getvalue()
+
+
 def rtf_escape(text: str, encoding: str = "cp1250") -> str:
     out = []
     for char in text:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator, Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,13 +14,17 @@ from search.extraction import (
     extract_text,
     extract_text_async,
 )
-from search.formats import DOCX, ODT, PDF
+from search.formats import DOCX, ODP, ODS, ODT, PDF, PPTX, XLSX
 from tests.search.builders import (
     make_docx,
     make_email,
+    make_odp,
+    make_ods,
     make_odt,
     make_pdf,
+    make_pptx,
     make_rtf,
+    make_xlsx,
     make_zip_bomb_docx,
 )
 
@@ -80,6 +85,37 @@ class TestDocuments:
         odt = make_odt(["Protokół odbioru", PANGRAM], table=[["Pozycja", "Łóżko"]])
         text = ok(extract_text(odt, ODT))
         assert "Protokół odbioru" in text and PANGRAM in text and "Łóżko" in text
+
+    def test_xlsx_sheets_row_by_row_with_numbers_and_dates_as_shown(self) -> None:
+        xlsx = make_xlsx(
+            {
+                "Zestawienie faktur": [["Kontrahent", "Kwota", "Termin"], ["Żółw sp. z o.o.", 1500, date(2026, 3, 31)]],
+                "Uwagi": [[None, PANGRAM], [], ["kurs", 4.25]],
+            }
+        )
+        text = ok(extract_text(xlsx, XLSX))
+        assert text.splitlines() == [
+            "Zestawienie faktur",
+            "Kontrahent\tKwota\tTermin",
+            "Żółw sp. z o.o.\t1500\t2026-03-31",
+            "Uwagi",
+            PANGRAM,
+            "kurs\t4.25",
+        ]
+
+    def test_ods_cells(self) -> None:
+        text = ok(extract_text(make_ods([["Pozycja", "Łóżko"], ["Cena", "1 230,00 zł"]]), ODS))
+        assert "Łóżko" in text and "1 230,00 zł" in text
+
+    def test_pptx_slides_in_order_then_notes(self) -> None:
+        slides = [[f"Slajd {n}"] for n in range(1, 12)]
+        pptx = make_pptx(slides, notes={2: ["Notatka: zażółć gęślą jaźń"]})
+        lines = ok(extract_text(pptx, PPTX)).splitlines()
+        assert lines == [f"Slajd {n}" for n in range(1, 12)] + ["Notatka: zażółć gęślą jaźń"]
+
+    def test_odp_slides(self) -> None:
+        text = ok(extract_text(make_odp([["Plan sprzedaży", "Łódź i Kraków"], ["Podsumowanie"]]), ODP))
+        assert text.splitlines() == ["Plan sprzedaży", "Łódź i Kraków", "Podsumowanie"]
 
     @pytest.mark.parametrize("fcharset", [0, 238])
     def test_rtf_honours_the_ansi_code_page(self, fcharset: int) -> None:
@@ -169,6 +205,16 @@ class TestFailures:
     def test_corrupt_docx_fails(self) -> None:
         assert extract_text(b"PK\x03\x04 not really a zip", DOCX).status == "failed"
         assert extract_text(make_odt(["x"]), DOCX).status == "failed"  # a zip, but not a DOCX
+
+    @pytest.mark.parametrize("mime_type", [XLSX, PPTX, ODS])
+    def test_other_office_files_that_are_not_what_they_claim_fail(self, mime_type: str) -> None:
+        assert extract_text(b"PK\x03\x04 not really a zip", mime_type).status == "failed"
+        assert extract_text(make_docx(["x"]), mime_type).status == "failed"
+
+    def test_zip_bomb_xlsx_is_refused_before_inflating(self) -> None:
+        bomb = make_zip_bomb_docx(64 * 1024 * 1024)
+        result = extract_text(bomb, XLSX, limits=ExtractionLimits(max_unpacked_bytes=16 * 1024 * 1024))
+        assert result.status == "too_large"
 
     def test_unknown_type_is_unsupported_without_parsing(self) -> None:
         result = extract_text(b"\x00\x01", "application/x-msdownload")
