@@ -23,8 +23,12 @@ class DatabaseUrlError(ValueError):
     """The database URL cannot be used."""
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """Create the async engine; SQLite files get WAL mode, foreign keys and a busy timeout."""
+def create_engine(url: str, *, echo: bool = False, foreign_keys: bool = True) -> AsyncEngine:
+    """Create the async engine; SQLite files get WAL mode, foreign keys and a busy timeout.
+
+    `foreign_keys=False` is for migrations only: SQLite rebuilds a table to change it, and dropping
+    the old table with foreign keys on would cascade into the rows that refer to it.
+    """
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -38,7 +42,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(parsed, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_S})
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, foreign_keys=foreign_keys)
         return engine
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
@@ -47,14 +51,14 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     raise DatabaseUrlError(f"unsupported database {backend!r}: use sqlite or postgresql")
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # aiosqlite's own transaction handling fights SQLAlchemy's; take it over (SQLAlchemy docs).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
         cursor.close()

@@ -216,6 +216,9 @@ async def _serve(request: Request, services: Services, link: DownloadLink, early
         except NotFound:
             return _problem(404, "no such file")
     version = granted.version
+    if link.blob_key is not None and link.blob_key != version.sha256:
+        # A version's bytes never change: the link was issued for something else.
+        return _problem(404, "no such file")
     etag = f'"{version.sha256}"'
     if none_match(request.headers.get("if-none-match"), etag):
         # RFC 9110 13.1.2: the client has these bytes (any of ours, for "*"); nothing is downloaded.

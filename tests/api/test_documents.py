@@ -18,6 +18,7 @@ CANCEL = ref_mutation("cancelCheckOut")
 BREAK = ref_mutation("breakLock", "BreakLockInput")
 DELETE = ref_mutation("deleteDocument")
 RESTORE = ref_mutation("restoreDocument")
+PURGE = "mutation($input: DocumentRefInput!) { purgeDocument(input: $input) { deletedId userErrors { code } } }"
 
 CONTRACT = "Umowa dostawy nr FV/2026/0012 — zażółć gęślą jaźń.\n".encode()
 
@@ -238,12 +239,25 @@ async def test_trash_restore_and_purge(alice):
         "userErrors"
     ] == []
     await alice.gql(DELETE, input={"documentId": document["id"]})
-    purged = await alice.gql(
-        "mutation($input: DocumentRefInput!) { purgeDocument(input: $input) { deletedId userErrors { code } } }",
-        input={"documentId": document["id"]},
-    )
+    purged = await alice.gql(PURGE, input={"documentId": document["id"]})
     assert purged.payload("purgeDocument")["userErrors"] == []
     gone = await alice.gql("query($id: ID!) { node(id: $id) { id } }", id=document["id"])
+    assert gone.data["node"] is None
+
+
+async def test_a_purged_documents_ids_and_download_link_never_name_another_document(alice, http):
+    binder = await create_binder(alice, "Umowy")
+    purged = await create_document(alice, binder["id"], "Umowa poufna", CONTRACT)
+    link = purged["currentVersion"]["downloadUrl"]
+    await alice.gql(DELETE, input={"documentId": purged["id"]})
+    result = await alice.gql(PURGE, input={"documentId": purged["id"]})
+    assert result.payload("purgeDocument")["userErrors"] == []
+
+    newer = await create_document(alice, binder["id"], "Inna umowa", b"Inna tresc", filename="inna.txt")
+    assert newer["id"] != purged["id"]
+    assert newer["currentVersion"]["id"] != purged["currentVersion"]["id"]
+    assert (await http.get(link)).status_code == 404
+    gone = await alice.gql("query($id: ID!) { node(id: $id) { id } }", id=purged["id"])
     assert gone.data["node"] is None
 
 

@@ -2,7 +2,7 @@
 
 The link names the version's bytes, so the route starts opening them while it checks access;
 these tests hold that doing so changes nothing a user can see: refused links get nothing and
-leave nothing open, the database (not the link) says which bytes a version has, and links
+leave nothing open, a link whose version no longer has the bytes it names is refused, and links
 signed before they named the bytes keep working.
 """
 
@@ -139,20 +139,22 @@ async def test_bytes_damaged_in_storage_answer_503_and_are_not_sent(alice, http,
     assert any("differs" in record.getMessage() for record in caplog.records)
 
 
-async def test_the_database_not_the_link_says_which_bytes_a_version_has(alice, http, services, opened):
+async def test_a_link_naming_other_bytes_than_its_versions_is_refused(alice, http, services, opened):
     binder = await create_binder(alice, "Umowy")
     document = await create_document(alice, binder["id"], "Aneks", CONTENT)
     other = await create_document(alice, binder["id"], "Inny", OTHER)
     version_id = decode_id(document["currentVersion"]["id"])
     user_id = decode_id(await me_id(alice))
-    # A genuinely signed link whose named bytes are another version's (it cannot happen without
-    # the secret key; if it did, the version's own bytes would still be the ones served).
+    # A genuinely signed link whose version now has other bytes: versions never change their
+    # bytes, so the link was issued for another version that had this id (which ids must never
+    # allow), and neither version's bytes are its to give.
     token = services.download_signer.sign({"v": version_id, "u": user_id, "h": other["currentVersion"]["sha256"]})
 
     response = await http.get(f"/files/{token}/{quote('aneks.txt')}")
 
-    assert response.content == CONTENT
+    assert response.status_code == 404
     assert dict(opened)[other["currentVersion"]["sha256"]] == ["closed"]
+    assert await downloads_of(alice, document["id"]) == 0
 
 
 async def test_a_link_signed_before_links_named_their_bytes_still_works(alice, http, services):
