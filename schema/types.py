@@ -140,7 +140,9 @@ class Binder(Node):
             set_permissions=level >= AccessLevel.MANAGE,
         )
 
-    @strawberry.field(description="The binder's own entries; visible to those who may change them.")
+    @strawberry.field(
+        description="The binder's own entries; shown to those who may change them (MANAGE), empty for other readers."
+    )
     async def permissions(self, info: Info) -> list[PermissionEntry]:
         return [PermissionEntry.of(e) for e in await directory.binder_permissions(info.context, self._model.id)]
 
@@ -417,7 +419,9 @@ class Document(Node):
     async def owner(self, info: Info) -> User | None:
         return await _user(info, self._model.owner_id)
 
-    @strawberry.field(description="The document's own (narrowing) entries; visible to those who may change them.")
+    @strawberry.field(
+        description="The document's own (narrowing) entries; shown to those who may change them (MANAGE), empty for other readers."
+    )
     async def permissions(self, info: Info) -> list[PermissionEntry]:
         return [PermissionEntry.of(e) for e in await directory.document_permissions(info.context, self._model.id)]
 

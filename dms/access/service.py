@@ -15,7 +15,7 @@ from dms.actor import Actor
 from dms.audit import service as audit
 from dms.binders.models import BinderClosure
 from dms.documents.models import Document, DocumentHistoryEntry
-from dms.errors import NotFound, ValidationFailed
+from dms.errors import NotFound, PermissionDenied, ValidationFailed
 from dms.identity.models import Group, User
 from dms.outbox import service as outbox
 
@@ -129,16 +129,27 @@ async def document_entries(session: AsyncSession, document_id: int) -> list[Docu
 
 
 async def binder_permissions(session: AsyncSession, actor: Actor, binder_id: int) -> list[BinderPermission]:
-    """The binder's own entries, for those who may change them (MANAGE)."""
+    """The binder's own entries for those who may change them (MANAGE); none for other readers.
+
+    Who else may read the binder is its managers' business, but a reader asking for a listing
+    with entries in it must still get the listing.
+    """
     from dms.binders.service import get_binder
 
-    await get_binder(session, actor, binder_id, need=Access.MANAGE)
+    try:
+        await get_binder(session, actor, binder_id, need=Access.MANAGE)
+    except PermissionDenied:
+        return []
     return await binder_entries(session, binder_id)
 
 
 async def document_permissions(session: AsyncSession, actor: Actor, document_id: int) -> list[DocumentPermission]:
-    """The document's own (narrowing) entries, for those who may change them (MANAGE)."""
+    """The document's own (narrowing) entries for those who may change them (MANAGE); none for
+    other readers (see `binder_permissions`)."""
     from dms.documents.service import get_document
 
-    await get_document(session, actor, document_id, need=Access.MANAGE, include_trashed=True)
+    try:
+        await get_document(session, actor, document_id, need=Access.MANAGE, include_trashed=True)
+    except PermissionDenied:
+        return []
     return await document_entries(session, document_id)

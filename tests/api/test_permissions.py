@@ -241,7 +241,23 @@ async def test_only_managers_see_a_binders_entries(alice, bob):
     entries = {(e["principal"]["username"], e["access"]) for e in as_owner.data["node"]["permissions"]}
     assert entries == {("alice", "MANAGE"), ("bob", "WRITE")}
     as_bob = await bob.gql(query, id=binder["id"])
-    assert as_bob.error_codes == ["PERMISSION_DENIED"]
+    assert as_bob.data["node"] == {"permissions": []}
+
+
+async def test_a_reader_lists_documents_with_their_entries_and_sees_none_of_them(alice, bob):
+    binder, document = await private_document(alice)
+    await set_binder_access(alice, binder["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "WRITE")])
+    narrowed = await alice.gql(
+        SET_DOCUMENT_PERMISSIONS, target=document["id"], entries=[{"principalId": await me_id(bob), "access": "READ"}]
+    )
+    assert narrowed.payload("setDocumentPermissions")["userErrors"] == []
+    query = "{ documents { edges { node { title permissions { access } binder { permissions { access } } } } } }"
+    as_owner = await alice.gql(query)
+    assert as_owner.data["documents"]["edges"][0]["node"]["permissions"] == [{"access": "READ"}]
+    as_bob = await bob.gql(query)
+    assert as_bob.data["documents"]["edges"] == [
+        {"node": {"title": "Poufna umowa", "permissions": [], "binder": {"permissions": []}}}
+    ]
 
 
 async def test_only_admins_read_the_audit_log_and_it_names_permission_changes(alice, admin):
