@@ -118,7 +118,7 @@ class SearchConnection:
 class SearchQuery:
     @strawberry.field(
         description='Full text over document content and metadata: words, "phrases", prefix*, AND OR NOT, '
-        "field:value (title, content, filename, type, status, counterparty, nip, case, binder, tags)."
+        "field:value (title, content, filename, type, status, counterparty, nip, case, binder, tags, description)."
     )
     async def search(
         self,

@@ -8,7 +8,7 @@ Syntax::
     NOT anulowana   -anulowana  negation
     "umowa najmu"               phrase (words in this order, next to each other)
     fakt*                       prefix (at least two letters before the star)
-    title:umowa  tags:(pilne OR ważne)  number:"FV/2026/0012"
+    title:umowa  tags:(pilne OR ważne)  content:"FV/2026/0012"
     (faktura OR rachunek) AND NOT korekta
 
 `parse_query` turns text into a tree of frozen nodes that each engine
@@ -38,7 +38,7 @@ FIELDS: frozenset[str] = frozenset(
         "case",
         "binder",
         "tags",
-        "number",
+        "description",
     }
 )
 MAX_QUERY_LENGTH = 1000

@@ -39,7 +39,7 @@ class IndexRecord:
     case_title: str = ""
     binder_ancestor_ids: tuple[int, ...] = ()
     tags: tuple[str, ...] = ()
-    number: str | None = None
+    description: str = ""
     created_at: datetime | None = None
     received_at: datetime | None = None
     updated_at: datetime | None = None

@@ -50,8 +50,9 @@ R = TypeVar("R")
 log = logging.getLogger("kartoteka.search")
 
 #: Bump when the Whoosh schema or the way records map onto it changes (an older index is rebuilt
-#: on start). 2: the case field holds the case's number too.
-WHOOSH_SCHEMA_VERSION = 2
+#: on start). 2: the case field holds the case's number too. 3: the description is searched (in
+#: place of a number field documents never had).
+WHOOSH_SCHEMA_VERSION = 3
 SCHEMA_VERSION = WHOOSH_SCHEMA_VERSION * 1000 + analysis.ANALYSIS_VERSION
 
 CURRENT_FILE = "CURRENT"
@@ -76,17 +77,17 @@ _TEXT_FIELDS = {
     "case": "case",
     "binder": "binder",
     "tags": "tags",
-    "number": "number",
+    "description": "description",
 }
 # Query field → index field for exact, case-insensitive values.
 _EXACT_FIELDS = {"type": "document_type", "status": "status"}
-# What an unfielded word searches, with boosts: a match in the title or the
-# document number says more than one somewhere in the content.
+# What an unfielded word searches, with boosts: a match in the title says more than one
+# somewhere in the content, and someone wrote the description to say what the document is.
 _DEFAULT_FIELDS = (
     ("title", 3.0),
-    ("number", 3.0),
     ("counterparty", 2.0),
     ("tags", 2.0),
+    ("description", 1.5),
     ("filename", 1.5),
     ("case", 1.0),
     ("content", 1.0),
@@ -167,7 +168,7 @@ def build_schema() -> Schema:
         content=text(),
         content_stored=STORED(),
         filename=text(),
-        number=text(),
+        description=text(stored=True),
         counterparty=text(),
         counterparty_id=ID(sortable=True),
         nip=ID(),
@@ -210,7 +211,7 @@ def _document(record: IndexRecord, highlight_chars: int) -> dict[str, Any]:
         "content": record.content,
         "content_stored": zlib.compress(record.content[:highlight_chars].encode("utf-8"), 6),
         "filename": record.filename,
-        "number": record.number or "",
+        "description": record.description,
         "counterparty": record.counterparty_name,
         "case": record.case_title,
         "binder": record.binder_path,
@@ -773,6 +774,7 @@ class WhooshEngine:
         marks = (
             Highlighter.for_query(request.query, (None, "title")),
             Highlighter.for_query(request.query, (None, "content")),
+            Highlighter.for_query(request.query, (None, "description")),
         )
         hits = tuple(self._hit(searcher, request, c, marks) for c in chosen)
         facets = {name: rank_facet(matches.facet_counts[name], request.facet_limit) for name in sorted(request.facets)}
@@ -784,17 +786,20 @@ class WhooshEngine:
         searcher: Searcher,
         request: SearchRequest,
         candidate: Candidate,
-        marks: tuple[Highlighter, Highlighter],
+        marks: tuple[Highlighter, Highlighter, Highlighter],
     ) -> Hit:
         cursor = encode_cursor(candidate, request.sort)
-        title_marks, content_marks = marks
-        if not request.highlight or not (title_marks or content_marks):
+        title_marks, content_marks, description_marks = marks
+        if not request.highlight or not any(marks):
             return Hit(candidate.document_id, candidate.score, cursor)
         stored = searcher.stored_fields(candidate.ref)
         fragments: list[str] = []
         if content_marks and stored.get("content_stored"):
             content = zlib.decompress(stored["content_stored"]).decode("utf-8", errors="replace")
             fragments = content_marks.fragments(content)
+        if not fragments and description_marks and stored.get("description"):
+            # Matched in the description rather than the text: that is the passage to show.
+            fragments = description_marks.fragments(stored["description"])
         title = title_marks.mark_all(stored.get("title", "")) if title_marks else None
         return Hit(candidate.document_id, candidate.score, cursor, tuple(fragments), title)
 

@@ -98,7 +98,7 @@ def record_of(source: IndexSource, content: str, extraction_status: str) -> Inde
         case_title=" ".join(filter(None, (source.case.number, source.case.title))) if source.case else "",
         binder_ancestor_ids=source.ancestors,
         tags=tuple(document.tags or ()),
-        number=None,
+        description=document.description or "",
         created_at=document.created_at,
         received_at=received,
         updated_at=document.updated_at,

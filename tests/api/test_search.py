@@ -74,6 +74,26 @@ async def test_a_match_in_the_title_alone_is_shown_in_the_marked_title(alice, in
     assert result.data["search"]["edges"][0]["node"]["highlights"] == ["<mark>Strony</mark> ustalaja, co nastepuje."]
 
 
+async def test_a_document_is_found_by_its_description_as_it_is_now(alice, indexer):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(
+        alice, binder["id"], "Umowa ramowa", b"Strony ustalaja, co nastepuje.", description="Dostawy mąki żytniej"
+    )
+    await drain(indexer)
+    result = await alice.gql(SEARCH, q="maka zytnia")
+    assert result.data["search"]["edges"][0]["node"]["highlights"] == ["Dostawy <mark>mąki</mark> <mark>żytniej</mark>"]
+
+    updated = await alice.gql(
+        "mutation($i: UpdateDocumentInput!) { updateDocument(input: $i) { userErrors { code } } }",
+        i={"documentId": document["id"], "description": "Klient grozi pozwem sądowym"},
+    )
+    assert updated.payload("updateDocument")["userErrors"] == []
+    await drain(indexer)
+    assert await titles(alice, "pozew") == ["Umowa ramowa"]
+    assert await titles(alice, "description:pozwu") == ["Umowa ramowa"]
+    assert await titles(alice, "żytniej") == []
+
+
 async def test_a_user_without_access_finds_nothing_and_counts_nothing(alice, bob, indexer):
     binder = await create_binder(alice, "Poufne")
     await create_document(alice, binder["id"], "Faktura", INVOICE)

@@ -23,7 +23,7 @@ CORPUS = [
         "Faktura FV/2026/0012",
         "Faktura VAT za usługi transportowe. Zażółć gęślą jaźń. Sprzedawca: Żuraw sp. z o.o., "
         "NIP 123-456-32-18. Termin płatności 14 dni.",
-        number="FV/2026/0012",
+        description="Transport palet do magazynu w Piotrkowie",
         document_type="invoice",
         status="approved",
         counterparty_id=10,
@@ -40,7 +40,6 @@ CORPUS = [
         2,
         "Umowa najmu ABC-123/2026",
         "Umowa najmu lokalu użytkowego. Strony umowy ustalają czynsz. W umowie określono kaucję.",
-        number="ABC-123/2026",
         document_type="contract",
         status="draft",
         counterparty_id=20,
@@ -138,6 +137,7 @@ def corpus(build: Build) -> SearchEngine:
         ("123-456-32-18", 1),
         ("zuraw", 1),
         ("pilne", 1),
+        ("magazynie palety", 1),
     ],
 )
 def test_query_finds_its_document(corpus: SearchEngine, query: str, expected: int) -> None:
@@ -175,7 +175,7 @@ def test_field_queries_search_only_their_field(corpus: SearchEngine) -> None:
     assert ids(find(corpus, "counterparty:zuraw")) == {1, 3}
     assert ids(find(corpus, "nip:123-456-32-18")) == {1}
     assert ids(find(corpus, "binder:finanse")) == {1, 3}
-    assert ids(find(corpus, "number:2026/0012")) == {1}
+    assert ids(find(corpus, "description:magazyn")) == {1}
     assert ids(find(corpus, "tags:pilne")) == {1}
     assert ids(find(corpus, 'title:"umowa najmu"')) == {2}
 
@@ -330,6 +330,10 @@ class TestHighlights:
     def test_title_is_highlighted_separately(self, corpus: SearchEngine) -> None:
         hit = next(h for h in find(corpus, "2026/0012").hits if h.document_id == 1)
         assert hit.title_highlight == "Faktura FV/<mark>2026/0012</mark>"
+
+    def test_a_match_in_the_description_alone_is_marked_in_the_description(self, corpus: SearchEngine) -> None:
+        [hit] = find(corpus, "Piotrkowa").hits
+        assert hit.highlights == ("Transport palet do magazynu w <mark>Piotrkowie</mark>",)
 
     def test_negated_words_are_not_marked(self, corpus: SearchEngine) -> None:
         [hit] = find(corpus, "kaucję -faktura").hits

@@ -47,7 +47,7 @@ def _documents(count: int) -> list[dict[str, Any]]:
             # Long enough for positions past a block and for terms in more than one block.
             _text(rng, rng.choice([0, 3, 40, 400])),
             filename=f"faktura_{n}.pdf",
-            number=rng.choice([None, f"FV/2026/{n:04d}"]),
+            description=rng.choice(["", f"Faktura FV/2026/{n:04d} za transport"]),
             document_type=rng.choice(["", "invoice", "contract"]),
             status=rng.choice(["", "new", "approved"]),
             counterparty_id=rng.choice([None, 1, 2]),

@@ -40,7 +40,7 @@ from search.query import (
         ("TITLE:umowa", Term("title", "umowa")),
         ("title: umowa", Term("title", "umowa")),
         ('title:"umowa najmu"', Phrase("title", ("umowa", "najmu"))),
-        ("number:FV/2026/0012", Term("number", "FV/2026/0012")),
+        ("description:FV/2026/0012", Term("description", "FV/2026/0012")),
         ("FV/2026/0012", Term(None, "FV/2026/0012")),
         ("tags:(pilne OR ważne)", Or((Term("tags", "pilne"), Term("tags", "ważne")))),
         (
@@ -87,7 +87,7 @@ def test_malformed_queries_raise_a_readable_error(text: str, message: str) -> No
 def test_unknown_field_message_lists_the_allowed_fields() -> None:
     with pytest.raises(QuerySyntaxError) as error:
         parse_query("autor:kowalski")
-    assert "counterparty" in str(error.value) and "number" in str(error.value)
+    assert "counterparty" in str(error.value) and "description" in str(error.value)
 
 
 def test_overlong_queries_are_refused() -> None:
