@@ -420,7 +420,10 @@ class Document(Node):
         return await _user(info, self._model.owner_id)
 
     @strawberry.field(
-        description="The document's own (narrowing) entries; shown to those who may change them (MANAGE), empty for other readers."
+        description=(
+            "The document's own (narrowing) entries; shown to those who may change them (MANAGE), "
+            "empty for other readers."
+        )
     )
     async def permissions(self, info: Info) -> list[PermissionEntry]:
         return [PermissionEntry.of(e) for e in await directory.document_permissions(info.context, self._model.id)]
