@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from dms.counterparties.models import CounterpartyType
 from dms.events.openings import card_openings
 from tests.api.helpers import create_binder, create_document, me_id, set_binder_access
 from tests.conftest import Client
@@ -267,6 +269,31 @@ async def test_custom_fields_follow_the_cards_type(admin, alice):
         {"key": "policy", "value": "AB1234"},
         {"key": "limit", "value": "1000.50"},
     ]
+
+
+@sqlite_only
+async def test_a_pattern_re2_refuses_is_a_user_error_when_defined_and_when_a_value_meets_it(admin, alice, db):
+    field = {"key": "ref", "label": "Sygnatura", "kind": "TEXT", "pattern": "(\\d+)-\\1"}
+    refused = await admin.gql(CREATE_TYPE, input={"name": "Sąd", "fields": [field]})
+    assert [(e["code"], e["field"]) for e in refused.payload("createCounterpartyType")["userErrors"]] == [
+        ("VALIDATION", ["fields", "0", "pattern"])
+    ]
+    court = ok(
+        await admin.gql(CREATE_TYPE, input={"name": "Sąd", "fields": [{**field, "pattern": "\\d+-\\d+"}]}),
+        "createCounterpartyType",
+    )["counterpartyType"]
+    # A definition stored before patterns were checked with RE2, which cannot compile it.
+    async with db.write_sessions() as session:
+        stale = [{"key": "ref", "label": "Sygnatura", "kind": "text", "required": False, "pattern": "(\\d+)-\\1"}]
+        await session.execute(update(CounterpartyType).where(CounterpartyType.name == "Sąd").values(fields=stale))
+        await session.commit()
+    card = await create_counterparty(alice, "Sąd Rejonowy")
+    result = await alice.gql(
+        UPDATE, input={"counterpartyId": card["id"], "typeId": court["id"], "customFields": {"ref": "12-12"}}
+    )
+    errors = result.payload("updateCounterparty")["userErrors"]
+    assert [(e["code"], e["field"]) for e in errors] == [("VALIDATION", ["customFields", "ref"])]
+    assert "administrator" in errors[0]["message"]
 
 
 @sqlite_only

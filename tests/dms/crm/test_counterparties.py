@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from dms.actor import Actor
 from dms.audit.models import AuditEntry
@@ -18,7 +18,7 @@ from dms.counterparties import service as counterparties
 from dms.counterparties import types as counterparty_types
 from dms.counterparties.customfields import FieldDefinition
 from dms.counterparties.details import AddressData, BlockData, ContactMethodData, PersonChanges
-from dms.counterparties.models import Counterparty
+from dms.counterparties.models import Counterparty, CounterpartyType
 from dms.counterparties.service import CardChanges, CounterpartyFilter
 from dms.documents import service as documents
 from dms.documents.models import Document
@@ -179,6 +179,67 @@ async def test_custom_values_are_validated_against_the_cards_type_field_by_field
     with pytest.raises(ValidationFailed) as untyped:
         await card(db, seller, "Bez typu", custom_values={"policy": "AB1234"})
     assert untyped.value.field == ["customFields"]
+
+
+async def typed_with(db: Any, admin: Actor, *fields: FieldDefinition) -> int:
+    kind = await in_tx(
+        db, lambda s: counterparty_types.create_counterparty_type(s, admin, name="Z wzorem", fields=list(fields))
+    )
+    return kind.id
+
+
+@sqlite_only
+async def test_a_backtracking_pattern_answers_the_longest_value_at_once(db, admin, seller):
+    # With a backtracking engine this check alone would hold the event loop for ages.
+    type_id = await typed_with(db, admin, FieldDefinition("code", "Kod", "text", pattern=r"(a+)+$"))
+    with pytest.raises(ValidationFailed) as refused:
+        await card(db, seller, "ACME", type_id=type_id, custom_values={"code": "a" * 3999 + "!"})
+    assert refused.value.field == ["customFields", "code"]
+    created = await card(db, seller, "ACME", type_id=type_id, custom_values={"code": "a" * 4000})
+    assert created.custom_values == {"code": "a" * 4000}
+
+
+@sqlite_only
+@pytest.mark.parametrize("pattern", [r"(\d+)-\1", r"(?=\d)\w+", r"\w+(?<!x)"])
+async def test_a_pattern_with_back_references_or_look_arounds_is_refused_when_defined(db, admin, pattern):
+    fields = [FieldDefinition("name", "Nazwa", "text"), FieldDefinition("ref", "Sygnatura", "text", pattern=pattern)]
+    with pytest.raises(ValidationFailed) as refused:
+        await typed_with(db, admin, *fields)
+    assert refused.value.field == ["fields", "1", "pattern"]
+    assert "not a valid regular expression" in refused.value.message
+
+
+@sqlite_only
+async def test_a_pattern_of_polish_letters_checks_polish_values(db, admin, seller):
+    city = FieldDefinition(
+        "city", "Miasto", "text", pattern="[A-ZĄĆĘŁŃÓŚŹŻ][a-ząćęłńóśźż]+( [A-ZĄĆĘŁŃÓŚŹŻ][a-ząćęłńóśźż]+)*"
+    )
+    type_id = await typed_with(db, admin, city)
+    for value in ("łódź", "Lodz1", "ŁÓDŹ", "Łódź!"):
+        with pytest.raises(ValidationFailed) as refused:
+            await card(db, seller, "ACME", type_id=type_id, custom_values={"city": value})
+        assert refused.value.field == ["customFields", "city"], value
+    for value in ("Łódź", "Żółkiewka", "Zielona Góra"):
+        created = await card(db, seller, f"ACME {value}", type_id=type_id, custom_values={"city": value})
+        assert created.custom_values == {"city": value}
+
+
+@sqlite_only
+async def test_a_stored_pattern_that_can_no_longer_be_checked_refuses_values_until_fixed(db, admin, seller):
+    type_id = await typed_with(db, admin, FieldDefinition("ref", "Sygnatura", "text", pattern=r"\d+"))
+    # Stored before patterns were checked with RE2: a back-reference, which it refuses now.
+    stale = FieldDefinition("ref", "Sygnatura", "text", pattern=r"(\d+)-\1").as_json()
+    async with db.write_sessions() as session:
+        await session.execute(update(CounterpartyType).where(CounterpartyType.id == type_id).values(fields=[stale]))
+        await session.commit()
+    with pytest.raises(ValidationFailed) as refused:
+        await card(db, seller, "ACME", type_id=type_id, custom_values={"ref": "12-12"})
+    assert refused.value.field == ["customFields", "ref"]
+    assert "administrator" in refused.value.message
+    fixed = [FieldDefinition("ref", "Sygnatura", "text", pattern=r"\d+-\d+")]
+    await in_tx(db, lambda s: counterparty_types.update_counterparty_type(s, admin, type_id, fields=fixed))
+    created = await card(db, seller, "ACME", type_id=type_id, custom_values={"ref": "12-12"})
+    assert created.custom_values == {"ref": "12-12"}
 
 
 async def test_removing_a_field_keeps_its_values_hidden_until_the_field_comes_back(db, admin, seller):
