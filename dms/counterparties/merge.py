@@ -325,5 +325,8 @@ async def merge_counterparties(
         sources=sources_wanted,
         moved=moved,
     )
-    await record_data_changed(session, actor, target_id, {"merged": {"from": sources_wanted, "moved": moved}})
+    # Everyone who sees the card sees its events, but not every document: the count of moved
+    # documents (which may include some the reader may not know of) stays in the audit log.
+    shown = {name: count for name, count in moved.items() if name != "documents"}
+    await record_data_changed(session, actor, target_id, {"merged": {"from": sources_wanted, "moved": shown}})
     return target

@@ -662,6 +662,10 @@ async def test_merging_moves_everything_attached_in_one_transaction(db, services
             select(AuditEntry).where(AuditEntry.action == "counterparty.merged", AuditEntry.object_id == target.id)
         )
         assert audit.details["moved"]["documents"] == 1 and audit.details["sources"] == [source.id]
+        changed = await session.scalar(
+            select(Event).where(Event.counterparty_id == target.id, Event.details["fields"].as_json().is_not(None))
+        )
+        assert "documents" not in changed.details["changes"]["merged"]["moved"], "the card's readers may not see them"
         queued = await session.scalar(
             select(func.count()).select_from(OutboxEntry).where(OutboxEntry.document_id == document.id)
         )
