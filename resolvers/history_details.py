@@ -14,6 +14,10 @@ _OBJECTS = {
     "from_case": "Case",
     "to_case": "Case",
     "to_counterparty": "Counterparty",
+    "from_template": "Document",
+    # Users by their global ids beside the names they had then (a username may change).
+    "former_holder_id": "User",
+    "holder_id": "User",
 }
 _FIELDS = {
     "counterparty_id": "counterpartyId",

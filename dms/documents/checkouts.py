@@ -66,7 +66,15 @@ async def _take(session: AsyncSession, document_id: int, actor: Actor, ttl: time
     )
     for holder_id, expires_at in expired.all():
         former = await session.scalar(select(User.username).where(User.id == holder_id))
-        history.add(session, document_id, "lock_expired", None, former_holder=former, expired_at=expires_at.isoformat())
+        history.add(
+            session,
+            document_id,
+            "lock_expired",
+            None,
+            former_holder=former,
+            former_holder_id=holder_id,
+            expired_at=expires_at.isoformat(),
+        )
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     statement = (
         insert(DocumentLock)
@@ -126,7 +134,9 @@ async def break_lock(session: AsyncSession, actor: Actor, document_id: int, *, r
     document = await get_document(session, actor, document_id, need=Access.MANAGE)
     former = await _holder_name(session, lock)
     await session.delete(lock)
-    history.add(session, document.id, "lock_broken", actor, reason=reason, former_holder=former)
+    history.add(
+        session, document.id, "lock_broken", actor, reason=reason, former_holder=former, former_holder_id=lock.holder_id
+    )
     audit.record(
         session,
         actor,
@@ -135,6 +145,7 @@ async def break_lock(session: AsyncSession, actor: Actor, document_id: int, *, r
         object_id=document.id,
         reason=reason,
         holder=former,
+        holder_id=lock.holder_id,
     )
     return document
 

@@ -111,7 +111,7 @@ async def test_cancelling_without_a_check_out_says_not_checked_out(alice):
     assert result.codes("cancelCheckOut") == ["NOT_CHECKED_OUT"]
 
 
-async def test_a_writer_cannot_break_a_lock_but_a_manager_can_and_it_is_in_the_history(alice, bob):
+async def test_a_writer_cannot_break_a_lock_but_a_manager_can_and_it_is_in_the_history(alice, bob, admin):
     binder = await shared_binder(alice, bob)
     document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
     await bob.gql(CHECK_OUT, input={"documentId": document["id"]})
@@ -128,6 +128,13 @@ async def test_a_writer_cannot_break_a_lock_but_a_manager_can_and_it_is_in_the_h
     assert actions[-1]["action"] == "lock_broken"
     assert actions[-1]["details"]["reason"] == "Bob is on holiday"
     assert actions[-1]["details"]["former_holder"] == "bob"
+    assert actions[-1]["details"]["former_holder_id"] == await me_id(bob)
+    audit = await admin.gql(
+        'query($o: ID) { auditLog(filter: {objectId: $o, action: "lock.broken"}) { edges { node { details } } } }',
+        o=document["id"],
+    )
+    [entry] = audit.data["auditLog"]["edges"]
+    assert (entry["node"]["details"]["holder"], entry["node"]["details"]["holder_id"]) == ("bob", await me_id(bob))
 
 
 async def test_download_streams_the_bytes_with_range_and_safe_headers(alice, http):
@@ -338,7 +345,8 @@ async def test_a_document_from_a_template_starts_with_the_templates_bytes(alice)
     target = await create_binder(alice, "Umowy")
     result = await alice.gql(
         "mutation($i: CreateDocumentFromTemplateInput!) { createDocumentFromTemplate(input: $i) {"
-        " document { title isTemplate binder { path } currentVersion { number sha256 } } userErrors { code } } }",
+        " document { title isTemplate binder { path } currentVersion { number sha256 }"
+        " history { edges { node { action details } } } } userErrors { code } } }",
         i={"templateId": template["id"], "binderId": target["id"], "title": "Umowa z ACME"},
     )
     document = result.payload("createDocumentFromTemplate")["document"]
@@ -346,6 +354,8 @@ async def test_a_document_from_a_template_starts_with_the_templates_bytes(alice)
     assert document["isTemplate"] is False
     assert document["binder"]["path"] == "/Umowy"
     assert document["currentVersion"] == {"number": "1.0", "sha256": hashlib.sha256(CONTRACT).hexdigest()}
+    created = document["history"]["edges"][0]["node"]
+    assert created["action"] == "created" and created["details"]["from_template"] == template["id"]
 
 
 async def test_an_ordinary_document_is_not_a_template(alice):
