@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from typing import Any
 
 from cross_web import HTTPException
@@ -107,10 +108,27 @@ class KartotekaGraphQL(GraphQL):
             raise HTTPException(400, "batched operations are not accepted: send one operation per request")
         if not isinstance(parsed, dict):
             raise HTTPException(400, "a GraphQL request body is a JSON object with a query")
+        if _has_lone_surrogate(parsed):
+            # JSON may escape half of a UTF-16 pair ("\\ud800"); no database or file can store it.
+            raise HTTPException(400, "the request holds text that is not valid Unicode (a lone surrogate escape)")
         return parsed
 
     def encode_json(self, data: object) -> str:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    # json.loads joins escaped surrogate pairs into one character: any surrogate left is alone.
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(key) or _has_lone_surrogate(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item) for item in value)
+    return False
 
 
 def request_error(status: int, message: str) -> JSONResponse:

@@ -473,3 +473,22 @@ async def test_a_nul_in_free_text_is_never_a_server_error(alice, admin, database
     assert card.payload("createCounterparty")["counterparty"]["name"] == "ab"
     assert login.codes("login") == ["INVALID_CREDENTIALS"]
     assert listed.data["counterparties"]["totalCount"] == 1
+
+
+async def test_a_lone_surrogate_escape_is_refused_as_bad_input_and_a_pair_is_kept(alice, http):
+    mutation = "mutation($n: String!) { createBinder(input: {name: $n}) { binder { name } userErrors { code } } }"
+    for body in (
+        '{"query": "%s", "variables": {"n": "Umowy \\ud800"}}' % mutation.replace('"', '\\"'),
+        '{"query": "mutation { createBinder(input: {name: \\"x\\udc00\\"}) { binder { name } } }"}',
+    ):
+        response = await http.post(
+            "/graphql", content=body, headers={**alice.headers, "Content-Type": "application/json"}
+        )
+        assert response.status_code == 400, response.text
+        assert "not valid Unicode" in response.json()["errors"][0]["message"]
+    paired = '{"query": "%s", "variables": {"n": "Umowy \\ud83d\\udcc4"}}' % mutation.replace('"', '\\"')
+    response = await http.post(
+        "/graphql", content=paired, headers={**alice.headers, "Content-Type": "application/json"}
+    )
+    assert response.json()["data"]["createBinder"]["binder"]["name"] == "Umowy 📄"
+    assert (await alice.gql("{ binders { name } }")).data["binders"] == [{"name": "Umowy 📄"}]
