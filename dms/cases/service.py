@@ -22,8 +22,8 @@ from dms.documents import history
 from dms.documents import service as documents
 from dms.documents.models import Document
 from dms.errors import Conflict, NotFound, ValidationFailed
-from dms.events.models import Event
 from dms.events.numbering import format_number, take_next
+from dms.events.service import get_event
 from dms.identity.models import User
 from dms.names import clean_name
 from dms.outbox import service as outbox
@@ -175,7 +175,7 @@ async def move_to_case(
         if case.status == "closed":
             raise Conflict("the case is closed; reopen it first", field="caseId")
     for document_id in dict.fromkeys(document_ids):
-        document = await documents.get_document(session, actor, document_id, need=Access.WRITE)
+        document = await documents.get_document(session, actor, document_id, need=Access.WRITE, field="documentIds")
         if case is not None and document.counterparty_id not in (None, case.counterparty_id):
             raise ValidationFailed("the document is about another counterparty than the case", field="documentIds")
         new_case_id = case.id if case is not None else None
@@ -188,9 +188,8 @@ async def move_to_case(
         document.updated_at = utcnow()
         outbox.enqueue(session, document.id, "metadata")
     for event_id in dict.fromkeys(event_ids):
-        event = await session.get(Event, event_id)
-        if event is None:
-            raise NotFound("no such event", field="eventIds")
+        # An event about a document the actor may not read is not theirs to move: it does not exist to them.
+        event = await get_event(session, actor, event_id, field="eventIds")
         if case is not None and event.counterparty_id not in (None, case.counterparty_id):
             raise ValidationFailed("the event is about another counterparty than the case", field="eventIds")
         event.case_id = case.id if case is not None else None

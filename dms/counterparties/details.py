@@ -231,7 +231,11 @@ def _checked_method(index: int, method: ContactMethodData) -> ContactMethodData:
         raise ValidationFailed("a website is an http(s) address, e.g. https://firma.pl", field=[*where, "value"])
     if method.kind == "email":
         value = value.lower()
-    return ContactMethodData(method.kind, value, optional_text(method.label, field="label", max_length=100))
+    try:
+        label = optional_text(method.label, field="label", max_length=100)
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.message, field=[*where, "label"]) from exc
+    return ContactMethodData(method.kind, value, label)
 
 
 def _is_web_address(value: str) -> bool:

@@ -128,7 +128,7 @@ class ContactPerson(Node):
         methods = await info.context.loaders.crm.contact_methods.load(self._model.id)
         return [ContactMethod(_model=m) for m in methods]
 
-    @strawberry.field(description="Null once removed from the card.")
+    @strawberry.field(description="When the person was removed from the card; null while they are on it.")
     def removed_at(self) -> dt.datetime | None:
         return self._model.removed_at
 

@@ -154,6 +154,12 @@ async def test_invalid_details_are_validation_errors_naming_the_field(alice):
         person, i={"counterpartyId": card, "name": "Jan", "contactMethods": [{"kind": "EMAIL", "value": "jan"}]}
     )
     assert refused.payload("addContactPerson")["userErrors"][0]["field"] == ["contactMethods", "0", "value"]
+    methods = [
+        {"kind": "PHONE", "value": "22 100 20 30"},
+        {"kind": "EMAIL", "value": "jan@firma.pl", "label": "x" * 101},
+    ]
+    refused = await alice.gql(person, i={"counterpartyId": card, "name": "Jan", "contactMethods": methods})
+    assert refused.payload("addContactPerson")["userErrors"][0]["field"] == ["contactMethods", "1", "label"]
     for site in ("javascript:alert(document.cookie)", "ftp://firma.pl", "https://", "http://firma.pl:99999"):
         refused = await alice.gql(
             person, i={"counterpartyId": card, "name": "Jan", "contactMethods": [{"kind": "WEBSITE", "value": site}]}

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from auth.access import Access
 from dms.access import service as access
@@ -16,6 +17,7 @@ from dms.counterparties import service as counterparties
 from dms.documents import service as documents
 from dms.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from dms.events import types as event_types
+from dms.events.models import Event
 from dms.events.service import EventData, register_event
 from dms.pagination import PageRequest
 from dms.tasks import service as tasks
@@ -92,8 +94,16 @@ async def test_moving_a_document_into_a_case_needs_write_on_it(db, services, sel
     case = await in_tx(db, lambda s: cases.create_case(s, colleague, title="Reklamacja", counterparty_id=card))
     binder = (await in_tx(db, lambda s: binders.create_binder(s, seller, "Moje"))).id
     document = await new_document(services, seller, binder, "Umowa", card)
-    with pytest.raises(NotFound):
+    with pytest.raises(NotFound) as refused:
         await in_tx(db, lambda s: cases.move_to_case(s, colleague, case.id, document_ids=[document]))
+    assert refused.value.field == ["documentIds"]
+    # Nor the "document added" event about it: to the colleague that event does not exist.
+    async with db.sessions() as session:
+        added = await session.scalar(select(Event.id).where(Event.document_id == document))
+    assert added is not None
+    with pytest.raises(NotFound) as refused:
+        await in_tx(db, lambda s: cases.move_to_case(s, colleague, case.id, event_ids=[added]))
+    assert refused.value.field == ["eventIds"]
     entries = [
         access.Entry("User", seller.user_id, Access.MANAGE),
         access.Entry("User", colleague.user_id, Access.READ),
