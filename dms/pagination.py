@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import math
 from collections.abc import Sequence
@@ -29,6 +30,13 @@ class SortKey:
     @classmethod
     def of(cls, *columns: tuple[InstrumentedAttribute[Any], bool]) -> SortKey:
         return cls(tuple(columns))
+
+    @property
+    def tag(self) -> str:
+        """Names the order a cursor was made in, so that a cursor of another list (other columns,
+        another direction) is refused instead of quietly paging from somewhere else."""
+        order = ",".join(f"{column}{'-' if descending else '+'}" for column, descending in self.columns)
+        return hashlib.blake2s(order.encode(), digest_size=4).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -146,7 +154,10 @@ async def paginate(
     paged = query
     has_previous = False
     if request.after:
-        paged = paged.where(_after(key, _typed(key, decode_cursor(request.after, len(key.columns)))))
+        tag, *values = decode_cursor(request.after, len(key.columns) + 1)
+        if tag != key.tag:
+            raise ValidationFailed("the cursor belongs to another list", field="after")
+        paged = paged.where(_after(key, _typed(key, values)))
         has_previous = True
     order = [column.desc() if descending else column.asc() for column, descending in key.columns]
     rows = list((await session.scalars(paged.order_by(*order).limit(request.first + 1))).unique().all())
@@ -157,7 +168,7 @@ async def paginate(
         total = int(await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
     return Page(
         items=items,
-        cursors=[encode_cursor(_key_values(item, key)) for item in items],
+        cursors=[encode_cursor([key.tag, *_key_values(item, key)]) for item in items],
         has_next=has_next,
         has_previous=has_previous,
         total_count=total,

@@ -19,7 +19,9 @@ import itsdangerous
 import pytest
 from sqlalchemy import update
 
+from dms.events.models import Event
 from dms.identity.models import User
+from dms.pagination import SortKey
 from tests.api.helpers import check_in, create_binder, create_document, me_id
 from tests.conftest import Client
 
@@ -314,9 +316,22 @@ async def test_every_connection_refuses_every_bad_cursor_clearly(admin, database
                 assert codes == ["VALIDATION"], (connection, bad, result.body)
             assert_nothing_leaked(json.dumps(result.body))
     # Events page by time: a time that is not one, or has no zone, is as bad.
-    for bad in (cursor(["not a date", 1]), cursor(["2026-01-01T00:00:00", 1])):
+    events = SortKey.of((Event.sort_at, True), (Event.id, True)).tag
+    for bad in (cursor([events, "not a date", 1]), cursor([events, "2026-01-01T00:00:00", 1])):
         result = await admin.gql("query($after: String) { events(after: $after) { totalCount } }", after=bad)
         assert result.error_codes == ["VALIDATION"], (bad, result.body)
+
+
+async def test_a_cursor_of_one_list_is_refused_by_another(alice):
+    create = "mutation($n: String!) { createCounterparty(input: {name: $n}) { counterparty { id } } }"
+    for name in ("ACME", "Żuraw"):
+        await alice.gql(create, n=name)
+    cards = await alice.gql("{ counterparties(first: 1) { pageInfo { endCursor } } }")
+    end = cards.data["counterparties"]["pageInfo"]["endCursor"]
+    assert (await alice.gql("query($a: String) { counterparties(after: $a) { totalCount } }", a=end)).data
+    foreign = await alice.gql("query($a: String) { events(after: $a) { totalCount } }", a=end)
+    assert foreign.error_codes == ["VALIDATION"]
+    assert "another list" in foreign.body["errors"][0]["message"]
 
 
 # --- links and tokens ------------------------------------------------------------------------

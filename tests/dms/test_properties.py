@@ -150,6 +150,53 @@ async def walk_pages(walk: Walk) -> tuple[list[int], set[int], set[int]]:
         await engine.dispose()
 
 
+# Values the key's columns cannot take, each inside a cursor of the right list.
+BAD_VALUES = {
+    "by name": [[10**30, 1], ["a\x00b", 1], [None, None], ["a", "1"], ["a", 2**63], [True, 1]],
+    "newest first": [
+        ["not a date", 1],
+        ["2026-01-01T00:00:00", 1],
+        [None, 1],
+        [10**30, 1],
+        ["2026-01-01T00:00:00+00:00", 1.5],
+    ],
+}
+
+
+async def refusals() -> list[tuple[str, object]]:
+    """What paginate says to each bad cursor (expected: a validation error on `after`, every time)."""
+    engine = create_engine("sqlite+aiosqlite:///:memory:")
+    said: list[tuple[str, object]] = []
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(Base.metadata.create_all)
+        async with session_factory(engine)() as session:
+            session.add_all([Item(name=name, at=EPOCH) for name in ("a", "b")])
+            await session.commit()
+            cursors = [
+                (name, encode_cursor([KEYS[name][0].tag, *values])) for name in KEYS for values in BAD_VALUES[name]
+            ]
+            # A genuine cursor of one list, handed to the other.
+            by_name = await paginate(session, select(Item), KEYS["by name"][0], PageRequest(1))
+            cursors.append(("newest first", by_name.end_cursor))
+            for name, cursor in cursors:
+                try:
+                    await paginate(session, select(Item), KEYS[name][0], PageRequest(5, cursor))
+                except ValidationFailed as error:
+                    said.append((error.message, error.field))
+                else:
+                    said.append(("accepted", cursor))
+    finally:
+        await engine.dispose()
+    return said
+
+
+def test_a_cursor_with_values_its_list_cannot_take_or_of_another_list_is_a_validation_error() -> None:
+    said = asyncio.run(refusals())
+    assert said[-1] == ("the cursor belongs to another list", ["after"])
+    assert all(answer == ("the cursor is not valid", ["after"]) for answer in said[:-1]), said
+
+
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(walks())
 def test_keyset_pages_lose_and_repeat_nothing_while_items_are_inserted(walk: Walk) -> None:
