@@ -45,9 +45,12 @@ async def get_document(
     """The document if the actor may read it (else NOT_FOUND on `field`) and has `need` (else PERMISSION_DENIED)."""
     query, level = access_sql.documents_with_access(actor, Access.READ)
     row = (await session.execute(query.add_columns(level).where(Document.id == document_id))).first()
-    if row is None or (row[0].trashed_at is not None and not include_trashed):
+    if row is None:
         raise NotFound("no such document", field=field)
     document, granted = row
+    if document.trashed_at is not None and not include_trashed:
+        # Its readers see it in the trash; saying so tells them what to do (restore it).
+        raise Conflict("the document is in the trash; restore it first", field=field)
     if granted < need:
         raise PermissionDenied(f"you need {need.name} access to this document")
     return document

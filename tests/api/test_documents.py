@@ -252,6 +252,22 @@ async def test_trash_restore_and_purge(alice):
     assert gone.data["node"] is None
 
 
+async def test_a_trashed_document_is_restored_before_anything_else_is_done_with_it(alice, bob):
+    binder = await shared_binder(alice, bob, access="READ")
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    await alice.gql(DELETE, input={"documentId": document["id"]})
+    for mutation in (CHECK_OUT, DELETE):
+        refused = await alice.gql(mutation, input={"documentId": document["id"]})
+        name = mutation.split("(input")[0].split()[-1]
+        assert [(e["code"], e["message"]) for e in refused.payload(name)["userErrors"]] == [
+            ("CONFLICT", "the document is in the trash; restore it first")
+        ]
+    # To someone who may not restore it, it is still there to read, and still not theirs to change.
+    assert (await bob.gql(CHECK_OUT, input={"documentId": document["id"]})).codes("checkOutDocument") == ["CONFLICT"]
+    stranger = await alice.gql(CHECK_OUT, input={"documentId": "RG9jdW1lbnQ6OTk5OTk"})
+    assert stranger.codes("checkOutDocument") == ["NOT_FOUND"]
+
+
 async def test_a_purged_documents_ids_and_download_link_never_name_another_document(alice, http):
     binder = await create_binder(alice, "Umowy")
     purged = await create_document(alice, binder["id"], "Umowa poufna", CONTRACT)
