@@ -137,6 +137,9 @@ def create_app(settings: Settings, *, services: Services | None = None, indexer:
         build_schema(
             max_depth=settings.max_query_depth,
             max_tokens=settings.max_query_tokens,
+            max_cost=settings.max_query_cost,
+            default_page_size=settings.default_page_size,
+            max_page_size=settings.max_page_size,
             introspection=settings.introspection,
             observers=[metrics.graphql_extension()],
         ),

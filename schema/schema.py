@@ -26,6 +26,7 @@ from schema.extensions import ErrorPolicy, ExpandedSizeLimiter, RequireAuthentic
 from schema.inputs import UPLOAD_SCALAR
 from schema.mutation import DocumentMutation
 from schema.query import DocumentQuery
+from schema.query_cost import DEFAULT_LIST_SIZE, QueryCostLimiter
 from schema.relay import LONG_SCALAR, Long
 from schema.search import SearchQuery
 from schema.types import Binder, Document, DocumentVersion, Group, User
@@ -54,6 +55,9 @@ def build_schema(
     max_tokens: int = 5000,
     max_aliases: int = 30,
     max_expanded_fields: int = 10_000,
+    max_cost: int = 50_000,
+    default_page_size: int = 50,
+    max_page_size: int = 100,
     introspection: bool = True,
     observers: Sequence[Any] = (),
 ) -> strawberry.Schema:
@@ -64,6 +68,13 @@ def build_schema(
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        # After validation, on every request: its estimate depends on the variables too.
+        lambda: QueryCostLimiter(
+            max_cost=max_cost,
+            default_page_size=default_page_size,
+            max_page_size=max_page_size,
+            list_size=DEFAULT_LIST_SIZE,
+        ),
         RequireOperationName,
         RequireAuthentication,
         ErrorPolicy,

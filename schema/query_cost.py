@@ -1,0 +1,212 @@
+"""The query cost limit: how many fields an answer can hold once every page and list is full.
+
+Depth, tokens and aliases each stay small in a query that still asks for millions of rows: a
+connection inside a connection inside a connection multiplies their pages (100 × 100 × 100), and
+aliases repeat the whole. The estimate below is that product, worked out from the query text, the
+schema and the request's variables alone, before anything runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNamedType,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    is_leaf_type,
+    value_from_ast_untyped,
+)
+from graphql.pyutils import Undefined
+from strawberry.extensions import SchemaExtension
+
+#: What a list that is not a page (top-level binders, a binder's children, a card's contact
+#: persons, a person's contact methods, an event's settlements) is assumed to hold: nothing caps
+#: these lists, so they count as a page of the default size. Most hold a handful; with 100 (the
+#: largest page) a full card, whose contact persons each list their contact methods, would already
+#: count 47 000 fields.
+DEFAULT_LIST_SIZE = 50
+
+
+@dataclass(frozen=True)
+class PageSizes:
+    """How many items the estimate gives a page and any other list."""
+
+    default: int  # a page whose `first` is left out or null
+    most: int  # the largest `first` a connection accepts; a larger one is refused when it runs
+    lists: int  # a list that is not a page
+
+
+class QueryCostLimiter(SchemaExtension):
+    """Refuse an operation whose answer could hold more than `max_cost` fields.
+
+    Every field counts once per object it is asked on. A connection (a field taking `first` or
+    `last`) holds as many edges as its `first` (from the query or its variables, else the argument's
+    default), capped at the largest page a connection gives, or the default page size when it is
+    null; any other list of objects holds `list_size` items. A scalar, or a list of them, counts
+    one. Aliases and fragments count every time they appear; of fragments on different object
+    types (`... on Event`, `... on Document`) only the dearest counts, since one object is only one
+    of them. Introspection (`__schema`, `__type`) counts one: it reads the schema, not the database.
+
+    Run after validation (the query is known to fit the schema) and never cached: the same text
+    costs differently with other variables.
+    """
+
+    def __init__(self, *, max_cost: int, default_page_size: int, max_page_size: int, list_size: int) -> None:
+        self.max_cost = max_cost
+        self.pages = PageSizes(default=min(default_page_size, max_page_size), most=max_page_size, lists=list_size)
+
+    def on_validate(self) -> Iterator[None]:
+        yield
+        context = self.execution_context
+        document = context.graphql_document
+        if context.pre_execution_errors or document is None:
+            return
+        cost = query_cost(context.schema._schema, document, context.operation_name, context.variables, self.pages)
+        if cost > self.max_cost:
+            # Raised, not added to the validation errors: Strawberry has looked at those already.
+            raise GraphQLError(
+                f"the query could return up to {cost:,} fields, more than the limit of {self.max_cost:,}"
+                f" (each page counted full: its `first`, else {self.pages.default}; any other list as"
+                f" {self.pages.lists} items). Ask for less: a smaller `first`, fewer lists nested inside"
+                " lists, fewer aliased copies; fetch the inner pages in later requests",
+                extensions={"code": "QUERY_TOO_COMPLEX", "cost": cost, "maxCost": self.max_cost},
+            )
+
+
+def query_cost(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+    pages: PageSizes,
+) -> int:
+    """The fields the answer to the named operation (or, unnamed, the dearest one) can hold."""
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = [o for o in operations if operation_name is not None and o.name and o.name.value == operation_name]
+    return max(
+        (_Estimate(schema, document, operation, variables or {}, pages).root() for operation in chosen or operations),
+        default=0,
+    )
+
+
+class _Estimate:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        variables: Mapping[str, Any],
+        pages: PageSizes,
+    ) -> None:
+        self.schema = schema
+        self.operation = operation
+        self.pages = pages
+        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        # A variable left out takes the default the operation declares for it, if any.
+        self.variables: dict[str, Any] = {
+            definition.variable.name.value: value_from_ast_untyped(definition.default_value)
+            for definition in operation.variable_definitions or ()
+            if definition.default_value is not None
+        }
+        self.variables.update(variables)
+        # A fragment costs the same wherever it is spread (its own type condition decides its
+        # fields), given the page it sits in: one walk per fragment and page, so the work stays
+        # linear in the query's size however often a fragment is spread.
+        self.memo: dict[tuple[str, int | None], int] = {}
+
+    def root(self) -> int:
+        root_type = self.schema.get_root_type(self.operation.operation)
+        return self.selections(self.operation.selection_set, root_type, None, frozenset()) if root_type else 0
+
+    def selections(
+        self,
+        selection_set: SelectionSetNode | None,
+        parent: GraphQLNamedType,
+        page: int | None,
+        visiting: frozenset[str],
+    ) -> int:
+        """The cost of a selection on one object of `parent`; `page` is set inside a connection."""
+        shared = 0
+        # One object has one concrete type: of fragments narrowed to different object types, only
+        # the dearest applies. Fragments on an interface or a union may overlap, so they add up.
+        by_type: dict[str, int] = {}
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                shared += self.field(selection, parent, page, visiting)
+                continue
+            if isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                inner_type = self.schema.get_type(condition.name.value) if condition else parent
+                cost = self.selections(selection.selection_set, inner_type or parent, page, visiting)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = self.fragments.get(selection.name.value)
+                if fragment is None:
+                    continue
+                inner_type = self.schema.get_type(fragment.type_condition.name.value)
+                cost = self.spread(fragment, inner_type or parent, page, visiting)
+            else:
+                continue
+            if isinstance(inner_type, GraphQLObjectType) and inner_type is not parent:
+                by_type[inner_type.name] = by_type.get(inner_type.name, 0) + cost
+            else:
+                shared += cost
+        return shared + max(by_type.values(), default=0)
+
+    def spread(
+        self, fragment: FragmentDefinitionNode, on: GraphQLNamedType, page: int | None, visiting: frozenset[str]
+    ) -> int:
+        name = fragment.name.value
+        if name in visiting:
+            return 0  # a cycle: validation refuses it already
+        key = (name, page)
+        if key not in self.memo:
+            self.memo[key] = self.selections(fragment.selection_set, on, page, visiting | {name})
+        return self.memo[key]
+
+    def field(self, node: FieldNode, parent: GraphQLNamedType, page: int | None, visiting: frozenset[str]) -> int:
+        name = node.name.value
+        fields = parent.fields if isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)) else {}
+        definition = fields.get(name)
+        # `__typename`, and introspection, which reads the schema rather than the database.
+        if name.startswith("__") or definition is None:
+            return 1
+        items, size, output = 1, page if page is not None else self.pages.lists, definition.type
+        while isinstance(output, (GraphQLNonNull, GraphQLList)):
+            if isinstance(output, GraphQLList):
+                items, size = items * size, self.pages.lists
+            output = output.of_type
+        if is_leaf_type(output):
+            return 1  # a scalar, or a list of them, is read with its object
+        inner_page = self.page_size(node, definition.args) if {"first", "last"} & definition.args.keys() else None
+        return items * (1 + self.selections(node.selection_set, output, inner_page, visiting))
+
+    def page_size(self, node: FieldNode, args: Mapping[str, Any]) -> int:
+        """The edges a connection can hold: its `first` (or `last`) as the resolver will see it."""
+        arg = "first" if "first" in args else "last"
+        given = next((a.value for a in node.arguments or () if a.name.value == arg), None)
+        if given is None:
+            value = args[arg].default_value
+        elif isinstance(given, VariableNode):
+            value = self.variables.get(given.name.value, args[arg].default_value)
+        else:
+            value = value_from_ast_untyped(given)
+        if value is None or value is Undefined:
+            return self.pages.default
+        if not isinstance(value, int) or isinstance(value, bool):
+            return self.pages.most  # not an Int: execution refuses it; estimate the worst
+        return max(0, min(value, self.pages.most))
