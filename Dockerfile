@@ -30,7 +30,7 @@ COPY auth ./auth
 RUN pip install --no-cache-dir . \
     && rm -rf build ./*.egg-info
 
-# Search compiles its Polish dictionary once per machine (search/lemmas.py, about 25 s): here,
+# Search compiles its Polish and English dictionaries once per machine (search/lemmas.py, about 25 s): here,
 # into the image, rather than into the data volume at every new container's first start.
 ENV XDG_CACHE_HOME=/opt/kartoteka/cache
 RUN python -c "from search import lemmas; lemmas.load()" \

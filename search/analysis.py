@@ -16,7 +16,9 @@ Each word is indexed as several terms at the same position:
   dictionary gives for the word (`search.lemmas`: ``rachunku`` → ``rachunek``,
   ``spółek`` → ``spółka``, ``mieście`` → ``miasto``, ``kontrahentow`` →
   ``kontrahent``);
-* its English stem, marked with ``^`` (``invoices`` → ``^invoic``).
+* its English stem, marked with ``^`` (``invoices`` → ``^invoic``), and the stem of its English
+  base form where the dictionary has one the stemmer cannot reach (``paid`` → ``^pay``,
+  ``children`` → ``^child``).
 
 A query word matches a document word when they share any term.  The stem marks
 keep stems apart from surface forms, so a prefix query only ever expands over
@@ -42,11 +44,11 @@ from typing import NamedTuple
 import snowballstemmer
 from anyascii import anyascii
 
-from search.lemmas import polish_lemmas
+from search.lemmas import english_lemma, polish_lemmas
 
 #: Bump whenever the terms produced for some text change: indexes built with
 #: another version must be rebuilt.
-ANALYSIS_VERSION = 3
+ANALYSIS_VERSION = 4
 
 PL_STEM_MARK = "~"
 EN_STEM_MARK = "^"
@@ -163,9 +165,10 @@ def _word_terms(word: str) -> tuple[str, ...]:
                     break
         polish.update(fold(_polish_stem(lemma)) for lemma in polish_lemmas(lower) if lemma != lower)
         terms.extend(PL_STEM_MARK + s for s in sorted(polish) if len(s) >= MIN_STEM)
-        english = _stemmers.english.stemWord(folded)
-        if len(english) >= MIN_STEM:
-            terms.append(EN_STEM_MARK + english)
+        english = {_stemmers.english.stemWord(folded)}
+        if lower.isascii() and (lemma := english_lemma(lower)) is not None and lemma != lower:
+            english.add(_stemmers.english.stemWord(lemma))
+        terms.extend(EN_STEM_MARK + s for s in sorted(english) if len(s) >= MIN_STEM)
     return tuple(terms)
 
 

@@ -1,17 +1,20 @@
-"""Base forms of Polish words, from simplemma's dictionary (about 3.7 million forms, from Wiktionary).
+"""Base forms of Polish and English words, from simplemma's dictionaries (from Wiktionary: about 3.7
+million Polish forms, 180 000 English ones).
 
 The snowball stemmer only cuts endings, so it cannot undo what Polish inflection does inside a
 word: mobile vowels (``rachunku`` → ``rachunek``, ``spółek`` → ``spółka``), stem alternations
 (``mieście`` → ``miasto``, ``klienci`` → ``klient``, ``miesięcy`` → ``miesiąc``). A dictionary
 can. Nor does it know a form typed without Polish letters (``kontrahentow``), so a second
-dictionary maps every form with Polish letters, written without them, to its base forms.
+dictionary maps every form with Polish letters, written without them, to its base forms. In
+English the stemmer misses the irregular forms (``paid`` → ``pay``, ``children`` → ``child``,
+``criteria`` → ``criterion``); the English dictionary has them.
 
 The dictionary ships compressed, and reading it takes seconds. So both are compiled once per
 machine into tries in the user's cache directory (``$XDG_CACHE_HOME/kartoteka/lemmas``, by
 default ``~/.cache/kartoteka/lemmas``), which every later process loads in a tenth of a second.
-Compiling takes about 25 s and briefly 700 MiB. One process does it while the others wait on a
-lock file. Where no cache directory can be written, each process reads the compressed dictionary
-instead (about 3 s and 60 MiB), without the second one.
+Compiling takes about 25 s and briefly 700 MiB (the English one: half a second). One process does
+it while the others wait on a lock file. Where no cache directory can be written, each process
+reads the compressed dictionaries instead (about 3 s and 60 MiB), without the second Polish one.
 
 Each process loads the dictionaries once, on first use. A server does it before taking requests
 (`load`).
@@ -35,6 +38,7 @@ from simplemma.strategies.dictionaries import StreamDictionaryFactory, TrieDicti
 log = logging.getLogger("kartoteka.search")
 
 LANGUAGE = "pl"
+ENGLISH = "en"
 #: The Polish letters and what they are when typed without diacritics (as `analysis.fold` has them).
 _WITHOUT_POLISH_LETTERS = str.maketrans("ąćęłńóśźż", "acelnoszz")
 
@@ -45,6 +49,8 @@ class Dictionaries:
     forms: Mapping[str, str]
     #: form with Polish letters, written without them → its base forms (as bytes, one per form)
     unaccented: marisa_trie.BytesTrie
+    #: English form → base form
+    english: Mapping[str, str]
 
 
 _lock = threading.Lock()
@@ -69,7 +75,7 @@ def _unaccented(forms: Mapping[str, str]) -> marisa_trie.BytesTrie:
 
 def _compiled(directory: Path) -> Dictionaries:
     directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / f"{LANGUAGE}.lock", "a") as lock:
+    with open(directory / "dictionaries.lock", "a") as lock:
         # Held while the tries are read or written: nobody reads a half-written file, and
         # processes starting together compile them once.
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
@@ -77,13 +83,14 @@ def _compiled(directory: Path) -> Dictionaries:
         if not unaccented_path.exists():
             log.info("compiling the Polish dictionary for search, once per machine", extra={"path": str(directory)})
         forms = TrieDictionaryFactory(cache_max_size=1, disk_cache_dir=str(directory)).get_dictionary(LANGUAGE)
+        english = TrieDictionaryFactory(cache_max_size=1, disk_cache_dir=str(directory)).get_dictionary(ENGLISH)
         if unaccented_path.exists():
-            return Dictionaries(forms, marisa_trie.BytesTrie().load(str(unaccented_path)))
+            return Dictionaries(forms, marisa_trie.BytesTrie().load(str(unaccented_path)), english)
         unaccented = _unaccented(forms)
         partial = unaccented_path.with_suffix(".partial")
         unaccented.save(str(partial))
         os.replace(partial, unaccented_path)
-        return Dictionaries(forms, unaccented)
+        return Dictionaries(forms, unaccented, english)
 
 
 def _read() -> Dictionaries:
@@ -92,14 +99,15 @@ def _read() -> Dictionaries:
         return _compiled(directory)
     except OSError as exc:
         log.warning(
-            "the compiled Polish dictionary cannot be kept; reading the compressed one",
+            "the compiled dictionaries cannot be kept; reading the compressed ones",
             extra={"path": str(directory), "error": str(exc)},
         )
-        return Dictionaries(StreamDictionaryFactory(cache_max_size=1).get_dictionary(LANGUAGE), marisa_trie.BytesTrie())
+        stream = StreamDictionaryFactory(cache_max_size=2)
+        return Dictionaries(stream.get_dictionary(LANGUAGE), marisa_trie.BytesTrie(), stream.get_dictionary(ENGLISH))
 
 
 def load() -> Dictionaries:
-    """The Polish dictionaries, read on the first call; thread-safe."""
+    """The dictionaries, read on the first call; thread-safe."""
     global _polish
     if _polish is None:
         with _lock:
@@ -122,3 +130,10 @@ def polish_lemmas(word: str) -> frozenset[str]:
     if word.isascii():
         lemmas.update(value.decode() for value in dictionaries.unaccented.get(word, ()))
     return frozenset(lemmas)
+
+
+def english_lemma(word: str) -> str | None:
+    """The base form of a lower-case English word (``paid`` → ``pay``), or None when the dictionary
+    does not know it."""
+    lemma = load().english.get(word)
+    return lemma.lower() if lemma is not None else None

@@ -55,6 +55,18 @@ async def test_polish_forms_whose_stem_changes_are_found_with_and_without_polish
     assert any("<mark>kontrahentów</mark>" in s for s in result.data["search"]["edges"][0]["node"]["highlights"])
 
 
+async def test_english_irregular_forms_are_found_by_their_base_form(alice, indexer):
+    binder = await create_binder(alice, "Correspondence")
+    note = b"The invoice was paid in full and the goods were sent to both children's hospitals."
+    await create_document(alice, binder["id"], "Payment note", note, filename="note.txt")
+    await create_document(alice, binder["id"], "Service agreement", CONTRACT_EN, filename="agreement.txt")
+    await drain(indexer)
+    for query in ("pay", "send", "child", "paying invoices"):
+        assert await titles(alice, query) == ["Payment note"], query
+    result = await alice.gql(SEARCH, q="pay")
+    assert any("<mark>paid</mark>" in s for s in result.data["search"]["edges"][0]["node"]["highlights"])
+
+
 async def test_highlights_mark_the_matched_words(alice, indexer):
     binder = await create_binder(alice, "Faktury")
     await create_document(alice, binder["id"], "Faktura", INVOICE)

@@ -84,6 +84,24 @@ def test_polish_forms_the_stemmer_cannot_join_meet_at_their_base_form(query: str
 @pytest.mark.parametrize(
     ("query", "text"),
     [
+        # English irregular forms the stemmer leaves apart, joined by their dictionary base form.
+        ("pay", "The invoice was paid in full"),
+        ("paid", "we pay within 14 days"),
+        ("send", "the goods were sent on Monday"),
+        ("buy", "the equipment we bought"),
+        ("child", "children under 12"),
+        ("criterion", "the selection criteria"),
+        ("analysis", "two analyses of the market"),
+        ("make", "a payment was made"),
+    ],
+)
+def test_english_irregular_forms_meet_at_their_base_form(query: str, text: str) -> None:
+    assert matches(query, text)
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
         ("umowa", "faktura"),
         ("kot", "kotlet"),  # short words are not stemmed into each other
         ("invoice", "voice"),
