@@ -22,9 +22,11 @@ from dms.documents.service import readable_documents
 from dms.errors import DomainError, ValidationFailed
 from dms.indexing.records import binder_token, document_token
 from dms.times import utc_time
+from search.analysis import fold
 from search.errors import IndexRebuilding, IndexUnavailable, InvalidCursor, QuerySyntaxError
 from search.query import (
     InBinders,
+    Or,
     Phrase,
     Prefix,
     QueryNode,
@@ -164,6 +166,42 @@ def _subtrees(
     return tuple(subtrees)
 
 
+async def resolve_classification_clauses(session: AsyncSession, query: QueryNode) -> QueryNode:
+    """`query` with each ``type:`` and ``status:`` clause that gives a name (``type:Korespondencja``,
+    ``status:"W toku"``) turned into the codes of the types or statuses of that name; the index
+    holds codes. The name is compared as words, in any case and with or without Polish letters; a
+    clause that is a code, or no name, stays as it is."""
+    clauses = {leaf for leaf, _ in iter_leaves(query) if isinstance(leaf, Term | Phrase) and leaf.field in _NAMED}
+    if not clauses:
+        return query
+    named = {
+        "type": [(kind.code, kind.name) for kind in await classification.list_types(session)],
+        "status": [(status.code, status.name) for status in await classification.statuses(session)],
+    }
+
+    def resolved(leaf: Term | Phrase | Prefix) -> QueryNode:
+        if leaf not in clauses or leaf.field is None:
+            return leaf
+        text = leaf.text if isinstance(leaf, Term) else " ".join(leaf.words)
+        key = _name_key(text)
+        codes = [
+            code for code, name in named[leaf.field] if code.casefold() == text.casefold() or _name_key(name) == key
+        ]
+        terms = tuple(Term(leaf.field, code) for code in dict.fromkeys(codes))
+        if not terms:
+            return leaf
+        return terms[0] if len(terms) == 1 else Or(terms)
+
+    return replace_leaves(query, resolved)
+
+
+_NAMED = ("type", "status")
+
+
+def _name_key(text: str) -> tuple[str, ...]:
+    return tuple(fold(word) for word in text.split())
+
+
 async def _check_classification(session: AsyncSession, options: SearchOptions) -> None:
     """A type or status filter names one that exists (in any case, as the index compares them): a
     misspelt code would find nothing, silently."""
@@ -208,6 +246,7 @@ async def search_documents(
     if allowed.shows_nothing:
         return SearchPage(hits=[], total=0, has_next=False, end_cursor=None, facets={name: [] for name in facets})
     query = await resolve_binder_clauses(session, actor, query)
+    query = await resolve_classification_clauses(session, query)
     try:
         request = SearchRequest(
             query=query,

@@ -212,6 +212,21 @@ async def test_a_type_or_status_filter_names_an_existing_code(admin, alice, inde
         assert refused.error_codes == ["VALIDATION"], wrong
 
 
+async def test_a_type_or_status_clause_may_name_it_as_users_see_it(admin, alice, indexer):
+    create = 'mutation { createDocumentType(input: {code: "corr_in", name: "Korespondencja przychodząca"}) { documentType { id } } }'
+    kind = (await admin.gql(create)).data["createDocumentType"]["documentType"]["id"]
+    binder = await create_binder(alice, "Sekretariat")
+    await create_document(alice, binder["id"], "Pismo z urzędu", b"pismo", documentTypeId=kind)
+    await create_document(alice, binder["id"], "Notatka", b"notatka")
+    await drain(indexer)
+    for query in ('type:"korespondencja przychodzaca"', "type:corr_in", 'type:"Korespondencja Przychodząca" pismo'):
+        assert await titles(alice, query) == ["Pismo z urzędu"], query
+    # The workflow's first state is "new", named "Nowy".
+    for query in ("status:Nowy", "status:nowy", "status:new"):
+        assert await titles(alice, query) == ["Notatka", "Pismo z urzędu"], query
+    assert await titles(alice, "type:korespondencja") == [], "a name is matched whole, not word by word"
+
+
 async def test_the_binder_filter_covers_the_subtree(alice, indexer):
     root = await create_binder(alice, "Archiwum")
     child = await create_binder(alice, "2026", root["id"])
