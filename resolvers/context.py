@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +49,15 @@ class Services:
     on_commit: Any = None
 
 
+#: Database sessions one request may hold at once for its reads. Strawberry resolves sibling fields
+#: concurrently, so a page of 100 documents asking each for something not batched by a DataLoader
+#: would otherwise take 100 connections: the whole pool, which every other request then waits for.
+READS_PER_REQUEST = 4
+# Set inside a read: a read nested in it (same task, or a task it started) uses the outer one's slot
+# instead of waiting for another, which could deadlock once every slot is held by an outer read.
+_IN_READ: ContextVar[bool] = ContextVar("kartoteka_in_read", default=False)
+
+
 @dataclass
 class RequestContext:
     services: Services
@@ -54,6 +65,7 @@ class RequestContext:
     actor: Actor | None
     request_id: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
     loaders: Any = None
+    _read_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(READS_PER_REQUEST))
 
     @property
     def limits(self) -> Limits:
@@ -72,8 +84,17 @@ class RequestContext:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:
-        async with unit_of_work(self.services.db, self.services.blobs) as uow:
-            yield uow
+        if _IN_READ.get():
+            async with unit_of_work(self.services.db, self.services.blobs) as uow:
+                yield uow
+            return
+        async with self._read_slots:
+            token = _IN_READ.set(True)
+            try:
+                async with unit_of_work(self.services.db, self.services.blobs) as uow:
+                    yield uow
+            finally:
+                _IN_READ.reset(token)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[UnitOfWork]:

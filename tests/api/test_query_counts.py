@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import asynccontextmanager, contextmanager
 
 from sqlalchemy import event
 
+import resolvers.context as context
 from tests.api.helpers import create_binder, create_document, me_id, ref_mutation, set_binder_access
 
 LISTING = """
@@ -87,3 +89,29 @@ async def test_a_download_costs_two_reads_and_the_three_rows_that_record_it(alic
     inserted = sorted(statement.split()[2] for statement in statements if statement.split()[0].upper() == "INSERT")
     assert (len(statements), len(reads)) == (5, 2), statements
     assert inserted == ["audit_log", "document_history", "downloads"]
+
+
+async def test_one_request_holds_a_few_database_sessions_at_once_however_wide_its_page(alice, monkeypatch):
+    binder = await create_binder(alice, "Umowy")
+    for index in range(12):
+        await create_document(alice, binder["id"], f"Umowa {index}", b"tresc")
+    held, most = 0, 0
+    open_unit = context.unit_of_work
+
+    @asynccontextmanager
+    async def counted(*args, **kwargs):
+        nonlocal held, most
+        held += 1
+        most = max(most, held)
+        try:
+            async with open_unit(*args, **kwargs) as uow:
+                await asyncio.sleep(0.01)  # hold it a moment, as a slow query would
+                yield uow
+        finally:
+            held -= 1
+
+    monkeypatch.setattr(context, "unit_of_work", counted)
+    # Each document's permission entries are read on their own (no DataLoader): twelve reads.
+    result = await alice.gql("{ documents(first: 12) { edges { node { permissions { access } } } } }")
+    assert len(result.data["documents"]["edges"]) == 12
+    assert 1 < most <= context.READS_PER_REQUEST
