@@ -21,11 +21,13 @@ _ZIP_KINDS = (
     (b"word/document.xml", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     (b"xl/workbook.xml", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     (b"ppt/presentation.xml", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
-    (b"mimetypeapplication/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.text"),
-    (
-        b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet",
-        "application/vnd.oasis.opendocument.spreadsheet",
-    ),
+)
+# An OpenDocument file names its type in its uncompressed "mimetype" member. The standard puts it
+# first, where libmagic looks; a file re-packed by another tool may have it anywhere after the
+# member's local header (and an extra field).
+_OPENDOCUMENT = re.compile(
+    rb"mimetype.{0,96}?(application/vnd\.oasis\.opendocument\.(?:text|spreadsheet|presentation))",
+    re.DOTALL,
 )
 _MAIL_HEADERS = (b"from:", b"to:", b"subject:", b"date:", b"message-id:", b"received:", b"mime-version:")
 
@@ -76,6 +78,8 @@ def detect_mime_type(head: bytes) -> str:
         for marker, kind in _ZIP_KINDS:
             if head.startswith(b"PK") and marker in head:
                 return kind
+        if head.startswith(b"PK") and (named := _OPENDOCUMENT.search(head)):
+            return named.group(1).decode("ascii")
     if (detected.startswith("text/") or detected == OCTET_STREAM) and _starts_with_mail_headers(head):
         # libmagic wants From or Received first; a mail may start with any header, and one whose
         # body is HTML it takes for a web page.
