@@ -31,9 +31,11 @@ ODS = "application/vnd.oasis.opendocument.spreadsheet"
 ODP = "application/vnd.oasis.opendocument.presentation"
 EML = "message/rfc822"
 
-#: Raised whenever an extractor reads more or better text (2: spreadsheets and presentations), so
-#: that texts cached by an older one are read again from the file.
-EXTRACTORS_VERSION = 2
+#: Raised for a kind of file whenever its extractor reads more or better text, so that the texts it
+#: read before (kept in the indexer's text cache) are read again from the file; the other kinds'
+#: texts stay good. An e-mail's text holds its attachments': raise it too when another kind changes.
+#: e-mail 2: its spreadsheet and presentation attachments are read.
+EXTRACTOR_VERSIONS: dict[str, int] = {"email": 2}
 
 #: MIME type → extractor kind.  Any other text/* type is read as plain text.
 KINDS: dict[str, str] = {
@@ -544,6 +546,12 @@ _EXTRACTORS: dict[str, Callable[[bytes, str | None, TextSink, Budget, int], None
     "text": _text,
     "email": _email,
 }
+
+
+def extractor_version(mime_type: str) -> int:
+    """The version of the extractor that reads `mime_type` (1 until it changes; see `EXTRACTOR_VERSIONS`)."""
+    kind = kind_for(split_mime(mime_type)[0])
+    return EXTRACTOR_VERSIONS.get(kind, 1) if kind is not None else 1
 
 
 def can_extract(mime_type: str) -> bool:

@@ -27,7 +27,7 @@ from dms.outbox.models import OutboxEntry
 from dms.uow import Database
 from search.engine import IndexRebuilding, IndexUnavailable
 from search.extraction import Extraction, Extractor
-from search.formats import can_extract
+from search.formats import can_extract, extractor_version
 from search.records import IndexRecord
 from search.service import AsyncSearchEngine
 from storage.base import BlobNotFound, BlobStore, StorageUnavailable
@@ -119,32 +119,34 @@ class Indexer:
         if not can_extract(version.mime_type):
             # Nothing to read: do not fetch the bytes (a whole S3 GET) only to drop them.
             return Extraction("", "unsupported", f"no text extractor for {version.mime_type}")
+        extractor = extractor_version(version.mime_type)
         try:
             local = await self.blobs.local_path(version.sha256)
         except BlobNotFound:
-            return await self.texts.get(version.sha256, outdated_too=True) or _MISSING_BYTES
+            # An older extractor's text is better than none once the bytes are gone.
+            return await self.texts.get(version.sha256) or _MISSING_BYTES
         if local is not None:
             # One worker thread looks in the cache, extracts and caches: a backlog's documents
             # each cost one hop to a thread instead of three.
-            return await anyio.to_thread.run_sync(self._local_text, version.sha256, local, version.mime_type)
-        cached = await self.texts.get(version.sha256)
+            return await anyio.to_thread.run_sync(self._local_text, version.sha256, local, version.mime_type, extractor)
+        cached = await self.texts.get(version.sha256, extractor=extractor)
         if cached is not None:
             return cached
         try:
             source = await self.blobs.open(version.sha256)
         except BlobNotFound:
-            return await self.texts.get(version.sha256, outdated_too=True) or _MISSING_BYTES
+            return await self.texts.get(version.sha256) or _MISSING_BYTES
         extraction = await self.extractor.extract_async(source, version.mime_type)
-        await self.texts.put(version.sha256, extraction)
+        await self.texts.put(version.sha256, extraction, extractor=extractor)
         return extraction
 
-    def _local_text(self, sha256: str, path: Path, mime_type: str) -> Extraction:
+    def _local_text(self, sha256: str, path: Path, mime_type: str, extractor: int) -> Extraction:
         """The text of a blob this machine holds as a file, read by the extraction worker itself."""
-        cached = self.texts.read(sha256)
+        cached = self.texts.read(sha256, extractor=extractor)
         if cached is not None:
             return cached
         extraction = self.extractor.extract(path, mime_type)
-        self.texts.write(sha256, extraction)
+        self.texts.write(sha256, extraction, extractor=extractor)
         return extraction
 
     async def records(self, sources: dict[int, IndexSource], *, text_budget: int | None = None) -> list[IndexRecord]:

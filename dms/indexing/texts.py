@@ -1,8 +1,9 @@
 """Extracted text, cached by the SHA-256 of the bytes it came from.
 
 Derived data, kept beside the index (never in the database): a metadata change or a rebuild then
-re-indexes without parsing the file again, and deleting the cache only costs time. A text read
-by older extractors (`EXTRACTORS_VERSION`) is read again from the file, unless the file is gone.
+re-indexes without parsing the file again, and deleting the cache only costs time. Each text
+notes the version of the extractor that read it (`search.formats.extractor_version`): one read by
+an older version is read again from the file, unless the file is gone.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from pathlib import Path
 import anyio
 
 from search.extraction import Extraction
-from search.formats import EXTRACTORS_VERSION
 
 
 class TextCache:
@@ -26,24 +26,24 @@ class TextCache:
     def _path(self, sha256: str) -> Path:
         return self.directory / sha256[:2] / f"{sha256}.json.gz"
 
-    def read(self, sha256: str, *, outdated_too: bool = False) -> Extraction | None:
-        """The cached extraction, or None when there is none, it cannot be read, or (unless
-        `outdated_too`) older extractors made it (blocking)."""
+    def read(self, sha256: str, *, extractor: int | None = None) -> Extraction | None:
+        """The cached extraction, or None when there is none, it cannot be read, or another version
+        of the extractor than `extractor` made it (None: any version will do) (blocking)."""
         try:
             data = json.loads(gzip.decompress(self._path(sha256).read_bytes()))
-            if not outdated_too and data.get("extractors", 1) != EXTRACTORS_VERSION:
+            if extractor is not None and data.get("extractor", 1) != extractor:
                 return None
             return Extraction(data["text"], data["status"], data.get("error"), bool(data.get("truncated")))
         except (OSError, ValueError, KeyError, EOFError):
             return None
 
-    def write(self, sha256: str, extraction: Extraction) -> None:
+    def write(self, sha256: str, extraction: Extraction, *, extractor: int = 1) -> None:
         """Cache an extraction, atomically (blocking); a timeout is not kept."""
         if extraction.status == "timeout":
             # A timeout may be the machine's fault, not the file's: let a later pass try again.
             return
         payload = {
-            "extractors": EXTRACTORS_VERSION,
+            "extractor": extractor,
             "text": extraction.text,
             "status": extraction.status,
             "error": extraction.error,
@@ -65,8 +65,8 @@ class TextCache:
             temp.unlink(missing_ok=True)
             raise
 
-    async def get(self, sha256: str, *, outdated_too: bool = False) -> Extraction | None:
-        return await anyio.to_thread.run_sync(lambda: self.read(sha256, outdated_too=outdated_too))
+    async def get(self, sha256: str, *, extractor: int | None = None) -> Extraction | None:
+        return await anyio.to_thread.run_sync(lambda: self.read(sha256, extractor=extractor))
 
-    async def put(self, sha256: str, extraction: Extraction) -> None:
-        await anyio.to_thread.run_sync(self.write, sha256, extraction)
+    async def put(self, sha256: str, extraction: Extraction, *, extractor: int = 1) -> None:
+        await anyio.to_thread.run_sync(lambda: self.write(sha256, extraction, extractor=extractor))

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from dms.documents.models import DocumentVersion
 from dms.indexing.texts import TextCache
 from search.extraction import Extraction
+from search.formats import EXTRACTOR_VERSIONS
 from tests.conftest import drain
 
 SHA = "ab" + "0" * 62
@@ -41,20 +42,21 @@ def test_a_damaged_cache_file_counts_as_missing(tmp_path: Path) -> None:
 
 
 def write_as_older_extractors_did(cache: TextCache, sha256: str, text: str) -> None:
-    """A cache entry from before EXTRACTORS_VERSION was recorded (version 1)."""
+    """A cache entry from before extractor versions were recorded: version 1 of every extractor."""
     path = cache.directory / sha256[:2] / f"{sha256}.json.gz"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(gzip.compress(json.dumps({"text": text, "status": "ok", "error": None}).encode()))
 
 
-def test_a_text_from_older_extractors_is_read_again_but_kept_for_when_the_file_is_gone(tmp_path: Path) -> None:
+def test_a_text_from_an_older_extractor_is_read_again_but_kept_for_when_the_file_is_gone(tmp_path: Path) -> None:
     cache = TextCache(tmp_path / "texts")
     write_as_older_extractors_did(cache, SHA, "Załącznik: [nieodczytany arkusz]")
-    assert cache.read(SHA) is None
-    assert cache.read(SHA, outdated_too=True) == Extraction("Załącznik: [nieodczytany arkusz]", "ok")
+    assert cache.read(SHA, extractor=1) == Extraction("Załącznik: [nieodczytany arkusz]", "ok")
+    assert cache.read(SHA, extractor=2) is None
+    assert cache.read(SHA) == Extraction("Załącznik: [nieodczytany arkusz]", "ok")
 
-    cache.write(SHA, Extraction("Załącznik: Zestawienie faktur", "ok"))
-    assert cache.read(SHA) == Extraction("Załącznik: Zestawienie faktur", "ok")
+    cache.write(SHA, Extraction("Załącznik: Zestawienie faktur", "ok"), extractor=2)
+    assert cache.read(SHA, extractor=2) == Extraction("Załącznik: Zestawienie faktur", "ok")
 
 
 def count_extractions(indexer: Any, monkeypatch: Any) -> list[str]:
@@ -105,16 +107,20 @@ async def test_a_document_whose_bytes_are_gone_keeps_its_cached_text(services, d
     assert await extraction_status(services, document_id) == ("failed", "the file's bytes are missing from storage")
 
 
-async def test_a_reindex_extracts_again_what_older_extractors_read(services, document_id, monkeypatch):
+async def test_a_reindex_extracts_again_only_what_an_older_extractor_read(services, document_id, monkeypatch):
     await drain(services.indexer)
     sha256 = await version_sha256(services, document_id)
-    write_as_older_extractors_did(services.indexer.texts, sha256, "tekst starych ekstraktorów")
     asked = count_extractions(services.indexer, monkeypatch)
+    write_as_older_extractors_did(services.indexer.texts, sha256, "tekst starego ekstraktora")
+    await services.indexer.rebuild()
+    assert asked == [], "plain text is still read by version 1: its cached text stays good"
+
+    monkeypatch.setitem(EXTRACTOR_VERSIONS, "text", 2)
     await services.indexer.rebuild()
     assert asked == ["text/plain"]
-    assert services.indexer.texts.read(sha256) is not None, "the new text is cached"
+    assert services.indexer.texts.read(sha256, extractor=2) is not None, "the new text is cached"
 
-    write_as_older_extractors_did(services.indexer.texts, sha256, "tekst starych ekstraktorów")
+    write_as_older_extractors_did(services.indexer.texts, sha256, "tekst starego ekstraktora")
     await services.blobs.delete(sha256)
     await services.indexer.rebuild()
     assert await extraction_status(services, document_id) == ("ok", None), "the bytes are gone: the old text is kept"
