@@ -42,9 +42,11 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-# Before the first release the schema is one initial migration, regenerated from the models.
+# A new migration from what changed in the models: `make migration MESSAGE="what changes"`. It is
+# numbered after the last one; read it before committing (Alembic cannot see every change, and
+# SQLite changes that rebuild a table may need the care 0003 takes).
+MESSAGE ?= schema change
 migration: $(STAMP)
-	rm -f dms/migrations/versions/0001_initial_schema.py
 	rm -f /tmp/kartoteka-migration.sqlite3
-	$(BIN)/python -c "from alembic import command; from dms.migrate import alembic_config; command.revision(alembic_config('sqlite+aiosqlite:////tmp/kartoteka-migration.sqlite3'), message='initial schema', autogenerate=True, rev_id='0001')"
+	$(BIN)/python -c "import sys; from alembic import command; from alembic.script import ScriptDirectory; from dms.migrate import alembic_config, upgrade_sync; url = 'sqlite+aiosqlite:////tmp/kartoteka-migration.sqlite3'; upgrade_sync(url); config = alembic_config(url); head = ScriptDirectory.from_config(config).get_current_head(); command.revision(config, message=sys.argv[1], autogenerate=True, rev_id=f'{int(head) + 1:04d}')" "$(MESSAGE)"
 	$(BIN)/ruff format -q dms/migrations/versions
