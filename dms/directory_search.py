@@ -65,11 +65,12 @@ async def _find(index: AsyncDirectoryIndex, request: DirectoryRequest) -> Direct
         raise SearchUnavailable() from exc
 
 
-def _page(items: list[T], result: DirectoryResult, kept: Sequence[str], after: str | None) -> Page[T]:
+def _page(items: list[T], result: DirectoryResult, kept: Sequence[str], after: str | None, first: int) -> Page[T]:
     return Page(
         items=items,
         cursors=list(kept),
-        has_next=result.has_next,
+        # An empty page (first: 0) asked the index for one hit: any hit lies past the page.
+        has_next=result.has_next if first > 0 else bool(result.hits),
         has_previous=after is not None,
         total_count=result.total,
     )
@@ -99,7 +100,7 @@ async def search_counterparties(
     cards = {c.id: c for c in (await session.scalars(select(Counterparty).where(Counterparty.id.in_(wanted)))).all()}
     # The index lags the database by moments: a card deleted or restored since is left out.
     kept = [hit for hit in hits if hit.record_id in cards and (cards[hit.record_id].deleted_at is not None) == deleted]
-    return _page([cards[hit.record_id] for hit in kept], result, [hit.cursor for hit in kept], after)
+    return _page([cards[hit.record_id] for hit in kept], result, [hit.cursor for hit in kept], after, first)
 
 
 async def event_access(session: AsyncSession, actor: Actor) -> AccessFilter:
@@ -138,4 +139,4 @@ async def search_events(
     visible = select(Event).where(Event.id.in_(wanted), visible_to(actor))
     events = {e.id: e for e in (await session.scalars(visible)).all()}
     kept = [hit for hit in hits if hit.record_id in events]
-    return _page([events[hit.record_id] for hit in kept], result, [hit.cursor for hit in kept], after)
+    return _page([events[hit.record_id] for hit in kept], result, [hit.cursor for hit in kept], after, first)

@@ -278,7 +278,8 @@ async def search_documents(
     return SearchPage(
         hits=found,
         total=result.total,
-        has_next=result.has_next and first > 0,
+        # An empty page (first: 0) asked the index for one hit: any hit lies past the page.
+        has_next=result.has_next if first > 0 else bool(result.hits),
         end_cursor=found[-1].cursor if found else None,
         facets=result.facets,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.helpers import create_binder, create_document, me_id, ref_mutation, set_binder_access
+from tests.api.test_search_directory import SEARCH_CARDS, create_card
 from tests.conftest import Client, drain
 
 SEARCH = """
@@ -178,6 +179,19 @@ async def test_paging_through_results_loses_and_repeats_nothing(alice, indexer):
             break
         after = search["pageInfo"]["endCursor"]
     assert len(seen) == 7 == len(set(seen))
+
+
+async def test_an_empty_page_says_whether_anything_lies_past_it(alice, indexer):
+    binder = await create_binder(alice, "Faktury")
+    await create_document(alice, binder["id"], "Faktura", INVOICE)
+    await drain(indexer)
+    for query, expected in (("faktura", True), ("kaszanka", False)):
+        search = (await alice.gql(SEARCH, q=query, first=0)).data["search"]
+        assert (search["edges"], search["pageInfo"]["hasNextPage"]) == ([], expected), query
+    await create_card(alice, "Żuraw sp. z o.o.")
+    await drain(indexer)
+    cards = (await alice.gql(SEARCH_CARDS, q="zuraw", first=0)).data["searchCounterparties"]
+    assert (cards["edges"], cards["pageInfo"]["hasNextPage"]) == ([], True)
 
 
 async def test_a_malformed_query_is_a_validation_error(alice, indexer):
