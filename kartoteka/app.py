@@ -148,6 +148,9 @@ def create_app(settings: Settings, *, services: Services | None = None, indexer:
         graphql_ide="graphiql",
     )
 
+    # The embedded indexer's loop, while the app runs one: health reports it when it has ended.
+    running: dict[str, asyncio.Task[None]] = {}
+
     async def healthz(_request: Request) -> Response:
         report: dict[str, Any] = {}
         healthy = True
@@ -173,7 +176,11 @@ def create_app(settings: Settings, *, services: Services | None = None, indexer:
             # The counterparty and event indexes: searchCounterparties / searchEvents answer from them.
             kinds = {kind: await index.is_healthy() for kind, index in services.directory.each()}
             report["directory_indexes"] = {"ok": all(kinds.values()), **kinds}
-        healthy = healthy and all(report[part]["ok"] for part in ("index", "directory_indexes") if part in report)
+        if (task := running.get("indexer")) is not None:
+            # It outlives failures (it retries), so an ended loop is a bug: nothing gets indexed.
+            report["indexer"] = {"ok": not task.done()}
+        parts = ("index", "directory_indexes", "indexer")
+        healthy = healthy and all(report[part]["ok"] for part in parts if part in report)
         return JSONResponse({"ok": healthy, **report}, status_code=200 if healthy else 503)
 
     @contextlib.asynccontextmanager
@@ -184,7 +191,9 @@ def create_app(settings: Settings, *, services: Services | None = None, indexer:
         # dictionary (about 25 s); every later one loads it in a few hundredths of a second.
         await anyio.to_thread.run_sync(lemmas.load)
         if indexer is not None:
-            task = asyncio.create_task(indexer.run(poll_seconds=settings.indexer_poll_seconds, stop=stop))
+            task = running["indexer"] = asyncio.create_task(
+                indexer.run(poll_seconds=settings.indexer_poll_seconds, stop=stop)
+            )
             services.on_commit = indexer.wake
         try:
             yield

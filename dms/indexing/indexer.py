@@ -92,6 +92,10 @@ async def overlapped(
         batch = upcoming
 
 
+#: The longest wait between two attempts while indexing keeps failing (a database or storage outage).
+MAX_BACKOFF_SECONDS = 30.0
+
+
 @dataclass
 class Indexer:
     db: Database
@@ -110,6 +114,7 @@ class Indexer:
     # Counterparty cards and events (their own indexes and outbox), drained after the documents.
     directory: DirectoryIndexer | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _failures: int = 0
 
     def wake(self) -> None:
         """Something was committed: look at the outbox now rather than at the next poll."""
@@ -246,6 +251,20 @@ class Indexer:
             await session.commit()
         return DrainReport(entries=len(batch.entry_ids), indexed=len(batch.records), removed=len(batch.gone))
 
+    async def _after_failure(self, error: Exception, poll_seconds: float) -> None:
+        """Put off the failing batch and wait, longer after each failure in a row (up to
+        `MAX_BACKOFF_SECONDS`): the cause may be the database itself, down for a while, and the
+        loop must outlive it rather than end with the first error it meets while reporting one."""
+        self._failures += 1
+        try:
+            await self._postpone(error)
+        except Exception as postponing:
+            log.warning(
+                "indexing waits for the database to come back",
+                extra={"error": str(postponing).splitlines()[0] if str(postponing) else type(postponing).__name__},
+            )
+        await asyncio.sleep(min(poll_seconds * 2 ** min(self._failures, 16), MAX_BACKOFF_SECONDS))
+
     async def _postpone(self, error: Exception) -> None:
         """A failing batch waits a little, so one bad moment does not spin the loop."""
         async with self.db.write_sessions() as session:
@@ -342,10 +361,12 @@ class Indexer:
                 continue
             except (StorageUnavailable, OSError) as error:
                 log.error("indexing failed; retrying", extra={"error": str(error)})
-                await self._postpone(error)
+                await self._after_failure(error, poll_seconds)
             except Exception as error:
                 log.exception("indexing failed; retrying")
-                await self._postpone(error)
+                await self._after_failure(error, poll_seconds)
+            else:
+                self._failures = 0
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)

@@ -419,6 +419,39 @@ async def test_a_failing_batch_is_held_back_and_counted_then_retried(alice, inde
     assert await titles(alice, "faktura") == ["Faktura"]
 
 
+async def test_the_indexer_outlives_a_database_outage(alice, indexer, monkeypatch):
+    """While the database is down even recording the failure fails: the loop waits and goes on."""
+    import asyncio
+
+    binder = await create_binder(alice, "Faktury")
+    await create_document(alice, binder["id"], "Faktura", INVOICE)
+    outage = {"heal": 3, "postpone": 3}
+    heal, postpone = indexer.heal_if_needed, indexer._postpone
+
+    async def failing(name, real, *args):
+        if outage[name] > 0:
+            outage[name] -= 1
+            raise OSError("connection refused")
+        return await real(*args)
+
+    monkeypatch.setattr(indexer, "heal_if_needed", lambda: failing("heal", heal))
+    monkeypatch.setattr(indexer, "_postpone", lambda error: failing("postpone", postpone, error))
+    stop = asyncio.Event()
+    running = asyncio.create_task(indexer.run(poll_seconds=0.01, stop=stop))
+    try:
+        for _ in range(500):
+            if outage["heal"] == 0 and await indexer.pending() == 0:
+                break
+            await asyncio.sleep(0.02)
+        assert not running.done(), "the indexer's loop ended"
+        assert outage == {"heal": 0, "postpone": 0}
+    finally:
+        stop.set()
+        indexer.wake()
+        await running
+    assert await titles(alice, "faktura") == ["Faktura"]
+
+
 async def case_of_budimex(client: Client, title: str) -> dict[str, str]:
     """A new case of a new card "Budimex": its id and number."""
     card = await client.gql('mutation { createCounterparty(input: {name: "Budimex"}) { counterparty { id } } }')

@@ -154,3 +154,35 @@ async def test_several_operations_need_an_operation_name(alice):
     assert (await run(operationName="B"))["data"] == {"me": {"id": await me_id(alice)}}
     single = await alice.http.post("/graphql", json={"query": "query A { me { username } }"}, headers=alice.headers)
     assert single.json()["data"] == {"me": {"username": "alice"}}
+
+
+async def test_healthz_reports_an_embedded_indexer_whose_loop_has_ended(settings, services, indexer):
+    import asyncio
+
+    import httpx
+
+    from kartoteka.app import create_app
+    from tests.conftest import drain
+
+    await drain(indexer)
+
+    class EndsAtOnce:
+        """An indexer whose loop returns at once, as a bug would end it."""
+
+        extractor = indexer.extractor
+
+        async def run(self, **_options: object) -> None:
+            return None
+
+        def wake(self) -> None:
+            pass
+
+    app = create_app(settings, services=services, indexer=EndsAtOnce())  # type: ignore[arg-type]
+    async with app.router.lifespan_context(app):
+        await asyncio.sleep(0)  # the loop's task runs, and ends
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://kartoteka.test") as client:
+            response = await client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["indexer"] == {"ok": False}
+    assert response.json()["index"]["ok"] is True
