@@ -92,6 +92,46 @@ def _migrate(settings: Settings) -> None:
         _fail(f"cannot migrate the database: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
 
 
+def _require_kartoteka_database(settings: Settings) -> None:
+    """Stop unless the configured database already holds Kartoteka's schema.
+
+    For the commands that act on what the database says of the blob store (gc, fsck): pointed at an
+    empty database (a forgotten KARTOTEKA_DATABASE_URL falls back to a new SQLite file), gc would
+    take every blob for unreferenced and delete it.
+    """
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy.engine import make_url
+
+    from dms.db import DatabaseUrlError, create_engine
+
+    url = settings.resolved_database_url
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        _fail(f"malformed database URL: {exc}")
+    shown = parsed.render_as_string(hide_password=True)
+    refusal = f"the database {shown} holds no Kartoteka data yet: check KARTOTEKA_DATABASE_URL"
+    if parsed.get_backend_name() == "sqlite" and not (parsed.database and Path(parsed.database).is_file()):
+        _fail(refusal)  # checked before connecting, which would create the file
+
+    async def heads() -> set[str]:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(lambda c: set(MigrationContext.configure(c).get_current_heads()))
+        finally:
+            await engine.dispose()
+
+    try:
+        found = _run(heads())
+    except DatabaseUrlError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"the database {shown} is unreachable: {exc.strerror or exc}")
+    if not found:
+        _fail(refusal)
+
+
 async def _with_session(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     from dms.db import create_engine, session_factory
 
@@ -157,8 +197,9 @@ def _indexer_lock(settings: Settings) -> IndexerLock:
     return IndexerLock(settings.resolved_index_dir)
 
 
-def _services(settings: Settings) -> Any:
-    """Database and blob store, checked; a bad setting stops with one line."""
+def _services(settings: Settings, *, existing_storage: bool = False) -> Any:
+    """Database and blob store, checked; a bad setting stops with one line. `existing_storage`: a
+    missing bucket is an error rather than one to create (for commands that inspect the store)."""
     from kartoteka.app import build_services
 
     try:
@@ -166,7 +207,7 @@ def _services(settings: Settings) -> Any:
     except Exception as exc:
         _fail(f"invalid configuration: {str(exc).splitlines()[0]}")
     try:
-        _run(services.blobs.check())
+        _run(services.blobs.check(create=not existing_storage))
     except Exception as exc:
         _fail(f"cannot use the blob store {settings.resolved_storage_url}: {str(exc).splitlines()[0]}")
     return services
@@ -358,8 +399,9 @@ def gc(
     if grace_seconds < 0:
         _fail("--grace-seconds cannot be negative")
     settings = _settings(data_dir)
+    _require_kartoteka_database(settings)
     _migrate(settings)
-    services = _services(settings)
+    services = _services(settings, existing_storage=True)
 
     async def work() -> Any:
         with _progress() as progress:
@@ -392,18 +434,22 @@ def fsck(data_dir: DataDir = None) -> None:
     from resolvers.ids import encode_id
 
     settings = _settings(data_dir)
+    _require_kartoteka_database(settings)
     _migrate(settings)
-    services = _services(settings)
+    services = _services(settings, existing_storage=True)
 
     async def work() -> Any:
+        # One event loop for every database call: pooled connections belong to the loop that made them.
         total = await count_versions_blobs(services.db)
         with _progress() as progress:
             task = progress.add_task("verifying blobs", total=total)
-            return await check_blobs(services.db, services.blobs, progress=lambda n: progress.advance(task, n))
+            report = await check_blobs(services.db, services.blobs, progress=lambda n: progress.advance(task, n))
+        damaged = await versions_of(services.db, [*report.missing, *report.corrupt])
+        await services.db.engine.dispose()
+        return report, damaged
 
-    report = _run(work())
+    report, damaged = _run(work())
     out.print(f"checked {report.checked} blobs: {len(report.missing)} missing, {len(report.corrupt)} corrupt")
-    damaged = _run(versions_of(services.db, [*report.missing, *report.corrupt]))
     for state, keys in (("missing", report.missing), ("corrupt", report.corrupt)):
         for key in keys:
             out.print(f"{state} {key}")

@@ -423,8 +423,12 @@ class BlobStore(Protocol):
         never touched, nor the staged uploads named in ``keep`` (upload keys still waiting to be used)."""
         ...
 
-    async def check(self) -> None:
-        """Verify the store can be read and written; :class:`StorageUnavailable` if not."""
+    async def check(self, *, create: bool = True) -> None:
+        """Verify the store can be read and written; :class:`StorageUnavailable` if not.
+
+        `create`: make a missing container (an S3 bucket) instead of reporting it; a command that
+        only inspects the store passes False, so a mistyped name is an error, not a new bucket.
+        """
         ...
 
     async def close(self) -> None:

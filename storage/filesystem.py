@@ -324,8 +324,9 @@ class FilesystemBlobStore:
 
     # -- health --------------------------------------------------------------------------
 
-    async def check(self) -> None:
-        """See :meth:`storage.base.BlobStore.check`: the root exists and a file can be written."""
+    async def check(self, *, create: bool = True) -> None:
+        """See :meth:`storage.base.BlobStore.check`: the root exists and a file can be written
+        (the root is never created here, whatever `create` says: `build_services` makes it)."""
         await to_thread.run_sync(self._check)
 
     def _check(self) -> None:

@@ -454,11 +454,11 @@ class S3BlobStore:
 
     # -- health --------------------------------------------------------------------------
 
-    async def check(self) -> None:
+    async def check(self, *, create: bool = True) -> None:
         """See :meth:`storage.base.BlobStore.check`: reach the bucket (creating it if
-        missing) and write and delete a small probe object, which also proves the
+        missing, when `create`) and write and delete a small probe object, which also proves the
         credentials may write."""
-        await self._call(self._ensure_bucket)
+        await self._call(self._ensure_bucket if create else self._require_bucket)
         probe = self._staging_name(f".check-{uuid.uuid4().hex}")
         await self._call(self._client.put_object, self.bucket, probe, io.BytesIO(b"ok"), 2)
         await self._call(self._client.remove_object, self.bucket, probe)
@@ -469,6 +469,10 @@ class S3BlobStore:
                 self._client.make_bucket(self.bucket, location=self._region)
             else:
                 self._client.make_bucket(self.bucket)
+
+    def _require_bucket(self) -> None:
+        if not self._client.bucket_exists(self.bucket):
+            raise StorageUnavailable(f"bucket {self.bucket} does not exist at S3 endpoint {self.endpoint}")
 
     async def close(self) -> None:
         """Close the pooled HTTP connections."""

@@ -194,14 +194,23 @@ def test_an_unreachable_database_is_one_line_without_the_password(data_dir, comm
     assert "s3cret-pw" not in line
 
 
-@pytest.mark.parametrize("command", ["fsck", "gc", "reindex"])
-def test_maintenance_commands_migrate_a_fresh_database_first(data_dir, command):
-    result = kartoteka(data_dir, command)
+def test_reindex_migrates_a_fresh_database_first(data_dir):
+    result = kartoteka(data_dir, "reindex")
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("command", ["fsck", "gc", "gc --dry-run"])
+def test_gc_and_fsck_refuse_a_database_without_kartoteka_data(data_dir, command):
+    # A forgotten KARTOTEKA_DATABASE_URL falls back to a new SQLite file: gc would take every blob
+    # for unreferenced. Nothing is created either.
+    line = _one_line_failure(kartoteka(data_dir, *command.split()))
+    assert "holds no Kartoteka data" in line and "KARTOTEKA_DATABASE_URL" in line
+    assert not (data_dir / "kartoteka.sqlite3").exists()
+
+
 def test_gc_dry_run_says_what_it_would_remove(data_dir):
+    assert kartoteka(data_dir, "db", "upgrade").returncode == 0
     result = kartoteka(data_dir, "gc", "--dry-run")
     assert result.returncode == 0, result.stderr
     assert "would remove 0 expired staged uploads and 0 leftovers of interrupted writes" in result.stdout
@@ -210,3 +219,70 @@ def test_gc_dry_run_says_what_it_would_remove(data_dir):
 
 def test_gc_refuses_a_negative_grace_period(data_dir):
     assert "--grace-seconds" in _one_line_failure(kartoteka(data_dir, "gc", "--grace-seconds", "-5"))
+
+
+async def test_fsck_on_postgresql_and_s3_names_the_damaged_documents(tmp_path, fresh_postgres_database, s3_server):
+    from minio import Minio
+
+    from dms.binders import service as binders
+    from dms.documents import service as documents
+    from dms.documents.uploads import IncomingFile
+    from dms.uow import unit_of_work
+    from kartoteka.app import build_services
+    from tests.dms.conftest import chunks_of, make_actor
+
+    bucket = f"kartoteka-cli-{os.urandom(4).hex()}"
+    env = {
+        "KARTOTEKA_DATABASE_URL": fresh_postgres_database,
+        "KARTOTEKA_STORAGE_URL": f"s3://{bucket}",
+        "KARTOTEKA_S3_ENDPOINT": s3_server.endpoint,
+        "KARTOTEKA_S3_ACCESS_KEY": s3_server.access_key,
+        "KARTOTEKA_S3_SECRET_KEY": s3_server.secret_key,
+        "KARTOTEKA_S3_SECURE": "false",
+    }
+    data_dir = tmp_path / "data"
+    assert kartoteka(data_dir, "db", "upgrade", **env).returncode == 0
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=fresh_postgres_database,
+        storage_url=f"s3://{bucket}",
+        s3_endpoint=s3_server.endpoint,
+        s3_access_key=s3_server.access_key,
+        s3_secret_key=s3_server.secret_key,
+        s3_secure=False,
+        secret_key="cli-test-secret",
+    )
+    services = build_services(settings)
+    try:
+        await services.blobs.check()
+        manager = await make_actor(services.db, "kierownik", admin=True)
+        async with unit_of_work(services.db, services.blobs, write=True) as uow:
+            binder = await binders.create_binder(uow.session, manager, "Umowy")
+            await uow.commit()
+        async with unit_of_work(services.db, services.blobs, write=True) as uow:
+            await documents.create_document(
+                uow,
+                manager,
+                binder_id=binder.id,
+                details=documents.DocumentDetails(title="Umowa najmu"),
+                source=IncomingFile("umowa.txt", chunks_of(b"Umowa najmu lokalu")),
+                max_upload_bytes=1024,
+            )
+            await uow.commit()
+        key = hashlib.sha256(b"Umowa najmu lokalu").hexdigest()
+    finally:
+        await services.db.engine.dispose()
+        await services.blobs.close()
+    client = Minio(s3_server.endpoint, s3_server.access_key, s3_server.secret_key, secure=False)
+    [stored] = [o.object_name for o in client.list_objects(bucket, recursive=True) if o.object_name.endswith(key)]
+    client.remove_object(bucket, stored)
+
+    checked = kartoteka(data_dir, "fsck", **env)
+
+    assert checked.returncode == 1, checked.stderr
+    assert "Traceback" not in checked.stderr
+    assert "1 missing, 0 corrupt" in checked.stdout
+    assert f"missing {key}" in checked.stdout and '"Umowa najmu" version 1.0' in checked.stdout
+    mistyped = kartoteka(data_dir, "fsck", **{**env, "KARTOTEKA_STORAGE_URL": f"s3://{bucket}-typo"})
+    assert "does not exist" in _one_line_failure(mistyped)
+    assert not client.bucket_exists(f"{bucket}-typo")
