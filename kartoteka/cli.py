@@ -337,7 +337,7 @@ def user_create(
 @user_app.command("passwd")
 def user_passwd(
     name: str,
-    password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Set a user's password (their tokens are revoked)."""

@@ -272,7 +272,8 @@ class Indexer:
             await session.commit()
 
     async def rebuild(self, *, progress: Progress | None = None, batch: int | None = None, resume: bool = False) -> int:
-        """Build a fresh index from the database and storage beside the live one, then swap it in.
+        """Build a fresh index from the database and storage beside the live one, then swap it in;
+        the number of documents it holds.
 
         Streams documents in keyset batches (ascending ids), so memory stays bounded whatever the
         archive's size, each batch prepared while the previous one is written. With `resume`, a
@@ -283,14 +284,17 @@ class Indexer:
         rebuild = await self.engine.begin_rebuild(resume=resume)
         done = 0
         last_id = await rebuild.resumed_after() if resume else 0
-        if progress and last_id:
+        if last_id:
+            # What the interrupted run indexed counts too: the result is the documents indexed.
             async with self.db.sessions() as session:
                 already = await session.scalar(
                     select(func.count())
                     .select_from(Document)
                     .where(Document.id <= last_id, Document.trashed_at.is_(None))
                 )
-            progress(int(already or 0))
+            done = int(already or 0)
+            if progress:
+                progress(done)
 
         async def prepare(after: int, limit: int) -> _RebuildBatch | None:
             async with self.db.sessions() as session:
