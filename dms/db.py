@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_only
 
@@ -21,6 +22,29 @@ _GATE_KEY = "kartoteka_write_gate"
 
 class DatabaseUrlError(ValueError):
     """The database URL cannot be used."""
+
+
+# SQLSTATE classes of a server that cannot serve now: 08 connection exceptions; 57P shutting
+# down, crashed, starting up.
+_UNAVAILABLE_SQLSTATES = ("08", "57P")
+# SQLite's ways of saying the same (a syntax error is an OperationalError too, and is not one).
+_SQLITE_UNAVAILABLE = ("database is locked", "unable to open database file", "disk I/O error")
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database cannot be reached or used right now (down, restarting,
+    its connections dropped, the pool exhausted, SQLite's write lock held too long), as opposed
+    to a fault in what was asked of it: a client may try again later."""
+    if isinstance(error, SQLAlchemyTimeoutError):
+        return True
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+        if isinstance(state, str) and state.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        return isinstance(error.orig, sqlite3.OperationalError) and str(error.orig).startswith(_SQLITE_UNAVAILABLE)
+    return isinstance(error, ConnectionError)
 
 
 def create_engine(url: str, *, echo: bool = False, foreign_keys: bool = True) -> AsyncEngine:

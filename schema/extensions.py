@@ -17,6 +17,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
+from dms.db import is_unavailable
 from dms.errors import DomainError
 
 log = logging.getLogger("kartoteka.graphql")
@@ -139,6 +140,17 @@ class ErrorPolicy(SchemaExtension):
             if original.field:
                 extensions["field"] = original.field  # type: ignore[assignment]
             return GraphQLError(original.message, nodes=error.nodes, path=error.path, extensions=extensions)
+        if is_unavailable(original):
+            log.warning(
+                "the database is unavailable",
+                extra={"request_id": request_id, "path": error.path, "error": type(original).__name__},
+            )
+            return GraphQLError(
+                "the database is unavailable; try again shortly",
+                nodes=error.nodes,
+                path=error.path,
+                extensions={"code": "DATABASE_UNAVAILABLE", "requestId": request_id},
+            )
         log.error(
             "unexpected error in a GraphQL operation",
             exc_info=original,

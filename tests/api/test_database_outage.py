@@ -1,0 +1,59 @@
+"""A database that cannot serve right now is said to be so, not hidden behind "internal server error"."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+import resolvers.context as context
+from dms.db import is_unavailable
+
+
+class _PostgresError(Exception):
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("error", "unavailable"),
+    [
+        (OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked")), True),
+        (OperationalError("SELECT", {}, sqlite3.OperationalError('near "SELEC": syntax error')), False),
+        (DBAPIError("SELECT 1", {}, _PostgresError("57P03")), True),  # the database system is starting up
+        (DBAPIError("SELECT 1", {}, _PostgresError("08006")), True),  # connection failure
+        (DBAPIError("SELECT 1", {}, _PostgresError("42P01")), False),  # undefined table: a bug
+        (DBAPIError("SELECT 1", {}, Exception("closed"), connection_invalidated=True), True),
+        (PoolTimeout("QueuePool limit of size 5 overflow 10 reached"), True),
+        (ConnectionRefusedError(111, "Connection refused"), True),
+        (ValueError("a bug"), False),
+    ],
+)
+def test_what_counts_as_the_database_being_unavailable(error: BaseException, unavailable: bool) -> None:
+    assert is_unavailable(error) is unavailable
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (ConnectionRefusedError(111, "Connection refused"), "DATABASE_UNAVAILABLE"),
+        (OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: documents")), "INTERNAL_SERVER_ERROR"),
+    ],
+)
+async def test_a_request_meeting_an_outage_says_so_and_a_bug_stays_masked(alice, monkeypatch, error, code):
+    @asynccontextmanager
+    async def failing(*_args: Any, **_kwargs: Any):
+        raise error
+        yield
+
+    monkeypatch.setattr(context, "unit_of_work", failing)
+    result = await alice.gql("{ documents { totalCount } }")
+    [reported] = result.body["errors"]
+    assert reported["extensions"]["code"] == code
+    assert reported["extensions"]["requestId"]
+    assert "no such table" not in reported["message"] and "refused" not in reported["message"]
