@@ -224,12 +224,8 @@ def test_gc_refuses_a_negative_grace_period(data_dir):
 async def test_fsck_on_postgresql_and_s3_names_the_damaged_documents(tmp_path, fresh_postgres_database, s3_server):
     from minio import Minio
 
-    from dms.binders import service as binders
-    from dms.documents import service as documents
-    from dms.documents.uploads import IncomingFile
-    from dms.uow import unit_of_work
     from kartoteka.app import build_services
-    from tests.dms.conftest import chunks_of, make_actor
+    from tests.dms.conftest import make_actor, new_binder, new_document
 
     bucket = f"kartoteka-cli-{os.urandom(4).hex()}"
     env = {
@@ -256,23 +252,12 @@ async def test_fsck_on_postgresql_and_s3_names_the_damaged_documents(tmp_path, f
     try:
         await services.blobs.check()
         manager = await make_actor(services.db, "kierownik", admin=True)
-        async with unit_of_work(services.db, services.blobs, write=True) as uow:
-            binder = await binders.create_binder(uow.session, manager, "Umowy")
-            await uow.commit()
-        async with unit_of_work(services.db, services.blobs, write=True) as uow:
-            await documents.create_document(
-                uow,
-                manager,
-                binder_id=binder.id,
-                details=documents.DocumentDetails(title="Umowa najmu"),
-                source=IncomingFile("umowa.txt", chunks_of(b"Umowa najmu lokalu")),
-                max_upload_bytes=1024,
-            )
-            await uow.commit()
-        key = hashlib.sha256(b"Umowa najmu lokalu").hexdigest()
+        binder = await new_binder(services, manager, "Umowy")
+        await new_document(services, manager, binder, "Umowa najmu", content=b"Umowa najmu lokalu")
     finally:
         await services.db.engine.dispose()
         await services.blobs.close()
+    key = hashlib.sha256(b"Umowa najmu lokalu").hexdigest()
     client = Minio(s3_server.endpoint, s3_server.access_key, s3_server.secret_key, secure=False)
     [stored] = [o.object_name for o in client.list_objects(bucket, recursive=True) if o.object_name.endswith(key)]
     client.remove_object(bucket, stored)

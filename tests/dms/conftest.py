@@ -48,3 +48,33 @@ async def document_id(services: Any, owner: Actor) -> int:
         )
         await uow.commit()
         return document.id
+
+
+async def new_binder(services: Any, actor: Actor, name: str) -> int:
+    """A top-level binder made through the service; its id."""
+    async with unit_of_work(services.db, services.blobs, write=True) as uow:
+        binder = await binders.create_binder(uow.session, actor, name)
+        await uow.commit()
+        return binder.id
+
+
+async def new_document(
+    services: Any,
+    actor: Actor,
+    binder_id: int,
+    title: str,
+    counterparty_id: int | None = None,
+    content: bytes | None = None,
+) -> int:
+    """A document added through the service (its "document added" event recorded); its id."""
+    async with unit_of_work(services.db, services.blobs, write=True) as uow:
+        document = await documents.create_document(
+            uow,
+            actor,
+            binder_id=binder_id,
+            details=documents.DocumentDetails(title=title, counterparty_id=counterparty_id),
+            source=IncomingFile(f"{title}.txt", chunks_of(content if content is not None else title.encode())),
+            max_upload_bytes=1024,
+        )
+        await uow.commit()
+        return document.id

@@ -14,19 +14,15 @@ import pytest
 
 from dms import directory_search
 from dms.actor import Actor
-from dms.binders import service as binders
 from dms.counterparties import details, merge
 from dms.counterparties import service as counterparties
 from dms.counterparties.customfields import FieldDefinition
-from dms.documents import service as documents
-from dms.documents.uploads import IncomingFile
 from dms.errors import ValidationFailed
 from dms.events import service as events
 from dms.events.types import create_event_type
 from dms.search import SearchUnavailable
-from dms.uow import unit_of_work
 from tests.conftest import drain
-from tests.dms.conftest import chunks_of, make_actor
+from tests.dms.conftest import make_actor, new_binder, new_document
 
 
 async def in_tx(services: Any, work: Callable[[Any], Awaitable[Any]]) -> Any:
@@ -113,19 +109,8 @@ async def test_events_are_found_by_note_and_fields_only_by_those_who_may_see_the
             ),
         ),
     )
-    async with unit_of_work(services.db, services.blobs, write=True) as uow:
-        binder = await binders.create_binder(uow.session, owner, "Zarząd")
-        await uow.commit()
-    async with unit_of_work(services.db, services.blobs, write=True) as uow:
-        await documents.create_document(
-            uow,
-            owner,
-            binder_id=binder.id,
-            details=documents.DocumentDetails(title="Poufna umowa z Kowalskim", counterparty_id=card.id),
-            source=IncomingFile("umowa.txt", chunks_of(b"tajne")),
-            max_upload_bytes=1024,
-        )
-        await uow.commit()
+    binder = await new_binder(services, owner, "Zarząd")
+    await new_document(services, owner, binder, "Poufna umowa z Kowalskim", card.id, content=b"tajne")
     await drain(indexer)
 
     assert await found_events(services, bob, "zolte fakturze") == ([registered.id], 1)

@@ -9,10 +9,8 @@ import pytest
 
 from dms.actor import Actor
 from dms.db import create_engine
-from dms.documents import service as documents
-from dms.documents.uploads import IncomingFile
-from dms.uow import Database, unit_of_work
-from tests.dms.conftest import chunks_of, make_actor
+from dms.uow import Database
+from tests.dms.conftest import make_actor
 
 # Rules whose logic is Python run on SQLite only; whatever depends on SQL runs on both backends.
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -41,18 +39,3 @@ async def admin(db: Any) -> Actor:
 @pytest.fixture
 async def seller(db: Any) -> Actor:
     return await make_actor(db, "seller")
-
-
-async def new_document(services: Any, actor: Actor, binder_id: int, title: str, counterparty_id: int | None) -> int:
-    """A document added through the service (its "document added" event recorded); its id."""
-    async with unit_of_work(services.db, services.blobs, write=True) as uow:
-        document = await documents.create_document(
-            uow,
-            actor,
-            binder_id=binder_id,
-            details=documents.DocumentDetails(title=title, counterparty_id=counterparty_id),
-            source=IncomingFile(f"{title}.txt", chunks_of(title.encode())),
-            max_upload_bytes=1024,
-        )
-        await uow.commit()
-        return document.id

@@ -27,8 +27,8 @@ from dms.pagination import PageRequest
 from dms.times import DEFAULT_BUSINESS_ZONE, business_time, use_business_zone
 from dms.uow import unit_of_work
 from tests.api.test_query_counts import counting
-from tests.dms.conftest import chunks_of, make_actor
-from tests.dms.crm.conftest import in_tx, new_document, sqlite_only
+from tests.dms.conftest import chunks_of, make_actor, new_document
+from tests.dms.crm.conftest import in_tx, sqlite_only
 
 
 @pytest.fixture

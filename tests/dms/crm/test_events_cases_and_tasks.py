@@ -22,8 +22,8 @@ from dms.events.service import EventData, register_event
 from dms.pagination import PageRequest
 from dms.tasks import service as tasks
 from dms.tasks.service import TaskChanges
-from tests.dms.conftest import make_actor
-from tests.dms.crm.conftest import in_tx, new_document, sqlite_only
+from tests.dms.conftest import make_actor, new_document
+from tests.dms.crm.conftest import in_tx, sqlite_only
 
 
 @pytest.fixture
