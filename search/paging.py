@@ -43,20 +43,24 @@ def sort_key(candidate: Candidate, sort: SortOrder) -> SortKey:
     return (-candidate.score, candidate.document_id)
 
 
-def encode_cursor(candidate: Candidate, sort: SortOrder) -> str:
-    """An opaque, URL-safe cursor pointing just after `candidate` in `sort` order."""
+def encode_cursor(candidate: Candidate, sort: SortOrder, listing: str = "documents") -> str:
+    """An opaque, URL-safe cursor pointing just after `candidate` in `sort` order of `listing`
+    (which search made it: documents, counterparties, events)."""
     value: str | int = candidate.score.hex() if sort == "relevance" else candidate.date_key
-    raw = json.dumps([sort[0], value, candidate.document_id], separators=(",", ":")).encode()
+    raw = json.dumps([sort[0], value, candidate.document_id, listing[0]], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, sort: SortOrder) -> SortKey:
-    """The sort key a cursor points after; `InvalidCursor` if it is malformed or from another order."""
+def decode_cursor(cursor: str, sort: SortOrder, listing: str = "documents") -> SortKey:
+    """The sort key a cursor points after; `InvalidCursor` if it is malformed, from another order
+    or from another search."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        kind, value, document_id = json.loads(raw)
+        kind, value, document_id, made_by = json.loads(raw)
         if not isinstance(document_id, int) or isinstance(document_id, bool):
             raise ValueError("document id")
+        if made_by != listing[0]:
+            raise InvalidCursor("The cursor belongs to another search.")
         if kind != sort[0]:
             raise InvalidCursor("The cursor belongs to a different sort order.")
         if sort == "relevance":
@@ -71,12 +75,12 @@ def decode_cursor(cursor: str, sort: SortOrder) -> SortKey:
 
 
 def page(
-    candidates: Iterable[Candidate], sort: SortOrder, after: str | None, limit: int
+    candidates: Iterable[Candidate], sort: SortOrder, after: str | None, limit: int, listing: str = "documents"
 ) -> tuple[list[Candidate], bool]:
     """The `limit` candidates following cursor `after` in `sort` order, and whether more follow."""
     items: Iterable[Candidate] = candidates
     if after is not None:
-        bound = decode_cursor(after, sort)
+        bound = decode_cursor(after, sort, listing)
         items = (c for c in candidates if sort_key(c, sort) > bound)
     chosen = heapq.nsmallest(limit + 1, items, key=lambda c: sort_key(c, sort))
     return chosen[:limit], len(chosen) > limit

@@ -215,6 +215,7 @@ class WhooshDirectoryIndex(WhooshEngine):
     def __init__(self, kind: DirectoryKind) -> None:
         super().__init__()
         self.kind = _KINDS[kind]
+        self.listing: str = kind
         self.schema_version = self.kind.schema_version
 
     def new_schema(self) -> Schema:
@@ -225,7 +226,7 @@ class WhooshDirectoryIndex(WhooshEngine):
 
     def find(self, request: DirectoryRequest) -> DirectoryResult:
         if request.after is not None:
-            decode_cursor(request.after, "relevance")  # refuse a bad cursor even when nothing matches
+            decode_cursor(request.after, "relevance", self.listing)  # refuse a bad cursor even when nothing matches
         allow, deny = self.kind.filters(request)
         if allow is wq.NullQuery:
             return DirectoryResult(0, (), None, False)
@@ -250,8 +251,8 @@ class WhooshDirectoryIndex(WhooshEngine):
                 raise
             except Exception as error:  # damaged segment files show up only when read
                 raise IndexUnavailable("The search index cannot be read; it must be rebuilt.") from error
-        chosen, has_next = page(candidates, "relevance", request.after, request.limit)
-        hits = tuple(DirectoryHit(c.document_id, c.score, encode_cursor(c, "relevance")) for c in chosen)
+        chosen, has_next = page(candidates, "relevance", request.after, request.limit, self.listing)
+        hits = tuple(DirectoryHit(c.document_id, c.score, encode_cursor(c, "relevance", self.listing)) for c in chosen)
         return DirectoryResult(len(candidates), hits, hits[-1].cursor if hits and has_next else None, has_next)
 
 

@@ -194,6 +194,20 @@ async def test_an_empty_page_says_whether_anything_lies_past_it(alice, indexer):
     assert (cards["edges"], cards["pageInfo"]["hasNextPage"]) == ([], True)
 
 
+async def test_a_cursor_of_one_search_is_refused_by_another(alice, indexer):
+    binder = await create_binder(alice, "Faktury")
+    for title in ("Faktura Żuraw 1", "Faktura Żuraw 2"):
+        await create_document(alice, binder["id"], title, INVOICE)
+    for name in ("Żuraw sp. z o.o.", "Żuraw i Syn"):
+        await create_card(alice, name)
+    await drain(indexer)
+    documents = (await alice.gql(SEARCH, q="zuraw", first=1)).data["search"]["pageInfo"]["endCursor"]
+    cards = (await alice.gql(SEARCH_CARDS, q="zuraw", first=1)).data["searchCounterparties"]["pageInfo"]["endCursor"]
+    assert (await alice.gql(SEARCH_CARDS, q="zuraw", after=cards)).data["searchCounterparties"]["edges"]
+    for query, cursor in ((SEARCH_CARDS, documents), (SEARCH, cards)):
+        assert (await alice.gql(query, q="zuraw", after=cursor)).error_codes == ["VALIDATION"]
+
+
 async def test_a_malformed_query_is_a_validation_error(alice, indexer):
     await drain(indexer)
     result = await alice.gql(SEARCH, q='title:"unterminated')
