@@ -103,7 +103,10 @@ class KartotekaGraphQL(GraphQL):
             raise HTTPException(400, str(exc)) from exc
 
     def parse_json(self, data: str | bytes) -> Any:
-        parsed = super().parse_json(data)
+        try:
+            parsed = super().parse_json(data)
+        except RecursionError as exc:
+            raise HTTPException(400, "the JSON body is nested too deeply") from exc
         if isinstance(parsed, list):
             raise HTTPException(400, "batched operations are not accepted: send one operation per request")
         if not isinstance(parsed, dict):
@@ -122,12 +125,18 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def _has_lone_surrogate(value: Any) -> bool:
     # json.loads joins escaped surrogate pairs into one character: any surrogate left is alone.
-    if isinstance(value, str):
-        return _SURROGATE.search(value) is not None
-    if isinstance(value, dict):
-        return any(_has_lone_surrogate(key) or _has_lone_surrogate(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(_has_lone_surrogate(item) for item in value)
+    # Walked with a stack, not recursion: a body may nest lists hundreds deep.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item) is not None:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return False
 
 

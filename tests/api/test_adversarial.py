@@ -507,3 +507,11 @@ async def test_a_lone_surrogate_escape_is_refused_as_bad_input_and_a_pair_is_kep
     )
     assert response.json()["data"]["createBinder"]["binder"]["name"] == "Umowy 📄"
     assert (await alice.gql("{ binders { name } }")).data["binders"] == [{"name": "Umowy 📄"}]
+
+
+@pytest.mark.parametrize("depth", [600, 40_000])
+async def test_deeply_nested_json_is_a_400_not_a_crash(http, depth):
+    body = '{"query": "{ __typename }", "variables": {"a": ' + "[" * depth + "]" * depth + "}}"
+    response = await http.post("/graphql", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code in (200, 400), response.text
+    assert "errors" in response.json() or response.json()["data"] == {"__typename": "Query"}
