@@ -299,12 +299,7 @@ def _xlsx(data: bytes, _charset: str | None, sink: TextSink, budget: Budget, _de
             warnings.simplefilter("ignore")
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             try:
-                for sheet in workbook.worksheets:
-                    sink.line(sheet.title)
-                    for row in sheet.iter_rows(values_only=True):
-                        cells = [_cell_text(value) for value in row if value is not None and value != ""]
-                        if cells:
-                            sink.line("\t".join(cells))
+                _sheets(workbook, sink)
             finally:
                 workbook.close()
     except (
@@ -317,6 +312,28 @@ def _xlsx(data: bytes, _charset: str | None, sink: TextSink, budget: Budget, _de
         etree.XMLSyntaxError,
     ) as error:
         raise ExtractionFailed(f"unreadable XLSX: {error}") from error
+
+
+#: Cells (empty ones included) read from one workbook before the rest is left out: openpyxl pads each
+#: row to its last cell, so a few kilobytes holding one cell per row at column XFD cost 16 384 a row.
+MAX_SHEET_CELLS = 5_000_000
+
+
+def _sheets(workbook: Any, sink: TextSink) -> None:
+    cells = 0
+    for sheet in workbook.worksheets:
+        # The size a sheet declares may be anything (A1:XFD1048576 in a file of 5 KB): read only
+        # the rows the file holds.
+        sheet.reset_dimensions()
+        sink.line(sheet.title)
+        for row in sheet.iter_rows(values_only=True):
+            cells += len(row)
+            if cells > MAX_SHEET_CELLS:
+                sink.truncated = True
+                return
+            shown = [_cell_text(value) for value in row if value is not None and value != ""]
+            if shown:
+                sink.line("\t".join(shown))
 
 
 def _cell_text(value: object) -> str:

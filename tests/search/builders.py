@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
 from email.message import EmailMessage
 
 POLISH_GLYPHS = {
@@ -303,3 +304,16 @@ def make_email(
     if nested is not None:
         message.add_attachment(nested)
     return message
+
+
+def rewrite_member(archive_bytes: bytes, name: str, change: Callable[[bytes], bytes]) -> bytes:
+    """The zip with one member's bytes changed, every other member as it was."""
+    buffer = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(archive_bytes)) as source,
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            data = source.read(info)
+            target.writestr(info, change(data) if info.filename == name else data)
+    return buffer.getvalue()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
@@ -26,6 +27,7 @@ from tests.search.builders import (
     make_rtf,
     make_xlsx,
     make_zip_bomb_docx,
+    rewrite_member,
 )
 
 PANGRAM = "Zażółć gęślą jaźń"
@@ -102,6 +104,30 @@ class TestDocuments:
             PANGRAM,
             "kurs\t4.25",
         ]
+
+    def test_xlsx_reads_the_rows_it_holds_whatever_size_it_declares(self) -> None:
+        rows = [[f"FV/2026/{n:04d}", "Żuraw"] for n in range(1, 2001)]
+        declared_huge = rewrite_member(
+            make_xlsx({"Faktury": rows}),
+            "xl/worksheets/sheet1.xml",
+            lambda xml: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', xml),
+        )
+        result = extract_text(declared_huge, XLSX)
+        assert not result.truncated, "each row is read as wide as it is, not as the sheet says"
+        assert ok(result).splitlines() == ["Faktury", *(f"{a}\t{b}" for a, b in rows)]
+
+    def test_xlsx_with_cells_far_to_the_right_is_cut_short_not_read_for_ever(self) -> None:
+        from openpyxl import Workbook
+
+        workbook = Workbook()
+        sheet = workbook.active
+        for row in range(1, 401):
+            sheet.cell(row=row, column=16384, value=f"komórka {row}")
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        result = extract_text(buffer.getvalue(), XLSX)
+        assert result.status == "ok" and result.truncated
+        assert "komórka 1\n" in result.text and "komórka 400" not in result.text
 
     def test_ods_cells(self) -> None:
         text = ok(extract_text(make_ods([["Pozycja", "Łóżko"], ["Cena", "1 230,00 zł"]]), ODS))
