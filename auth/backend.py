@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.authentication import AuthCredentials, AuthenticationBackend, BaseUser
+from starlette.authentication import AuthCredentials, AuthenticationBackend, AuthenticationError, BaseUser
 from starlette.requests import HTTPConnection
 
 from auth.tokens import parse_authorization
@@ -32,6 +32,10 @@ class AuthenticatedUser(BaseUser):
 
 
 TokenResolver = Callable[[str], Awaitable[AuthenticatedUser | None]]
+
+
+class TokenCheckUnavailable(AuthenticationError):
+    """The store of tokens cannot be asked right now: the request can be neither let in nor refused."""
 
 
 class BearerTokenBackend(AuthenticationBackend):

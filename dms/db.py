@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -44,7 +45,9 @@ def is_unavailable(error: BaseException) -> bool:
         if isinstance(state, str) and state.startswith(_UNAVAILABLE_SQLSTATES):
             return True
         return isinstance(error.orig, sqlite3.OperationalError) and str(error.orig).startswith(_SQLITE_UNAVAILABLE)
-    return isinstance(error, ConnectionError)
+    # Raised by the driver while connecting, unwrapped: refused, reset, timed out, name not resolved
+    # (a database host restarting). Not any OSError: the blob store's errors are its own.
+    return isinstance(error, ConnectionError | TimeoutError | socket.gaierror)
 
 
 def create_engine(url: str, *, echo: bool = False, foreign_keys: bool = True) -> AsyncEngine:

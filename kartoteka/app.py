@@ -10,18 +10,19 @@ from typing import Any
 
 import anyio
 from starlette.applications import Starlette
+from starlette.authentication import AuthenticationError
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from auth.backend import AuthenticatedUser, BearerTokenBackend
+from auth.backend import AuthenticatedUser, BearerTokenBackend, TokenCheckUnavailable
 from auth.signing import Signer
 from auth.tokens import token_digest
-from dms.db import check_database, create_engine
+from dms.db import check_database, create_engine, is_unavailable
 from dms.events.openings import card_openings
 from dms.identity import service as identity
 from dms.indexing.directory import DirectoryIndexer
@@ -121,13 +122,30 @@ async def client_disconnected(_request: Request, _exc: Exception) -> Response:
     return JSONResponse({"error": "the request body was not received whole"}, status_code=400)
 
 
+def _authentication_failed(_connection: HTTPConnection, error: AuthenticationError) -> Response:
+    """A token that could not be checked: GraphQL clients read JSON errors, with a code to act on."""
+    if isinstance(error, TokenCheckUnavailable):
+        log.warning("a token could not be checked: the database is unavailable")
+        body = {
+            "message": "the database is unavailable; try again shortly",
+            "extensions": {"code": "DATABASE_UNAVAILABLE"},
+        }
+        return JSONResponse({"errors": [body]}, status_code=503, headers={"Retry-After": "5"})
+    return JSONResponse({"errors": [{"message": str(error)}]}, status_code=400)
+
+
 def create_app(settings: Settings, *, services: Services | None = None, indexer: Indexer | None = None) -> Starlette:
     """The ASGI app. With `indexer`, it also drains the outbox while it runs (the embedded default)."""
     services = services or build_services(settings)
 
     async def resolve_token(token: str) -> AuthenticatedUser | None:
-        async with services.db.sessions() as session:
-            actor = await identity.actor_for_token(session, token)
+        try:
+            async with services.db.sessions() as session:
+                actor = await identity.actor_for_token(session, token)
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise TokenCheckUnavailable("the database is unavailable") from exc
+            raise
         if actor is None:
             return None
         return AuthenticatedUser(actor, actor.username, token_digest(token))
@@ -217,7 +235,9 @@ def create_app(settings: Settings, *, services: Services | None = None, indexer:
             max_upload_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD,
             max_query_bytes=settings.max_query_bytes,
         ),
-        Middleware(AuthenticationMiddleware, backend=BearerTokenBackend(resolve_token)),
+        Middleware(
+            AuthenticationMiddleware, backend=BearerTokenBackend(resolve_token), on_error=_authentication_failed
+        ),
     ]
     if settings.cors_origins:
         middleware.insert(

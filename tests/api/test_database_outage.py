@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 from contextlib import asynccontextmanager
 from typing import Any
@@ -31,6 +32,9 @@ class _PostgresError(Exception):
         (DBAPIError("SELECT 1", {}, Exception("closed"), connection_invalidated=True), True),
         (PoolTimeout("QueuePool limit of size 5 overflow 10 reached"), True),
         (ConnectionRefusedError(111, "Connection refused"), True),
+        (TimeoutError(), True),
+        (socket.gaierror(-2, "Name or service not known"), True),
+        (FileNotFoundError(2, "No such file"), False),
         (ValueError("a bug"), False),
     ],
 )
@@ -57,3 +61,16 @@ async def test_a_request_meeting_an_outage_says_so_and_a_bug_stays_masked(alice,
     assert reported["extensions"]["code"] == code
     assert reported["extensions"]["requestId"]
     assert "no such table" not in reported["message"] and "refused" not in reported["message"]
+
+
+async def test_a_token_that_cannot_be_checked_for_an_outage_is_a_503_with_the_code(alice, monkeypatch):
+    from dms.identity import service as identity
+
+    async def refused(*_args: Any) -> None:
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(identity, "actor_for_token", refused)
+    response = await alice.http.post("/graphql", json={"query": "{ me { username } }"}, headers=alice.headers)
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["errors"][0]["extensions"]["code"] == "DATABASE_UNAVAILABLE"
