@@ -96,6 +96,16 @@ async def overlapped(
 MAX_BACKOFF_SECONDS = 30.0
 
 
+async def _first_of(*events: asyncio.Event, seconds: float) -> None:
+    """Wait until any of `events` is set, or `seconds` have passed."""
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+
+
 @dataclass
 class Indexer:
     db: Database
@@ -251,7 +261,7 @@ class Indexer:
             await session.commit()
         return DrainReport(entries=len(batch.entry_ids), indexed=len(batch.records), removed=len(batch.gone))
 
-    async def _after_failure(self, error: Exception, poll_seconds: float) -> None:
+    async def _after_failure(self, error: Exception, poll_seconds: float, stop: asyncio.Event) -> None:
         """Put off the failing batch and wait, longer after each failure in a row (up to
         `MAX_BACKOFF_SECONDS`): the cause may be the database itself, down for a while, and the
         loop must outlive it rather than end with the first error it meets while reporting one."""
@@ -263,7 +273,8 @@ class Indexer:
                 "indexing waits for the database to come back",
                 extra={"error": str(postponing).splitlines()[0] if str(postponing) else type(postponing).__name__},
             )
-        await asyncio.sleep(min(poll_seconds * 2 ** min(self._failures, 16), MAX_BACKOFF_SECONDS))
+        # A shutdown does not wait the back-off out.
+        await _first_of(stop, seconds=min(poll_seconds * 2 ** min(self._failures, 16), MAX_BACKOFF_SECONDS))
 
     async def _postpone(self, error: Exception) -> None:
         """A failing batch waits a little, so one bad moment does not spin the loop."""
@@ -365,17 +376,14 @@ class Indexer:
                 continue
             except (StorageUnavailable, OSError) as error:
                 log.error("indexing failed; retrying", extra={"error": str(error)})
-                await self._after_failure(error, poll_seconds)
+                await self._after_failure(error, poll_seconds, stop)
             except Exception as error:
                 log.exception("indexing failed; retrying")
-                await self._after_failure(error, poll_seconds)
+                await self._after_failure(error, poll_seconds, stop)
             else:
                 self._failures = 0
             self._wake.clear()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=poll_seconds)
-            except TimeoutError:
-                pass
+            await _first_of(self._wake, stop, seconds=poll_seconds)
 
     async def pending(self) -> int:
         async with self.db.sessions() as session:

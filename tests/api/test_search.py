@@ -468,6 +468,26 @@ async def test_the_indexer_outlives_a_database_outage(alice, indexer, monkeypatc
     assert await titles(alice, "faktura") == ["Faktura"]
 
 
+async def test_a_shutdown_does_not_wait_out_the_indexers_back_off(indexer, monkeypatch):
+    import asyncio
+
+    failed = asyncio.Event()
+
+    async def down() -> None:
+        failed.set()
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(indexer, "heal_if_needed", down)
+    monkeypatch.setattr(indexer, "_postpone", lambda error: down())
+    stop = asyncio.Event()
+    # A back-off of an hour: waited out, the test would hang (pytest-timeout ends it as failed).
+    running = asyncio.create_task(indexer.run(poll_seconds=3600, stop=stop))
+    await failed.wait()
+    await asyncio.sleep(0)
+    stop.set()
+    await running
+
+
 async def case_of_budimex(client: Client, title: str) -> dict[str, str]:
     """A new case of a new card "Budimex": its id and number."""
     card = await client.gql('mutation { createCounterparty(input: {name: "Budimex"}) { counterparty { id } } }')
