@@ -26,6 +26,7 @@ from dms.events.numbering import format_number, take_next
 from dms.events.service import get_event
 from dms.identity.models import User
 from dms.names import clean_name
+from dms.outbox import directory as directory_outbox
 from dms.outbox import service as outbox
 from dms.pagination import Page, PageRequest, SortKey, paginate
 from dms.times import business_time
@@ -195,6 +196,8 @@ async def move_to_case(
         event.case_id = case.id if case is not None else None
         if case is not None and event.counterparty_id is None:
             event.counterparty_id = case.counterparty_id
+            # Now found under the card too (searchEvents with counterpartyId).
+            await directory_outbox.enqueue(session, "event", [event.id], "moved")
     if case is not None:
         case.updated_at = utcnow()
     return case

@@ -48,11 +48,11 @@ async def get_document(
     if row is None:
         raise NotFound("no such document", field=field)
     document, granted = row
+    if granted < need:
+        raise PermissionDenied(f"you need {need.name} access to this document")
     if document.trashed_at is not None and not include_trashed:
         # Its readers see it in the trash; saying so tells them what to do (restore it).
         raise Conflict("the document is in the trash; restore it first", field=field)
-    if granted < need:
-        raise PermissionDenied(f"you need {need.name} access to this document")
     return document
 
 

@@ -262,8 +262,9 @@ async def test_a_trashed_document_is_restored_before_anything_else_is_done_with_
         assert [(e["code"], e["message"]) for e in refused.payload(name)["userErrors"]] == [
             ("CONFLICT", "the document is in the trash; restore it first")
         ]
-    # To someone who may not restore it, it is still there to read, and still not theirs to change.
-    assert (await bob.gql(CHECK_OUT, input={"documentId": document["id"]})).codes("checkOutDocument") == ["CONFLICT"]
+    # A reader may not restore it: what he is told is that he may not change it at all.
+    as_reader = await bob.gql(CHECK_OUT, input={"documentId": document["id"]})
+    assert as_reader.codes("checkOutDocument") == ["PERMISSION_DENIED"]
     stranger = await alice.gql(CHECK_OUT, input={"documentId": "RG9jdW1lbnQ6OTk5OTk"})
     assert stranger.codes("checkOutDocument") == ["NOT_FOUND"]
 

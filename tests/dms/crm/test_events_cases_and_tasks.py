@@ -19,6 +19,7 @@ from dms.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from dms.events import types as event_types
 from dms.events.models import Event
 from dms.events.service import EventData, register_event
+from dms.outbox.directory import DirectoryOutboxEntry
 from dms.pagination import PageRequest
 from dms.tasks import service as tasks
 from dms.tasks.service import TaskChanges
@@ -87,6 +88,23 @@ async def test_documents_and_events_move_between_cases_of_their_counterparty(db,
     assert wrong_card.value.field == ["documentIds"]
     out = await in_tx(db, lambda s: cases.move_to_case(s, seller, None, document_ids=[loose]))
     assert out is None
+
+
+async def test_an_event_without_a_card_moved_into_a_case_is_indexed_again_under_the_cases_card(db, seller):
+    admin = await make_actor(db, "boss", admin=True)
+    card = await new_card(db, seller, "ACME")
+    complaint = await in_tx(db, lambda s: cases.create_case(s, seller, title="Reklamacja", counterparty_id=card))
+    call = (await in_tx(db, lambda s: event_types.create_event_type(s, admin, name="Telefon"))).id
+    event = await in_tx(db, lambda s: register_event(s, seller, EventData(type_id=call, note="Oddzwonić")))
+    queued = select(DirectoryOutboxEntry.reason).where(
+        DirectoryOutboxEntry.kind == "event", DirectoryOutboxEntry.item_id == event.id
+    )
+    async with db.sessions() as session:
+        assert (await session.scalars(queued)).all() == ["registered"]
+    await in_tx(db, lambda s: cases.move_to_case(s, seller, complaint.id, event_ids=[event.id]))
+    async with db.sessions() as session:
+        assert (await session.scalars(queued)).all() == ["registered", "moved"]
+        assert (await session.get(Event, event.id)).counterparty_id == card
 
 
 async def test_moving_a_document_into_a_case_needs_write_on_it(db, services, seller, colleague):
