@@ -108,6 +108,16 @@ async def _waiting_uploads(db: Database) -> set[str]:
         return set((await session.scalars(waiting)).all())
 
 
+async def looks_unrelated(db: Database, blobs: BlobStore) -> bool:
+    """Whether the database refers to no bytes at all while the store holds some: most likely a
+    database other than the store's (a new, empty one), against which every blob is garbage."""
+    if await count_versions_blobs(db) > 0 or await _waiting_uploads(db):
+        return False
+    async for _key in blobs.keys():
+        return True
+    return False
+
+
 async def count_versions_blobs(db: Database) -> int:
     async with db.sessions() as session:
         return int(await session.scalar(select(func.count(func.distinct(DocumentVersion.sha256)))) or 0)

@@ -101,6 +101,7 @@ def _require_kartoteka_database(settings: Settings) -> None:
     """
     from alembic.runtime.migration import MigrationContext
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
 
     from dms.db import DatabaseUrlError, create_engine
 
@@ -126,6 +127,8 @@ def _require_kartoteka_database(settings: Settings) -> None:
         found = _run(heads())
     except DatabaseUrlError as exc:
         _fail(str(exc))
+    except DBAPIError as exc:  # not a database (a stray file), refused credentials, …
+        _fail(f"the database {shown} cannot be used: {str(exc.orig or exc).splitlines()[0]}")
     except OSError as exc:
         _fail(f"the database {shown} is unreachable: {exc.strerror or exc}")
     if not found:
@@ -202,6 +205,9 @@ def _services(settings: Settings, *, existing_storage: bool = False) -> Any:
     missing bucket is an error rather than one to create (for commands that inspect the store)."""
     from kartoteka.app import build_services
 
+    blob_directory = settings.data_dir / "blobs"
+    if existing_storage and settings.storage_url is None and not blob_directory.is_dir():
+        _fail(f"the blob directory {blob_directory} does not exist: check KARTOTEKA_DATA_DIR")
     try:
         services = build_services(settings)
     except Exception as exc:
@@ -391,10 +397,16 @@ def gc(
     grace_seconds: Annotated[
         int, typer.Option("--grace-seconds", help="Spare blobs younger than this (uploads in flight).")
     ] = 3600,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Collect even when no version refers to any blob the store holds (an emptied archive)."
+        ),
+    ] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Delete blobs no version refers to, and expired staged uploads."""
-    from dms.maintenance import collect_garbage
+    from dms.maintenance import collect_garbage, looks_unrelated
 
     if grace_seconds < 0:
         _fail("--grace-seconds cannot be negative")
@@ -404,6 +416,8 @@ def gc(
     services = _services(settings, existing_storage=True)
 
     async def work() -> Any:
+        if not force and await looks_unrelated(services.db, services.blobs):
+            return None
         with _progress() as progress:
             task = progress.add_task("collecting unreferenced blobs", total=None)
             return await collect_garbage(
@@ -415,6 +429,11 @@ def gc(
             )
 
     report = _run(work())
+    if report is None:
+        _fail(
+            "no version in the database refers to any blob the store holds: is this the store's database"
+            " (KARTOTEKA_DATABASE_URL)? If the archive really is empty, collect with --force"
+        )
     removed = (
         f"would remove {report.expired_uploads} expired staged uploads and {report.leftovers} leftovers"
         if dry_run

@@ -119,10 +119,11 @@ def test_gc_removes_orphans_and_fsck_finds_damage(data_dir):
     path = data_dir / "blobs" / digest[:2] / digest[2:4] / digest
     path.parent.mkdir(parents=True)
     path.write_bytes(orphan)
-    young = kartoteka(data_dir, "gc")
+    # --force: the archive holds no version, so every blob in it is garbage (see the test below).
+    young = kartoteka(data_dir, "gc", "--force")
     assert young.returncode == 0, young.stderr
     assert path.exists(), "a blob younger than the grace period is kept"
-    collected = kartoteka(data_dir, "gc", "--grace-seconds", "0")
+    collected = kartoteka(data_dir, "gc", "--grace-seconds", "0", "--force")
     assert collected.returncode == 0, collected.stderr
     assert "deleted 1" in collected.stdout
     assert not path.exists()
@@ -209,8 +210,36 @@ def test_gc_and_fsck_refuse_a_database_without_kartoteka_data(data_dir, command)
     assert not (data_dir / "kartoteka.sqlite3").exists()
 
 
+def test_gc_and_fsck_refuse_an_embedded_store_without_its_blob_directory(data_dir):
+    assert kartoteka(data_dir, "db", "upgrade").returncode == 0
+    for command in ("gc", "fsck"):
+        assert "blob directory" in _one_line_failure(kartoteka(data_dir, command))
+    assert not (data_dir / "blobs").exists()
+
+
+def test_gc_and_fsck_say_a_database_file_cannot_be_used_in_one_line(data_dir):
+    data_dir.mkdir(parents=True)
+    (data_dir / "kartoteka.sqlite3").write_bytes(b"not a database, a note someone saved here" * 100)
+    for command in ("gc", "fsck"):
+        assert "cannot be used" in _one_line_failure(kartoteka(data_dir, command))
+
+
+def test_gc_refuses_a_database_that_refers_to_none_of_the_stores_blobs_unless_forced(data_dir):
+    assert kartoteka(data_dir, "db", "upgrade").returncode == 0
+    blob = data_dir / "blobs" / "ab" / "cd" / ("abcd" + "0" * 60)
+    blob.parent.mkdir(parents=True)
+    blob.write_bytes(b"bytes of a document recorded in another database")
+    line = _one_line_failure(kartoteka(data_dir, "gc", "--grace-seconds", "0"))
+    assert "KARTOTEKA_DATABASE_URL" in line and "--force" in line
+    assert blob.exists()
+    forced = kartoteka(data_dir, "gc", "--grace-seconds", "0", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert not blob.exists()
+
+
 def test_gc_dry_run_says_what_it_would_remove(data_dir):
     assert kartoteka(data_dir, "db", "upgrade").returncode == 0
+    (data_dir / "blobs").mkdir()
     result = kartoteka(data_dir, "gc", "--dry-run")
     assert result.returncode == 0, result.stderr
     assert "would remove 0 expired staged uploads and 0 leftovers of interrupted writes" in result.stdout
