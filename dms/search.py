@@ -24,6 +24,7 @@ from dms.indexing.records import binder_token, document_token
 from dms.times import utc_time
 from search.analysis import fold
 from search.errors import IndexRebuilding, IndexUnavailable, InvalidCursor, QuerySyntaxError
+from search.highlight import Highlighter
 from search.query import (
     InBinders,
     Or,
@@ -75,11 +76,15 @@ class SearchPage:
     facets: dict[str, list[tuple[str, int]]]
 
 
-def _snippets(hit: Hit) -> tuple[str, ...]:
-    """The content's snippets; for a match in the title alone, the title with it marked."""
-    if hit.highlights or hit.title_highlight is None:
+def _snippets(hit: Hit, document: Document, tags: Highlighter) -> tuple[str, ...]:
+    """The content's (or description's) snippets; for a match in the title alone, the title with it
+    marked; for one in the tags alone, the tags with it marked."""
+    if hit.highlights:
         return hit.highlights
-    return (hit.title_highlight,)
+    if hit.title_highlight is not None:
+        return (hit.title_highlight,)
+    marked = tags.mark_all(", ".join(document.tags)) if tags and document.tags else None
+    return (marked,) if marked else ()
 
 
 async def access_filter(session: AsyncSession, actor: Actor) -> AccessFilter:
@@ -269,8 +274,11 @@ async def search_documents(
         raise SearchUnavailable() from exc
     hits = result.hits[:first]
     documents = {d.id: d for d in await readable_documents(session, actor, [hit.document_id for hit in hits])}
+    tags = Highlighter.for_query(query, (None, "tags"))
     found = [
-        FoundDocument(documents[hit.document_id], hit.score, hit.cursor, _snippets(hit))
+        FoundDocument(
+            documents[hit.document_id], hit.score, hit.cursor, _snippets(hit, documents[hit.document_id], tags)
+        )
         for hit in hits
         # The index lags the database by moments: a document trashed or moved away since is left out.
         if hit.document_id in documents and documents[hit.document_id].trashed_at is None

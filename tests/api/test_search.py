@@ -107,6 +107,14 @@ async def test_a_document_is_found_by_its_description_as_it_is_now(alice, indexe
     assert await titles(alice, "żytniej") == []
 
 
+async def test_a_match_in_the_tags_alone_is_shown_in_the_marked_tags(alice, indexer):
+    binder = await create_binder(alice, "Faktury")
+    await create_document(alice, binder["id"], "Rachunek", b"Kwota: 100 zl.", tags=["pilne", "do zapłaty <b>"])
+    await drain(indexer)
+    result = await alice.gql(SEARCH, q="zaplaty")
+    assert result.data["search"]["edges"][0]["node"]["highlights"] == ["pilne, do <mark>zapłaty</mark> &lt;b&gt;"]
+
+
 async def test_a_user_without_access_finds_nothing_and_counts_nothing(alice, bob, indexer):
     binder = await create_binder(alice, "Poufne")
     await create_document(alice, binder["id"], "Faktura", INVOICE)
