@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -16,8 +16,10 @@ from auth.access import Access
 from dms.access import queries as access_sql
 from dms.actor import Actor
 from dms.binders.service import get_binder, visible_outline
+from dms.cases.models import Case
+from dms.counterparties.models import Counterparty
 from dms.documents import classification
-from dms.documents.models import Document
+from dms.documents.models import Document, DocumentVersion
 from dms.documents.service import readable_documents
 from dms.errors import DomainError, ValidationFailed
 from dms.indexing.records import binder_token, document_token
@@ -76,15 +78,70 @@ class SearchPage:
     facets: dict[str, list[tuple[str, int]]]
 
 
-def _snippets(hit: Hit, document: Document, tags: Highlighter) -> tuple[str, ...]:
+def _snippets(hit: Hit) -> tuple[str, ...]:
     """The content's (or description's) snippets; for a match in the title alone, the title with it
-    marked; for one in the tags alone, the tags with it marked."""
+    marked."""
     if hit.highlights:
         return hit.highlights
-    if hit.title_highlight is not None:
-        return (hit.title_highlight,)
-    marked = tags.mark_all(", ".join(document.tags)) if tags and document.tags else None
-    return (marked,) if marked else ()
+    return (hit.title_highlight,) if hit.title_highlight is not None else ()
+
+
+@dataclass(frozen=True)
+class _Labels:
+    """What else a document is found by, each as the index has it, to show a match outside the text."""
+
+    tags: str
+    counterparty: str
+    case: str
+    filename: str
+
+
+async def _labels(session: AsyncSession, documents: Sequence[Document]) -> dict[int, _Labels]:
+    """One query for the documents' counterparty names, case titles and current file names."""
+    if not documents:
+        return {}
+    rows = await session.execute(
+        select(Document.id, Counterparty.name, Case.number, Case.title, DocumentVersion.filename)
+        .outerjoin(Counterparty, Counterparty.id == Document.counterparty_id)
+        .outerjoin(Case, Case.id == Document.case_id)
+        .outerjoin(DocumentVersion, DocumentVersion.id == Document.current_version_id)
+        .where(Document.id.in_([d.id for d in documents]))
+    )
+    tags = {d.id: ", ".join(d.tags or ()) for d in documents}
+    return {
+        id_: _Labels(tags[id_], name or "", " ".join(filter(None, (number, title))), filename or "")
+        for id_, name, number, title, filename in rows
+    }
+
+
+async def _snippets_outside_text(
+    session: AsyncSession, query: QueryNode, found: list[FoundDocument]
+) -> list[FoundDocument]:
+    """A hit matched only in its tags, counterparty, case or file name shows that one, marked:
+    otherwise the user sees no reason why it was found."""
+    bare = [f.document for f in found if not f.highlights]
+    if not bare:
+        return found
+    labels = await _labels(session, bare)
+    markers = {
+        name: Highlighter.for_query(query, (None, name)) for name in ("tags", "counterparty", "case", "filename")
+    }
+    shown = []
+    for item in found:
+        label = labels.get(item.document.id)
+        if not item.highlights and label is not None:
+            marked = next(
+                (
+                    snippet
+                    for name, marker in markers.items()
+                    if marker and (value := getattr(label, name)) and (snippet := marker.mark_all(value))
+                ),
+                None,
+            )
+            if marked:
+                item = replace(item, highlights=(marked,))
+        shown.append(item)
+    return shown
 
 
 async def access_filter(session: AsyncSession, actor: Actor) -> AccessFilter:
@@ -274,15 +331,13 @@ async def search_documents(
         raise SearchUnavailable() from exc
     hits = result.hits[:first]
     documents = {d.id: d for d in await readable_documents(session, actor, [hit.document_id for hit in hits])}
-    tags = Highlighter.for_query(query, (None, "tags"))
     found = [
-        FoundDocument(
-            documents[hit.document_id], hit.score, hit.cursor, _snippets(hit, documents[hit.document_id], tags)
-        )
+        FoundDocument(documents[hit.document_id], hit.score, hit.cursor, _snippets(hit))
         for hit in hits
         # The index lags the database by moments: a document trashed or moved away since is left out.
         if hit.document_id in documents and documents[hit.document_id].trashed_at is None
     ]
+    found = await _snippets_outside_text(session, query, found)
     return SearchPage(
         hits=found,
         total=result.total,

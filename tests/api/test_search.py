@@ -115,6 +115,24 @@ async def test_a_match_in_the_tags_alone_is_shown_in_the_marked_tags(alice, inde
     assert result.data["search"]["edges"][0]["node"]["highlights"] == ["pilne, do <mark>zapłaty</mark> &lt;b&gt;"]
 
 
+async def test_a_match_outside_the_text_shows_the_counterparty_case_or_file_name_marked(alice, indexer):
+    case = await case_of_budimex(alice, "Dostawa cementu")
+    card = await create_card(alice, "Przedsiębiorstwo Żółtko sp. z o.o.")
+    binder = await create_binder(alice, "Dostawy")
+    await create_document(alice, binder["id"], "Pismo", b"Tresc bez nazw.", counterpartyId=card)
+    await create_document(alice, binder["id"], "Protokol", b"Odbior towaru.", caseId=case["id"])
+    await create_document(alice, binder["id"], "Skan", b"Nieczytelny.", filename="zalacznik_kwietniowy.txt")
+    await drain(indexer)
+
+    async def highlights(query: str) -> list[str]:
+        result = await alice.gql(SEARCH, q=query)
+        return [edge["node"]["highlights"] for edge in result.data["search"]["edges"]]
+
+    assert await highlights("zoltko") == [["Przedsiębiorstwo <mark>Żółtko</mark> sp. z o.o."]]
+    assert await highlights("cementu") == [[f"{case['number']} Dostawa <mark>cementu</mark>"]]
+    assert await highlights("zalacznik_kwietniowy") == [["<mark>zalacznik_kwietniowy</mark>.txt"]]
+
+
 async def test_a_user_without_access_finds_nothing_and_counts_nothing(alice, bob, indexer):
     binder = await create_binder(alice, "Poufne")
     await create_document(alice, binder["id"], "Faktura", INVOICE)
