@@ -131,6 +131,9 @@ class _Tok:
     kind: str  # "(", ")", "field", "phrase", "word", "AND", "OR", "NOT", "-"
     text: str
     at: int
+    # For a field: what follows the colon ("" at the end), to tell `title:umowa` from pasted
+    # text such as "Re: Reklamacja", "NIP: 123-456-32-18" or "https://…".
+    after: str = ""
 
 
 def _tokenize(text: str) -> list[_Tok]:
@@ -145,7 +148,7 @@ def _tokenize(text: str) -> list[_Tok]:
         elif kind == "rparen":
             tokens.append(_Tok(")", value, match.start()))
         elif kind == "field":
-            tokens.append(_Tok("field", match.group("field"), match.start()))
+            tokens.append(_Tok("field", match.group("field"), match.start(), text[match.end() : match.end() + 1]))
         elif kind == "phrase":
             if len(value) < 2 or not value.endswith('"'):
                 raise QuerySyntaxError(f"A quote opened at position {match.start() + 1} is never closed.")
@@ -250,11 +253,26 @@ class _Parser:
             return self.phrase(token, field)
         return self.word(token, field)
 
-    def fielded(self, token: _Tok, outer: str | None) -> QueryNode:
+    def names_a_field(self, token: _Tok) -> bool:
+        """Whether `word:` is a field, or a word of pasted text ("Re: …", "NIP: …", "https://…").
+
+        A known field is one unless written with capitals and a space after the colon, as labels
+        in letters and invoices are. An unknown lower-case name right before a value is a typo'd
+        field and refused, so that `autor:kowalski` does not quietly search two words.
+        """
         name = token.text.lower()
-        if name not in self.fields:
-            allowed = ", ".join(sorted(self.fields))
-            raise QuerySyntaxError(f"Unknown field {token.text!r}; fields you can search: {allowed}.")
+        spaced = not token.after or token.after.isspace()
+        if name in self.fields:
+            return not (spaced and token.text != name)
+        if spaced or token.text != name or not (token.after.isalnum() or token.after in '"('):
+            return False
+        allowed = ", ".join(sorted(self.fields))
+        raise QuerySyntaxError(f"Unknown field {token.text!r}; fields you can search: {allowed}.")
+
+    def fielded(self, token: _Tok, outer: str | None) -> QueryNode | None:
+        if not self.names_a_field(token):
+            return self.word(_Tok("word", token.text, token.at), outer)
+        name = token.text.lower()
         if outer is not None and outer != name:
             raise QuerySyntaxError(f"Field {name!r} cannot be used inside {outer}:(…).")
         value = self.peek()

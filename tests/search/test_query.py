@@ -90,6 +90,24 @@ def test_unknown_field_message_lists_the_allowed_fields() -> None:
     assert "counterparty" in str(error.value) and "description" in str(error.value)
 
 
+@pytest.mark.parametrize(
+    ("text", "tree"),
+    [
+        ("Re: reklamacja", And((Term(None, "Re"), Term(None, "reklamacja")))),
+        ("UWAGA: termin", And((Term(None, "UWAGA"), Term(None, "termin")))),
+        ("NIP: 123-456-32-18", And((Term(None, "NIP"), Term(None, "123-456-32-18")))),
+        ("Title: Umowa", And((Term(None, "Title"), Term(None, "Umowa")))),
+        ("https://example.com", And((Term(None, "https"), Term(None, "//example.com")))),
+        ("Dotyczy:", Term(None, "Dotyczy")),
+        ("nip: 1234563218", Term("nip", "1234563218")),
+        ("title: umowa", Term("title", "umowa")),
+        ("Title:umowa", Term("title", "umowa")),
+    ],
+)
+def test_labels_of_pasted_text_are_words_and_fields_stay_fields(text: str, tree: object) -> None:
+    assert parse_query(text) == tree
+
+
 def test_overlong_queries_are_refused() -> None:
     with pytest.raises(QuerySyntaxError, match="longer"):
         parse_query("a" * (MAX_QUERY_LENGTH + 1))
