@@ -45,7 +45,7 @@ class Loaders:
         self.document_level = DataLoader(self._levels)
         self.binder_level = DataLoader(self._binder_levels)
         self.binder_path = DataLoader(self._binder_paths)
-        self.crm = CrmLoaders(db)
+        self.crm = CrmLoaders(db, self._need_actor)
 
     def _need_actor(self) -> Actor:
         if self._actor is None:

@@ -215,10 +215,11 @@ async def get_event(session: AsyncSession, actor: Actor, event_id: int, *, field
     return event
 
 
-async def events_by_id(session: AsyncSession, ids: Sequence[int]) -> list[Event]:
+async def events_by_id(session: AsyncSession, actor: Actor, ids: Sequence[int]) -> list[Event]:
+    """The events among `ids` the actor may see (see `visible_to`), for DataLoaders."""
     if not ids:
         return []
-    return list((await session.scalars(select(Event).where(Event.id.in_(list(ids))))).all())
+    return list((await session.scalars(select(Event).where(Event.id.in_(list(ids)), visible_to(actor)))).all())
 
 
 async def settlements_of(session: AsyncSession, event_ids: Sequence[int]) -> dict[int, list[Settlement]]:

@@ -18,6 +18,7 @@ from dms.cases.models import Case
 from dms.counterparties.common import KEEP, Keep, card_for_change, long_text, required
 from dms.errors import NotFound, ValidationFailed
 from dms.events.models import Event
+from dms.events.service import get_event
 from dms.identity.models import User
 from dms.names import clean_name
 from dms.pagination import Page, PageRequest, SortKey, paginate
@@ -43,7 +44,7 @@ def _status(value: str) -> str:
     return value
 
 
-async def _apply(session: AsyncSession, task: Task, changes: TaskChanges) -> None:
+async def _apply(session: AsyncSession, actor: Actor, task: Task, changes: TaskChanges) -> None:
     if changes.title is not KEEP:
         task.title = clean_name(changes.title, field="title", max_length=500)
     if changes.description is not KEEP:
@@ -59,10 +60,10 @@ async def _apply(session: AsyncSession, task: Task, changes: TaskChanges) -> Non
     if changes.due_on is not KEEP:
         task.due_on = changes.due_on
         task.due_sort = changes.due_on.isoformat() if changes.due_on is not None else NO_DUE_DATE
-    await _apply_links(session, task, changes)
+    await _apply_links(session, actor, task, changes)
 
 
-async def _apply_links(session: AsyncSession, task: Task, changes: TaskChanges) -> None:
+async def _apply_links(session: AsyncSession, actor: Actor, task: Task, changes: TaskChanges) -> None:
     """Link the task; an event or case given without a counterparty brings theirs, and all must agree."""
     if changes.event_id is not KEEP:
         task.event_id = changes.event_id
@@ -71,11 +72,12 @@ async def _apply_links(session: AsyncSession, task: Task, changes: TaskChanges) 
     if changes.counterparty_id is not KEEP:
         task.counterparty_id = changes.counterparty_id
     implied: dict[str, int | None] = {}
-    if task.event_id is not None:
+    if changes.event_id is not KEEP and changes.event_id is not None:
+        # Linking needs the event visible: one about an unreadable document does not exist here.
+        implied["eventId"] = (await get_event(session, actor, changes.event_id)).counterparty_id
+    elif task.event_id is not None:
         event = await session.get(Event, task.event_id)
-        if event is None:
-            raise NotFound("no such event", field="eventId")
-        implied["eventId"] = event.counterparty_id
+        implied["eventId"] = event.counterparty_id if event is not None else None
     if task.case_id is not None:
         case = await session.get(Case, task.case_id)
         if case is None:
@@ -110,7 +112,7 @@ async def create_task(session: AsyncSession, actor: Actor, changes: TaskChanges)
         created_at=now,
         updated_at=now,
     )
-    await _apply(session, task, changes)
+    await _apply(session, actor, task, changes)
     session.add(task)
     await session.flush()
     return task
@@ -125,7 +127,7 @@ async def get_task(session: AsyncSession, actor: Actor, task_id: int) -> Task:
 
 async def update_task(session: AsyncSession, actor: Actor, task_id: int, changes: TaskChanges) -> Task:
     task = await get_task(session, actor, task_id)
-    await _apply(session, task, changes)
+    await _apply(session, actor, task, changes)
     task.updated_at = utcnow()
     return task
 

@@ -402,6 +402,30 @@ async def test_the_event_report_does_not_count_events_about_documents_the_viewer
     assert total == 5 and settled == "83.58"
 
 
+async def test_a_task_cannot_reach_an_event_about_a_document_its_user_may_not_read(alice, bob):
+    card = (await create_counterparty(alice, "ACME"))["id"]
+    private = await create_binder(alice, "Kadry")
+    await create_document(alice, private["id"], "Umowa o pracę Kowalski", b"x", counterpartyId=card)
+    events = "{ events(first: 10) { edges { node { id details } } } }"
+    event = (await alice.gql(events)).data["events"]["edges"][0]["node"]
+    assert event["details"]["title"] == "Umowa o pracę Kowalski"
+    create = "mutation($i: CreateTaskInput!) { createTask(input: $i) { task { id event { details } } %s } }" % ERRORS
+
+    refused = (await bob.gql(create, i={"title": "x", "eventId": event["id"]})).data["createTask"]
+    assert refused["task"] is None
+    assert [error["code"] for error in refused["userErrors"]] == ["NOT_FOUND"]
+    mine = ok(await bob.gql(create, i={"title": "Oddzwonić"}), "createTask")["task"]
+    update = "mutation($i: UpdateTaskInput!) { updateTask(input: $i) { task { id } %s } }" % ERRORS
+    moved = (await bob.gql(update, i={"taskId": mine["id"], "eventId": event["id"]})).data["updateTask"]
+    assert [error["code"] for error in moved["userErrors"]] == ["NOT_FOUND"]
+
+    # Alice's task on that event: bob sees the task (tasks are open to all), not the event.
+    alices = ok(await alice.gql(create, i={"title": "Podpisać", "eventId": event["id"]}), "createTask")["task"]
+    assert alices["event"]["details"]["title"] == "Umowa o pracę Kowalski"
+    seen = await bob.gql("query($id: ID!) { node(id: $id) { ... on Task { title event { id } } } }", id=alices["id"])
+    assert seen.data["node"] == {"title": "Podpisać", "event": None}
+
+
 @sqlite_only
 async def test_dictionaries_and_types_are_listed_for_everyone_and_changed_only_by_an_administrator(admin, alice):
     industry = await create_dictionary(admin, "Branża", "SEGMENTATION", ["IT", "Handel"])
