@@ -91,7 +91,8 @@ class CrmMutation:
 
     @strawberry.mutation(
         description="Everything on the sources moves to the target in one transaction; the sources are "
-        "soft-deleted pointing at the target."
+        "soft-deleted pointing at the target. PERMISSION_DENIED unless the caller may change (WRITE) every "
+        "document on the sources, or is an administrator."
     )
     async def merge_counterparties(self, info: Info, input: MergeCounterpartiesInput) -> CounterpartyPayload:
         outcome = await counterparties.merge_counterparties(info.context, input.target_id, list(input.source_ids))

@@ -478,6 +478,32 @@ async def test_times_without_their_zone_or_out_of_range_are_validation_errors(ad
         assert result.error_codes == ["VALIDATION"], (at, result.body)
 
 
+async def test_a_user_who_may_not_change_a_cards_documents_cannot_merge_the_card(admin, alice, bob):
+    target = await create_counterparty(bob, "Kowalski i Syn")
+    source = await create_counterparty(bob, "Kowalski (duplikat)")
+    private = await create_binder(alice, "Kadry")
+    shared = await create_binder(alice, "Umowy")
+    await set_binder_access(alice, shared["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "READ")])
+    await create_document(alice, shared["id"], "Umowa", b"x", counterpartyId=source["id"])
+    merge = (
+        "mutation($input: MergeCounterpartiesInput!) { mergeCounterparties(input: $input) { counterparty { id } %s } }"
+        % ERRORS
+    )
+    documents = "query($id: ID!) { counterparty(id: $id) { deletedAt documents { totalCount } } }"
+    wanted = {"targetId": target["id"], "sourceIds": [source["id"]]}
+
+    # bob reads the document but may not change it; a document he cannot even see stops him alike.
+    assert (await bob.gql(merge, input=wanted)).codes("mergeCounterparties") == ["PERMISSION_DENIED"]
+    await set_binder_access(alice, shared["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "WRITE")])
+    await create_document(alice, private["id"], "Umowa o pracę", b"x", counterpartyId=source["id"])
+    assert (await bob.gql(merge, input=wanted)).codes("mergeCounterparties") == ["PERMISSION_DENIED"]
+    unchanged = (await alice.gql(documents, id=source["id"])).data["counterparty"]
+    assert unchanged == {"deletedAt": None, "documents": {"totalCount": 2}}
+
+    ok(await admin.gql(merge, input=wanted), "mergeCounterparties")
+    assert (await alice.gql(documents, id=target["id"])).data["counterparty"]["documents"]["totalCount"] == 2
+
+
 @sqlite_only
 async def test_merging_moves_the_sources_documents_and_soft_deletes_them(alice, services):
     target = await create_counterparty(alice, "ACME SA")

@@ -636,7 +636,10 @@ async def test_merging_moves_everything_attached_in_one_transaction(db, services
     with pytest.raises(NotFound) as gone:
         await in_tx(db, lambda s: merge.merge_counterparties(s, seller, target.id, [older.id]))
     assert gone.value.field == ["sourceIds"]
-    merged = await in_tx(db, lambda s: merge.merge_counterparties(s, seller, target.id, [source.id]))
+    # The document is in a binder the seller cannot reach: only an administrator merges such cards.
+    with pytest.raises(PermissionDenied):
+        await in_tx(db, lambda s: merge.merge_counterparties(s, seller, target.id, [source.id]))
+    merged = await in_tx(db, lambda s: merge.merge_counterparties(s, admin, target.id, [source.id]))
 
     assert (merged.nip, merged.account_manager_id) == ("1234563218", seller.user_id)
     async with db.sessions() as session:
