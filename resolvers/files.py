@@ -85,16 +85,21 @@ def _problem(status: int, message: str) -> Response:
 
 async def _record(
     services: Services, granted: downloads.DownloadGrant, byte_range: tuple[int, int] | None, length: int
-) -> None:
-    """The download goes into the document's download history and the audit log before any byte leaves."""
+) -> bool:
+    """The download goes into the document's download history and the audit log before any byte
+    leaves; False when the document is gone (purged since the link was checked)."""
     async with services.db.write_sessions() as session:
-        downloads.record(
-            session,
-            granted,
-            bytes_sent=length,
-            byte_range=f"{byte_range[0]}-{byte_range[1]}" if byte_range else None,
-        )
+        try:
+            await downloads.record(
+                session,
+                granted,
+                bytes_sent=length,
+                byte_range=f"{byte_range[0]}-{byte_range[1]}" if byte_range else None,
+            )
+        except NotFound:
+            return False
         await session.commit()
+    return True
 
 
 async def _storage_redirect(
@@ -110,7 +115,8 @@ async def _storage_redirect(
     )
     if url is None:
         return None
-    await _record(services, granted, byte_range, length)
+    if not await _record(services, granted, byte_range, length):
+        return _problem(404, "no such file")
     return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
 
 
@@ -272,10 +278,13 @@ async def _serve(request: Request, services: Services, link: DownloadLink, early
         )
         return _problem(503, "the file's bytes in storage are damaged")
     try:
-        await _record(services, granted, byte_range, length)
+        recorded = await _record(services, granted, byte_range, length)
     except BaseException:
         await stream.aclose()
         raise
+    if not recorded:
+        await stream.aclose()
+        return _problem(404, "no such file")
     return StreamingResponse(
         stream,
         status_code=status,

@@ -13,11 +13,12 @@ from auth.access import Access
 from dms.access.models import BinderPermission, DocumentPermission, principal_key
 from dms.actor import Actor
 from dms.audit import service as audit
-from dms.binders.models import BinderClosure
+from dms.binders.models import Binder, BinderClosure
 from dms.documents.models import Document, DocumentHistoryEntry
 from dms.errors import NotFound, PermissionDenied, ValidationFailed
 from dms.identity.models import Group, User
 from dms.outbox import service as outbox
+from dms.serialise import locked_for_update
 
 PrincipalKind = Literal["User", "Group"]
 
@@ -74,6 +75,8 @@ async def set_binder_permissions(session: AsyncSession, actor: Actor, binder_id:
     from dms.binders.service import get_binder
 
     await get_binder(session, actor, binder_id, need=Access.MANAGE, field="targetId")
+    # Replacing is delete-then-insert: two at once would leave the union of both lists.
+    await locked_for_update(session, Binder, binder_id)
     valid = await _validated(session, entries)
     await session.execute(delete(BinderPermission).where(BinderPermission.binder_id == binder_id))
     for named in valid:
@@ -137,7 +140,7 @@ async def binder_permissions(session: AsyncSession, actor: Actor, binder_id: int
     from dms.binders.service import get_binder
 
     try:
-        await get_binder(session, actor, binder_id, need=Access.MANAGE)
+        await get_binder(session, actor, binder_id, need=Access.MANAGE, for_change=False)
     except PermissionDenied:
         return []
     return await binder_entries(session, binder_id)
@@ -149,7 +152,7 @@ async def document_permissions(session: AsyncSession, actor: Actor, document_id:
     from dms.documents.service import get_document
 
     try:
-        await get_document(session, actor, document_id, need=Access.MANAGE, include_trashed=True)
+        await get_document(session, actor, document_id, need=Access.MANAGE, include_trashed=True, for_change=False)
     except PermissionDenied:
         return []
     return await document_entries(session, document_id)

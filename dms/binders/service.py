@@ -18,18 +18,32 @@ from dms.documents.models import Document
 from dms.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from dms.names import binder_name
 from dms.outbox import service as outbox
+from dms.serialise import BINDER_TREE, kept_in_place, locked_for_update, on_postgresql, queue_behind
 
 
 async def get_binder(
-    session: AsyncSession, actor: Actor, binder_id: int, *, need: Access = Access.READ, field: str = "binderId"
+    session: AsyncSession,
+    actor: Actor,
+    binder_id: int,
+    *,
+    need: Access = Access.READ,
+    field: str = "binderId",
+    for_change: bool | None = None,
 ) -> Binder:
-    """The binder if the actor may read it (NOT_FOUND on `field` otherwise), and has `need` (PERMISSION_DENIED)."""
+    """The binder if the actor may read it (NOT_FOUND on `field` otherwise), and has `need` (PERMISSION_DENIED).
+
+    `for_change` (by default: when `need` is WRITE or more) keeps it from being deleted until commit.
+    """
     binder = await session.get(Binder, binder_id)
     level = await access_sql.binder_level(session, actor, binder_id) if binder else Access.NONE
     if binder is None or level < Access.READ:
         raise NotFound("no such binder", field=field)
     if level < need:
         raise PermissionDenied(f"you need {need.name} access to this binder")
+    changing = need >= Access.WRITE if for_change is None else for_change
+    if changing and on_postgresql(session) and not await kept_in_place(session, Binder, binder_id):
+        # Held until commit, so that a binder something is being put into is not deleted meanwhile.
+        raise NotFound("no such binder", field=field)
     return binder
 
 
@@ -123,6 +137,7 @@ async def _ensure_unique_sibling(
 async def create_binder(session: AsyncSession, actor: Actor, name: str, parent_id: int | None = None) -> Binder:
     """A new binder. Under a parent it needs WRITE there; a root binder's creator gets MANAGE on it."""
     name = binder_name(name)
+    await queue_behind(session, BINDER_TREE)
     parent = (
         await get_binder(session, actor, parent_id, need=Access.WRITE, field="parentId")
         if parent_id is not None
@@ -183,6 +198,7 @@ async def _rewrite_paths(session: AsyncSession, binder: Binder, old_path: str) -
 
 
 async def rename_binder(session: AsyncSession, actor: Actor, binder_id: int, name: str) -> Binder:
+    await queue_behind(session, BINDER_TREE)
     binder = await get_binder(session, actor, binder_id, need=Access.WRITE)
     name = binder_name(name)
     await _ensure_unique_sibling(session, binder.parent_id, name, exclude=binder.id)
@@ -196,6 +212,9 @@ async def rename_binder(session: AsyncSession, actor: Actor, binder_id: int, nam
 
 async def move_binder(session: AsyncSession, actor: Actor, binder_id: int, new_parent_id: int | None) -> Binder:
     """Move a binder (MANAGE on it; WRITE on the new parent; only admins make new roots)."""
+    # One tree change at a time: two moves each checked against the tree before the other's
+    # (A under B, B under A) would make a cycle; a child created meanwhile would keep old ancestors.
+    await queue_behind(session, BINDER_TREE)
     binder = await get_binder(session, actor, binder_id, need=Access.MANAGE)
     if new_parent_id == binder.parent_id:
         return binder
@@ -245,7 +264,10 @@ async def move_binder(session: AsyncSession, actor: Actor, binder_id: int, new_p
 
 async def delete_binder(session: AsyncSession, actor: Actor, binder_id: int) -> None:
     """Delete an empty binder (MANAGE); one with binders or documents (trashed ones too) is a CONFLICT."""
+    await queue_behind(session, BINDER_TREE)
     binder = await get_binder(session, actor, binder_id, need=Access.MANAGE)
+    # Documents being filed into it hold it (FOR KEY SHARE): wait for them, then look.
+    await locked_for_update(session, Binder, binder.id, to_delete=True)
     if await session.scalar(select(Binder.id).where(Binder.parent_id == binder.id).limit(1)) is not None:
         raise Conflict("the binder has binders in it", field="binderId")
     if await session.scalar(select(Document.id).where(Document.binder_id == binder.id).limit(1)) is not None:
@@ -277,7 +299,8 @@ async def visible_outline(session: AsyncSession, actor: Actor) -> tuple[dict[int
     for binder_id in names:
         chain = []  # from this binder up to the first whose path is known or whose parent is hidden
         current: int | None = binder_id
-        while current is not None and current in names and current not in paths:
+        while current is not None and current in names and current not in paths and len(chain) <= len(names):
+            # The length bound: a damaged tree (a cycle) must not hang the server.
             chain.append(current)
             current = parents[current]
         above = paths.get(current, "") if current is not None else ""

@@ -124,14 +124,15 @@ async def cancel_check_out(session: AsyncSession, actor: Actor, document_id: int
 
 async def break_lock(session: AsyncSession, actor: Actor, document_id: int, *, reason: str) -> Document:
     """Remove someone's lock (MANAGE); the reason is required, audited and shown in the history."""
-    document = await get_document(session, actor, document_id, need=Access.READ)
     reason = " ".join(reason.split())
     if not reason:
+        await get_document(session, actor, document_id, need=Access.READ)
         raise ValidationFailed("say why the lock is broken", field="reason")
+    # The lock is read after the document is locked: a cancel or check-in meanwhile ends it first.
+    document = await get_document(session, actor, document_id, need=Access.MANAGE)
     lock = await current_lock(session, document.id)
     if lock is None:
         raise DocumentNotCheckedOut()
-    document = await get_document(session, actor, document_id, need=Access.MANAGE)
     former = await _holder_name(session, lock)
     await session.delete(lock)
     history.add(

@@ -11,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dms.actor import Actor
 from dms.audit import service as audit
+from dms.counterparties.common import unique_or_conflict
 from dms.documents.models import Document, DocumentStatus, DocumentType
 from dms.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from dms.names import clean_name
+from dms.serialise import DOCUMENT_STATUSES, queue_behind
 
 CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 # Metadata a document type may require (the client's field names).
@@ -76,8 +78,8 @@ async def create_type(
     document_type = DocumentType(
         code=code, name=clean_name(name, field="name", max_length=200), required_fields=_required(required_fields)
     )
-    session.add(document_type)
-    await session.flush()
+    async with unique_or_conflict(session, f"a document type {code!r} exists", field="code"):
+        session.add(document_type)
     audit.record(session, actor, "document_type.created", object_type="DocumentType", object_id=document_type.id)
     return document_type
 
@@ -126,6 +128,8 @@ async def set_statuses(session: AsyncSession, actor: Actor, definitions: Sequenc
     _admin(actor)
     if not definitions:
         raise ValidationFailed("the workflow needs at least one state", field="statuses")
+    # Documents being given a status hold this key shared (`check_status`): the check below sees them.
+    await queue_behind(session, DOCUMENT_STATUSES)
     codes = [_code(d.code, "statuses") for d in definitions]
     if len(set(codes)) != len(codes):
         raise ValidationFailed("each state code appears once", field="statuses")
@@ -144,6 +148,8 @@ async def set_statuses(session: AsyncSession, actor: Actor, definitions: Sequenc
 
 
 async def check_status(session: AsyncSession, status: str) -> str:
+    """The status, if the workflow has it; it keeps it until this transaction ends."""
+    await queue_behind(session, DOCUMENT_STATUSES, shared=True)
     known = {definition.code for definition in await statuses(session)}
     if status not in known:
         raise ValidationFailed(f"unknown status {status!r}; use one of {', '.join(sorted(known))}", field="status")
@@ -151,6 +157,7 @@ async def check_status(session: AsyncSession, status: str) -> str:
 
 
 async def initial_status(session: AsyncSession) -> str:
+    await queue_behind(session, DOCUMENT_STATUSES, shared=True)
     return (await statuses(session))[0].code
 
 

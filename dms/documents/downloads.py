@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.access import Access
@@ -51,8 +52,11 @@ async def grant(session: AsyncSession, actor: Actor, version_id: int) -> Downloa
     return DownloadGrant(version=version, document=document, actor=actor)
 
 
-def record(session: AsyncSession, granted: DownloadGrant, *, bytes_sent: int, byte_range: str | None) -> None:
-    """The download history of the document and the audit log both keep every download."""
+async def record(session: AsyncSession, granted: DownloadGrant, *, bytes_sent: int, byte_range: str | None) -> None:
+    """The download history of the document and the audit log both keep every download.
+
+    NOT_FOUND when the document was purged since its link was checked: there is nothing to send.
+    """
     actor = granted.actor
     session.add(
         Download(
@@ -82,3 +86,7 @@ def record(session: AsyncSession, granted: DownloadGrant, *, bytes_sent: int, by
         version=granted.version.number,
         bytes=bytes_sent,
     )
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise NotFound("no such file") from exc

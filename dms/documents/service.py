@@ -29,6 +29,7 @@ from dms.names import clean_name, without_controls
 from dms.outbox import directory as directory_outbox
 from dms.outbox import service as outbox
 from dms.pagination import Page, PageRequest, SortKey, paginate
+from dms.serialise import locked_for_update, on_postgresql
 from dms.uow import UnitOfWork
 from storage.base import BlobStore, StoredBlob
 
@@ -41,8 +42,12 @@ async def get_document(
     need: Access = Access.READ,
     include_trashed: bool = False,
     field: str = "documentId",
+    for_change: bool | None = None,
 ) -> Document:
-    """The document if the actor may read it (else NOT_FOUND on `field`) and has `need` (else PERMISSION_DENIED)."""
+    """The document if the actor may read it (else NOT_FOUND on `field`) and has `need` (else PERMISSION_DENIED).
+
+    `for_change` (by default: when `need` is WRITE or more) locks it for the rest of the transaction.
+    """
     query, level = access_sql.documents_with_access(actor, Access.READ)
     row = (await session.execute(query.add_columns(level).where(Document.id == document_id))).first()
     if row is None:
@@ -50,6 +55,13 @@ async def get_document(
     document, granted = row
     if granted < need:
         raise PermissionDenied(f"you need {need.name} access to this document")
+    if (need >= Access.WRITE if for_change is None else for_change) and on_postgresql(session):
+        # A change is checked against the document as committed now, and no other change
+        # interleaves with it (a purge and a restore, a trash and a check-out, two status changes).
+        locked = await locked_for_update(session, Document, document_id)
+        if locked is None:
+            raise NotFound("no such document", field=field)
+        document = locked
     if document.trashed_at is not None and not include_trashed:
         # Its readers see it in the trash; saying so tells them what to do (restore it).
         raise Conflict("the document is in the trash; restore it first", field=field)

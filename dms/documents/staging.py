@@ -78,8 +78,12 @@ async def request_upload(
 
 
 async def _usable(session: AsyncSession, actor: Actor, upload_id: int, *, now: datetime | None = None) -> StagedUpload:
+    # Locked until commit: a second request using the same upload waits, then finds it used.
     upload = await session.scalar(
-        select(StagedUpload).where(StagedUpload.id == upload_id, StagedUpload.user_id == actor.user_id)
+        select(StagedUpload)
+        .where(StagedUpload.id == upload_id, StagedUpload.user_id == actor.user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if upload is None or upload.expires_at <= (now or utcnow()):
         raise NotFound("no such staged upload (it may have expired)", field="stagedUploadId")

@@ -25,6 +25,7 @@ from dms.errors import (
 )
 from dms.identity.models import AccessToken, Group, GroupMembership, LoginFailure, User
 from dms.names import without_controls
+from dms.serialise import queue_behind_name
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,149}$")
 MIN_PASSWORD_LENGTH = 8
@@ -182,6 +183,8 @@ async def log_in(
     """
     now = utcnow()
     key = without_controls(username).lower()[:150]  # it is stored: PostgreSQL cannot store a NUL
+    # One attempt per pair at a time, else guesses sent at once all pass the count below.
+    await queue_behind_name(session, f"login {key} {address}")
     recent_failures = await session.scalar(
         select(func.count())
         .select_from(LoginFailure)
