@@ -107,6 +107,11 @@ class KartotekaGraphQL(GraphQL):
             parsed = super().parse_json(data)
         except RecursionError as exc:
             raise HTTPException(400, "the JSON body is nested too deeply") from exc
+        except UnicodeDecodeError as exc:
+            raise HTTPException(400, "the body is not UTF-8 text (a compressed body is not accepted)") from exc
+        except ValueError as exc:
+            # json.loads refuses an integer of over 4,300 digits (Python's conversion limit).
+            raise HTTPException(400, f"Unable to parse request body as JSON: {exc}") from exc
         if isinstance(parsed, list):
             raise HTTPException(400, "batched operations are not accepted: send one operation per request")
         if not isinstance(parsed, dict):

@@ -22,7 +22,8 @@ from storage.base import BlobNotFound, BlobStore, BlobStream, content_dispositio
 
 log = logging.getLogger("kartoteka.files")
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# Positions of up to 19 digits (any file size); a longer one is malformed and ignored.
+_RANGE = re.compile(r"^bytes=(\d{0,19})-(\d{0,19})$")
 
 # Types a browser would render or run: served as plain bytes so a download never becomes a page.
 _ACTIVE_TYPES = frozenset(

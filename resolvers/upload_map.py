@@ -65,6 +65,6 @@ def _step(container: Any, key: Any, path: str) -> Any:
 def _key(container: Any, step: str, path: str) -> Any:
     if isinstance(container, dict):
         return step
-    if isinstance(container, list) and step.isascii() and step.isdigit():
+    if isinstance(container, list) and step.isascii() and step.isdigit() and len(step) <= 9:
         return int(step)
     raise UploadMapError(f"the operations have nothing at {path}")

@@ -12,8 +12,11 @@ from graphql import (
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
+    IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    Visitor,
+    visit,
 )
 from strawberry.extensions import SchemaExtension
 
@@ -68,6 +71,39 @@ class RequireAuthentication(SchemaExtension):
                             "authentication required: log in and send Authorization: Bearer <token>",
                             extensions={"code": "UNAUTHENTICATED"},
                         )
+        yield
+
+
+#: Digits an integer literal in a query may have: a 64-bit number has 20 at most.
+MAX_INT_LITERAL_DIGITS = 20
+
+
+class _LongIntegers(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found = False
+
+    def enter_int_value(self, node: IntValueNode, *_args: object) -> object:
+        if len(node.value.lstrip("-")) > MAX_INT_LITERAL_DIGITS:
+            self.found = True
+            return Visitor.BREAK
+        return None
+
+
+class IntegerLiteralLimiter(SchemaExtension):
+    """Refuse an integer literal longer than any number a field takes, before it is converted:
+    Python will not convert one of over 4,300 digits, and that failure would look like our fault."""
+
+    def on_validate(self) -> Iterator[None]:
+        document = self.execution_context.graphql_document
+        if document is not None:
+            finder = _LongIntegers()
+            visit(document, finder)
+            if finder.found:
+                raise GraphQLError(
+                    f"a number in the query has more than {MAX_INT_LITERAL_DIGITS} digits",
+                    extensions={"code": "VALIDATION"},
+                )
         yield
 
 

@@ -22,7 +22,13 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema.crm import CRM_TYPES, CrmMutation, CrmQuery
-from schema.extensions import ErrorPolicy, ExpandedSizeLimiter, RequireAuthentication, RequireOperationName
+from schema.extensions import (
+    ErrorPolicy,
+    ExpandedSizeLimiter,
+    IntegerLiteralLimiter,
+    RequireAuthentication,
+    RequireOperationName,
+)
 from schema.inputs import UPLOAD_SCALAR
 from schema.mutation import DocumentMutation
 from schema.query import DocumentQuery
@@ -65,6 +71,7 @@ def build_schema(
     extensions: list[Any] = [
         # First: the limiters below take exponential time on a fragment bomb that this one refuses.
         lambda: ExpandedSizeLimiter(max_fields=max_expanded_fields),
+        IntegerLiteralLimiter,
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: MaxAliasesLimiter(max_alias_count=max_aliases),

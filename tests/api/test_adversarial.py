@@ -515,3 +515,46 @@ async def test_deeply_nested_json_is_a_400_not_a_crash(http, depth):
     response = await http.post("/graphql", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code in (200, 400), response.text
     assert "errors" in response.json() or response.json()["data"] == {"__typename": "Query"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"query": "{ __typename }", "x": "\xff"}',  # not UTF-8
+        b"\x1f\x8b\x08\x00compressed",  # a gzip body
+        b'{"query": "{ __typename }", "variables": {"n": 1' + b"0" * 5000 + b"}}",  # past int()'s limit
+    ],
+)
+async def test_a_body_python_cannot_read_as_json_is_a_400(http, body):
+    response = await http.post("/graphql", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+
+
+async def test_an_integer_literal_of_thousands_of_digits_is_a_validation_error(alice):
+    for query in (
+        "{ documents(first: 1%s) { totalCount } }" % ("0" * 5000),
+        "{ documents(first: -%s) { totalCount } }" % ("9" * 25),
+    ):
+        result = await alice.gql(query)
+        assert result.error_codes == ["VALIDATION"], result.body
+    assert (await alice.gql("{ documents(first: 5) { totalCount } }")).error_codes == []
+
+
+async def test_a_file_map_index_of_thousands_of_digits_is_a_400(alice, http):
+    operations = '{"query": "mutation($f: [Upload!]!) { __typename }", "variables": {"f": [null]}}'
+    response = await http.post(
+        "/graphql",
+        data={"operations": operations, "map": '{"0": ["variables.f.%s"]}' % ("1" * 5000)},
+        files={"0": ("a.txt", b"x")},
+        headers={**alice.headers, "Apollo-Require-Preflight": "true"},
+    )
+    assert response.status_code == 400, response.text
+
+
+async def test_a_range_of_thousands_of_digits_is_ignored_and_the_whole_file_sent(alice, http):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Aneks", b"tresc aneksu")
+    url = (await alice.gql(DOWNLOAD_URL, id=document["id"])).data["node"]["currentVersion"]["downloadUrl"]
+    for header in ("bytes=%s-" % ("1" * 5000), "bytes=0-%s" % ("9" * 5000)):
+        response = await http.get(url, headers={"Range": header})
+        assert (response.status_code, response.content) == (200, b"tresc aneksu"), header
