@@ -26,10 +26,15 @@ class DatabaseUrlError(ValueError):
 
 
 # SQLSTATE classes of a server that cannot serve now: 08 connection exceptions; 57P shutting
-# down, crashed, starting up.
-_UNAVAILABLE_SQLSTATES = ("08", "57P")
+# down, crashed, starting up; 53 out of resources (disk full, out of memory, too many connections).
+_UNAVAILABLE_SQLSTATES = ("08", "57P", "53")
 # SQLite's ways of saying the same (a syntax error is an OperationalError too, and is not one).
-_SQLITE_UNAVAILABLE = ("database is locked", "unable to open database file", "disk I/O error")
+_SQLITE_UNAVAILABLE = (
+    "database is locked",
+    "unable to open database file",
+    "disk I/O error",
+    "database or disk is full",
+)
 
 
 def is_unavailable(error: BaseException) -> bool:

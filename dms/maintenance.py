@@ -7,9 +7,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
 from dms.base import utcnow
+from dms.binders.models import Binder, BinderClosure
 from dms.documents.models import Document, DocumentVersion, StagedUpload
 from dms.uow import Database
 from storage.base import BlobNotFound, BlobStore
@@ -185,3 +186,36 @@ async def check_blobs(db: Database, blobs: BlobStore, *, progress: Progress | No
             if progress:
                 progress(1)
         last = keys[-1]
+
+
+async def database_problems(db: Database) -> list[str]:
+    """What is wrong with the database itself: SQLite's own check of its file (a backup restored
+    over a crashed server's leftover WAL mixes two databases), and a binder tree whose stored
+    ancestors or paths disagree with its parents (access is inherited through those ancestors)."""
+    problems: list[str] = []
+    async with db.sessions() as session:
+        if db.dialect == "sqlite":
+            checked = [row[0] for row in (await session.execute(text("PRAGMA quick_check"))).all()]
+            problems += [f"database file: {line}" for line in checked if line != "ok"]
+        rows = (await session.execute(select(Binder.id, Binder.parent_id, Binder.name, Binder.path))).all()
+        stored = set((await session.execute(select(BinderClosure.ancestor_id, BinderClosure.descendant_id))).all())
+    parents = {binder_id: parent_id for binder_id, parent_id, _name, _path in rows}
+    names = {binder_id: name for binder_id, _parent, name, _path in rows}
+    expected: set[tuple[int, int]] = set()
+    for binder_id, _parent, _name, path in rows:
+        chain = [binder_id]
+        while (parent := parents.get(chain[-1])) is not None and parent not in chain and len(chain) <= len(rows):
+            chain.append(parent)
+        if parent is not None:
+            problems.append(f"binder {binder_id}: its parents form a cycle")
+            continue
+        expected.update((ancestor, binder_id) for ancestor in chain)
+        built = "".join(f"/{names[link]}" for link in reversed(chain))
+        if path != built:
+            problems.append(f"binder {binder_id}: stored path {path!r}, its parents make {built!r}")
+    for ancestor, descendant in sorted(expected - stored):
+        problems.append(f"binder {descendant}: missing ancestor {ancestor}")
+    for ancestor, descendant in sorted(stored - expected):
+        if descendant in parents and ancestor in parents:
+            problems.append(f"binder {descendant}: stray ancestor {ancestor}, which grants its access")
+    return problems

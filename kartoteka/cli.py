@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import logging
+import os
 import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -170,6 +171,10 @@ def serve(
     settings = _settings(data_dir)
     configure_logging(settings.log_level)
     _prepare_data_dir(settings)
+    try:
+        settings.resolved_secret_key()
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
     _migrate(settings)
     services = _services(settings)
     lock = _indexer_lock(settings)
@@ -187,7 +192,16 @@ def serve(
     app = create_app(settings, services=services, indexer=indexer)
     # No uvicorn access log: it would print download and upload paths, which carry signed tokens.
     # ObservabilityMiddleware writes one line per request with the route template instead.
-    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=False, access_log=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        proxy_headers=False,
+        access_log=False,
+        # A stalled client must not hold a stopping server forever (docker stop allows 10 s).
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+    )
 
 
 #: How often a standby indexer tries to take the index over.
@@ -196,8 +210,11 @@ STANDBY_POLL_SECONDS = 1.0
 
 def _indexer_lock(settings: Settings) -> IndexerLock:
     """The index's one-indexer lock (see search.indexer_lock); held until the process ends."""
-    settings.resolved_index_dir.mkdir(parents=True, exist_ok=True)
-    return IndexerLock(settings.resolved_index_dir)
+    try:
+        settings.resolved_index_dir.mkdir(parents=True, exist_ok=True)
+        return IndexerLock(settings.resolved_index_dir)
+    except OSError as exc:
+        _fail(f"cannot use the index directory {settings.resolved_index_dir}: {exc.strerror or exc}")
 
 
 def _services(settings: Settings, *, existing_storage: bool = False) -> Any:
@@ -448,8 +465,8 @@ def gc(
 
 @app.command()
 def fsck(data_dir: DataDir = None) -> None:
-    """Re-hash every version's bytes and report missing or corrupt blobs."""
-    from dms.maintenance import check_blobs, count_versions_blobs, versions_of
+    """Check the database's integrity, re-hash every version's bytes and report what is damaged."""
+    from dms.maintenance import check_blobs, count_versions_blobs, database_problems, versions_of
     from resolvers.ids import encode_id
 
     settings = _settings(data_dir)
@@ -459,15 +476,19 @@ def fsck(data_dir: DataDir = None) -> None:
 
     async def work() -> Any:
         # One event loop for every database call: pooled connections belong to the loop that made them.
+        problems = await database_problems(services.db)
         total = await count_versions_blobs(services.db)
         with _progress() as progress:
             task = progress.add_task("verifying blobs", total=total)
             report = await check_blobs(services.db, services.blobs, progress=lambda n: progress.advance(task, n))
         damaged = await versions_of(services.db, [*report.missing, *report.corrupt])
         await services.db.engine.dispose()
-        return report, damaged
+        return problems, report, damaged
 
-    report, damaged = _run(work())
+    problems, report, damaged = _run(work())
+    out.print(f"checked the database: {len(problems)} problem{'' if len(problems) == 1 else 's'}")
+    for problem in problems:
+        out.print(f"  {problem}")
     out.print(f"checked {report.checked} blobs: {len(report.missing)} missing, {len(report.corrupt)} corrupt")
     for state, keys in (("missing", report.missing), ("corrupt", report.corrupt)):
         for key in keys:
@@ -477,9 +498,15 @@ def fsck(data_dir: DataDir = None) -> None:
                 trashed = " (in the trash)" if version.trashed else ""
                 document = encode_id("Document", version.document_id)  # as the API names it
                 out.print(f'  document {document} "{version.title}" version {version.number}{trashed}')
-    if not report.ok:
+    if problems or not report.ok:
         raise typer.Exit(1)
 
 
+#: Files Kartoteka creates are its own: the database (password hashes, the audit log), the index
+#: and its text cache (every document's words), blobs and the key. Nobody else on the machine reads them.
+PRIVATE_UMASK = 0o077
+
+
 def main() -> None:
+    os.umask(PRIVATE_UMASK)
     app()

@@ -11,13 +11,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from dms.times import DEFAULT_BUSINESS_ZONE
 
 _ORIGIN = re.compile(r"^https?://[^/\s?#]+$")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+#: The shortest signing key accepted: a short one can be guessed, and a link forged with it.
+MIN_SECRET_KEY_LENGTH = 16
 
 
 class Settings(BaseSettings):
@@ -29,7 +31,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     storage_url: str | None = None
     index_dir: Path | None = None
-    secret_key: str | None = None
+    secret_key: str | None = Field(default=None, min_length=MIN_SECRET_KEY_LENGTH)
 
     s3_endpoint: str | None = None
     s3_access_key: str | None = None
@@ -61,7 +63,9 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(default=15 * 60, gt=0)
 
     embedded_indexer: bool = True
-    indexer_poll_seconds: float = Field(default=0.5, gt=0)
+    indexer_poll_seconds: float = Field(default=0.5, gt=0, allow_inf_nan=False)
+    # How long a stopping server lets transfers still running finish before it closes them.
+    shutdown_grace_seconds: float = Field(default=30.0, ge=0, allow_inf_nan=False)
     # Each is a process started when needed, capped at 1 GiB: parsers run outside the server.
     extraction_workers: int = Field(default_factory=lambda: min(2, os.cpu_count() or 1), gt=0, le=64)
 
@@ -115,6 +119,16 @@ class Settings(BaseSettings):
         # Lower case (`info`) has always been accepted; logging's own names are upper case.
         return value.upper() if isinstance(value, str) else value
 
+    @model_validator(mode="after")
+    def _default_page_within_the_maximum(self) -> Settings:
+        if self.default_page_size > self.max_page_size:
+            # Every list asked for without `first` would be refused for a size the client never sent.
+            raise ValueError(
+                f"KARTOTEKA_DEFAULT_PAGE_SIZE ({self.default_page_size}) is above "
+                f"KARTOTEKA_MAX_PAGE_SIZE ({self.max_page_size})"
+            )
+        return self
+
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'kartoteka.sqlite3'}"
@@ -145,7 +159,15 @@ class Settings(BaseSettings):
             return self.secret_key
         path = self.data_dir / "secret_key"
         if path.exists():
-            return path.read_text().strip()
+            key = path.read_text().strip()
+            if len(key) < MIN_SECRET_KEY_LENGTH:
+                # An empty file (a full disk, an interrupted copy) would sign links anyone can forge.
+                raise ValueError(
+                    f"the key file {path} holds {len(key)} characters, fewer than {MIN_SECRET_KEY_LENGTH}: "
+                    "restore it from a backup, or delete it to have a new one made (links issued "
+                    "before then stop working)"
+                )
+            return key
         self.data_dir.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
         # Created with 0600 so the key never becomes world-readable, even for a moment.

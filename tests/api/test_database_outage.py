@@ -25,6 +25,8 @@ class _PostgresError(Exception):
     ("error", "unavailable"),
     [
         (OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked")), True),
+        (OperationalError("INSERT", {}, sqlite3.OperationalError("database or disk is full")), True),
+        (DBAPIError("INSERT", {}, _PostgresError("53100")), True),  # disk full
         (OperationalError("SELECT", {}, sqlite3.OperationalError('near "SELEC": syntax error')), False),
         (DBAPIError("SELECT 1", {}, _PostgresError("57P03")), True),  # the database system is starting up
         (DBAPIError("SELECT 1", {}, _PostgresError("08006")), True),  # connection failure

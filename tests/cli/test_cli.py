@@ -16,7 +16,7 @@ from kartoteka.settings import Settings
 def kartoteka(data_dir: Path, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("KARTOTEKA_")} | {
         "KARTOTEKA_DATA_DIR": str(data_dir),
-        "KARTOTEKA_SECRET_KEY": "cli-test-secret",
+        "KARTOTEKA_SECRET_KEY": "cli-test-secret-key",
         **env,
     }
     return subprocess.run(
@@ -275,7 +275,7 @@ async def test_fsck_on_postgresql_and_s3_names_the_damaged_documents(tmp_path, f
         s3_access_key=s3_server.access_key,
         s3_secret_key=s3_server.secret_key,
         s3_secure=False,
-        secret_key="cli-test-secret",
+        secret_key="cli-test-secret-key",
     )
     services = build_services(settings)
     try:
@@ -300,3 +300,50 @@ async def test_fsck_on_postgresql_and_s3_names_the_damaged_documents(tmp_path, f
     mistyped = kartoteka(data_dir, "fsck", **{**env, "KARTOTEKA_STORAGE_URL": f"s3://{bucket}-typo"})
     assert "does not exist" in _one_line_failure(mistyped)
     assert not client.bucket_exists(f"{bucket}-typo")
+
+
+def test_the_files_kartoteka_creates_are_its_users_alone(data_dir):
+    assert kartoteka(data_dir, "db", "upgrade").returncode == 0
+    assert kartoteka(data_dir, "reindex").returncode == 0
+    made = [data_dir, data_dir / "kartoteka.sqlite3", *(data_dir / "index").rglob("*")]
+    assert [path for path in made if path.stat().st_mode & 0o077] == []
+
+
+def test_a_server_refuses_an_emptied_key_file_in_one_line(data_dir):
+    data_dir.mkdir()
+    (data_dir / "secret_key").write_text("")
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KARTOTEKA_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "kartoteka", "serve", "--port", "1"],
+        capture_output=True,
+        text=True,
+        env={**environment, "KARTOTEKA_DATA_DIR": str(data_dir)},
+        timeout=120,
+        check=False,
+    )
+    assert "secret_key holds 0 characters" in _one_line_failure(result)
+    assert "KARTOTEKA_SECRET_KEY" in _one_line_failure(kartoteka(data_dir, "serve", KARTOTEKA_SECRET_KEY="short"))
+
+
+def test_an_index_directory_that_is_a_file_is_one_line(data_dir, tmp_path):
+    a_file = tmp_path / "afile"
+    a_file.write_text("")
+    assert "index directory" in _one_line_failure(kartoteka(data_dir, "indexer", KARTOTEKA_INDEX_DIR=str(a_file)))
+
+
+def test_fsck_finds_a_binder_tree_whose_stored_ancestors_disagree_with_its_parents(data_dir):
+    import sqlite3
+
+    assert kartoteka(data_dir, "db", "upgrade").returncode == 0
+    (data_dir / "blobs").mkdir()
+    with sqlite3.connect(data_dir / "kartoteka.sqlite3") as database:
+        database.execute("INSERT INTO binders (id, name, path, created_at) VALUES (1, 'Kadry', '/Kadry', '2026-01-01')")
+        database.execute("INSERT INTO binders (id, name, path, created_at) VALUES (2, 'Umowy', '/Umowy', '2026-01-01')")
+        database.execute("INSERT INTO binder_closure (ancestor_id, descendant_id, depth) VALUES (1, 1, 0), (2, 2, 0)")
+    assert kartoteka(data_dir, "fsck").returncode == 0
+    with sqlite3.connect(data_dir / "kartoteka.sqlite3") as database:
+        # A stray row: everyone who may read Kadry would read Umowy through it.
+        database.execute("INSERT INTO binder_closure (ancestor_id, descendant_id, depth) VALUES (1, 2, 1)")
+    checked = kartoteka(data_dir, "fsck")
+    assert checked.returncode == 1
+    assert "binder 2: stray ancestor 1" in checked.stdout
