@@ -28,7 +28,8 @@ def without_controls(text: str, *, keep: str = "") -> str:
 def _visible(text: str) -> str:
     """Printable words joined by single spaces, normalised (NFC) once the invisible characters are
     gone: one left between a letter and its accent would otherwise keep them from composing."""
-    return unicodedata.normalize("NFC", " ".join(_printable(text).split()))
+    # Split first: a tab or a line break (both control characters) separates words, as a space does.
+    return unicodedata.normalize("NFC", " ".join(_printable(" ".join(text.split())).split()))
 
 
 def clean_name(value: str | None, *, field: str, max_length: int = 255) -> str:

@@ -50,7 +50,6 @@ async def update_type(
 async def set_statuses(ctx: RequestContext, definitions: Sequence[StatusDefinition]) -> Outcome[list[StatusDefinition]]:
     async def run() -> list[StatusDefinition]:
         async with ctx.write() as uow:
-            await classification.set_statuses(uow.session, ctx.require_actor(), definitions)
-            return list(definitions)
+            return await classification.set_statuses(uow.session, ctx.require_actor(), definitions)
 
     return await attempt(run)

@@ -10,7 +10,6 @@ from strawberry.dataloader import DataLoader
 from auth.access import Access
 from dms.actor import Actor
 from dms.binders import service as binders
-from dms.counterparties import service as counterparties
 from dms.documents import checkouts
 from dms.documents import queries as document_queries
 from dms.documents import service as documents
@@ -39,7 +38,6 @@ class Loaders:
         self.binder = self._loader(lambda s, keys: binders.readable_binders(s, self._need_actor(), keys))
         self.document = self._loader(lambda s, keys: documents.readable_documents(s, self._need_actor(), keys))
         self.version = self._loader(lambda s, keys: document_queries.versions_by_id(s, keys))
-        self.counterparty = self._loader(lambda s, keys: counterparties.counterparties_by_id(s, keys))
         self.lock = self._loader(lambda s, keys: document_queries.locks_of(s, keys), attr="document_id")
         self.document_type = self._loader(lambda s, keys: document_queries.document_types_by_id(s, keys))
         self.document_level = DataLoader(self._levels)
@@ -83,7 +81,6 @@ class Loaders:
             self.binder,
             self.document,
             self.version,
-            self.counterparty,
             self.lock,
             self.document_level,
             self.binder_level,

@@ -67,7 +67,7 @@ class CounterpartyFacetValue:
 
     @strawberry.field
     async def counterparty(self, info: Info) -> Counterparty | None:
-        model = await info.context.loaders.counterparty.load(self._counterparty_id)
+        model = await info.context.loaders.crm.card.load(self._counterparty_id)
         return Counterparty.of(model) if model else None
 
 

@@ -337,7 +337,8 @@ class Document(Node):
 
         if self._model.counterparty_id is None:
             return None
-        model = await info.context.loaders.counterparty.load(self._model.counterparty_id)
+        # The card even when deleted (softly, to be restored) or merged: the link holds, as a case's does.
+        model = await info.context.loaders.crm.card.load(self._model.counterparty_id)
         return Counterparty.of(model) if model else None
 
     @strawberry.field(description="The case the document belongs to, if any.")

@@ -19,6 +19,7 @@ What changing a type does to stored values (nothing is ever rewritten or lost):
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -120,7 +121,9 @@ def _coerce(field: FieldDefinition, value: Any) -> Any:
     if kind == "text":
         if not isinstance(value, str):
             raise ValueError("expected text")
-        text = value.strip()
+        # Line breaks and tabs are kept (a text field may hold a few lines); other control and
+        # invisible format characters are not text anyone typed, and alone they are no value.
+        text = "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf")).strip()
         if len(text) > MAX_TEXT:
             raise ValueError(f"longer than {MAX_TEXT} characters")
         return text

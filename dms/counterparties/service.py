@@ -304,13 +304,6 @@ async def open_card(session: AsyncSession, actor: Actor, counterparty_id: int, o
     return card
 
 
-async def counterparties_by_id(session: AsyncSession, ids: Sequence[int]) -> list[Counterparty]:
-    if not ids:
-        return []
-    query = select(Counterparty).where(Counterparty.id.in_(list(ids)), Counterparty.deleted_at.is_(None))
-    return list((await session.scalars(query)).all())
-
-
 async def cards_by_id(session: AsyncSession, ids: Sequence[int]) -> list[Counterparty]:
     """Cards by id, deleted and merged ones included (for links that must not break)."""
     if not ids:

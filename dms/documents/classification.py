@@ -122,7 +122,9 @@ async def statuses(session: AsyncSession) -> list[StatusDefinition]:
     return [StatusDefinition(row.code, row.name) for row in rows] or list(DEFAULT_STATUSES)
 
 
-async def set_statuses(session: AsyncSession, actor: Actor, definitions: Sequence[StatusDefinition]) -> None:
+async def set_statuses(
+    session: AsyncSession, actor: Actor, definitions: Sequence[StatusDefinition]
+) -> list[StatusDefinition]:
     """Replace the workflow's states, in order. A state documents are in (trashed ones too)
     cannot be removed: they would be left in a state the workflow no longer has."""
     _admin(actor)
@@ -145,6 +147,7 @@ async def set_statuses(session: AsyncSession, actor: Actor, definitions: Sequenc
     for position, (code, definition) in enumerate(zip(codes, definitions, strict=True)):
         session.add(DocumentStatus(code=code, name=clean_name(definition.name, field="statuses"), position=position))
     audit.record(session, actor, "document_statuses.set", codes=codes)
+    return await statuses(session)  # as stored: codes lower-cased, names cleaned
 
 
 async def check_status(session: AsyncSession, status: str) -> str:

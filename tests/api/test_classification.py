@@ -44,6 +44,22 @@ async def test_requiring_an_unknown_field_is_a_validation_error(admin):
     assert result.codes("createDocumentType") == ["VALIDATION"]
 
 
+async def test_set_statuses_answers_the_states_as_stored(admin):
+    result = await admin.gql(
+        "mutation($s: [DocumentStatusInput!]!) { setDocumentStatuses(input: {statuses: $s}) "
+        "{ statuses { code name } userErrors { code } } }",
+        s=[{"code": "NEW", "name": "  Nowy\u0000 "}, {"code": "done", "name": "Zamknięty\tostatecznie"}],
+    )
+    assert result.payload("setDocumentStatuses")["statuses"] == [
+        {"code": "new", "name": "Nowy"},
+        {"code": "done", "name": "Zamknięty ostatecznie"},
+    ]
+    assert (await admin.gql("{ documentStatuses { code name } }")).data["documentStatuses"] == [
+        {"code": "new", "name": "Nowy"},
+        {"code": "done", "name": "Zamknięty ostatecznie"},
+    ]
+
+
 async def test_a_new_document_starts_in_the_first_state_and_status_changes_keep_their_comment(admin):
     await admin.gql(
         'mutation { setDocumentStatuses(input: {statuses: [{code: "received", name: "Wpłynął"},'

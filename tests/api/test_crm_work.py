@@ -250,6 +250,19 @@ async def test_a_deleted_card_leaves_the_list_and_comes_back_when_restored(alice
     assert (await alice.gql(listing, d=False)).data["counterparties"]["totalCount"] == 1
 
 
+async def test_a_document_keeps_showing_its_card_while_the_card_is_deleted(alice):
+    card = (await create_counterparty(alice, "ACME"))["id"]
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Umowa", b"x", counterpartyId=card)
+    ref = "mutation($id: ID!) { deleteCounterparty(input: {counterpartyId: $id}) { %s } }" % ERRORS
+    ok(await alice.gql(ref, id=card), "deleteCounterparty")
+    shown = await alice.gql(
+        "query($id: ID!) { node(id: $id) { ... on Document { counterparty { id deletedAt } } } }", id=document["id"]
+    )
+    assert shown.data["node"]["counterparty"]["id"] == card
+    assert shown.data["node"]["counterparty"]["deletedAt"] is not None
+
+
 @sqlite_only
 async def test_a_document_in_a_case_cannot_move_to_another_counterparty_while_the_case_stays(alice):
     acme, other = [(await create_counterparty(alice, name))["id"] for name in ("ACME", "Beta")]

@@ -1,0 +1,36 @@
+"""What people type into names and custom fields, as it is kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from dms.counterparties.customfields import FieldDefinition, apply_values
+from dms.errors import ValidationFailed
+from dms.names import clean_name
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("Faktura\tVAT\n2026", "Faktura VAT 2026"),  # pasted from a spreadsheet cell or a PDF line
+        ("Acme\r\nSp. z o.o.", "Acme Sp. z o.o."),
+        ("  Umowy\u00a02026 ", "Umowy 2026"),
+        ("Nowy\u0000\u001b", "Nowy"),
+        ("Za\u200bżółć", "Zażółć"),
+    ],
+)
+def test_a_name_keeps_its_words_apart_and_loses_what_cannot_be_seen(typed: str, kept: str) -> None:
+    assert clean_name(typed, field="title") == kept
+
+
+REQUIRED_TEXT = FieldDefinition("r", "Region", "text", True, None, None)
+
+
+@pytest.mark.parametrize("invisible", ["\u0000", "\u200b", "\u001b", " \u200b\t"])
+def test_a_required_text_field_is_not_satisfied_by_invisible_characters(invisible: str) -> None:
+    with pytest.raises(ValidationFailed, match="Region is required"):
+        apply_values([REQUIRED_TEXT], None, {"r": invisible}, {})
+
+
+def test_a_text_field_keeps_its_lines_and_drops_control_characters() -> None:
+    assert apply_values([REQUIRED_TEXT], None, {"r": "Mazowsze\u0000\n\tpółnoc"}, {}) == {"r": "Mazowsze\n\tpółnoc"}
