@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Literal
 
 import anyio.to_thread
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.access import Access
@@ -23,6 +23,7 @@ from dms.documents.models import Document, DocumentVersion
 from dms.documents.service import readable_documents
 from dms.errors import DomainError, ValidationFailed
 from dms.indexing.records import binder_token, document_token
+from dms.outbox.models import OutboxEntry
 from dms.times import utc_time
 from search.analysis import fold
 from search.errors import IndexRebuilding, IndexUnavailable, InvalidCursor, QuerySyntaxError
@@ -157,7 +158,29 @@ async def access_filter(session: AsyncSession, actor: Actor) -> AccessFilter:
     hidden = set(
         (await session.scalars(select(narrowing.c.document_id).where(narrowing.c.access < int(Access.READ)))).all()
     )
+    hidden.update((await session.scalars(_leaving_sight(actor))).all())
     return AccessFilter.tokens({binder_token(b) for b in binders}, {document_token(d) for d in hidden})
+
+
+# Changes after which the index still files a document where the actor could read it, until the
+# indexer catches up (seconds, or longer behind a bulk import): its results, counts and facets
+# must not show it meanwhile.
+_LEAVING_SIGHT = ("moved", "trashed", "purged")
+
+
+def _leaving_sight(actor: Actor) -> Select[tuple[int]]:
+    """Documents waiting to be re-indexed that are gone, in the trash, or now in a binder the actor
+    may not read."""
+    readable = access_sql.readable_binders(actor, Access.READ)
+    return (
+        select(OutboxEntry.document_id)
+        .outerjoin(Document, Document.id == OutboxEntry.document_id)
+        .where(
+            OutboxEntry.reason.in_(_LEAVING_SIGHT),
+            or_(Document.id.is_(None), Document.trashed_at.is_not(None), Document.binder_id.not_in(readable)),
+        )
+        .distinct()
+    )
 
 
 async def resolve_binder_clauses(session: AsyncSession, actor: Actor, query: QueryNode) -> QueryNode:

@@ -153,6 +153,27 @@ async def test_a_permission_change_counts_in_search_at_once(alice, bob, indexer)
     assert await titles(bob, "faktura") == []
 
 
+async def test_a_document_moved_or_trashed_out_of_sight_is_not_counted_before_the_index_catches_up(alice, bob, indexer):
+    shared = await create_binder(alice, "Wspólne")
+    private = await create_binder(alice, "Kadry")
+    await set_binder_access(alice, shared["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "READ")])
+    moved = await create_document(alice, shared["id"], "Faktura", INVOICE)
+    trashed = await create_document(alice, shared["id"], "Faktura korygująca", INVOICE)
+    await drain(indexer)
+    assert (await bob.gql(SEARCH, q="faktura")).data["search"]["totalCount"] == 2
+
+    move = "mutation($d: ID!, $b: ID!) { moveDocument(input: {documentId: $d, binderId: $b}) { userErrors { code } } }"
+    assert (await alice.gql(move, d=moved["id"], b=private["id"])).payload("moveDocument")["userErrors"] == []
+    trash = "mutation($d: ID!) { deleteDocument(input: {documentId: $d}) { userErrors { code } } }"
+    assert (await alice.gql(trash, d=trashed["id"])).payload("deleteDocument")["userErrors"] == []
+    # The index has not caught up: it still files both where bob may read them.
+    found = (await bob.gql(SEARCH, q="faktura")).data["search"]
+    assert (found["totalCount"], found["edges"], found["facets"]["years"]) == (0, [], [])
+    assert (await alice.gql(SEARCH, q="faktura")).data["search"]["totalCount"] == 1
+    await drain(indexer)
+    assert (await bob.gql(SEARCH, q="faktura")).data["search"]["totalCount"] == 0
+
+
 async def test_a_narrowed_document_is_not_found_by_the_narrowed_user(alice, bob, indexer):
     binder = await create_binder(alice, "Faktury")
     await set_binder_access(alice, binder["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "READ")])
