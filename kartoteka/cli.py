@@ -398,6 +398,15 @@ def group_add(group: str, user: str, data_dir: DataDir = None) -> None:
     out.print(f"{user} is in {group}")
 
 
+@group_app.command("remove")
+def group_remove(group: str, user: str, data_dir: DataDir = None) -> None:
+    """Take a user out of a group: the group's rights stop applying to them at once."""
+    settings = _settings(data_dir)
+    _migrate(settings)
+    _admin_work(settings, lambda s: identity.remove_member(s, SYSTEM, group, user))
+    out.print(f"{user} is not in {group}")
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("[progress.description]{task.description}"),

@@ -35,16 +35,24 @@ def served_type(mime_type: str) -> str:
     return "application/octet-stream" if mime_type.split(";")[0].strip().lower() in _ACTIVE_TYPES else mime_type
 
 
-def download_path(signer: Signer, version_id: int, user_id: int, blob_key: str, filename: str) -> str:
-    """The signed path of a version's bytes for one user; it expires with the signer's max age."""
-    token = signer.sign({"v": version_id, "u": user_id, "h": blob_key})
+def download_path(
+    signer: Signer, version_id: int, user_id: int, blob_key: str, filename: str, token_id: int | None = None
+) -> str:
+    """The signed path of a version's bytes for one user (and the session asking, whose end ends
+    the link too); it expires with the signer's max age."""
+    claim: dict[str, object] = {"v": version_id, "u": user_id, "h": blob_key}
+    if token_id is not None:
+        claim["t"] = token_id
+    token = signer.sign(claim)
     return f"/files/{token}/{quote(filename, safe='')}"
 
 
 def download_url(ctx: RequestContext, version: DocumentVersion) -> str:
     """An absolute, signed, expiring URL of the version's bytes for the current viewer."""
     actor = ctx.require_actor()
-    path = download_path(ctx.services.download_signer, version.id, actor.user_id, version.sha256, version.filename)
+    path = download_path(
+        ctx.services.download_signer, version.id, actor.user_id, version.sha256, version.filename, actor.token_id
+    )
     base = str(ctx.request.base_url).rstrip("/") if ctx.request is not None else ""
     return base + path
 
@@ -130,6 +138,8 @@ class DownloadLink:
     # Versions never change their bytes, so the link may name them. Links signed before it did
     # (they live for the download URL lifetime) have none.
     blob_key: str | None
+    # The session (bearer token) that asked for the link: a logout or a password change ends it.
+    token_id: int | None = None
 
 
 def read_link(services: Services, token: str) -> DownloadLink:
@@ -141,6 +151,7 @@ def read_link(services: Services, token: str) -> DownloadLink:
             version_id=int(claim["v"]),
             user_id=int(claim["u"]),
             blob_key=key if isinstance(key, str) and is_blob_key(key) else None,
+            token_id=int(claim["t"]) if "t" in claim else None,
         )
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise InvalidSignature("the link is not valid") from exc
@@ -218,7 +229,7 @@ async def _serve(request: Request, services: Services, link: DownloadLink, early
     address = request.client.host if request.client else None
     async with services.db.sessions() as session:
         try:
-            actor = await downloads.actor_of_link(session, link.user_id, address)
+            actor = await downloads.actor_of_link(session, link.user_id, address, token_id=link.token_id)
             granted = await downloads.grant(session, actor, link.version_id)
         except NotFound:
             return _problem(404, "no such file")

@@ -12,10 +12,11 @@ from auth.access import Access
 from dms.access import queries as access_sql
 from dms.actor import Actor
 from dms.audit import service as audit
+from dms.base import utcnow
 from dms.documents import history
 from dms.documents.models import Document, DocumentVersion, Download
 from dms.errors import NotFound
-from dms.identity.models import User
+from dms.identity.models import AccessToken, User
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,17 @@ class DownloadGrant:
     actor: Actor
 
 
-async def actor_of_link(session: AsyncSession, user_id: int, address: str | None) -> Actor:
-    """The user a download link was issued to, if still active: a link outlives no disabled user."""
-    user = await session.scalar(select(User).where(User.id == user_id, User.is_active.is_(True)))
+async def actor_of_link(
+    session: AsyncSession, user_id: int, address: str | None, *, token_id: int | None = None
+) -> Actor:
+    """The user a download link was issued to, if still active, through the session that asked for
+    it, if still open: a link outlives no disabled user, no logout and no password change."""
+    query = select(User).where(User.id == user_id, User.is_active.is_(True))
+    if token_id is not None:
+        query = query.join(AccessToken, AccessToken.user_id == User.id).where(
+            AccessToken.id == token_id, AccessToken.revoked_at.is_(None), AccessToken.expires_at > utcnow()
+        )
+    user = await session.scalar(query)
     if user is None:
         raise NotFound("no such file")
     return Actor(user_id=user.id, username=user.username, is_admin=user.is_admin, address=address)

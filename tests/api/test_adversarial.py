@@ -22,7 +22,7 @@ from sqlalchemy import update
 from dms.events.models import Event
 from dms.identity.models import User
 from dms.pagination import SortKey
-from tests.api.helpers import check_in, create_binder, create_document, me_id
+from tests.api.helpers import check_in, create_binder, create_document, me_id, set_binder_access
 from tests.conftest import Client
 
 ELF = b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + b"\x02\x00\x3e\x00" + b"\x00" * 200
@@ -391,6 +391,19 @@ async def test_a_disabled_users_links_stop_working(alice, http, db):
         await session.commit()
     assert (await http.get(download)).status_code in (403, 404)
     assert (await http.put(upload, content=b"tresc")).status_code == 403
+
+
+async def test_a_link_ends_with_the_session_that_asked_for_it(alice, bob, http):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Umowa", b"tresc")
+    alices_link = document["currentVersion"]["downloadUrl"]
+    await set_binder_access(alice, binder["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "READ")])
+    bobs_link = (await bob.gql(DOWNLOAD_URL, id=document["id"])).data["node"]["currentVersion"]["downloadUrl"]
+    assert (await http.get(alices_link)).status_code == 200
+
+    assert (await alice.gql("mutation { logout { userErrors { code } } }")).payload("logout")["userErrors"] == []
+    assert (await http.get(alices_link)).status_code == 404
+    assert (await http.get(bobs_link)).content == b"tresc"  # another user's session goes on
 
 
 # --- injection in text filters ---------------------------------------------------------------

@@ -51,6 +51,8 @@ def test_user_and_group_commands(data_dir):
     assert "Traceback" not in again.stderr
     assert kartoteka(data_dir, "group", "create", "Księgowość").returncode == 0
     assert kartoteka(data_dir, "group", "add", "Księgowość", "admin").returncode == 0
+    removed = kartoteka(data_dir, "group", "remove", "Księgowość", "admin")
+    assert (removed.returncode, removed.stdout.strip()) == (0, "admin is not in Księgowość")
     assert (
         kartoteka(data_dir, "user", "passwd", "admin", "--password-stdin", stdin="another-long-one\n").returncode == 0
     )
