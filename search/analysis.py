@@ -29,6 +29,13 @@ Document numbers and other compounds joined by ``/ - . _ \\ @`` (``FV/2026/0012`
 and additionally as every contiguous run of at least two parts with the
 separators normalised to ``/`` (``fv/2026/0012``, ``2026/0012``, ``fv/2026``)
 and as all parts glued together (``1234563218``).
+
+Numbers are also written in groups separated by spaces: a NIP as ``123 456 32 18``, an account
+as ``PL61 1090 1014 0000 0712 1981 2874``, a phone as ``+48 601 234 567``, an amount as
+``12 345,67``. Such a run of digit groups (two to eight groups of at most four digits, apart by
+one space of any kind, the first group possibly a country code) is indexed glued too, from each
+group to the end of the run (``1234563218``, ``601234567``), at the run's last position; and a
+word of two letters and at least eight digits (``PL1234563218``) also as its digits.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 from typing import NamedTuple
 
 import snowballstemmer
@@ -48,7 +56,7 @@ from search.lemmas import english_lemma, polish_lemmas
 
 #: Bump whenever the terms produced for some text change: indexes built with
 #: another version must be rebuilt.
-ANALYSIS_VERSION = 4
+ANALYSIS_VERSION = 5
 
 PL_STEM_MARK = "~"
 EN_STEM_MARK = "^"
@@ -67,6 +75,17 @@ MAX_PART = 100
 #: not every sub-run (a long path would otherwise produce n² terms).
 MAX_RUN_PARTS = 8
 
+#: Spaces that may sit between the digit groups of one number, among them the no-break and thin
+#: spaces word processors put there; a tab or a line break ends a number (table cells, lines).
+GROUP_SPACES = frozenset(" \u00a0\u2007\u2009\u202f")
+#: A run of more groups than this is a row of figures, not one number.
+MAX_NUMBER_GROUPS = 8
+#: The longest number kept glued: an IBAN has at most 34 characters.
+MAX_NUMBER_DIGITS = 34
+_GROUP_RE = re.compile(r"\d{1,4}")
+_COUNTRY_RE = re.compile(r"[A-Z]{2}(\d{2})?")
+_COUNTRY_NUMBER_RE = re.compile(r"[a-z]{2}(\d{8,32})")
+
 # A word is a run of letters and digits; combining diacritics (text in NFD
 # form) stay inside the word so character offsets remain those of the input.
 _WORD = r"(?:[^\W_]|[\u0300-\u036f])+"
@@ -74,6 +93,15 @@ _SEPARATOR = r"[/\-._\\@]"
 COMPOUND_PATTERN = rf"{_WORD}(?:{_SEPARATOR}{_WORD})*"
 WORD_PATTERN = _WORD
 _COMPOUND_RE = re.compile(COMPOUND_PATTERN)
+# A compound with the group space before it when that follows a digit: the end of the compound
+# before (compounds are as long as they go), so the two may be groups of one number.
+_SPACE = f"[{''.join(sorted(GROUP_SPACES))}]"
+_NUMBER_GROUP = rf"\d{{1,4}}(?:{_SEPARATOR}\d+)*(?![^\W_]|{_SEPARATOR}[^\W_])"
+#: A whole number written in groups (``+48 601 234 567``, ``PL61 1090 …``), for finding it in a
+#: text as one piece (highlighting); what is indexed of it is decided by `iter_tokens` alone.
+NUMBER_RUN_PATTERN = rf"(?<![^\W_])(?:[A-Z]{{2}}(?:\d{{2}})?{_SPACE}|\+)?{_NUMBER_GROUP}(?:{_SPACE}{_NUMBER_GROUP})+"
+_GROUPED_NUMBER_HINT_RE = re.compile(rf"\d[{''.join(sorted(GROUP_SPACES))}]\d")
+_SPACED_COMPOUND_RE = re.compile(rf"((?<=\d)[{''.join(sorted(GROUP_SPACES))}])?({COMPOUND_PATTERN})")
 _WORD_RE = re.compile(_WORD)
 _SEPARATOR_RE = re.compile(_SEPARATOR)
 _HAS_WORD_RE = re.compile(r"[^\W_]")
@@ -155,6 +183,8 @@ def _word_terms(word: str) -> tuple[str, ...]:
     if len(folded) > MAX_PART:
         return ()
     terms = [folded]
+    if (country_number := _COUNTRY_NUMBER_RE.fullmatch(folded)) is not None:
+        terms.append(country_number.group(1))  # PL1234563218 is the NIP 1234563218 too
     if MIN_STEM_WORD <= len(folded) <= MAX_STEM_WORD and folded.isalpha():
         polish: set[str] = set()
         for form in {lower, folded}:
@@ -177,6 +207,84 @@ def word_terms(word: str) -> tuple[str, ...]:
     return _word_terms(word)
 
 
+@lru_cache(maxsize=65_536)
+def number_group(text: str, *, first: bool) -> str | None:
+    """The digits of `text` if it can be one space-separated group of a number, else None.
+
+    A group is up to four digits, or digits joined by separators whose first part has up to four
+    (``601``, ``123-456``); the first group of a number may also be a country code (``PL``, ``PL61``:
+    its digits only) or carry a ``+`` (``+48``).
+    """
+    if first:
+        if text.startswith("+"):
+            text = text[1:]
+        elif (country := _COUNTRY_RE.fullmatch(text)) is not None:
+            return country.group(1) or ""
+    if not text or not text[0].isdigit() or _COMPOUND_RE.fullmatch(text) is None:
+        return None
+    parts = _WORD_RE.findall(text)
+    if _GROUP_RE.fullmatch(parts[0]) is None or not all(part.isascii() and part.isdigit() for part in parts):
+        return None
+    return "".join(parts)
+
+
+def number_forms(groups: list[str]) -> list[str]:
+    """The glued forms of a number written in `groups` (their digits): from each group to the end,
+    as long as at least two groups are glued, each once."""
+    if not 2 <= len(groups) <= MAX_NUMBER_GROUPS:
+        return []
+    forms: list[str] = []
+    for start in range(len(groups) - 1):
+        glued = "".join(groups[start:])
+        if groups[start] and len(glued) <= MAX_NUMBER_DIGITS and glued not in forms:
+            forms.append(glued)
+    return forms
+
+
+class _NumberRun:
+    """The digit groups of a number being read, one compound at a time."""
+
+    __slots__ = ("end", "groups", "last_position", "starts")
+
+    def __init__(self) -> None:
+        self.groups: list[str] = []
+        self.starts: list[int] = []
+        self.end = -1
+        self.last_position = 0
+
+    def take(self, compound: str, spaced: bool, start: int, end: int, last_position: int) -> list[Token]:
+        """Read the next compound (`spaced`: one group space apart from the one before); the glued
+        tokens of a number it ends, to come before its own tokens."""
+        continues = bool(self.groups) and spaced
+        digits = number_group(compound, first=False) if continues else None
+        finished: list[Token] = []
+        if digits is None:
+            finished = self.tokens()
+            self.groups, self.starts = [], []
+            digits = number_group(compound, first=True)
+            if digits is None:
+                return finished
+        self.groups.append(digits)
+        self.starts.append(start)
+        self.end = end
+        self.last_position = last_position
+        return finished
+
+    def tokens(self) -> list[Token]:
+        """The glued forms of the number read so far, at its last position, spanning from the
+        group each starts at to the number's end."""
+        forms = number_forms(self.groups)
+        if not forms:
+            return []
+        starts = {"".join(self.groups[i:]): self.starts[i] for i in range(len(self.groups) - 1, -1, -1)}
+        return [Token(form, self.last_position, starts[form], self.end) for form in forms]
+
+
+def _may_be_number(compound: str) -> bool:
+    first = compound[0]
+    return first.isdigit() or (first.isupper() and len(compound) in (2, 4) and compound[1].isupper())
+
+
 def iter_tokens(text: str) -> Iterator[Token]:
     """Yield the index terms of `text` with positions and character offsets, in text order.
 
@@ -185,9 +293,16 @@ def iter_tokens(text: str) -> Iterator[Token]:
     the same tokens.
     """
     position = 0
+    number = _NumberRun()
     for compound in _COMPOUND_RE.finditer(text):
         group = compound.group()
-        if _SEPARATOR_RE.search(group) is None:
+        plain = _SEPARATOR_RE.search(group) is None
+        if number.groups or _may_be_number(group):
+            words = 1 if plain else len(_WORD_RE.findall(group))
+            start = compound.start()
+            spaced = start - number.end == 1 and text[number.end] in GROUP_SPACES
+            yield from number.take(group, spaced, start, compound.end(), position + words - 1)
+        if plain:
             # The common case: a plain word.
             for term in _word_terms(group):
                 yield Token(term, position, compound.start(), compound.end())
@@ -196,6 +311,7 @@ def iter_tokens(text: str) -> Iterator[Token]:
         tokens, words = _compound_tokens(group, compound.start(), position)
         yield from tokens
         position += words
+    yield from number.tokens()
 
 
 def term_positions(text: str) -> dict[str, list[int]]:
@@ -207,8 +323,18 @@ def term_positions(text: str) -> dict[str, list[int]]:
     """
     found: dict[str, list[int]] = {}
     position = 0
-    for compound in _COMPOUND_RE.findall(text):
-        if _SEPARATOR_RE.search(compound) is None:
+    number = _NumberRun()
+    # Text without digits apart by a space has no number written in groups: the cheaper scan.
+    numbers = _GROUPED_NUMBER_HINT_RE.search(text) is not None
+    compounds = _SPACED_COMPOUND_RE.findall(text) if numbers else zip(repeat(""), _COMPOUND_RE.findall(text))
+    for gap, compound in compounds:
+        plain = _SEPARATOR_RE.search(compound) is None
+        if numbers and (number.groups or _may_be_number(compound)):
+            words = 1 if plain else len(_WORD_RE.findall(compound))
+            # Character offsets are for highlights; the gap says all that positions need.
+            for token in number.take(compound, bool(gap), 0, 0, position + words - 1):
+                _add_position(found, token.term, token.position)
+        if plain:
             for term in _word_terms(compound):
                 if (positions := found.get(term)) is None:
                     found[term] = [position]
@@ -223,7 +349,16 @@ def term_positions(text: str) -> dict[str, list[int]]:
             else:
                 positions.append(token.position)
         position += words
+    for token in number.tokens():
+        _add_position(found, token.term, token.position)
     return found
+
+
+def _add_position(found: dict[str, list[int]], term: str, position: int) -> None:
+    if (positions := found.get(term)) is None:
+        found[term] = [position]
+    else:
+        positions.append(position)
 
 
 def _compound_tokens(compound: str, base: int, first: int) -> tuple[list[Token], int]:

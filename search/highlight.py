@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from search.analysis import (
     COMPOUND_PATTERN,
     EN_STEM_MARK,
+    NUMBER_RUN_PATTERN,
     PL_STEM_MARK,
     WORD_PATTERN,
     iter_tokens,
@@ -23,7 +24,8 @@ from search.analysis import (
 from search.query import Phrase, Prefix, QueryNode, Term, iter_leaves
 
 _SPACE_RE = re.compile(r"\s+")
-_PIECE_RE = re.compile(COMPOUND_PATTERN)
+# A number written in groups is one piece, so that a match of it glued marks all of it.
+_PIECE_RE = re.compile(f"{NUMBER_RUN_PATTERN}|{COMPOUND_PATTERN}")
 _WORD_ONLY_RE = re.compile(WORD_PATTERN)
 ELLIPSIS = "…"
 

@@ -22,7 +22,15 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from search.analysis import has_word, prefix_term, query_words, term_positions
+from search.analysis import (
+    GROUP_SPACES,
+    MAX_NUMBER_GROUPS,
+    has_word,
+    number_group,
+    prefix_term,
+    query_words,
+    term_positions,
+)
 from search.errors import QuerySyntaxError
 
 #: Fields a query may name; the engine maps each to its own field(s).
@@ -124,6 +132,7 @@ _TOKEN_RE = re.compile(
     re.VERBOSE,
 )
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
+_AMOUNT_END_RE = re.compile(r"(\d{1,4})[,.](\d{1,2})")
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,7 @@ class _Tok:
     # For a field: what follows the colon ("" at the end), to tell `title:umowa` from pasted
     # text such as "Re: Reklamacja", "NIP: 123-456-32-18" or "https://…".
     after: str = ""
+    end: int = 0
 
 
 def _tokenize(text: str) -> list[_Tok]:
@@ -160,12 +170,46 @@ def _tokenize(text: str) -> list[_Tok]:
             tokens.append(_Tok("-", "-", match.start()))
             tokens.append(_Tok("word", value[1:], match.start() + 1))
         else:
-            tokens.append(_Tok("word", value, match.start()))
-    return tokens
+            tokens.append(_Tok("word", value, match.start(), end=match.end()))
+    return _numbers_in_groups(tokens, text)
+
+
+def _numbers_in_groups(tokens: list[_Tok], text: str) -> list[_Tok]:
+    """Words that are the space-separated groups of one number (``123 456 32 18``, ``+48 601 234
+    567``) become one "number" token: the index knows such a number glued, whichever way it was
+    written (see `search.analysis`)."""
+    merged: list[_Tok] = []
+    at = 0
+    while at < len(tokens):
+        token = tokens[at]
+        negated = at > 0 and tokens[at - 1].kind in {"-", "NOT"}
+        if token.kind != "word" or negated or number_group(token.text, first=True) is None:
+            merged.append(token)
+            at += 1
+            continue
+        end = at + 1
+        while (
+            end < len(tokens)
+            and tokens[end].kind == "word"
+            and tokens[end].at - tokens[end - 1].end == 1
+            and text[tokens[end - 1].end] in GROUP_SPACES
+        ):
+            if number_group(tokens[end].text, first=False) is None:
+                # An amount's last group carries its decimals: 12 345,67.
+                end += _AMOUNT_END_RE.fullmatch(tokens[end].text) is not None
+                break
+            end += 1
+        if 2 <= end - at <= MAX_NUMBER_GROUPS:
+            words = " ".join(t.text for t in tokens[at:end])
+            merged.append(_Tok("number", words, token.at, end=tokens[end - 1].end))
+        else:
+            merged.extend(tokens[at:end])
+        at = end
+    return merged
 
 
 def _starts_operand(tokens: list[_Tok], at: int) -> bool:
-    return at < len(tokens) and tokens[at].kind in {"(", "field", "phrase", "word", "NOT", "-"}
+    return at < len(tokens) and tokens[at].kind in {"(", "field", "phrase", "word", "number", "NOT", "-"}
 
 
 class _Parser:
@@ -251,6 +295,8 @@ class _Parser:
             return self.fielded(token, field)
         if token.kind == "phrase":
             return self.phrase(token, field)
+        if token.kind == "number":
+            return self.number(token, field)
         return self.word(token, field)
 
     def names_a_field(self, token: _Tok) -> bool:
@@ -276,7 +322,7 @@ class _Parser:
         if outer is not None and outer != name:
             raise QuerySyntaxError(f"Field {name!r} cannot be used inside {outer}:(…).")
         value = self.peek()
-        if value is None or value.kind not in {"(", "phrase", "word"}:
+        if value is None or value.kind not in {"(", "phrase", "word", "number"}:
             raise QuerySyntaxError(f"Field {name}: at position {token.at + 1} needs a value after the colon.")
         node = self.primary(name)
         if node is None:
@@ -291,6 +337,21 @@ class _Parser:
             return None
         self.count_clause()
         return Term(field, words[0]) if len(words) == 1 else Phrase(field, words)
+
+    def number(self, token: _Tok, field: str | None) -> QueryNode:
+        """A number written in groups: found so, or glued (``1234563218``, ``123-456-32-18``), and
+        after a ``+`` country code also without it (``+48 601 234 567`` finds ``601 234 567``)."""
+        words = tuple(token.text.split(" "))
+        self.count_clause()
+        if (amount := _AMOUNT_END_RE.fullmatch(words[-1])) is not None:
+            # 12 345,67 as written, or as 12345,67 / 12345.67 (the index glues 12 345 where it stands).
+            whole = "".join(number_group(word, first=index == 0) or "" for index, word in enumerate(words[:-1]))
+            return Or((Phrase(field, words), Phrase(field, (whole + amount.group(1), amount.group(2)))))
+        groups = [number_group(word, first=index == 0) or "" for index, word in enumerate(words)]
+        alternatives: list[QueryNode] = [Phrase(field, words), Term(field, "".join(groups))]
+        if words[0].startswith("+") and len(words) > 2:
+            alternatives.append(Term(field, "".join(groups[1:])))
+        return Or(tuple(alternatives))
 
     def word(self, token: _Tok, field: str | None) -> QueryNode | None:
         text = token.text

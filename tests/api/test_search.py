@@ -44,6 +44,49 @@ async def test_documents_are_found_by_inflected_and_diacritic_free_polish_words(
     assert await titles(alice, '"monthly reports"') == ["Service agreement"]
 
 
+NUMBERS = {
+    "NIP z kreskami": "Sprzedawca NIP: 123-456-32-18, konto PL61 1090 1014 0000 0712 1981 2874.",
+    "NIP unijny": "VAT EU: PL1234563218, konto PL61109010140000071219812874, tel. +48601234567.",
+    "NIP ze spacjami": "NIP 123 456 32 18, rachunek 61 1090 1014 0000 0712 1981 2874, tel. 601 234 567.",
+    "NIP ciągiem": "nip 1234563218 tel. 601-234-567 do zapłaty 12 345,67 zł",
+    "Arkusz": "Kwota\t12345.67",
+}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("123-456-32-18", ["NIP ciągiem", "NIP unijny", "NIP z kreskami", "NIP ze spacjami"]),
+        ("1234563218", ["NIP ciągiem", "NIP unijny", "NIP z kreskami", "NIP ze spacjami"]),
+        ("PL1234563218", ["NIP ciągiem", "NIP unijny", "NIP z kreskami", "NIP ze spacjami"]),
+        ("123 456 32 18", ["NIP ciągiem", "NIP unijny", "NIP z kreskami", "NIP ze spacjami"]),
+        ("NIP: 123 456 32 18", ["NIP ciągiem", "NIP unijny", "NIP z kreskami", "NIP ze spacjami"]),
+        ("PL61 1090 1014 0000 0712 1981 2874", ["NIP unijny", "NIP z kreskami", "NIP ze spacjami"]),
+        ("PL61109010140000071219812874", ["NIP unijny", "NIP z kreskami", "NIP ze spacjami"]),
+        ("61109010140000071219812874", ["NIP unijny", "NIP z kreskami", "NIP ze spacjami"]),
+        ("+48 601 234 567", ["NIP ciągiem", "NIP unijny", "NIP ze spacjami"]),
+        ("601 234 567", ["NIP ciągiem", "NIP ze spacjami"]),
+        ("601234567", ["NIP ciągiem", "NIP ze spacjami"]),
+        ("12 345,67", ["Arkusz", "NIP ciągiem"]),
+        ("12345,67", ["Arkusz", "NIP ciągiem"]),
+    ],
+)
+async def test_a_number_is_found_however_its_groups_are_written(alice, indexer, query, expected):
+    binder = await create_binder(alice, "Faktury")
+    for title, text in NUMBERS.items():
+        await create_document(alice, binder["id"], title, text.encode(), filename="dokument.txt")
+    await drain(indexer)
+    assert await titles(alice, query) == expected
+
+
+async def test_a_number_written_in_groups_is_marked_whole(alice, indexer):
+    binder = await create_binder(alice, "Faktury")
+    await create_document(alice, binder["id"], "Faktura", b"Nabywca: NIP 123 456 32 18.")
+    await drain(indexer)
+    result = await alice.gql(SEARCH, q="1234563218")
+    assert result.data["search"]["edges"][0]["node"]["highlights"] == ["Nabywca: NIP <mark>123 456 32 18</mark>."]
+
+
 async def test_polish_forms_whose_stem_changes_are_found_with_and_without_polish_letters(alice, indexer):
     binder = await create_binder(alice, "Rozliczenia")
     letter = "Wezwanie do zapłaty rachunku. Lista kontrahentów w mieście, wg spółek.".encode()

@@ -209,6 +209,10 @@ def _counterparties(count: int) -> list[dict[str, Any]]:
 def test_term_positions_are_the_tokens_grouped_by_term() -> None:
     rng = random.Random(3)
     texts = [_text(rng, 200) for _ in range(20)] + ["", "---", "a/a/a a/a", "1/2/3/4/5/6/7/8/9/10 ąę/śź_x"]
+    texts += [
+        "NIP 123 456 32 18, tel. +48 601 234 567, PL61 1090 1014 0000 0712 1981 2874",
+        "12 345,67 zł 1 1 11 12 1212,12 PL 123-456-32-18 1 2 3 4 5 6 7 8 9 10 2026\u00a0000",
+    ]
     for text in texts:
         grouped: dict[str, list[int]] = {}
         for token in analysis.iter_tokens(text):
