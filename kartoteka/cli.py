@@ -197,7 +197,10 @@ def serve(
         host=host,
         port=port,
         log_config=None,
-        proxy_headers=False,
+        # Behind a proxy every client would otherwise share its address, and one client's
+        # failed logins would lock everyone out (failures are counted per user and address).
+        proxy_headers=settings.forwarded_allow_ips is not None,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         access_log=False,
         # A stalled client must not hold a stopping server forever (docker stop allows 10 s).
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,

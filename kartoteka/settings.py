@@ -64,6 +64,9 @@ class Settings(BaseSettings):
 
     embedded_indexer: bool = True
     indexer_poll_seconds: float = Field(default=0.5, gt=0, allow_inf_nan=False)
+    # Addresses of reverse proxies whose X-Forwarded-For/-Proto to believe (comma-separated, or
+    # "*"); unset: none, and every client is the address it connects from.
+    forwarded_allow_ips: str | None = None
     # How long a stopping server lets transfers still running finish before it closes them.
     shutdown_grace_seconds: float = Field(default=30.0, ge=0, allow_inf_nan=False)
     # Each is a process started when needed, capped at 1 GiB: parsers run outside the server.

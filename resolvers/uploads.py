@@ -84,7 +84,10 @@ async def receive(request: Request) -> Response:
             )
             await session.commit()
         except DomainError as error:
-            status = {"NOT_FOUND": 404, "CONFLICT": 409, "UPLOAD_TOO_LARGE": 413}.get(error.code, 400)
+            # STORAGE_UNAVAILABLE is the server's trouble, not the client's: a 503 is retried.
+            status = {"NOT_FOUND": 404, "CONFLICT": 409, "UPLOAD_TOO_LARGE": 413, "STORAGE_UNAVAILABLE": 503}.get(
+                error.code, 400
+            )
             return JSONResponse({"error": error.message, "code": error.code}, status_code=status)
     return JSONResponse(
         {"uploadId": encode_id("StagedUpload", upload.id), "size": upload.declared_size, "sha256": upload.sha256}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,6 +30,8 @@ from dms.serialise import queue_behind_name
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,149}$")
 MIN_PASSWORD_LENGTH = 8
+
+log = logging.getLogger("kartoteka.login")
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,7 @@ async def log_in(
     )
     if (recent_failures or 0) >= policy.max_failures:
         audit.record(session, None, "login.throttled", address=address, username=key)
+        log.warning("login refused: too many failures", extra={"username": key, "address": address})
         await session.commit()
         raise TooManyAttempts()
     user = await session.scalar(select(User).where(func.lower(User.username) == key))
@@ -203,6 +207,7 @@ async def log_in(
     if not matches or user is None or not user.is_active:
         session.add(LoginFailure(username=key, address=address, at=now))
         audit.record(session, None, "login.failed", address=address, username=key)
+        log.warning("login failed", extra={"username": key, "address": address})
         # Committed before refusing: counting the failure is the point of recording it.
         await session.commit()
         raise InvalidCredentials()

@@ -158,3 +158,28 @@ def test_one_indexer_writes_the_index_and_a_second_waits_to_take_over(tmp_path: 
                 found = result.json()["data"]["search"]["totalCount"]
                 time.sleep(0.2)
             assert found == 1
+
+
+def test_behind_a_trusted_proxy_failed_logins_count_per_client_not_for_everyone(tmp_path: Path) -> None:
+    from tests.servers.kartoteka import kartoteka_environment
+
+    data_dir = tmp_path / "data"
+    environment = kartoteka_environment(
+        data_dir, KARTOTEKA_FORWARDED_ALLOW_IPS="127.0.0.1", KARTOTEKA_LOGIN_MAX_FAILURES="2"
+    )
+    with (
+        running_kartoteka(data_dir, environment=environment) as server,
+        httpx.Client(base_url=server.base_url) as client,
+    ):
+        sign_in(client, data_dir)
+
+        def log_in(password: str, client_address: str) -> dict[str, Any]:
+            query = f'mutation {{ login(input: {{username: "admin", password: "{password}"}}) {{ token userErrors {{ code }} }} }}'
+            answer = client.post("/graphql", json={"query": query}, headers={"X-Forwarded-For": client_address})
+            return dict(answer.json()["data"]["login"])
+
+        for _ in range(3):
+            log_in("a wrong guess", "203.0.113.7")
+        assert log_in(PASSWORD, "203.0.113.7")["userErrors"] == [{"code": "RATE_LIMITED"}]
+        # The real admin, elsewhere behind the same proxy, is not locked out by the guesser.
+        assert log_in(PASSWORD, "198.51.100.20")["token"]
