@@ -287,22 +287,35 @@ def _name_key(text: str) -> tuple[str, ...]:
     return tuple(fold(word) for word in text.split())
 
 
-async def _check_classification(session: AsyncSession, options: SearchOptions) -> None:
-    """A type or status filter names one that exists (in any case, as the index compares them): a
-    misspelt code would find nothing, silently."""
+#: Codes listed in a "no such type" message, at most: a company may configure hundreds.
+_CODES_SHOWN = 20
+
+
+def _one_code(given: str, known: list[tuple[str, str]], what: str, field: list[str]) -> str:
+    """The code a filter means: given as a code, or as the whole name (any case, with or without
+    Polish letters), like a ``type:`` clause. A misspelt one would find nothing, silently: refused."""
+    exact = [code for code, _name in known if code.casefold() == given.casefold()]
+    named = [code for code, name in known if _name_key(name) == _name_key(given)]
+    found = list(dict.fromkeys(exact or named))
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise ValidationFailed(f"several {what}s have this name: give the code, one of {', '.join(found)}", field=field)
+    codes = [code for code, _name in known]
+    shown = ", ".join(codes[:_CODES_SHOWN]) + (", …" if len(codes) > _CODES_SHOWN else "")
+    raise ValidationFailed(f"no {what} has this code or name; the codes are: {shown or 'none yet'}", field=field)
+
+
+async def _resolved_classification(session: AsyncSession, options: SearchOptions) -> SearchOptions:
+    """`options` with the type and status filters as codes (the index holds codes)."""
     if options.document_type is not None:
-        codes = [kind.code for kind in await classification.list_types(session)]
-        if options.document_type.casefold() not in {code.casefold() for code in codes}:
-            raise ValidationFailed(
-                f"no document type has this code; the codes are: {', '.join(codes) or 'none yet'}",
-                field=["filter", "documentType"],
-            )
+        types = [(kind.code, kind.name) for kind in await classification.list_types(session)]
+        code = _one_code(options.document_type, types, "document type", ["filter", "documentType"])
+        options = replace(options, document_type=code)
     if options.status is not None:
-        codes = [status.code for status in await classification.statuses(session)]
-        if options.status.casefold() not in {code.casefold() for code in codes}:
-            raise ValidationFailed(
-                f"no status has this code; the codes are: {', '.join(codes)}", field=["filter", "status"]
-            )
+        states = [(status.code, status.name) for status in await classification.statuses(session)]
+        options = replace(options, status=_one_code(options.status, states, "status", ["filter", "status"]))
+    return options
 
 
 async def search_documents(
@@ -320,7 +333,7 @@ async def search_documents(
         query = parse_query(text)
     except QuerySyntaxError as exc:
         raise ValidationFailed(str(exc), field="query") from exc
-    await _check_classification(session, options)
+    options = await _resolved_classification(session, options)
     date_from = None if options.date_from is None else utc_time(options.date_from, field=["filter", "dateFrom"])
     date_to = None if options.date_to is None else utc_time(options.date_to, field=["filter", "dateTo"])
     if engine is None:

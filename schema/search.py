@@ -29,8 +29,10 @@ class SearchSort(Enum):
 class SearchFilter:
     counterparty_id: strawberry.ID | None = None
     binder_id: strawberry.ID | None = strawberry.field(default=None, description="The binder and all below it.")
-    document_type: str | None = None
-    status: str | None = None
+    document_type: str | None = strawberry.field(
+        default=None, description="A document type's code or whole name (any case, Polish letters optional)."
+    )
+    status: str | None = strawberry.field(default=None, description="A status's code or whole name.")
     date_from: dt.datetime | None = None
     date_to: dt.datetime | None = None
 

@@ -317,15 +317,17 @@ async def test_a_date_filter_needs_its_time_zone(alice, bob, indexer):
     assert zoned.data["search"] == {"totalCount": 0}
 
 
-async def test_a_type_or_status_filter_names_an_existing_code(admin, alice, indexer):
+async def test_a_type_or_status_filter_names_an_existing_code_or_name(admin, alice, indexer):
     create = 'mutation { createDocumentType(input: {code: "faktura", name: "Faktura VAT"}) { documentType { id } } }'
     kind = (await admin.gql(create)).data["createDocumentType"]["documentType"]["id"]
     binder = await create_binder(alice, "Faktury")
     await create_document(alice, binder["id"], "FV 1", b"faktura", documentTypeId=kind)
     await drain(indexer)
     query = 'query($f: SearchFilter) { search(query: "*", filter: $f) { totalCount } }'
-    assert (await alice.gql(query, f={"documentType": "FAKTURA"})).data["search"]["totalCount"] == 1
-    for wrong in ({"documentType": "Faktura VAT"}, {"documentType": "fakturaa"}, {"status": "bogus"}):
+    for given in ({"documentType": "FAKTURA"}, {"documentType": "Faktura VAT"}, {"documentType": "faktura vat"}):
+        assert (await alice.gql(query, f=given)).data["search"]["totalCount"] == 1, given
+    assert (await alice.gql(query, f={"status": "Nowy"})).data["search"]["totalCount"] == 1
+    for wrong in ({"documentType": "Faktura VAT 23"}, {"documentType": "fakturaa"}, {"status": "bogus"}):
         refused = await alice.gql(query, f=wrong)
         assert refused.error_codes == ["VALIDATION"], wrong
 
