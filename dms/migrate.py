@@ -32,3 +32,22 @@ async def is_up_to_date(engine: AsyncEngine, database_url: str) -> bool:
     async with engine.connect() as connection:
         current = await connection.run_sync(lambda c: set(MigrationContext.configure(c).get_current_heads()))
     return current == heads
+
+
+async def schema_revisions(database_url: str) -> tuple[set[str], set[str]]:
+    """The revisions the database is at (empty: no schema yet) and the code's heads."""
+    from dms.db import create_engine
+
+    heads = set(ScriptDirectory.from_config(alembic_config(database_url)).get_heads())
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            current = await connection.run_sync(lambda c: set(MigrationContext.configure(c).get_current_heads()))
+    finally:
+        await engine.dispose()
+    return current, heads
+
+
+def known_revisions(database_url: str) -> set[str]:
+    """Every revision this code has a migration for."""
+    return {script.revision for script in ScriptDirectory.from_config(alembic_config(database_url)).walk_revisions()}

@@ -73,24 +73,48 @@ def _prepare_data_dir(settings: Settings) -> None:
         _fail(f"the data directory {settings.data_dir} is not writable: {exc.strerror or exc}")
 
 
-def _migrate(settings: Settings) -> None:
-    """Bring the database to head: every command that uses it starts here, so a fresh one just works."""
+def _migrate(settings: Settings, *, upgrade: bool = False) -> tuple[set[str], set[str]]:
+    """Make sure the database has the schema this code works with.
+
+    A new database gets it. An existing one is upgraded only when `upgrade` (`db upgrade`, `serve`
+    and `indexer`, the application itself): a check such as `fsck` run on production or on a
+    backup must not change it, and after an upgrade an older release cannot open it any more.
+    """
     from sqlalchemy.engine import make_url
 
     from dms.db import DatabaseUrlError, create_engine
-    from dms.migrate import upgrade_sync
+    from dms.migrate import known_revisions, schema_revisions, upgrade_sync
 
-    try:
-        create_engine(settings.resolved_database_url)
-        upgrade_sync(settings.resolved_database_url)
-    except DatabaseUrlError as exc:
-        _fail(str(exc))
-    except OSError as exc:
-        # Refused, unresolvable or timed out: the server, not the schema, is the problem.
-        shown = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
-        _fail(f"the database {shown} is unreachable: {exc.strerror or exc}")
-    except Exception as exc:
-        _fail(f"cannot migrate the database: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}")
+    url = settings.resolved_database_url
+    shown = make_url(url).render_as_string(hide_password=True) if "://" in url else url
+
+    def attempt(step: Callable[[], T]) -> T:
+        try:
+            return step()
+        except DatabaseUrlError as exc:
+            _fail(str(exc))
+        except OSError as exc:
+            # Refused, unresolvable or timed out: the server, not the schema, is the problem.
+            _fail(f"the database {shown} is unreachable: {exc.strerror or exc}")
+        except Exception as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else ""
+            _fail(f"cannot migrate the database: {type(exc).__name__}: {reason}")
+
+    attempt(lambda: create_engine(url))
+    current, heads = attempt(lambda: _run(schema_revisions(url)))
+    if current and current != heads:
+        if unknown := sorted(current - known_revisions(url)):
+            _fail(f"the database {shown} was upgraded by a newer Kartoteka (revision {', '.join(unknown)})")
+        if not upgrade:
+            _fail(
+                f"the database {shown} has an older schema ({', '.join(sorted(current))}): back it up, then "
+                "run `kartoteka db upgrade` (`kartoteka serve` upgrades it too)"
+            )
+    if current != heads:
+        attempt(lambda: upgrade_sync(url))
+        if current:
+            log.warning("database upgraded", extra={"from": sorted(current), "to": sorted(heads)})
+    return current, heads
 
 
 def _require_kartoteka_database(settings: Settings) -> None:
@@ -175,7 +199,7 @@ def serve(
         settings.resolved_secret_key()
     except (ValueError, OSError) as exc:
         _fail(str(exc))
-    _migrate(settings)
+    _migrate(settings, upgrade=True)
     services = _services(settings)
     lock = _indexer_lock(settings)
     writer = settings.embedded_indexer and lock.try_acquire()
@@ -249,7 +273,7 @@ def indexer(data_dir: DataDir = None) -> None:
 
     settings = _settings(data_dir)
     configure_logging(settings.log_level)
-    _migrate(settings)
+    _migrate(settings, upgrade=True)  # a long-running part of the application, like serve
     services = _services(settings)
     lock = _indexer_lock(settings)
     if not lock.try_acquire():
@@ -332,8 +356,13 @@ def db_upgrade(data_dir: DataDir = None) -> None:
     """Apply Alembic migrations up to head."""
     settings = _settings(data_dir)
     _prepare_data_dir(settings)
-    _migrate(settings)
-    out.print("database is up to date")
+    before, heads = _migrate(settings, upgrade=True)
+    if before and before != heads:
+        out.print(f"database upgraded from {', '.join(sorted(before))} to {', '.join(sorted(heads))}")
+    elif not before:
+        out.print(f"database created at {', '.join(sorted(heads))}")
+    else:
+        out.print("database is up to date")
 
 
 def _read_password(password_stdin: bool) -> str:

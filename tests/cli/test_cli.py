@@ -349,3 +349,27 @@ def test_fsck_finds_a_binder_tree_whose_stored_ancestors_disagree_with_its_paren
     checked = kartoteka(data_dir, "fsck")
     assert checked.returncode == 1
     assert "binder 2: stray ancestor 1" in checked.stdout
+
+
+def test_only_db_upgrade_and_serve_upgrade_an_existing_database(data_dir):
+    from dms.migrate import upgrade_sync
+
+    data_dir.mkdir()
+    (data_dir / "blobs").mkdir()
+    upgrade_sync(f"sqlite+aiosqlite:///{data_dir / 'kartoteka.sqlite3'}", "0002")
+    for command in (("fsck",), ("gc", "--dry-run"), ("user", "disable", "nobody")):
+        line = _one_line_failure(kartoteka(data_dir, *command))
+        assert "older schema (0002)" in line and "kartoteka db upgrade" in line, command
+    upgraded = kartoteka(data_dir, "db", "upgrade")
+    assert (upgraded.returncode, upgraded.stdout.strip()) == (0, "database upgraded from 0002 to 0003")
+    assert kartoteka(data_dir, "db", "upgrade").stdout.strip() == "database is up to date"
+    assert kartoteka(data_dir, "fsck").returncode == 0
+
+
+def test_a_database_of_a_newer_release_is_named_as_such(data_dir):
+    import sqlite3
+
+    assert kartoteka(data_dir, "db", "upgrade").returncode == 0
+    with sqlite3.connect(data_dir / "kartoteka.sqlite3") as database:
+        database.execute("UPDATE alembic_version SET version_num = '0099'")
+    assert "newer Kartoteka (revision 0099)" in _one_line_failure(kartoteka(data_dir, "db", "upgrade"))
