@@ -311,6 +311,12 @@ async def merge_counterparties(
     )
     await directory_outbox.enqueue(session, "counterparty", [target_id, *sources_wanted], "merged")
     await _end_colliding_addresses(session, actor, target_id, sources_wanted)
+    # Events about documents are seen only by those who may read the document: not counted below.
+    events_about_no_document = await session.scalar(
+        select(func.count())
+        .select_from(Event)
+        .where(Event.counterparty_id.in_(sources_wanted), Event.document_id.is_(None))
+    )
     moved: dict[str, int] = {}
     for name, model in MOVED_BY_COUNTERPARTY.items():
         result = await session.execute(
@@ -349,7 +355,9 @@ async def merge_counterparties(
         moved=moved,
     )
     # Everyone who sees the card sees its events, but not every document: the count of moved
-    # documents (which may include some the reader may not know of) stays in the audit log.
+    # documents, and of events about them, which may include some the reader may not know of,
+    # stays in the audit log.
     shown = {name: count for name, count in moved.items() if name != "documents"}
+    shown["events"] = int(events_about_no_document or 0)
     await record_data_changed(session, actor, target_id, {"merged": {"from": sources_wanted, "moved": shown}})
     return target

@@ -669,6 +669,17 @@ async def test_merging_moves_everything_attached_in_one_transaction(db, services
             select(Event).where(Event.counterparty_id == target.id, Event.details["fields"].as_json().is_not(None))
         )
         assert "documents" not in changed.details["changes"]["merged"]["moved"], "the card's readers may not see them"
+        # The "document added" event is about a document not every reader of the card may see.
+        latest = await session.scalar(
+            select(Event)
+            .where(Event.counterparty_id == target.id, Event.details["fields"].as_json().is_not(None))
+            .order_by(Event.id.desc())
+        )
+        about_documents = await session.scalar(
+            select(func.count()).select_from(Event).where(Event.document_id.is_not(None))
+        )
+        shown = latest.details["changes"]["merged"]["moved"]["events"]
+        assert about_documents == 1 and shown == audit.details["moved"]["events"] - 1
         queued = await session.scalar(
             select(func.count()).select_from(OutboxEntry).where(OutboxEntry.document_id == document.id)
         )
