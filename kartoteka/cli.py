@@ -235,11 +235,11 @@ def serve(
 STANDBY_POLL_SECONDS = 1.0
 
 
-def _indexer_lock(settings: Settings) -> IndexerLock:
+def _indexer_lock(settings: Settings, name: str = "indexer.lock") -> IndexerLock:
     """The index's one-indexer lock (see search.indexer_lock); held until the process ends."""
     try:
         settings.resolved_index_dir.mkdir(parents=True, exist_ok=True)
-        return IndexerLock(settings.resolved_index_dir)
+        return IndexerLock(settings.resolved_index_dir, name)
     except OSError as exc:
         _fail(f"cannot use the index directory {settings.resolved_index_dir}: {exc.strerror or exc}")
 
@@ -323,6 +323,10 @@ def reindex(
     settings = _settings(data_dir)
     _migrate(settings)
     services = _services(settings)
+    # Two rebuilds would write into one new index beside the live one: the second one waits its turn.
+    rebuilding = _indexer_lock(settings, name="reindex.lock")
+    if not rebuilding.try_acquire():
+        _fail(f"another reindex (pid {rebuilding.holder()}) is rebuilding {settings.resolved_index_dir}")
     worker = build_search(settings, services, writer=True)
     assert worker is not None
 

@@ -15,8 +15,8 @@ from typing import IO
 
 
 class IndexerLock:
-    def __init__(self, directory: Path) -> None:
-        self.path = directory / "indexer.lock"
+    def __init__(self, directory: Path, name: str = "indexer.lock") -> None:
+        self.path = directory / name
         self._file: IO[str] | None = None
 
     def try_acquire(self) -> bool:

@@ -373,3 +373,18 @@ def test_a_database_of_a_newer_release_is_named_as_such(data_dir):
     with sqlite3.connect(data_dir / "kartoteka.sqlite3") as database:
         database.execute("UPDATE alembic_version SET version_num = '0099'")
     assert "newer Kartoteka (revision 0099)" in _one_line_failure(kartoteka(data_dir, "db", "upgrade"))
+
+
+def test_a_second_reindex_while_one_runs_is_refused_in_one_line(data_dir):
+    from search.indexer_lock import IndexerLock
+
+    assert kartoteka(data_dir, "db", "upgrade").returncode == 0
+    (data_dir / "index").mkdir()
+    running = IndexerLock(data_dir / "index", "reindex.lock")
+    assert running.try_acquire()
+    try:
+        line = _one_line_failure(kartoteka(data_dir, "reindex"))
+        assert f"another reindex (pid {os.getpid()})" in line
+    finally:
+        running.release()
+    assert kartoteka(data_dir, "reindex").returncode == 0
