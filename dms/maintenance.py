@@ -7,11 +7,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import anyio
 from sqlalchemy import delete, func, select, text
 
 from dms.base import utcnow
 from dms.binders.models import Binder, BinderClosure
 from dms.documents.models import Document, DocumentVersion, StagedUpload
+from dms.indexing.texts import TextCache
 from dms.uow import Database
 from storage.base import BlobNotFound, BlobStore
 
@@ -29,6 +31,7 @@ class GcReport:
     too_young: int = 0
     expired_uploads: int = 0
     leftovers: int = 0
+    texts: int = 0
 
 
 @dataclass
@@ -219,3 +222,28 @@ async def database_problems(db: Database) -> list[str]:
         if descendant in parents and ancestor in parents:
             problems.append(f"binder {descendant}: stray ancestor {ancestor}, which grants its access")
     return problems
+
+
+#: Cached texts looked up in the database at a time.
+_TEXT_BATCH = 500
+
+
+async def forget_unreferenced_texts(
+    db: Database, texts: TextCache, *, grace: timedelta = DEFAULT_GRACE, dry_run: bool = False
+) -> int:
+    """Delete the cached texts of bytes no version refers to any more (a purged document's words
+    would otherwise stay on disk for good); how many."""
+    older_than = (utcnow() - grace).timestamp()
+    keys = await anyio.to_thread.run_sync(lambda: list(texts.keys(older_than=older_than)))
+    forgotten = 0
+    for start in range(0, len(keys), _TEXT_BATCH):
+        batch = keys[start : start + _TEXT_BATCH]
+        async with db.sessions() as session:
+            used = set(
+                (await session.scalars(select(DocumentVersion.sha256).where(DocumentVersion.sha256.in_(batch)))).all()
+            )
+        unused = [key for key in batch if key not in used]
+        if not dry_run:
+            await anyio.to_thread.run_sync(lambda unused=unused: [texts.forget(key) for key in unused])
+        forgotten += len(unused)
+    return forgotten

@@ -467,8 +467,9 @@ def gc(
     ] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Delete blobs no version refers to, and expired staged uploads."""
-    from dms.maintenance import collect_garbage, looks_unrelated
+    """Delete blobs no version refers to, their cached texts, and expired staged uploads."""
+    from dms.indexing.texts import TextCache
+    from dms.maintenance import collect_garbage, forget_unreferenced_texts, looks_unrelated
 
     if grace_seconds < 0:
         _fail("--grace-seconds cannot be negative")
@@ -482,13 +483,18 @@ def gc(
             return None
         with _progress() as progress:
             task = progress.add_task("collecting unreferenced blobs", total=None)
-            return await collect_garbage(
+            report = await collect_garbage(
                 services.db,
                 services.blobs,
                 grace=timedelta(seconds=grace_seconds),
                 dry_run=dry_run,
                 progress=lambda n: progress.advance(task, n),
             )
+        texts = TextCache(settings.resolved_index_dir / "texts")
+        report.texts = await forget_unreferenced_texts(
+            services.db, texts, grace=timedelta(seconds=grace_seconds), dry_run=dry_run
+        )
+        return report
 
     report = _run(work())
     if report is None:
@@ -504,7 +510,7 @@ def gc(
     verb = "would delete" if dry_run else "deleted"
     out.print(
         f"examined {report.examined} blobs: {verb} {report.deleted}, kept {report.kept} in use"
-        f" and {report.too_young} too young to judge; {removed}"
+        f" and {report.too_young} too young to judge; {removed}; {verb} {report.texts} cached texts"
     )
 
 

@@ -12,6 +12,7 @@ import gzip
 import json
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -64,6 +65,21 @@ class TextCache:
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
+
+    def keys(self, *, older_than: float) -> Iterator[str]:
+        """The SHA-256 of every cached text last written before `older_than` (a timestamp; blocking)."""
+        if not self.directory.is_dir():
+            return
+        for path in self.directory.glob("*/*.json.gz"):
+            try:
+                if path.stat().st_mtime < older_than:
+                    yield path.name.removesuffix(".json.gz")
+            except FileNotFoundError:
+                continue
+
+    def forget(self, sha256: str) -> None:
+        """Delete the cached text of these bytes (blocking): the words of a purged document go too."""
+        self._path(sha256).unlink(missing_ok=True)
 
     async def get(self, sha256: str, *, extractor: int | None = None) -> Extraction | None:
         return await anyio.to_thread.run_sync(lambda: self.read(sha256, extractor=extractor))

@@ -72,3 +72,33 @@ async def test_fsck_reports_corrupt_and_missing_bytes(services: Any, owner: Any,
     assert await versions_of(services.db, [version.sha256]) == {
         version.sha256: [DamagedVersion(document_id, title, "1.0", trashed=False)]
     }
+
+
+async def test_gc_forgets_the_cached_text_of_bytes_no_version_refers_to(services: Any, owner: Any, tmp_path) -> None:
+    from dms.indexing.texts import TextCache
+    from dms.maintenance import forget_unreferenced_texts
+    from search.extraction import Extraction
+
+    async with unit_of_work(services.db, services.blobs, write=True) as uow:
+        binder = await binders.create_binder(uow.session, owner, "Kadry")
+        await uow.commit()
+    async with unit_of_work(services.db, services.blobs, write=True) as uow:
+        await documents.create_document(
+            uow,
+            owner,
+            binder_id=binder.id,
+            details=documents.DocumentDetails(title="Umowa"),
+            source=IncomingFile("umowa.txt", chunks_of(b"kept words")),
+            max_upload_bytes=1024,
+        )
+        await uow.commit()
+    texts = TextCache(tmp_path / "texts")
+    kept, purged = hashlib.sha256(b"kept words").hexdigest(), hashlib.sha256(b"purged words").hexdigest()
+    for key in (kept, purged):
+        texts.write(key, Extraction(f"text of {key}", "ok", None, False))
+
+    assert await forget_unreferenced_texts(services.db, texts, grace=timedelta(0), dry_run=True) == 1
+    assert texts.read(purged) is not None
+    assert await forget_unreferenced_texts(services.db, texts, grace=timedelta(0)) == 1
+    assert texts.read(purged) is None and texts.read(kept) is not None
+    assert await forget_unreferenced_texts(services.db, texts, grace=timedelta(hours=1)) == 0  # too young
