@@ -280,9 +280,11 @@ async def _serve(request: Request, services: Services, link: DownloadLink, early
         # The database says these bytes exist: their absence is damage for `kartoteka fsck` to report.
         log.error("blob missing for a version", extra={"version_id": version.id, "sha256": version.sha256})
         return _problem(503, "the file's bytes are missing from storage")
-    if byte_range is None and stream.size is not None and stream.size != version.size:
-        # Stored bytes never change size: these were damaged. Sending them would break the
-        # response half-way (its Content-Length is the version's size), so nothing is sent.
+    expected = version.size if byte_range is None else byte_range[1] - byte_range[0] + 1
+    if stream.size is not None and stream.size != expected:
+        # Stored bytes never change size: these were damaged (a part of them too, when a range
+        # runs past a truncated end). Sending them would break the response half-way (its
+        # Content-Length is what the version promises), so nothing is sent.
         await stream.aclose()
         log.error(
             "blob size differs from its version's",

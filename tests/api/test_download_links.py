@@ -139,6 +139,19 @@ async def test_bytes_damaged_in_storage_answer_503_and_are_not_sent(alice, http,
     assert any("differs" in record.getMessage() for record in caplog.records)
 
 
+async def test_a_range_running_past_the_end_of_cut_short_bytes_answers_503(alice, http, services):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Aneks", CONTENT)
+    path = await services.blobs.local_path(document["currentVersion"]["sha256"])
+    assert path is not None
+    path.write_bytes(CONTENT[:5])
+    url = document["currentVersion"]["downloadUrl"]
+
+    assert (await http.get(url, headers={"Range": "bytes=0-4"})).status_code == 206  # still whole there
+    response = await http.get(url, headers={"Range": f"bytes=0-{len(CONTENT) - 1}"})
+    assert response.status_code == 503 and "damaged" in response.json()["error"]
+
+
 async def test_a_link_naming_other_bytes_than_its_versions_is_refused(alice, http, services, opened):
     binder = await create_binder(alice, "Umowy")
     document = await create_document(alice, binder["id"], "Aneks", CONTENT)
