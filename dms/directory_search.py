@@ -71,7 +71,7 @@ def _page(items: list[T], result: DirectoryResult, kept: Sequence[str], after: s
         cursors=list(kept),
         # An empty page (first: 0) asked the index for one hit: any hit lies past the page.
         has_next=result.has_next if first > 0 else bool(result.hits),
-        has_previous=after is not None,
+        has_previous=bool(after),
         total_count=result.total,
     )
 
@@ -94,7 +94,9 @@ async def search_counterparties(
         text = re.sub(r"[\s-]", "", text)
     query = _parse(text, "counterparties")
     index = _index(indexes, "counterparties")
-    result = await _find(index, DirectoryRequest(query=query, deleted=deleted, limit=max(first, 1), after=after))
+    result = await _find(
+        index, DirectoryRequest(query=query, deleted=deleted, limit=max(first, 1), after=after or None)
+    )
     hits = result.hits[:first]
     wanted = [hit.record_id for hit in hits]
     cards = {c.id: c for c in (await session.scalars(select(Counterparty).where(Counterparty.id.in_(wanted)))).all()}
@@ -131,7 +133,7 @@ async def search_events(
         access=await event_access(session, actor),
         counterparty_id=counterparty_id,
         limit=max(first, 1),
-        after=after,
+        after=after or None,
     )
     result = await _find(index, request)
     hits = result.hits[:first]

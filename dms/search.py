@@ -336,6 +336,9 @@ async def search_documents(
     options = await _resolved_classification(session, options)
     date_from = None if options.date_from is None else utc_time(options.date_from, field=["filter", "dateFrom"])
     date_to = None if options.date_to is None else utc_time(options.date_to, field=["filter", "dateTo"])
+    if date_from is not None and date_to is not None and date_to < date_from:
+        raise ValidationFailed("the period ends before it starts", field=["filter", "dateTo"])
+    after = after or None  # "" is no cursor, as in every other list
     if engine is None:
         raise SearchUnavailable("search is not running on this server")
     if options.binder_id is not None:

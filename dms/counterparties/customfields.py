@@ -35,6 +35,7 @@ KINDS = ("text", "number", "decimal", "date", "boolean", "choice", "multichoice"
 CHOICE_KINDS = ("choice", "multichoice")
 MAX_FIELDS = 100
 MAX_TEXT = 4000
+_DECIMAL_RE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
@@ -143,9 +144,13 @@ def _coerce(field: FieldDefinition, value: Any) -> Any:
     if kind == "decimal":
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise ValueError("expected a decimal number")
+        # A float from JSON goes through its shortest repr, so 12.3 stays 12.3. Written as people
+        # write numbers: Decimal() alone would also take "1_000", "1e2" and other scripts' digits.
+        text = str(value).strip().replace(",", ".")
+        if not isinstance(value, float) and _DECIMAL_RE.fullmatch(text) is None:
+            raise ValueError("expected a decimal number such as 12.50 or -3,75")
         try:
-            # A float from JSON goes through its shortest repr, so 12.3 stays 12.3.
-            number = Decimal(str(value).strip().replace(",", "."))
+            number = Decimal(text)
         except InvalidOperation as exc:
             raise ValueError("expected a decimal number") from exc
         if not number.is_finite() or abs(number) >= Decimal(10) ** 18:

@@ -145,7 +145,11 @@ async def set_statuses(
         )
     await session.execute(delete(DocumentStatus))
     for position, (code, definition) in enumerate(zip(codes, definitions, strict=True)):
-        session.add(DocumentStatus(code=code, name=clean_name(definition.name, field="statuses"), position=position))
+        try:
+            name = clean_name(definition.name, field="name")
+        except ValidationFailed as error:
+            raise ValidationFailed(error.message, field=["statuses", str(position), "name"]) from error
+        session.add(DocumentStatus(code=code, name=name, position=position))
     audit.record(session, actor, "document_statuses.set", codes=codes)
     return await statuses(session)  # as stored: codes lower-cased, names cleaned
 

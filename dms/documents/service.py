@@ -240,8 +240,19 @@ def _draft(details: DocumentDetails) -> Document:
     )
 
 
+#: Tags on one document, at most: labels to find it by, not a place for its contents.
+MAX_TAGS = 100
+
+
 def _clean_tags(tags: list[str]) -> list[str]:
-    cleaned = [clean_name(tag, field="tags", max_length=64) for tag in tags]
+    if len(tags) > MAX_TAGS:
+        raise ValidationFailed(f"a document has at most {MAX_TAGS} tags", field="tags")
+    cleaned = []
+    for index, tag in enumerate(tags):
+        try:
+            cleaned.append(clean_name(tag, field="tag", max_length=64))
+        except ValidationFailed as error:
+            raise ValidationFailed(error.message, field=["tags", str(index)]) from error
     return list(dict.fromkeys(cleaned))
 
 
@@ -345,7 +356,8 @@ async def create_from_template(
     if not template.is_template:
         raise ValidationFailed("this document is not a template", field="templateId")
     await get_binder(session, actor, binder_id, need=Access.WRITE)
-    title = clean_name(details.title or template.title, field="title", max_length=500)
+    # A blank title is no title: the template's, as when none is given.
+    title = clean_name((details.title or "").strip() or template.title, field="title", max_length=500)
     await _check_links(session, details)
     await _settle_status(session, details)
     await classification.check_type_and_requirements(session, _draft(details))

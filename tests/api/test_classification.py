@@ -190,3 +190,14 @@ async def test_a_field_required_later_does_not_block_other_edits_of_documents_fi
     assert cleared.payload("updateDocument")["userErrors"] == [{"field": ["source"], "code": "VALIDATION"}]
     retyped = await admin.gql(UPDATE, i={"documentId": document["id"], "documentTypeId": other_id, "source": None})
     assert retyped.codes("updateDocument") == ["VALIDATION"]
+
+
+async def test_a_bad_status_name_is_named_by_its_place_in_the_list(admin):
+    result = await admin.gql(
+        "mutation($s: [DocumentStatusInput!]!) { setDocumentStatuses(input: {statuses: $s}) "
+        "{ userErrors { code field message } } }",
+        s=[{"code": "new", "name": "Nowy"}, {"code": "done", "name": "  "}],
+    )
+    assert result.payload("setDocumentStatuses")["userErrors"] == [
+        {"code": "VALIDATION", "field": ["statuses", "1", "name"], "message": "name must not be empty"}
+    ]

@@ -375,6 +375,28 @@ async def test_a_document_from_a_template_starts_with_the_templates_bytes(alice)
     assert created["action"] == "created" and created["details"]["from_template"] == template["id"]
 
 
+async def test_a_blank_title_for_a_document_from_a_template_is_the_templates(alice):
+    binder = await create_binder(alice, "Wzorce")
+    template = await create_document(alice, binder["id"], "Wzór umowy", CONTRACT, isTemplate=True)
+    start = (
+        "mutation($i: CreateDocumentFromTemplateInput!) { createDocumentFromTemplate(input: $i) {"
+        " document { title } userErrors { code } } }"
+    )
+    for blank in ("", "   "):
+        result = await alice.gql(start, i={"templateId": template["id"], "binderId": binder["id"], "title": blank})
+        assert result.payload("createDocumentFromTemplate")["document"] == {"title": "Wzór umowy"}, blank
+
+
+async def test_tags_are_limited_in_number_and_a_bad_one_is_named_by_its_place(alice):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    update = "mutation($i: UpdateDocumentInput!) { updateDocument(input: $i) { userErrors { code field } } }"
+    many = await alice.gql(update, i={"documentId": document["id"], "tags": [f"t{n}" for n in range(101)]})
+    assert many.payload("updateDocument")["userErrors"] == [{"code": "VALIDATION", "field": ["tags"]}]
+    bad = await alice.gql(update, i={"documentId": document["id"], "tags": ["pilne", "x" * 65]})
+    assert bad.payload("updateDocument")["userErrors"] == [{"code": "VALIDATION", "field": ["tags", "1"]}]
+
+
 async def test_an_ordinary_document_is_not_a_template(alice):
     binder = await create_binder(alice, "Umowy")
     ordinary = await create_document(alice, binder["id"], "Umowa", CONTRACT)

@@ -616,3 +616,14 @@ async def test_a_document_is_found_by_its_cases_number(alice, indexer):
     await drain(indexer)
     for query in (f'case:"{number}"', number, f"case:{number.rsplit('/', 1)[1]}"):
         assert await titles(alice, query) == ["Wezwanie"], query
+
+
+async def test_an_empty_cursor_is_no_cursor_and_a_backwards_period_is_refused(alice, indexer):
+    binder = await create_binder(alice, "Faktury")
+    await create_document(alice, binder["id"], "Faktura", INVOICE)
+    await drain(indexer)
+    assert (await alice.gql(SEARCH, q="faktura", after="")).data["search"]["totalCount"] == 1
+    cards = await alice.gql(SEARCH_CARDS, q="x", after="")
+    assert cards.error_codes == [], cards.body
+    backwards = {"dateFrom": "2027-01-01T00:00:00Z", "dateTo": "2026-01-01T00:00:00Z"}
+    assert (await alice.gql(SEARCH, q="faktura", filter=backwards)).error_codes == ["VALIDATION"]

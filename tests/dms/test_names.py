@@ -34,3 +34,17 @@ def test_a_required_text_field_is_not_satisfied_by_invisible_characters(invisibl
 
 def test_a_text_field_keeps_its_lines_and_drops_control_characters() -> None:
     assert apply_values([REQUIRED_TEXT], None, {"r": "Mazowsze\u0000\n\tpółnoc"}, {}) == {"r": "Mazowsze\n\tpółnoc"}
+
+
+DECIMAL = FieldDefinition("d", "Stawka", "decimal")
+
+
+@pytest.mark.parametrize("typed", ["1_000", "1e2", "\u0661\u0662", "12.", "--1", "NaN"])
+def test_a_decimal_field_takes_digits_as_people_write_them(typed: str) -> None:
+    with pytest.raises(ValidationFailed):
+        apply_values([DECIMAL], None, {"d": typed}, {})
+
+
+@pytest.mark.parametrize(("typed", "kept"), [("12,50", "12.50"), ("-3.75", "-3.75"), (12.3, "12.3"), (7, "7")])
+def test_a_decimal_field_keeps_what_was_typed(typed: object, kept: str) -> None:
+    assert apply_values([DECIMAL], None, {"d": typed}, {}) == {"d": kept}
