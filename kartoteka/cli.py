@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import importlib.metadata
 import logging
 import os
 import sys
@@ -188,6 +189,7 @@ def serve(
 ) -> None:
     """Apply migrations and serve the API (and, in the embedded default, the indexer)."""
     import uvicorn
+    from sqlalchemy.engine import make_url
 
     from kartoteka.app import build_search, create_app
     from kartoteka.logs import configure_logging
@@ -199,7 +201,7 @@ def serve(
         settings.resolved_secret_key()
     except (ValueError, OSError) as exc:
         _fail(str(exc))
-    _migrate(settings, upgrade=True)
+    _revisions_before, schema = _migrate(settings, upgrade=True)
     services = _services(settings)
     lock = _indexer_lock(settings)
     writer = settings.embedded_indexer and lock.try_acquire()
@@ -213,6 +215,19 @@ def serve(
     except Exception as exc:
         _fail(f"cannot open the search index in {settings.resolved_index_dir}: {str(exc).splitlines()[0]}")
     out.print(f"Kartoteka on http://{host}:{port}/graphql (data: {settings.data_dir})", highlight=False)
+    # What an operator reading the log after an incident needs to know about this start.
+    log.info(
+        "serving",
+        extra={
+            "version": importlib.metadata.version("kartoteka"),
+            "address": f"{host}:{port}",
+            "database": make_url(settings.resolved_database_url).render_as_string(hide_password=True),
+            "schema": sorted(schema),
+            "storage": settings.resolved_storage_url,
+            "index": str(settings.resolved_index_dir),
+            "indexer": "embedded" if writer else "elsewhere",
+        },
+    )
     app = create_app(settings, services=services, indexer=indexer)
     # No uvicorn access log: it would print download and upload paths, which carry signed tokens.
     # ObservabilityMiddleware writes one line per request with the route template instead.

@@ -146,6 +146,9 @@ def test_one_indexer_writes_the_index_and_a_second_waits_to_take_over(tmp_path: 
         # A server started while an indexer runs serves, and only reads the index.
         reader = running.enter_context(running_kartoteka(data_dir, log_path=tmp_path / "reader.log"))
         assert "only reads it" in reader.log()
+        started = [json.loads(line) for line in reader.log().splitlines() if '"serving"' in line]
+        assert started and started[0]["indexer"] == "elsewhere" and started[0]["schema"]
+        assert '"indexer": "embedded"' in first.log() or '"indexer":"embedded"' in first.log()
         with httpx.Client(base_url=reader.base_url, timeout=10) as client:
             headers = sign_in(client, data_dir)
             create_document(client, headers, "Faktury", "faktura.txt", b"Faktura za transport")
