@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import anyio
@@ -134,8 +134,22 @@ def _authentication_failed(_connection: HTTPConnection, error: AuthenticationErr
     return JSONResponse({"errors": [{"message": str(error)}]}, status_code=400)
 
 
-def create_app(settings: Settings, *, services: Services | None = None, indexer: Indexer | None = None) -> Starlette:
-    """The ASGI app. With `indexer`, it also drains the outbox while it runs (the embedded default)."""
+#: How often a server that only reads the index tries to take over writing it.
+TAKE_OVER_POLL_SECONDS = 2.0
+
+
+def create_app(
+    settings: Settings,
+    *,
+    services: Services | None = None,
+    indexer: Indexer | None = None,
+    take_over: Callable[[], Indexer | None] | None = None,
+) -> Starlette:
+    """The ASGI app. With `indexer`, it also drains the outbox while it runs (the embedded default).
+
+    With `take_over` instead (another process wrote the index when it started), it tries that
+    now and then, in a worker thread, and runs the indexer it returns once it returns one.
+    """
     services = services or build_services(settings)
 
     async def resolve_token(token: str) -> AuthenticatedUser | None:
@@ -204,22 +218,41 @@ def create_app(settings: Settings, *, services: Services | None = None, indexer:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        task = None
         # Before the first request, not in it: the first start on a machine compiles the Polish
         # dictionary (about 25 s); every later one loads it in a few hundredths of a second.
         await anyio.to_thread.run_sync(lemmas.load)
+        working: list[Indexer] = []
+
+        def start(worker: Indexer) -> None:
+            working.append(worker)
+            running["indexer"] = asyncio.create_task(worker.run(poll_seconds=settings.indexer_poll_seconds, stop=stop))
+            services.on_commit = worker.wake
+
+        async def stand_by(take: Callable[[], Indexer | None]) -> None:
+            # Else nobody would drain the outbox once the other indexer stopped, until a restart.
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), TAKE_OVER_POLL_SECONDS)
+                if stop.is_set():
+                    return
+                if (worker := await anyio.to_thread.run_sync(take)) is not None:
+                    log.warning("took over the search index", extra={"index": str(settings.resolved_index_dir)})
+                    start(worker)
+                    return
+
         if indexer is not None:
-            task = running["indexer"] = asyncio.create_task(
-                indexer.run(poll_seconds=settings.indexer_poll_seconds, stop=stop)
-            )
-            services.on_commit = indexer.wake
+            start(indexer)
+        standby = asyncio.create_task(stand_by(take_over)) if indexer is None and take_over is not None else None
         try:
             yield
         finally:
             stop.set()
-            if task is not None:
+            if standby is not None:
+                await standby
+            if (task := running.get("indexer")) is not None:
                 await task
-                await anyio.to_thread.run_sync(indexer.extractor.close)
+            for worker in working:
+                await anyio.to_thread.run_sync(worker.extractor.close)
             if services.search is not None:
                 await services.search.close()
             if services.directory is not None:

@@ -228,7 +228,13 @@ def serve(
             "indexer": "embedded" if writer else "elsewhere",
         },
     )
-    app = create_app(settings, services=services, indexer=indexer)
+
+    def take_over() -> Any:
+        # The index as a writer: the reading engines stay with the requests already using them.
+        return build_search(settings, services, writer=True) if lock.try_acquire() else None
+
+    reading_only = settings.embedded_indexer and not writer
+    app = create_app(settings, services=services, indexer=indexer, take_over=take_over if reading_only else None)
     # No uvicorn access log: it would print download and upload paths, which carry signed tokens.
     # ObservabilityMiddleware writes one line per request with the route template instead.
     uvicorn.run(

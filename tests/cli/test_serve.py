@@ -162,6 +162,21 @@ def test_one_indexer_writes_the_index_and_a_second_waits_to_take_over(tmp_path: 
                 time.sleep(0.2)
             assert found == 1
 
+            # When that indexer stops, the reading server writes the index itself.
+            standby.stop()
+            wait_for_log(reader, "took over the search index")
+            create_document(client, headers, "Umowy", "umowa.txt", b"Umowa najmu magazynu")
+            deadline = time.monotonic() + 10
+            found = 0
+            while not found and time.monotonic() < deadline:
+                result = client.post(
+                    "/graphql", json={"query": '{ search(query: "magazynu") { totalCount } }'}, headers=headers
+                )
+                found = result.json()["data"]["search"]["totalCount"]
+                time.sleep(0.2)
+            assert found == 1
+            assert client.get("/healthz").json()["indexer"] == {"ok": True}
+
 
 def test_behind_a_trusted_proxy_failed_logins_count_per_client_not_for_everyone(tmp_path: Path) -> None:
     from tests.servers.kartoteka import kartoteka_environment
