@@ -25,7 +25,7 @@ from dms.documents.models import Document, DocumentLock
 from dms.documents.uploads import IncomingFile
 from dms.errors import DomainError
 from dms.uow import unit_of_work
-from tests.dms.conftest import chunks_of, make_actor, new_binder
+from tests.dms.conftest import chunks_of, make_actor, new_binder, new_document
 
 Change = Callable[[Any], Awaitable[Any]]
 
@@ -134,24 +134,15 @@ async def test_permissions_replaced_at_once_end_as_one_of_the_lists(services: An
 async def test_a_trashed_document_restored_and_purged_at_once_ends_one_way(services: Any, owner: Actor) -> None:
     binder = await new_binder(services, owner, "Archiwum")
     for round_ in range(4):
-        async with unit_of_work(services.db, services.blobs, write=True) as uow:
-            document = await documents.create_document(
-                uow,
-                owner,
-                binder_id=binder,
-                details=documents.DocumentDetails(title=f"Umowa {round_}"),
-                source=IncomingFile("umowa.txt", chunks_of(b"x")),
-                max_upload_bytes=1024,
-            )
-            await documents.trash_document(uow.session, owner, document.id)
-            await uow.commit()
+        document_id = await new_document(services, owner, binder, f"Umowa {round_}")
+        await race(services, lambda uow, d=document_id: documents.trash_document(uow.session, owner, d))
         results = await race(
             services,
-            lambda uow, d=document.id: documents.restore_document(uow.session, owner, d),
-            lambda uow, d=document.id: documents.purge_document(uow.session, owner, d),
+            lambda uow, d=document_id: documents.restore_document(uow.session, owner, d),
+            lambda uow, d=document_id: documents.purge_document(uow.session, owner, d),
         )
         async with services.db.sessions() as session:
-            kept = await session.get(Document, document.id)
+            kept = await session.get(Document, document_id)
         if kept is None:
             assert sorted(results) == ["NOT_FOUND", "ok"]  # purged first: nothing left to restore
         else:
@@ -161,25 +152,16 @@ async def test_a_trashed_document_restored_and_purged_at_once_ends_one_way(servi
 async def test_a_document_is_never_both_in_the_trash_and_checked_out(services: Any, owner: Actor) -> None:
     binder = await new_binder(services, owner, "Robocze")
     for round_ in range(4):
-        async with unit_of_work(services.db, services.blobs, write=True) as uow:
-            document = await documents.create_document(
-                uow,
-                owner,
-                binder_id=binder,
-                details=documents.DocumentDetails(title=f"Pismo {round_}"),
-                source=IncomingFile("pismo.txt", chunks_of(b"x")),
-                max_upload_bytes=1024,
-            )
-            await uow.commit()
+        document_id = await new_document(services, owner, binder, f"Pismo {round_}")
         results = await race(
             services,
-            lambda uow, d=document.id: documents.trash_document(uow.session, owner, d),
-            lambda uow, d=document.id: checkouts.check_out(uow.session, owner, d, ttl=None),
+            lambda uow, d=document_id: documents.trash_document(uow.session, owner, d),
+            lambda uow, d=document_id: checkouts.check_out(uow.session, owner, d, ttl=None),
         )
         assert sorted(results) == ["CONFLICT", "ok"]
         async with services.db.sessions() as session:
-            trashed = (await session.get(Document, document.id)).trashed_at is not None
-            locked = await session.get(DocumentLock, document.id) is not None
+            trashed = (await session.get(Document, document_id)).trashed_at is not None
+            locked = await session.get(DocumentLock, document_id) is not None
         assert trashed != locked
 
 

@@ -15,7 +15,7 @@ from dms.documents.models import Document, DocumentVersion
 from dms.documents.uploads import IncomingFile
 from dms.maintenance import DamagedVersion, check_blobs, collect_garbage, versions_of
 from dms.uow import unit_of_work
-from tests.dms.conftest import chunks_of
+from tests.dms.conftest import chunks_of, new_binder, new_document
 
 CONTENT = b"bytes whose row never made it"
 
@@ -79,19 +79,7 @@ async def test_gc_forgets_the_cached_text_of_bytes_no_version_refers_to(services
     from dms.maintenance import forget_unreferenced_texts
     from search.extraction import Extraction
 
-    async with unit_of_work(services.db, services.blobs, write=True) as uow:
-        binder = await binders.create_binder(uow.session, owner, "Kadry")
-        await uow.commit()
-    async with unit_of_work(services.db, services.blobs, write=True) as uow:
-        await documents.create_document(
-            uow,
-            owner,
-            binder_id=binder.id,
-            details=documents.DocumentDetails(title="Umowa"),
-            source=IncomingFile("umowa.txt", chunks_of(b"kept words")),
-            max_upload_bytes=1024,
-        )
-        await uow.commit()
+    await new_document(services, owner, await new_binder(services, owner, "Kadry"), "Umowa", content=b"kept words")
     texts = TextCache(tmp_path / "texts")
     kept, purged = hashlib.sha256(b"kept words").hexdigest(), hashlib.sha256(b"purged words").hexdigest()
     for key in (kept, purged):
