@@ -56,7 +56,7 @@ def parse_id(global_id: str) -> tuple[str, int] | None:
     return type_name, int(pk)
 
 
-def decode_id(global_id: str, *expected: str, field: str = "id") -> int:
+def decode_id(global_id: str, *expected: str, field: str | list[str] = "id") -> int:
     """The pk of a global id of one of the expected types; anything else is NOT_FOUND on `field`."""
     parsed = parse_id(global_id)
     if parsed is None or (expected and parsed[0] not in expected):

@@ -40,10 +40,10 @@ class _Named:
 
 async def _validated(session: AsyncSession, entries: Sequence[Entry]) -> list[_Named]:
     seen: dict[tuple[str, int], _Named] = {}
-    for entry in entries:
+    for index, entry in enumerate(entries):
         principal = await session.get(User if entry.kind == "User" else Group, entry.principal_id)
         if principal is None:
-            raise NotFound(f"no such {entry.kind.lower()}", field=["entries", "principalId"])
+            raise NotFound(f"no such {entry.kind.lower()}", field=["entries", str(index), "principalId"])
         key = (entry.kind, entry.principal_id)
         if key in seen and seen[key].entry.access != entry.access:
             raise ValidationFailed("a principal is listed twice with different access", field="entries")

@@ -35,6 +35,7 @@ KINDS = ("text", "number", "decimal", "date", "boolean", "choice", "multichoice"
 CHOICE_KINDS = ("choice", "multichoice")
 MAX_FIELDS = 100
 MAX_TEXT = 4000
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DECIMAL_RE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -159,10 +160,17 @@ def _coerce(field: FieldDefinition, value: Any) -> Any:
     if kind == "date":
         if not isinstance(value, str):
             raise ValueError("expected a date as YYYY-MM-DD")
+        text = value.strip()
         try:
-            return date.fromisoformat(value.strip()).isoformat()
-        except ValueError as exc:
-            raise ValueError("expected a date as YYYY-MM-DD") from exc
+            # fromisoformat also takes 20260102; people and clients write 2026-01-02.
+            day = date.fromisoformat(text) if _DATE_RE.fullmatch(text) else None
+        except ValueError:
+            day = None
+        if day is None:
+            raise ValueError("expected a date as YYYY-MM-DD")
+        if not 1900 <= day.year <= 2999:
+            raise ValueError("expected a date between 1900 and 2999")
+        return day.isoformat()
     if kind == "boolean":
         if not isinstance(value, bool):
             raise ValueError("expected true or false")

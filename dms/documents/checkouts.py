@@ -122,12 +122,17 @@ async def cancel_check_out(session: AsyncSession, actor: Actor, document_id: int
     return document
 
 
+#: A lock broken is explained in a sentence or two, kept in the history and the audit log.
+MAX_REASON = 1000
+
+
 async def break_lock(session: AsyncSession, actor: Actor, document_id: int, *, reason: str) -> Document:
     """Remove someone's lock (MANAGE); the reason is required, audited and shown in the history."""
-    reason = " ".join(reason.split())
-    if not reason:
+    reason = " ".join(without_controls(reason).split())
+    if not reason or len(reason) > MAX_REASON:
         await get_document(session, actor, document_id, need=Access.READ)
-        raise ValidationFailed("say why the lock is broken", field="reason")
+        limit = f", in at most {MAX_REASON} characters" if reason else ""
+        raise ValidationFailed(f"say why the lock is broken{limit}", field="reason")
     # The lock is read after the document is locked: a cancel or check-in meanwhile ends it first.
     document = await get_document(session, actor, document_id, need=Access.MANAGE)
     lock = await current_lock(session, document.id)

@@ -452,7 +452,7 @@ async def trash_document(session: AsyncSession, actor: Actor, document_id: int) 
     """Move to the trash (WRITE). A checked-out document stays where it is until its lock goes."""
     document = await get_document(session, actor, document_id, need=Access.WRITE)
     if await session.get(DocumentLock, document.id) is not None:
-        raise Conflict("the document is checked out; check it in or cancel the check-out first")
+        raise Conflict("the document is checked out; check it in or cancel the check-out first", field="documentId")
     document.trashed_at = utcnow()
     document.trashed_by_id = actor.user_id or None
     history.add(session, document.id, "trashed", actor)
@@ -476,7 +476,7 @@ async def purge_document(session: AsyncSession, actor: Actor, document_id: int) 
     """Remove a trashed document's rows for good (MANAGE). Its blobs go with the next `gc`."""
     document = await get_document(session, actor, document_id, need=Access.MANAGE, include_trashed=True)
     if document.trashed_at is None:
-        raise Conflict("only a document in the trash can be purged; delete it first")
+        raise Conflict("only a document in the trash can be purged; delete it first", field="documentId")
     document.current_version_id = None
     await session.flush()
     # Its events stay, no longer about a document (and so visible to all): queued while still found.

@@ -111,6 +111,20 @@ async def test_cancelling_without_a_check_out_says_not_checked_out(alice):
     assert result.codes("cancelCheckOut") == ["NOT_CHECKED_OUT"]
 
 
+async def test_a_lock_broken_needs_a_reason_of_reasonable_length(alice):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    await alice.gql(CHECK_OUT, input={"documentId": document["id"]})
+    for reason in ("  ", "x" * 1001):
+        refused = await alice.gql(BREAK, input={"documentId": document["id"], "reason": reason})
+        assert [(e["code"], e["field"]) for e in refused.payload("breakLock")["userErrors"]] == [
+            ("VALIDATION", ["reason"])
+        ]
+    purge = "mutation($input: DocumentRefInput!) { purgeDocument(input: $input) { userErrors { code field } } }"
+    not_trashed = await alice.gql(purge, input={"documentId": document["id"]})
+    assert not_trashed.payload("purgeDocument")["userErrors"] == [{"code": "CONFLICT", "field": ["documentId"]}]
+
+
 async def test_a_writer_cannot_break_a_lock_but_a_manager_can_and_it_is_in_the_history(alice, bob, admin):
     binder = await shared_binder(alice, bob)
     document = await create_document(alice, binder["id"], "Umowa", CONTRACT)

@@ -167,7 +167,7 @@ async def test_setting_permissions_to_a_missing_principal_is_not_found_on_that_f
             SET_BINDER_PERMISSIONS, target=binder["id"], entries=[{"principalId": principal, "access": "READ"}]
         )
         errors = result.payload("setBinderPermissions")["userErrors"]
-        assert [(e["code"], e["field"]) for e in errors] == [("NOT_FOUND", ["entries", "principalId"])], principal
+        assert [(e["code"], e["field"]) for e in errors] == [("NOT_FOUND", ["entries", "0", "principalId"])], principal
 
 
 async def test_a_hidden_binder_or_document_is_not_found_on_the_input_field_that_named_it(alice, bob):

@@ -48,3 +48,16 @@ def test_a_decimal_field_takes_digits_as_people_write_them(typed: str) -> None:
 @pytest.mark.parametrize(("typed", "kept"), [("12,50", "12.50"), ("-3.75", "-3.75"), (12.3, "12.3"), (7, "7")])
 def test_a_decimal_field_keeps_what_was_typed(typed: object, kept: str) -> None:
     assert apply_values([DECIMAL], None, {"d": typed}, {}) == {"d": kept}
+
+
+DAY = FieldDefinition("t", "Termin", "date")
+
+
+@pytest.mark.parametrize("typed", ["20260102", "0001-01-01", "9999-12-31", "2026-02-30", "jutro"])
+def test_a_date_field_takes_a_date_written_in_full_within_reason(typed: str) -> None:
+    with pytest.raises(ValidationFailed):
+        apply_values([DAY], None, {"t": typed}, {})
+
+
+def test_a_date_field_keeps_a_date() -> None:
+    assert apply_values([DAY], None, {"t": " 2026-01-02 "}, {}) == {"t": "2026-01-02"}
