@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.helpers import create_binder, create_document
+from tests.api.helpers import create_binder, create_document, me_id, set_binder_access
 from tests.conftest import drain
 
 SEARCH_CARDS = """
@@ -129,6 +129,23 @@ async def test_an_event_about_an_unreadable_document_is_neither_found_nor_counte
     assert seen["edges"] == [{"node": {"id": call, "note": "Reklamacja poufnej dostawy, oddzwonić"}}]
     only_card = (await bob.gql(SEARCH_EVENTS, q="reklamacji", counterpartyId=card)).data["searchEvents"]
     assert only_card["totalCount"] == 1
+
+
+async def test_an_event_about_a_document_moved_out_of_sight_is_not_counted_before_the_index_catches_up(
+    alice: Any, bob: Any, indexer: Any
+) -> None:
+    card = await create_card(alice, "Kowalski")
+    shared = await create_binder(alice, "Wspólne")
+    private = await create_binder(alice, "Kadry")
+    await set_binder_access(alice, shared["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "READ")])
+    document = await create_document(alice, shared["id"], "Aneks płacowy Kowalskiego", b"x", counterpartyId=card)
+    await drain(indexer)
+    assert (await bob.gql(SEARCH_EVENTS, q="aneks placowy")).data["searchEvents"]["totalCount"] == 1
+
+    move = "mutation($d: ID!, $b: ID!) { moveDocument(input: {documentId: $d, binderId: $b}) { userErrors { code } } }"
+    assert (await alice.gql(move, d=document["id"], b=private["id"])).payload("moveDocument")["userErrors"] == []
+    seen = (await bob.gql(SEARCH_EVENTS, q="aneks placowy")).data["searchEvents"]
+    assert (seen["totalCount"], seen["edges"]) == (0, [])
 
 
 async def test_star_lists_a_cards_events_even_those_without_a_word(admin: Any, alice: Any, indexer: Any) -> None:
