@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from typing import Any, Generic, NewType, TypeVar
 
 import strawberry
@@ -25,6 +27,34 @@ def _parse_long(value: object) -> int:
     if not -(2**63) <= number < 2**63:
         raise GraphQLError("a Long fits in 64 bits")
     return number
+
+
+_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def _parse_decimal(value: object) -> Decimal:
+    # Written as people write numbers: Decimal() alone also takes "1_000", "1e2", "NaN" and other
+    # scripts' digits, and a quantity typed as "1_5" would become 15.
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise GraphQLError(f'a Decimal is a number such as "12.50", not {value!r:.40}')
+    text = str(value).strip()
+    if isinstance(value, str) and _DECIMAL.fullmatch(text) is None:
+        raise GraphQLError(f'a Decimal is a number such as "12.50", not {value!r:.40}')
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise GraphQLError(f'a Decimal is a number such as "12.50", not {value!r:.40}') from None
+    if not number.is_finite():
+        raise GraphQLError("a Decimal is a finite number")
+    return number
+
+
+DECIMAL_SCALAR = strawberry.scalar(
+    name="Decimal",
+    description='Decimal (fixed-point), sent and received as a string such as "12.50".',
+    serialize=str,
+    parse_value=_parse_decimal,
+)
 
 
 # GraphQL's Int stops at 2^31 - 1; file sizes do not.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from schema.inputs import UPLOAD_SCALAR
 from schema.mutation import DocumentMutation
 from schema.query import DocumentQuery
 from schema.query_cost import DEFAULT_LIST_SIZE, QueryCostLimiter
-from schema.relay import LONG_SCALAR, Long
+from schema.relay import DECIMAL_SCALAR, LONG_SCALAR, Long
 from schema.search import SearchQuery
 from schema.types import Binder, Document, DocumentVersion, Group, User
 
@@ -98,7 +99,9 @@ def build_schema(
         mutation=Mutation,
         types=[User, Group, Binder, Document, DocumentVersion, *CRM_TYPES],
         extensions=extensions,
-        config=StrawberryConfig(auto_camel_case=True, scalar_map={Long: LONG_SCALAR, Upload: UPLOAD_SCALAR}),
+        config=StrawberryConfig(
+            auto_camel_case=True, scalar_map={Long: LONG_SCALAR, Upload: UPLOAD_SCALAR, Decimal: DECIMAL_SCALAR}
+        ),
     )
 
 

@@ -437,8 +437,8 @@ async def test_amounts_and_totals_too_large_for_their_columns_are_validation_err
     mileage = await create_event_type(admin, "Delegacja", hasSettlements=True)
     for quantity, unit_price, field in (
         ("99999999999999", "99999999999999", ["settlements", "0"]),
-        ("1", "1e27", ["settlements", "0", "unitPrice"]),
-        ("1e30", "1", ["settlements", "0", "quantity"]),
+        ("1", "1" + "0" * 27, ["settlements", "0", "unitPrice"]),
+        ("1" + "0" * 30, "1", ["settlements", "0", "quantity"]),
     ):
         line = {"description": "x", "quantity": quantity, "unitPrice": unit_price}
         refused = await alice.gql(REGISTER, input={"typeId": mileage, "settlements": [line]})

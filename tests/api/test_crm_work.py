@@ -475,3 +475,15 @@ async def test_dictionaries_and_types_are_listed_for_everyone_and_changed_only_b
         "eventTypes"
     ]
     assert types["edges"] == [{"node": {"name": "Delegacja", "numberReset": "NEVER", "hasSettlements": False}}]
+
+
+async def test_a_settlement_amount_is_a_number_as_people_write_it(admin, alice):
+    trip = await create_event_type(admin, "Delegacja", hasSettlements=True)
+    card = (await create_counterparty(alice, "ACME"))["id"]
+    for quantity in ("1_000", "1e2", "\u0661\u0662", "NaN", "12,5"):
+        lines = [{"description": "km", "quantity": quantity, "unitPrice": "0.84"}]
+        refused = await alice.gql(REGISTER, input={"typeId": trip, "counterpartyId": card, "settlements": lines})
+        # Refused while the variables are read, as every malformed scalar is: nothing is registered.
+        assert refused.body["data"] is None and "a Decimal is a" in refused.body["errors"][0]["message"], quantity
+    lines = [{"description": "km", "quantity": "100", "unitPrice": "0.8358"}]
+    ok(await alice.gql(REGISTER, input={"typeId": trip, "counterpartyId": card, "settlements": lines}), "registerEvent")
