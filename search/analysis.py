@@ -56,7 +56,7 @@ from search.lemmas import english_lemma, polish_lemmas
 
 #: Bump whenever the terms produced for some text change: indexes built with
 #: another version must be rebuilt.
-ANALYSIS_VERSION = 5
+ANALYSIS_VERSION = 6
 
 PL_STEM_MARK = "~"
 EN_STEM_MARK = "^"
@@ -85,6 +85,11 @@ MAX_NUMBER_DIGITS = 34
 _GROUP_RE = re.compile(r"\d{1,4}")
 _COUNTRY_RE = re.compile(r"[A-Z]{2}(\d{2})?")
 _COUNTRY_NUMBER_RE = re.compile(r"[a-z]{2}(\d{8,32})")
+#: How many digits an international phone number has after its ``+`` or ``00`` (E.164: at most 15).
+INTERNATIONAL_DIGITS = range(10, 16)
+#: Such a number written in one piece, as it stands in text.
+INTERNATIONAL_NUMBER_PATTERN = r"\+\d{10,15}(?!\d)"
+_INTERNATIONAL_NUMBER_RE = re.compile(r"\+(\d{10,15})(?!\d)")
 
 # A word is a run of letters and digits; combining diacritics (text in NFD
 # form) stay inside the word so character offsets remain those of the input.
@@ -280,6 +285,30 @@ class _NumberRun:
         return [Token(form, self.last_position, starts[form], self.end) for form in forms]
 
 
+def written_with_plus(text: str) -> frozenset[str]:
+    """The digits of the international phone numbers written in one piece after a ``+`` in `text`."""
+    return frozenset(_INTERNATIONAL_NUMBER_RE.findall(text)) if "+" in text else frozenset()
+
+
+def national_forms(word: str, with_plus: frozenset[str]) -> tuple[str, ...]:
+    """The forms of an international phone number written in one piece (``+48601234567``,
+    ``0048601234567``) that people search for: without its prefix, and without its country code
+    (one to three digits; which one is not known, so all three), as written in the country.
+
+    `with_plus`: the numbers `written_with_plus` in the text that `word` comes from.
+    """
+    if word in with_plus:
+        digits, forms = word, ()
+    elif word.startswith("00"):
+        digits = word[2:]
+        forms = (digits,)
+    else:
+        return ()
+    if not (digits.isascii() and digits.isdigit() and len(digits) in INTERNATIONAL_DIGITS):
+        return ()
+    return (*forms, *(digits[length:] for length in (1, 2, 3)))
+
+
 def _may_be_number(compound: str) -> bool:
     first = compound[0]
     return first.isdigit() or (first.isupper() and len(compound) in (2, 4) and compound[1].isupper())
@@ -294,6 +323,7 @@ def iter_tokens(text: str) -> Iterator[Token]:
     """
     position = 0
     number = _NumberRun()
+    with_plus = written_with_plus(text)
     for compound in _COMPOUND_RE.finditer(text):
         group = compound.group()
         plain = _SEPARATOR_RE.search(group) is None
@@ -306,6 +336,9 @@ def iter_tokens(text: str) -> Iterator[Token]:
             # The common case: a plain word.
             for term in _word_terms(group):
                 yield Token(term, position, compound.start(), compound.end())
+            if group[0] == "0" or group in with_plus:
+                for term in national_forms(group, with_plus):
+                    yield Token(term, position, compound.start(), compound.end())
             position += 1
             continue
         tokens, words = _compound_tokens(group, compound.start(), position)
@@ -327,6 +360,7 @@ def term_positions(text: str) -> dict[str, list[int]]:
     # Text without digits apart by a space has no number written in groups: the cheaper scan.
     numbers = _GROUPED_NUMBER_HINT_RE.search(text) is not None
     compounds = _SPACED_COMPOUND_RE.findall(text) if numbers else zip(repeat(""), _COMPOUND_RE.findall(text))
+    with_plus = written_with_plus(text)
     for gap, compound in compounds:
         plain = _SEPARATOR_RE.search(compound) is None
         if numbers and (number.groups or _may_be_number(compound)):
@@ -340,6 +374,9 @@ def term_positions(text: str) -> dict[str, list[int]]:
                     found[term] = [position]
                 else:
                     positions.append(position)
+            if compound[0] == "0" or compound in with_plus:
+                for term in national_forms(compound, with_plus):
+                    _add_position(found, term, position)
             position += 1
             continue
         tokens, words = _compound_tokens(compound, 0, position)

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from search.analysis import (
     COMPOUND_PATTERN,
     EN_STEM_MARK,
+    INTERNATIONAL_NUMBER_PATTERN,
     NUMBER_RUN_PATTERN,
     PL_STEM_MARK,
     WORD_PATTERN,
     iter_tokens,
+    national_forms,
     prefix_term,
     query_words,
     word_terms,
@@ -25,7 +27,7 @@ from search.query import Phrase, Prefix, QueryNode, Term, iter_leaves
 
 _SPACE_RE = re.compile(r"\s+")
 # A number written in groups is one piece, so that a match of it glued marks all of it.
-_PIECE_RE = re.compile(f"{NUMBER_RUN_PATTERN}|{COMPOUND_PATTERN}")
+_PIECE_RE = re.compile(f"{NUMBER_RUN_PATTERN}|{INTERNATIONAL_NUMBER_PATTERN}|{COMPOUND_PATTERN}")
 _WORD_ONLY_RE = re.compile(WORD_PATTERN)
 ELLIPSIS = "…"
 
@@ -86,7 +88,8 @@ class Highlighter:
 
     def _inside(self, piece: str) -> tuple[tuple[int, int], ...]:
         if _WORD_ONLY_RE.fullmatch(piece):
-            return ((0, len(piece)),) if any(self._matches(term) for term in word_terms(piece)) else ()
+            terms = (*word_terms(piece), *national_forms(piece, frozenset()))
+            return ((0, len(piece)),) if any(self._matches(term) for term in terms) else ()
         return tuple((t.start, t.end) for t in iter_tokens(piece) if self._matches(t.term))
 
     def spans(self, text: str, *, max_spans: int = 64) -> list[tuple[int, int]]:

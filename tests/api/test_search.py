@@ -65,8 +65,8 @@ NUMBERS = {
         ("PL61109010140000071219812874", ["NIP unijny", "NIP z kreskami", "NIP ze spacjami"]),
         ("61109010140000071219812874", ["NIP unijny", "NIP z kreskami", "NIP ze spacjami"]),
         ("+48 601 234 567", ["NIP ciągiem", "NIP unijny", "NIP ze spacjami"]),
-        ("601 234 567", ["NIP ciągiem", "NIP ze spacjami"]),
-        ("601234567", ["NIP ciągiem", "NIP ze spacjami"]),
+        ("601 234 567", ["NIP ciągiem", "NIP unijny", "NIP ze spacjami"]),
+        ("601234567", ["NIP ciągiem", "NIP unijny", "NIP ze spacjami"]),
         ("12 345,67", ["Arkusz", "NIP ciągiem"]),
         ("12345,67", ["Arkusz", "NIP ciągiem"]),
     ],
@@ -85,6 +85,20 @@ async def test_a_number_written_in_groups_is_marked_whole(alice, indexer):
     await drain(indexer)
     result = await alice.gql(SEARCH, q="1234563218")
     assert result.data["search"]["edges"][0]["node"]["highlights"] == ["Nabywca: NIP <mark>123 456 32 18</mark>."]
+
+
+@pytest.mark.parametrize(
+    ("written", "marked"),
+    [("+48601234567", "+<mark>48601234567</mark>"), ("0048601234567", "<mark>0048601234567</mark>")],
+)
+async def test_a_phone_number_written_in_one_piece_is_found_by_its_national_number(alice, indexer, written, marked):
+    binder = await create_binder(alice, "Kontakty")
+    await create_document(alice, binder["id"], "Wizytówka", f"Tel. {written}, fax 221234567.".encode())
+    await drain(indexer)
+    for query in ("601 234 567", "601234567", "+48 601 234 567"):
+        assert await titles(alice, query) == ["Wizytówka"], query
+    result = await alice.gql(SEARCH, q="601234567")
+    assert result.data["search"]["edges"][0]["node"]["highlights"] == [f"Tel. {marked}, fax 221234567."]
 
 
 async def test_polish_forms_whose_stem_changes_are_found_with_and_without_polish_letters(alice, indexer):

@@ -212,6 +212,7 @@ def test_term_positions_are_the_tokens_grouped_by_term() -> None:
     texts += [
         "NIP 123 456 32 18, tel. +48 601 234 567, PL61 1090 1014 0000 0712 1981 2874",
         "12 345,67 zł 1 1 11 12 1212,12 PL 123-456-32-18 1 2 3 4 5 6 7 8 9 10 2026\u00a0000",
+        "tel. +48601234567, 0048601234567, 48601234567 +4860123456789012 +123456789 00123",
     ]
     for text in texts:
         grouped: dict[str, list[int]] = {}
