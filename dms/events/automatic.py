@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dms.actor import Actor
 from dms.base import utcnow
 from dms.events.models import Event, EventType
-from dms.events.numbering import format_number, period_of, take_next
+from dms.events.numbering import event_type_scope, format_number, period_of, take_next
 from dms.events.types import automatic_type
 from dms.outbox import directory as directory_outbox
 from dms.times import business_time
@@ -25,7 +25,7 @@ async def assign_number(session: AsyncSession, event_type: EventType, event: Eve
         return
     local = business_time(event.occurred_at)
     period = period_of(event_type.number_reset, local)
-    value = await take_next(session, f"event_type:{event_type.id}", period)
+    value = await take_next(session, event_type_scope(event_type.id), period)
     event.number_period = period
     event.number_seq = value
     event.number = format_number(event_type.number_pattern, local, value)

@@ -24,6 +24,11 @@ def dialect_insert(session: AsyncSession, table: Any) -> Any:
     return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
 
 
+def event_type_scope(type_id: int) -> str:
+    """The numbering scope of one event type's counters."""
+    return f"event_type:{type_id}"
+
+
 def period_of(reset: str, at: datetime) -> str:
     """The counter's period for a moment (on the company's calendar, `dms.times.business_time`):
     "-" (never reset), "2026", or "2026-05"."""

@@ -19,8 +19,8 @@ from dms.counterparties.common import KEEP, Keep, clean_code, require_admin, req
 from dms.counterparties.customfields import FieldDefinition
 from dms.counterparties.types import check_fields
 from dms.errors import Conflict, NotFound, ValidationFailed
-from dms.events.models import AUTOMATIC_KINDS, EventType
-from dms.events.numbering import check_pattern, dialect_insert
+from dms.events.models import AUTOMATIC_KINDS, EventType, NumberCounter
+from dms.events.numbering import check_pattern, dialect_insert, event_type_scope
 from dms.names import clean_name
 from dms.pagination import Page, PageRequest, SortKey, paginate
 
@@ -98,6 +98,17 @@ async def _checked_form(
     return await check_fields(session, fields)
 
 
+async def _has_numbered(session: AsyncSession, event_type: EventType) -> bool:
+    """Whether a number of this type was taken; waits for registrations taking one now."""
+    taken = (
+        select(NumberCounter.period)
+        .where(NumberCounter.scope == event_type_scope(event_type.id))
+        .limit(1)
+        .with_for_update()
+    )
+    return (await session.execute(taken)).first() is not None
+
+
 async def update_event_type(
     session: AsyncSession,
     actor: Actor,
@@ -123,7 +134,16 @@ async def update_event_type(
     if number_pattern is not KEEP or number_reset is not KEEP:
         reset = event_type.number_reset if number_reset is KEEP else required(number_reset, field="numberReset")
         pattern = event_type.number_pattern if number_pattern is KEEP else number_pattern
-        event_type.number_pattern = check_pattern(pattern, reset)
+        pattern = check_pattern(pattern, reset)
+        if reset != event_type.number_reset and await _has_numbered(session, event_type):
+            # Each reset keeps its own counters: under another one, numbers already given
+            # (printed on letters, quoted by customers) would be given again.
+            raise Conflict(
+                "events of this type already have numbers, which another reset would repeat; "
+                "number new events with a new event type instead",
+                field="numberReset",
+            )
+        event_type.number_pattern = pattern
         event_type.number_reset = reset
     if has_settlements is not KEEP:
         event_type.has_settlements = required(has_settlements, field="hasSettlements")

@@ -308,7 +308,10 @@ class UpdateEventTypeInput:
     colour: str | None = UNSET
     fields: list[CustomFieldInput] | None = UNSET
     number_pattern: str | None = UNSET
-    number_reset: NumberReset | None = UNSET
+    number_reset: NumberReset | None = strawberry.field(
+        default=UNSET,
+        description="Refused (CONFLICT) once events of this type have numbers: under another reset they would repeat.",
+    )
     has_settlements: bool | None = UNSET
     active: bool | None = UNSET
 

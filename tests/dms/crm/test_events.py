@@ -16,7 +16,7 @@ from dms.counterparties import service as counterparties
 from dms.counterparties.customfields import FieldDefinition
 from dms.documents import service as documents
 from dms.documents.uploads import IncomingFile
-from dms.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from dms.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from dms.events import report, service, timeline, types
 from dms.events.automatic import Opening, record_openings
 from dms.events.models import Event, Settlement
@@ -75,6 +75,23 @@ async def test_numbers_restart_with_each_period_of_the_type(db, admin, seller):
     assert got[monthly] == ["M/2501/1", "M/2502/1", "M/2601/1", "M/2601/2"]
     assert got[yearly] == ["R/2025/1", "R/2025/2", "R/2026/1", "R/2026/2"]
     assert got[never] == ["C-001", "C-002", "C-003", "C-004"]
+
+
+async def test_a_numbered_types_reset_cannot_change_so_its_numbers_never_repeat(db, admin, seller):
+    type_id = await event_type(db, admin, "Reklamacja", number_pattern="REK/{YYYY}/{MM}/{N}")
+    # Before any number is given, the numbering may still be set up differently.
+    await in_tx(db, lambda s: types.update_event_type(s, admin, type_id, number_reset="yearly"))
+    await in_tx(db, lambda s: types.update_event_type(s, admin, type_id, number_reset="never"))
+    first = await register(db, seller, EventData(type_id=type_id))
+    for reset in ("monthly", "yearly"):
+        with pytest.raises(Conflict) as refused:
+            await in_tx(db, lambda s, reset=reset: types.update_event_type(s, admin, type_id, number_reset=reset))
+        assert refused.value.field == ["numberReset"]
+    # The pattern may change (the counter goes on), and naming the same reset is no change.
+    await in_tx(db, lambda s: types.update_event_type(s, admin, type_id, number_pattern="R/{N}", number_reset="never"))
+    second = await register(db, seller, EventData(type_id=type_id))
+    now = business_time(datetime.now(UTC))
+    assert (first.number, second.number) == (f"REK/{now:%Y}/{now:%m}/1", "R/2")
 
 
 async def test_an_automatic_type_takes_no_required_field(db, admin):
