@@ -26,8 +26,6 @@ from typing import Any
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.access import Access
-from dms.access import queries as access_sql
 from dms.actor import Actor
 from dms.audit import service as audit
 from dms.base import utcnow
@@ -43,9 +41,10 @@ from dms.counterparties.models import (
     CounterpartyClassification,
     Dictionary,
 )
+from dms.counterparties.reach import require_documents_writable
 from dms.counterparties.taxids import polish_vat_matches
 from dms.documents.models import Document, DocumentHistoryEntry
-from dms.errors import NotFound, PermissionDenied, ValidationFailed
+from dms.errors import NotFound, ValidationFailed
 from dms.events.automatic import record_data_changed
 from dms.events.models import Event
 from dms.outbox import directory as directory_outbox
@@ -271,25 +270,6 @@ def _fill_from_sources(target: Counterparty, sources: list[Counterparty]) -> Non
     name_keys(target)
 
 
-async def _require_documents_may_move(session: AsyncSession, actor: Actor, source_ids: Sequence[int]) -> None:
-    if actor.is_admin:
-        return
-    writable, _ = access_sql.documents_with_access(actor, Access.WRITE)
-    beyond_reach = await session.scalar(
-        select(Document.id)
-        .where(
-            Document.counterparty_id.in_(list(source_ids)),
-            Document.id.not_in(writable.with_only_columns(Document.id)),
-        )
-        .limit(1)
-    )
-    if beyond_reach is not None:
-        # Neither which documents nor how many: only that the merge is not this user's to make.
-        raise PermissionDenied(
-            "these cards hold documents you may not change; an administrator can merge them", field="sourceIds"
-        )
-
-
 async def merge_counterparties(
     session: AsyncSession, actor: Actor, target_id: int, source_ids: Sequence[int]
 ) -> Counterparty:
@@ -302,7 +282,13 @@ async def merge_counterparties(
     if target_id in sources_wanted:
         raise ValidationFailed("a card cannot be merged into itself", field="sourceIds")
     cards = await _lock_cards(session, target_id, sources_wanted)
-    await _require_documents_may_move(session, actor, sources_wanted)
+    await require_documents_writable(
+        session,
+        actor,
+        sources_wanted,
+        refusal="these cards hold documents you may not change; an administrator can merge them",
+        field="sourceIds",
+    )
     target = cards[target_id]
     sources = [cards[source_id] for source_id in sources_wanted]
     # The sources' events are found by the card they now hang on; the cards by their new persons.

@@ -41,6 +41,7 @@ from dms.counterparties.models import (
     Dictionary,
     DictionaryEntry,
 )
+from dms.counterparties.reach import require_documents_writable
 from dms.counterparties.taxids import normalise_nip, normalise_regon, normalise_vat, polish_vat_matches, vat_prefix
 from dms.counterparties.types import usable_type
 from dms.documents.models import Document
@@ -314,6 +315,13 @@ async def cards_by_id(session: AsyncSession, ids: Sequence[int]) -> list[Counter
 async def delete_counterparty(session: AsyncSession, actor: Actor, counterparty_id: int) -> Counterparty:
     """Soft delete: the card leaves the lists but keeps everything; `restore_counterparty` undoes it."""
     card = await get_counterparty(session, actor, counterparty_id)
+    await require_documents_writable(
+        session,
+        actor,
+        [card.id],
+        refusal="this card holds documents you may not change; an administrator can delete it",
+        field="counterpartyId",
+    )
     card.deleted_at = utcnow()
     card.deleted_by_id = actor.user_id or None
     audit.record(session, actor, "counterparty.deleted", object_type="Counterparty", object_id=card.id, name=card.name)
@@ -330,6 +338,13 @@ async def restore_counterparty(session: AsyncSession, actor: Actor, counterparty
         raise Conflict("the counterparty is not deleted", field="counterpartyId")
     if card.merged_into_id is not None:
         raise Conflict("the counterparty was merged into another one and cannot be restored", field="counterpartyId")
+    await require_documents_writable(
+        session,
+        actor,
+        [card.id],
+        refusal="this card holds documents you may not change; an administrator can restore it",
+        field="counterpartyId",
+    )
     if card.nip:
         await _check_nip_free(session, card.nip, other_than=card.id)
     card.deleted_at = None

@@ -79,7 +79,12 @@ class CrmMutation:
         outcome = await counterparties.update_counterparty(info.context, input)
         return _payload(CounterpartyPayload, "counterparty", Counterparty.of, outcome)
 
-    @strawberry.mutation(description="Soft delete: restoreCounterparty brings the card back.")
+    @strawberry.mutation(
+        description=(
+            "Soft delete: restoreCounterparty brings the card back. Both are PERMISSION_DENIED unless the "
+            "caller may change (WRITE) every document on the card, or is an administrator."
+        )
+    )
     async def delete_counterparty(self, info: Info, input: CounterpartyRefInput) -> CounterpartyPayload:
         outcome = await counterparties.delete_counterparty(info.context, input.counterparty_id)
         return _payload(CounterpartyPayload, "counterparty", Counterparty.of, outcome)

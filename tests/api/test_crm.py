@@ -504,6 +504,29 @@ async def test_a_user_who_may_not_change_a_cards_documents_cannot_merge_the_card
     assert (await alice.gql(documents, id=target["id"])).data["counterparty"]["documents"]["totalCount"] == 2
 
 
+async def test_a_user_who_may_not_change_a_cards_documents_cannot_delete_or_restore_the_card(admin, alice, bob):
+    card = await create_counterparty(bob, "Żabka Polska")
+    private = await create_binder(alice, "Poufne")
+    await create_document(alice, private["id"], "Umowa poufna", b"x", counterpartyId=card["id"])
+    delete = "mutation($id: ID!) { deleteCounterparty(input: {counterpartyId: $id}) { %s } }" % ERRORS
+    restore = "mutation($id: ID!) { restoreCounterparty(input: {counterpartyId: $id}) { %s } }" % ERRORS
+    state = "query($id: ID!) { counterparty(id: $id) { deletedAt } }"
+
+    # bob keeps the card, but it holds a document he cannot see: deleting it is not his to do.
+    refused = await bob.gql(delete, id=card["id"])
+    assert refused.codes("deleteCounterparty") == ["PERMISSION_DENIED"]
+    assert "Umowa" not in refused.body
+    assert (await alice.gql(state, id=card["id"])).data["counterparty"] == {"deletedAt": None}
+
+    ok(await alice.gql(delete, id=card["id"]), "deleteCounterparty")
+    assert (await bob.gql(restore, id=card["id"])).codes("restoreCounterparty") == ["PERMISSION_DENIED"]
+    assert (await alice.gql(state, id=card["id"])).data["counterparty"]["deletedAt"] is not None
+    ok(await admin.gql(restore, id=card["id"]), "restoreCounterparty")
+    # A card with no documents out of reach stays anyone's to delete.
+    empty = await create_counterparty(alice, "Nowak")
+    ok(await bob.gql(delete, id=empty["id"]), "deleteCounterparty")
+
+
 @sqlite_only
 async def test_merging_moves_the_sources_documents_and_soft_deletes_them(alice, services):
     target = await create_counterparty(alice, "ACME SA")
