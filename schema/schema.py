@@ -29,6 +29,7 @@ from schema.extensions import (
     IntegerLiteralLimiter,
     RequireAuthentication,
     RequireOperationName,
+    SelectionWidthLimiter,
 )
 from schema.inputs import UPLOAD_SCALAR
 from schema.mutation import DocumentMutation
@@ -62,6 +63,7 @@ def build_schema(
     max_tokens: int = 5000,
     max_aliases: int = 30,
     max_expanded_fields: int = 10_000,
+    max_selection_width: int = 100,
     max_cost: int = 50_000,
     default_page_size: int = 50,
     max_page_size: int = 100,
@@ -72,6 +74,7 @@ def build_schema(
     extensions: list[Any] = [
         # First: the limiters below take exponential time on a fragment bomb that this one refuses.
         lambda: ExpandedSizeLimiter(max_fields=max_expanded_fields),
+        lambda: SelectionWidthLimiter(max_fields=max_selection_width),
         IntegerLiteralLimiter,
         lambda: QueryDepthLimiter(max_depth=max_depth),
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
