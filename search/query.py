@@ -125,6 +125,7 @@ _TOKEN_RE = re.compile(
     (?P<space>\s+)
   | (?P<lparen>\()
   | (?P<rparen>\))
+  | (?P<negate>-(?=[A-Za-z_]+:|"|\())
   | (?P<field>[A-Za-z_]+):
   | (?P<phrase>"[^"]*"?)
   | (?P<word>[^\s()"]+)
@@ -157,6 +158,9 @@ def _tokenize(text: str) -> list[_Tok]:
             tokens.append(_Tok("(", value, match.start()))
         elif kind == "rparen":
             tokens.append(_Tok(")", value, match.start()))
+        elif kind == "negate":
+            # "-" before a field, a phrase or a group negates it as it negates a word.
+            tokens.append(_Tok("-", "-", match.start()))
         elif kind == "field":
             tokens.append(_Tok("field", match.group("field"), match.start(), text[match.end() : match.end() + 1]))
         elif kind == "phrase":

@@ -33,6 +33,11 @@ from search.query import (
         ("NOT anulowana", Not(Term(None, "anulowana"))),
         ("faktura -anulowana", And((Term(None, "faktura"), Not(Term(None, "anulowana"))))),
         ("NOT NOT faktura", Term(None, "faktura")),
+        # "-" negates a field, a phrase or a group as it negates a word.
+        ("faktura -title:korekta", And((Term(None, "faktura"), Not(Term("title", "korekta"))))),
+        ('umowa -"umowa najmu"', And((Term(None, "umowa"), Not(Phrase(None, ("umowa", "najmu")))))),
+        ("-(korekta OR duplikat)", Not(Or((Term(None, "korekta"), Term(None, "duplikat"))))),
+        ("NIP: 123-456", And((Term(None, "NIP"), Term(None, "123-456")))),
         ('"umowa najmu"', Phrase(None, ("umowa", "najmu"))),
         ('"umowa"', Term(None, "umowa")),
         ("fakt*", Prefix(None, "fakt")),
