@@ -4,7 +4,8 @@ Order is total and stable: relevance sorts by (score desc, document id asc),
 date by (date desc, document id desc).  A cursor names the last hit shown by
 its sort key, and the next page is everything strictly after that key, so no
 offset is ever used and paging neither skips nor repeats a document while the
-index stays the same.
+index stays the same.  Relevance scores change with every change to the index,
+so a relevance cursor goes on from where its document ranks now (see `page`).
 """
 
 from __future__ import annotations
@@ -81,7 +82,17 @@ def page(
     items: Iterable[Candidate] = candidates
     if after is not None:
         bound = decode_cursor(after, sort, listing)
-        items = (c for c in candidates if sort_key(c, sort) > bound)
+        if sort == "relevance":
+            # Scores are relative to the whole index: any document added or changed since the
+            # page before moves them all, and the score in the cursor then points elsewhere in
+            # the ranking (whole pages were skipped). The document the cursor names is found
+            # where it ranks now, and the page goes on from there; only when it no longer
+            # matches does the score in the cursor stand in for it.
+            items = list(candidates)
+            anchor = next((c for c in items if c.document_id == bound[1]), None)
+            if anchor is not None:
+                bound = sort_key(anchor, sort)
+        items = (c for c in items if sort_key(c, sort) > bound)
     chosen = heapq.nsmallest(limit + 1, items, key=lambda c: sort_key(c, sort))
     return chosen[:limit], len(chosen) > limit
 

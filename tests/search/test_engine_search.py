@@ -295,6 +295,32 @@ class TestOrderAndPaging:
         assert [h.document_id for h in first.hits] == [10, 9, 8, 7]
         assert [h.document_id for h in second.hits] == [6, 5, 4, 3, 2, 1]
 
+    def test_relevance_paging_after_the_index_changed_goes_on_from_the_cursors_document(self, build: Build) -> None:
+        # Every document added moves every score: the score in a cursor no longer says where its
+        # document ranks (here the whole rest was lost, as all scores rose past it).
+        # Texts of one length: their order by relevance does not change, only their scores do.
+        texts = ["targets " * (i % 5 + 1) + "reszta " * (5 - i % 5) for i in range(1, 30)]
+        engine = build([record(i, f"Raport {i}", text) for i, text in enumerate(texts, start=1)])
+        first = find(engine, "targets", limit=5)
+        engine.upsert([record(100 + i, f"Inny {i}", "zupełnie inne słowa") for i in range(6)])
+        rest: list[int] = []
+        after = first.next_cursor
+        while after is not None:
+            result = find(engine, "targets", limit=5, after=after)
+            rest += [hit.document_id for hit in result.hits]
+            after = result.next_cursor
+        shown = [hit.document_id for hit in first.hits]
+        assert sorted(shown + rest) == list(range(1, 30))
+        assert rest == [h.document_id for h in find(engine, "targets", limit=50).hits if h.document_id not in shown]
+
+    def test_a_relevance_cursor_whose_document_left_goes_on_from_its_score(self, build: Build) -> None:
+        engine = build([record(i, f"Umowa {i}", "umowa " * i) for i in range(1, 11)])
+        first = find(engine, "umowa", limit=3)
+        engine.delete([first.hits[-1].document_id])
+        second = find(engine, "umowa", limit=50, after=first.next_cursor)
+        shown = {hit.document_id for hit in first.hits}
+        assert {hit.document_id for hit in second.hits} == set(range(1, 11)) - shown
+
     def test_a_hit_cursor_resumes_right_after_that_hit(self, corpus: SearchEngine) -> None:
         everything = find(corpus, "*", sort="date", limit=50).hits
         rest = find(corpus, "*", sort="date", after=everything[1].cursor, limit=50).hits
