@@ -56,7 +56,7 @@ from search.lemmas import english_lemma, polish_lemmas
 
 #: Bump whenever the terms produced for some text change: indexes built with
 #: another version must be rebuilt.
-ANALYSIS_VERSION = 6
+ANALYSIS_VERSION = 7
 
 PL_STEM_MARK = "~"
 EN_STEM_MARK = "^"
@@ -94,7 +94,7 @@ _INTERNATIONAL_NUMBER_RE = re.compile(r"\+(\d{10,15})(?!\d)")
 # A word is a run of letters and digits; combining diacritics (text in NFD
 # form) stay inside the word so character offsets remain those of the input.
 _WORD = r"(?:[^\W_]|[\u0300-\u036f])+"
-_SEPARATOR = r"[/\-._\\@]"
+_SEPARATOR = r"[/\-._\\@'\u2019]"
 COMPOUND_PATTERN = rf"{_WORD}(?:{_SEPARATOR}{_WORD})*"
 WORD_PATTERN = _WORD
 _COMPOUND_RE = re.compile(COMPOUND_PATTERN)
@@ -192,17 +192,22 @@ def _word_terms(word: str) -> tuple[str, ...]:
         terms.append(country_number.group(1))  # PL1234563218 is the NIP 1234563218 too
     if MIN_STEM_WORD <= len(folded) <= MAX_STEM_WORD and folded.isalpha():
         polish: set[str] = set()
-        for form in {lower, folded}:
-            polish.add(fold(_polish_stem(form)))
-            for ending, base in _ALTERNATIONS:
-                if form.endswith(ending) and len(form) - len(ending) >= MIN_STEM:
-                    polish.add(fold(_polish_stem(form[: -len(ending)] + base)))
-                    break
-        polish.update(fold(_polish_stem(lemma)) for lemma in polish_lemmas(lower) if lemma != lower)
+        polish_bases = polish_lemmas(lower)
+        english_base = english_lemma(lower) if lower.isascii() else None
+        # An English word that no Polish word is written like gets no Polish stems: the Polish
+        # stemmer would join it to other English words ("taxi" to "tax", "plane" to "plan").
+        if polish_bases or english_base is None:
+            for form in {lower, folded}:
+                polish.add(fold(_polish_stem(form)))
+                for ending, base in _ALTERNATIONS:
+                    if form.endswith(ending) and len(form) - len(ending) >= MIN_STEM:
+                        polish.add(fold(_polish_stem(form[: -len(ending)] + base)))
+                        break
+            polish.update(fold(_polish_stem(lemma)) for lemma in polish_bases if lemma != lower)
         terms.extend(PL_STEM_MARK + s for s in sorted(polish) if len(s) >= MIN_STEM)
         english = {_stemmers.english.stemWord(folded)}
-        if lower.isascii() and (lemma := english_lemma(lower)) is not None and lemma != lower:
-            english.add(_stemmers.english.stemWord(lemma))
+        if english_base is not None and english_base != lower:
+            english.add(_stemmers.english.stemWord(english_base))
         terms.extend(EN_STEM_MARK + s for s in sorted(english) if len(s) >= MIN_STEM)
     return tuple(terms)
 
@@ -418,10 +423,33 @@ def _compound_tokens(compound: str, base: int, first: int) -> tuple[list[Token],
                 tokens.append(Token("/".join(surfaces[i:j]), first + i, parts[i][1], parts[j - 1][2]))
     else:
         tokens.append(Token("/".join(surfaces), first, parts[0][1], parts[-1][2]))
-    glued = "".join(surfaces)
-    if len(glued) <= MAX_PART:
-        tokens.append(Token(glued, first, parts[0][1], parts[-1][2]))
+    tokens.extend(Token(term, first, parts[0][1], parts[-1][2]) for term in _glued_terms(surfaces))
     return tokens, count
+
+
+@lru_cache(maxsize=65_536)
+def _glued(surfaces: tuple[str, ...]) -> str | None:
+    """A compound's parts written together (``e-mail`` → ``email``, ``601-234-567`` →
+    ``601234567``), as people also write it; None when that would be another word.
+
+    Glued digits of a short number with parts not grouped by thousands are another number:
+    ``2.1`` is a version, ``12.5`` a fraction, not ``21`` or ``125``.
+    """
+    glued = "".join(surfaces)
+    if len(glued) > MAX_PART:
+        return None
+    if glued.isdigit() and len(glued) < 6 and not all(len(part) == 3 for part in surfaces[1:]):
+        return None
+    return glued
+
+
+def _glued_terms(surfaces: list[str]) -> tuple[str, ...]:
+    """The index terms of a compound's glued form: a glued word (``email``, ``obrien``) is a word
+    like any other, with its stems, so that each spelling finds the other."""
+    glued = _glued(tuple(surfaces))
+    if glued is None:
+        return ()
+    return _word_terms(glued) if glued.isalpha() else (glued,)
 
 
 def analyze(text: str) -> list[Token]:
@@ -458,7 +486,7 @@ def query_words(text: str) -> list[QueryWord]:
                 words.append(QueryWord(_lookup_terms(terms)))
             continue
         surfaces = [fold(p) for p in pieces]
-        whole = tuple(dict.fromkeys(["/".join(surfaces), "".join(surfaces)]))
+        whole = tuple(dict.fromkeys(["/".join(surfaces), *_lookup_terms(_glued_terms(surfaces))]))
         words.append(QueryWord(whole, tuple(_lookup_terms(_word_terms(p)) or (fold(p),) for p in pieces)))
     return words
 

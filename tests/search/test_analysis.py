@@ -111,6 +111,40 @@ def test_unrelated_words_do_not_match(query: str, text: str) -> None:
     assert not matches(query, text)
 
 
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ("email", "Action: follow-up e-mail to Northwind"),
+        ("followup", "Action: follow-up e-mail to Northwind"),
+        ("e-mails", "Send an email"),
+        ("obrien", "Customer: O'Brien Consulting LLC"),
+        ("OBrien", "Sean O’Brien"),
+        ("O'Neill", "Mary ONeill"),
+        ("clients", "the client's order"),
+    ],
+)
+def test_a_word_written_whole_finds_it_written_with_a_hyphen_or_apostrophe(query: str, text: str) -> None:
+    assert matches(query, text)
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ("taxi", "tax return"),  # English words the Polish stemmer alone would join
+        ("plane", "project plan"),
+        ("2.1", "week 21"),  # a version or a fraction glued is another number
+        ("12.5", "item 125"),
+    ],
+)
+def test_different_words_and_numbers_stay_apart(query: str, text: str) -> None:
+    assert not matches(query, text)
+
+
+@pytest.mark.parametrize(("query", "text"), [("1500", "1.500 zł"), ("05500", "05-500 Piaseczno")])
+def test_numbers_grouped_by_thousands_are_also_glued(query: str, text: str) -> None:
+    assert matches(query, text)
+
+
 @pytest.mark.parametrize("query", ["FV/2026/0012", "fv/2026/0012", "2026/0012", "0012", "FV", "fv-2026-0012"])
 def test_invoice_number_is_found_whole_and_by_parts(query: str) -> None:
     assert matches(query, "Faktura nr FV/2026/0012 z dnia 3 marca")
