@@ -415,29 +415,55 @@ _BLOCKS = (
     "ul ol form fieldset figure figcaption main nav aside"
 ).split()
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*(?:\n[ \t\r\f\v]*)+")
+_LINE_ENDS = frozenset([*_BLOCKS, "br"])
+_CELLS = frozenset(["td", "th"])
+_HIDDEN = frozenset(["script", "style", "noscript", "template", "head", "svg", "object"])
 
 
 def html_to_text(data: bytes, charset: str | None = None) -> str:
-    """Visible text of an HTML document: no scripts, styles or comments; blocks on their own lines."""
-    from bs4 import BeautifulSoup, Comment
+    """Visible text of an HTML document: no scripts, styles or comments; blocks on their own lines.
+
+    One walk over lxml's tree, in linear time: a table of 25,000 rows (an ordinary export) took
+    a minute when every cell and row had a separator inserted into the tree (each insertion
+    looks the element up among its siblings).
+    """
+    from lxml import etree
+    from lxml import html as lxml_html
 
     if charset is None:
         meta = _META_CHARSET.search(data[:4096])
         charset = meta.group(1).decode("ascii") if meta else None
-    soup = BeautifulSoup(decode_text(data, charset), "lxml")
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    for element in soup(["script", "style", "noscript", "template", "head", "svg", "object"]):
-        element.decompose()
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        comment.extract()
-    for br in soup.find_all("br"):
-        br.replace_with("\n")
-    for cell in soup.find_all(["td", "th"]):
-        cell.insert_after("\t")
-    for block in soup.find_all(_BLOCKS):
-        block.insert_after("\n")
-    body = _BLANK_LINES.sub("\n\n", soup.get_text()).strip()
+    parser = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
+    try:
+        root = lxml_html.document_fromstring(decode_text(data, charset), parser=parser)
+    except (etree.ParserError, ValueError):  # nothing but white space, or nothing parsable
+        return ""
+    titles = root.xpath("//title")
+    title = " ".join(titles[0].text_content().split()) if titles else ""
+    body = _BLANK_LINES.sub("\n\n", "".join(_visible_text(root))).strip()
     return f"{title}\n{body}" if title and title not in body[: len(title) + 1] else body
+
+
+def _visible_text(root: Any) -> Iterator[str]:
+    """The text of `root` in document order, a tab after each table cell and a line break after
+    each block; iterative, as a document may nest elements thousands deep."""
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        element, closing = stack.pop()
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if closing:
+            if tag in _CELLS:
+                yield "\t"
+            elif tag in _LINE_ENDS:
+                yield "\n"
+        elif tag and tag not in _HIDDEN:
+            if element.text:
+                yield element.text
+            stack.append((element, True))
+            stack.extend((child, False) for child in reversed(element))
+            continue
+        if element.tail and element is not root:
+            yield element.tail
 
 
 def _html(data: bytes, charset: str | None, sink: TextSink, _budget: Budget, _depth: int) -> None:

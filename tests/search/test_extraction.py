@@ -163,6 +163,13 @@ class TestDocuments:
         assert PANGRAM in text and "Oferta handlowa" in text and "Cena: 100 zł" in text
         assert "tajne" not in text and "color" not in text and "komentarz" not in text
 
+    def test_html_tables_and_lines_keep_their_shape(self) -> None:
+        rows = "".join(f"<tr><td>{i}</td><td>Kowalski &amp; Syn</td></tr>" for i in range(3))
+        html = f"<body><table>{rows}</table>Linia 1<br>Linia 2<template>nie</template> koniec</body>"
+        text = ok(extract_text(html.encode(), "text/html"))
+        assert text == "0\tKowalski & Syn\t\n1\tKowalski & Syn\t\n2\tKowalski & Syn\t\n\nLinia 1\nLinia 2 koniec"
+        assert extract_text(b"<!-- tylko komentarz -->", "text/html").status == "empty"
+
     def test_html_without_declared_charset_is_detected(self) -> None:
         html = f"<p>{INVOICE_TEXT}</p>".encode("iso-8859-2")
         assert INVOICE_TEXT in ok(extract_text(html, "text/html"))
