@@ -61,6 +61,8 @@ async def _find(index: AsyncDirectoryIndex, request: DirectoryRequest) -> Direct
         return await index.find(request)
     except InvalidCursor as exc:
         raise ValidationFailed("the cursor is not valid", field="after") from exc
+    except QuerySyntaxError as exc:  # what the index finds too broad (a prefix of many words)
+        raise ValidationFailed(str(exc), field="query") from exc
     except (IndexRebuilding, IndexUnavailable) as exc:
         raise SearchUnavailable() from exc
 

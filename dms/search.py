@@ -366,6 +366,8 @@ async def search_documents(
         result = await engine.search(request)
     except InvalidCursor as exc:
         raise ValidationFailed("the cursor is not valid", field="after") from exc
+    except QuerySyntaxError as exc:  # what the index finds too broad (a prefix of many words)
+        raise ValidationFailed(str(exc), field="query") from exc
     except (IndexRebuilding, IndexUnavailable) as exc:
         raise SearchUnavailable() from exc
     hits = result.hits[:first]

@@ -51,6 +51,8 @@ FIELDS: frozenset[str] = frozenset(
 )
 MAX_QUERY_LENGTH = 1000
 MAX_CLAUSES = 64
+#: Prefix words (``fakt*``) one query may hold: each reads every word of the index it could be.
+MAX_PREFIXES = 8
 MAX_DEPTH = 16
 MIN_PREFIX = 2
 
@@ -222,6 +224,7 @@ class _Parser:
         self.fields = fields
         self.at = 0
         self.clauses = 0
+        self.prefixes = 0
         self.depth = 0
 
     def peek(self) -> _Tok | None:
@@ -368,6 +371,9 @@ class _Parser:
             if sum(ch.isalnum() for ch in stem) < MIN_PREFIX:
                 raise QuerySyntaxError(f"{text!r}: a prefix search needs at least {MIN_PREFIX} letters before *.")
             self.count_clause()
+            self.prefixes += 1
+            if self.prefixes > MAX_PREFIXES:
+                raise QuerySyntaxError(f"The query has more than {MAX_PREFIXES} words ending in *; please use fewer.")
             return Prefix(field, stem)
         if not has_word(text):
             # Punctuation alone ("'", ";", "&") is not searchable; it is ignored

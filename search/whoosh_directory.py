@@ -39,6 +39,7 @@ from search.whoosh_engine import (
     _Translator,
     write_batched,
 )
+from search.whoosh_queries import BoundedPrefix
 
 #: Bump when a directory schema or the way records map onto it changes.  The stamps differ from the
 #: document index's, so no index is ever taken for another kind.
@@ -140,7 +141,7 @@ class _DirectoryTranslator(_Translator):
         digits = _digits(text)
         if len(digits) < _MIN_TAX_DIGITS or len(digits) < len(text.strip()) * 0.6:
             return wq.NullQuery
-        return wq.Prefix(self.tax_digits, digits, boost=3.0)
+        return BoundedPrefix(self.tax_digits, digits, boost=3.0)
 
 
 def _counterparty_filters(request: DirectoryRequest) -> tuple[wq.Query | None, wq.Query | None]:

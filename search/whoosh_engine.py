@@ -43,7 +43,7 @@ from search.paging import MISSING_DATE, Candidate, decode_cursor, encode_cursor,
 from search.query import And, InBinders, MatchAll, Not, Or, Phrase, Prefix, QueryNode, Term
 from search.records import Hit, IndexRecord, SearchRequest, SearchResult
 from search.whoosh_parallel import PARALLEL_MIN_DOCUMENTS, open_writer, parallel_enabled, write_parallel
-from search.whoosh_queries import AdjacentPhrase, AndNot
+from search.whoosh_queries import AdjacentPhrase, AndNot, BoundedPrefix
 
 R = TypeVar("R")
 
@@ -287,7 +287,7 @@ class _Translator:
         if name in _EXACT_FIELDS:
             field = _EXACT_FIELDS[name]
             if isinstance(node, Prefix):
-                return wq.Prefix(field, node.text.lower())
+                return BoundedPrefix(field, node.text.lower())
             value = node.text if isinstance(node, Term) else " ".join(node.words)
             return wq.Term(field, value.lower())
         return self.text(node, _TEXT_FIELDS[name], boost)
@@ -296,7 +296,7 @@ class _Translator:
         """`node` on one index field analysed by `KartotekaTokenizer` (any engine over such fields reuses it)."""
         if isinstance(node, Prefix):
             prefix = analysis.prefix_term(node.text)
-            return wq.Prefix(field, prefix, boost=boost) if prefix else wq.NullQuery
+            return BoundedPrefix(field, prefix, boost=boost) if prefix else wq.NullQuery
         texts = (node.text,) if isinstance(node, Term) else node.words
         words = [w for text in texts for w in analysis.query_words(text)]
         if not words:
@@ -319,7 +319,7 @@ class _Translator:
         # Only something that looks like a tax number searches the NIP field.
         if len(digits) < _MIN_NIP_DIGITS or len(digits) < len(text.strip()) * 0.6:
             return wq.NullQuery
-        return wq.Prefix("nip", digits) if isinstance(node, Prefix) else wq.Term("nip", digits, boost=3.0)
+        return BoundedPrefix("nip", digits) if isinstance(node, Prefix) else wq.Term("nip", digits, boost=3.0)
 
 
 def _or(queries: list[wq.Query]) -> wq.Query:

@@ -21,12 +21,15 @@ having both). `AndNot` here starts by skipping the excluded side forward.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import islice
 from typing import Any
 
 from whoosh import matching
 from whoosh import query as wq
 from whoosh.matching import binary, wrappers
 from whoosh.util import make_binary_tree
+
+from search.errors import QuerySyntaxError
 
 
 class AdjacentPhrase(wq.Sequence):
@@ -120,3 +123,21 @@ class AndNotMatcher(binary.AndNotMatcher):
             self._find_next()
 
     # Whoosh's replace() rebuilds with self.__class__, so replacements keep this fix.
+
+
+#: Index words one prefix may stand for, in one index segment: past it the prefix is refused
+#: (each word is a list of documents to read; "ab*" over an index of a million distinct words
+#: took seconds, and a few of them in one query most of a minute).
+MAX_PREFIX_WORDS = 1000
+
+
+class BoundedPrefix(wq.Prefix):
+    """A prefix that refuses to stand for more than `MAX_PREFIX_WORDS` words."""
+
+    def _btexts(self, ixreader: Any) -> list[bytes]:
+        words = list(islice(super()._btexts(ixreader), MAX_PREFIX_WORDS + 1))
+        if len(words) > MAX_PREFIX_WORDS:
+            raise QuerySyntaxError(
+                f"More than {MAX_PREFIX_WORDS} words start with {self.text!r}; type more of the word before the *."
+            )
+        return words

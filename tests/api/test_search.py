@@ -320,6 +320,17 @@ async def test_a_malformed_query_is_a_validation_error(alice, indexer):
     assert result.error_codes == ["VALIDATION"]
 
 
+async def test_a_prefix_of_too_many_words_is_a_validation_error(alice, indexer):
+    binder = await create_binder(alice, "Kody")
+    codes = " ".join(f"kod{i:04d}" for i in range(1001))
+    await create_document(alice, binder["id"], "Kody", codes.encode(), filename="kody.txt")
+    await drain(indexer)
+    result = await alice.gql(SEARCH, q="kod*")
+    assert result.error_codes == ["VALIDATION"]
+    assert "kod" in result.body["errors"][0]["message"]
+    assert await titles(alice, "kod099*") == ["Kody"]
+
+
 async def test_a_date_filter_needs_its_time_zone(alice, bob, indexer):
     await drain(indexer)
     query = 'query($f: SearchFilter) { search(query: "faktura", filter: $f) { totalCount } }'

@@ -387,6 +387,16 @@ def test_facets_count_every_visible_match_not_just_the_page(corpus: SearchEngine
     assert result.facets["counterparty"][0] == ("10", 2)
 
 
+def test_a_prefix_standing_for_too_many_words_is_refused(build: Build) -> None:
+    # Each word a prefix stands for is a list of documents to read: past a thousand it is refused.
+    words = " ".join(f"ab{i:04d}x" for i in range(1001))
+    engine = build([record(1, "Kody", words), record(2, "Abonament", "abonament na rok")])
+    with pytest.raises(QuerySyntaxError, match="start with 'ab'"):
+        find(engine, "ab*")
+    assert ids(find(engine, "abo*")) == {2}
+    assert ids(find(engine, "ab099*")) == {1}
+
+
 def test_query_syntax_error_surfaces_from_parsing_not_from_the_engine(corpus: SearchEngine) -> None:
     with pytest.raises(QuerySyntaxError):
         find(corpus, '"unterminated')

@@ -113,6 +113,12 @@ def test_labels_of_pasted_text_are_words_and_fields_stay_fields(text: str, tree:
     assert parse_query(text) == tree
 
 
+def test_more_than_eight_prefixes_are_refused() -> None:
+    parse_query(" OR ".join(f"fa{letter}*" for letter in "abcdefgh"))
+    with pytest.raises(QuerySyntaxError, match="more than 8 words ending in"):
+        parse_query(" OR ".join(f"fa{letter}*" for letter in "abcdefghi"))
+
+
 def test_overlong_queries_are_refused() -> None:
     with pytest.raises(QuerySyntaxError, match="longer"):
         parse_query("a" * (MAX_QUERY_LENGTH + 1))
