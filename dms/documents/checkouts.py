@@ -122,6 +122,18 @@ async def cancel_check_out(session: AsyncSession, actor: Actor, document_id: int
     return document
 
 
+#: A version's comment says what changed, as a commit message does.
+MAX_COMMENT = 10_000
+
+
+def version_comment(comment: str | None) -> str:
+    """A version's comment as kept: no control characters but line breaks and tabs, trimmed."""
+    text = without_controls(comment or "", keep="\t\n\r").strip()
+    if len(text) > MAX_COMMENT:
+        raise ValidationFailed(f"comment is longer than {MAX_COMMENT} characters", field="comment")
+    return text
+
+
 #: A lock broken is explained in a sentence or two, kept in the history and the audit log.
 MAX_REASON = 1000
 
@@ -221,7 +233,7 @@ async def _add_version(
         size=size,
         mime_type=mime,
         filename=filename,
-        comment=without_controls(comment or "", keep="\t\n\r").strip() or None,
+        comment=version_comment(comment) or None,
         created_by_id=actor.user_id,
         reverted_from_id=reverted_from.id if reverted_from else None,
     )
@@ -252,6 +264,7 @@ async def check_in(
     session = uow.session
     document = await get_document(session, actor, document_id, need=Access.WRITE)
     await _may_check_in(session, actor, document, expected_version)
+    version_comment(comment)  # refused before the bytes stream in, not after
     await session.rollback()  # never hold the write lock while the bytes stream in
     sniffed = await obtain(session, uow.blobs, actor, source, max_upload_bytes=max_upload_bytes)
     # The world may have moved while the bytes streamed: check again, now for good.
@@ -310,7 +323,7 @@ async def revert_document(
         document,
         old,
         major=False,
-        comment=without_controls(comment or "", keep="\t\n\r").strip() or f"reverted to {version_number}",
+        comment=version_comment(comment) or f"reverted to {version_number}",
         reverted_from=old,
     )
     await session.execute(delete(DocumentLock).where(DocumentLock.document_id == document.id))

@@ -196,6 +196,27 @@ def _cleared(name: str) -> object:
     return _CLEARED_VALUE[name]
 
 
+#: The longest free texts of a document's metadata (the source is a word: e-mail, post, scan).
+MAX_DESCRIPTION = 10_000
+MAX_SOURCE = 64
+MAX_STATUS_COMMENT = 1000
+
+
+def _check_values(details: DocumentDetails) -> None:
+    """Free texts within their lengths, and a date received within 1900-2999 (as every date)."""
+    limits = (
+        ("description", "description", MAX_DESCRIPTION),
+        ("source", "source", MAX_SOURCE),
+        ("status_comment", "statusComment", MAX_STATUS_COMMENT),
+    )
+    for name, field, limit in limits:
+        value = getattr(details, name)
+        if isinstance(value, str) and len(value) > limit:
+            raise ValidationFailed(f"{field} is longer than {limit} characters", field=field)
+    if details.received_on is not None and not 1900 <= details.received_on.year <= 2999:
+        raise ValidationFailed("give a date between the years 1900 and 2999", field="receivedOn")
+
+
 async def _check_links(session: AsyncSession, details: DocumentDetails, document: Document | None = None) -> None:
     """The counterparty and case given exist, and the case (given or kept) is not another
     counterparty's than the one the document will have: a case is about one counterparty. A
@@ -273,6 +294,7 @@ async def create_document(
     session = uow.session
     await get_binder(session, actor, binder_id, need=Access.WRITE)
     title = clean_name(details.title or "", field="title", max_length=500)
+    _check_values(details)
     await _check_links(session, details)
     await _settle_status(session, details)
     await classification.check_type_and_requirements(session, _draft(details))
@@ -358,6 +380,7 @@ async def create_from_template(
     await get_binder(session, actor, binder_id, need=Access.WRITE)
     # A blank title is no title: the template's, as when none is given.
     title = clean_name((details.title or "").strip() or template.title, field="title", max_length=500)
+    _check_values(details)
     await _check_links(session, details)
     await _settle_status(session, details)
     await classification.check_type_and_requirements(session, _draft(details))
@@ -386,6 +409,7 @@ async def create_from_template(
 async def update_document(session: AsyncSession, actor: Actor, document_id: int, details: DocumentDetails) -> Document:
     """Change metadata (WRITE); never the bytes. Each changed field is kept in the history."""
     document = await get_document(session, actor, document_id, need=Access.WRITE)
+    _check_values(details)
     await _check_links(session, details, document)
     changes: dict[str, object] = {name: _cleared(name) for name in details.cleared}
     if details.title is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from tests.api.helpers import (
+    CREATE_DOCUMENT,
     check_in,
     create_binder,
     create_document,
@@ -409,6 +410,32 @@ async def test_tags_are_limited_in_number_and_a_bad_one_is_named_by_its_place(al
     assert many.payload("updateDocument")["userErrors"] == [{"code": "VALIDATION", "field": ["tags"]}]
     bad = await alice.gql(update, i={"documentId": document["id"], "tags": ["pilne", "x" * 65]})
     assert bad.payload("updateDocument")["userErrors"] == [{"code": "VALIDATION", "field": ["tags", "1"]}]
+
+
+async def test_free_texts_and_the_date_received_are_bounded_and_named(alice):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    update = "mutation($i: UpdateDocumentInput!) { updateDocument(input: $i) { userErrors { code field } } }"
+    for wrong, field in [
+        ({"description": "x" * 10_001}, "description"),
+        ({"source": "e-mail" * 11}, "source"),
+        ({"receivedOn": "0001-01-01"}, "receivedOn"),
+        ({"receivedOn": "9999-12-31"}, "receivedOn"),
+    ]:
+        refused = await alice.gql(update, i={"documentId": document["id"], **wrong})
+        assert refused.payload("updateDocument")["userErrors"] == [{"code": "VALIDATION", "field": [field]}], wrong
+    created = await alice.upload(
+        CREATE_DOCUMENT,
+        {"input": {"binderId": binder["id"], "title": "Opis", "description": "x" * 10_001, "file": None}},
+        {"input.file": ("opis.txt", b"tresc")},
+    )
+    assert created.codes("createDocument") == ["VALIDATION"]
+    long_comment = await check_in(alice, document["id"], b"nowa", comment="x" * 10_001)
+    assert long_comment.payload("checkInDocument")["userErrors"] == [
+        {"code": "VALIDATION", "field": ["comment"], "message": "comment is longer than 10000 characters"}
+    ]
+    versions = "query($id: ID!) { node(id: $id) { ... on Document { versions { totalCount } } } }"
+    assert (await alice.gql(versions, id=document["id"])).data["node"]["versions"]["totalCount"] == 1
 
 
 async def test_an_ordinary_document_is_not_a_template(alice):
