@@ -126,9 +126,9 @@ class Highlighter:
                 inside.append(spans[i])
                 i += 1
             if not inside:
-                # A match longer than the window: show it whole.
-                inside.append(spans[i])
-                end = spans[i][1]
+                # A match longer than the window (a compound of thousands of parts): its beginning.
+                end = min(spans[i][1], spans[i][0] + width)
+                inside.append((spans[i][0], end))
                 i += 1
             prefix = ELLIPSIS if start > 0 else ""
             suffix = ELLIPSIS if end < len(text) else ""

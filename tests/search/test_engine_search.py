@@ -375,6 +375,14 @@ class TestHighlights:
         assert fragment.startswith("…") and fragment.endswith("…")
         assert len(fragment) < 250
 
+    def test_a_match_longer_than_a_fragment_shows_its_beginning(self, build: Build) -> None:
+        compound = "-".join(["ab"] * 20_000)
+        engine = build([record(1, "Kody", f"znacznik {compound} koniec")])
+        [hit] = find(engine, "ab-ab*").hits
+        [fragment] = hit.highlights
+        assert fragment.startswith("znacznik <mark>ab-ab-") and fragment.endswith("</mark>…")
+        assert len(fragment) < 250
+
     def test_highlighting_can_be_switched_off(self, corpus: SearchEngine) -> None:
         hit = find(corpus, "faktura", highlight=False).hits[0]
         assert hit.highlights == () and hit.title_highlight is None
