@@ -14,10 +14,16 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 
 from search.extraction import Extraction
+
+#: Extractions of the same bytes that time out before a timeout is the answer kept. Once may be
+#: the machine's fault (a busy moment); after that, every metadata change of the document would
+#: hold up the indexer for the whole timeout again (anyone's edits could keep it busy).
+TIMEOUT_ATTEMPTS = 2
 
 
 class TextCache:
@@ -28,28 +34,38 @@ class TextCache:
         return self.directory / sha256[:2] / f"{sha256}.json.gz"
 
     def read(self, sha256: str, *, extractor: int | None = None) -> Extraction | None:
-        """The cached extraction, or None when there is none, it cannot be read, or another version
-        of the extractor than `extractor` made it (None: any version will do) (blocking)."""
+        """The cached extraction, or None when there is none, it cannot be read, another version
+        of the extractor than `extractor` made it (None: any version will do), or it timed out
+        fewer than `TIMEOUT_ATTEMPTS` times (blocking)."""
+        data = self._load(sha256)
+        if data is None or (extractor is not None and data.get("extractor", 1) != extractor):
+            return None
+        if data["status"] == "timeout" and data.get("attempts", 1) < TIMEOUT_ATTEMPTS:
+            return None
+        return Extraction(data["text"], data["status"], data.get("error"), bool(data.get("truncated")))
+
+    def _load(self, sha256: str) -> dict[str, Any] | None:
         try:
             data = json.loads(gzip.decompress(self._path(sha256).read_bytes()))
-            if extractor is not None and data.get("extractor", 1) != extractor:
+            if not isinstance(data, dict) or not isinstance(data.get("text"), str) or "status" not in data:
                 return None
-            return Extraction(data["text"], data["status"], data.get("error"), bool(data.get("truncated")))
-        except (OSError, ValueError, KeyError, EOFError):
+            return data
+        except (OSError, ValueError, EOFError):
             return None
 
     def write(self, sha256: str, extraction: Extraction, *, extractor: int = 1) -> None:
-        """Cache an extraction, atomically (blocking); a timeout is not kept."""
-        if extraction.status == "timeout":
-            # A timeout may be the machine's fault, not the file's: let a later pass try again.
-            return
-        payload = {
+        """Cache an extraction, atomically (blocking); a timeout with the count of them so far."""
+        payload: dict[str, Any] = {
             "extractor": extractor,
             "text": extraction.text,
             "status": extraction.status,
             "error": extraction.error,
             "truncated": extraction.truncated,
         }
+        if extraction.status == "timeout":
+            earlier = self._load(sha256)
+            timed_out = earlier is not None and earlier["status"] == "timeout"
+            payload["attempts"] = int(earlier.get("attempts", 1)) + 1 if earlier and timed_out else 1
         data = gzip.compress(json.dumps(payload, ensure_ascii=False).encode(), compresslevel=5, mtime=0)
         path = self._path(sha256)
         # A thread writes one file at a time: with the process id, its id makes the temporary name
