@@ -81,6 +81,7 @@ def build_services(settings: Settings, *, blobs: BlobStore | None = None) -> Ser
         blobs=blobs,
         download_signer=Signer(secret, "download"),
         upload_signer=Signer(secret, "upload"),
+        public_url=settings.public_url,
         limits=Limits(
             max_upload_bytes=settings.max_upload_bytes,
             max_page_size=settings.max_page_size,

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from dms.times import DEFAULT_BUSINESS_ZONE
 
+_PUBLIC_URL = re.compile(r"https?://[^/?#\s]+(/[^?#\s]*)?")
 _ORIGIN = re.compile(r"^https?://[^/\s?#]+$")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 #: The shortest signing key accepted: a short one can be guessed, and a link forged with it.
@@ -67,6 +68,10 @@ class Settings(BaseSettings):
     # Addresses of reverse proxies whose X-Forwarded-For/-Proto to believe (comma-separated, or
     # "*"); unset: none, and every client is the address it connects from.
     forwarded_allow_ips: str | None = None
+    # The address clients reach the server at (https://dms.example.com, or with a path under
+    # which a proxy serves it): download and upload links start with it. Unset: the address each
+    # request came to, as its Host header says.
+    public_url: str | None = None
     # How long a stopping server lets transfers still running finish before it closes them.
     shutdown_grace_seconds: float = Field(default=30.0, ge=0, allow_inf_nan=False)
     # Each is a process started when needed, capped at 1 GiB: parsers run outside the server.
@@ -106,6 +111,16 @@ class Settings(BaseSettings):
                 if not isinstance(origin, str) or not (origin == "*" or _ORIGIN.match(origin)):
                     raise ValueError(f"{origin!r} is not an origin such as https://crm.example.com")
         return value
+
+    @field_validator("public_url", mode="after")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        url = value.strip().rstrip("/")
+        if not _PUBLIC_URL.fullmatch(url):
+            raise ValueError(f"{value!r} is not an address such as https://dms.example.com (no query, no fragment)")
+        return url
 
     @field_validator("time_zone", mode="after")
     @classmethod

@@ -47,6 +47,8 @@ class Services:
     directory: Any = None
     # Called after a unit of work commits (the embedded indexer's wake-up); None when nobody listens.
     on_commit: Any = None
+    # Where clients reach the server (KARTOTEKA_PUBLIC_URL); None: where each request came to.
+    public_url: str | None = None
 
 
 #: Database sessions one request may hold at once for its reads. Strawberry resolves sibling fields
@@ -76,6 +78,13 @@ class RequestContext:
         if self.request is not None and self.request.client is not None:
             return self.request.client.host
         return "unknown"
+
+    def absolute_url(self, path: str) -> str:
+        """`path` (starting with /) as a link a client can follow: under the configured public
+        address, else the one this request came to (its Host header, which a proxy may rewrite)."""
+        if self.services.public_url is not None:
+            return self.services.public_url + path
+        return (str(self.request.base_url).rstrip("/") if self.request is not None else "") + path
 
     def require_actor(self) -> Actor:
         if self.actor is None:

@@ -53,8 +53,7 @@ def download_url(ctx: RequestContext, version: DocumentVersion) -> str:
     path = download_path(
         ctx.services.download_signer, version.id, actor.user_id, version.sha256, version.filename, actor.token_id
     )
-    base = str(ctx.request.base_url).rstrip("/") if ctx.request is not None else ""
-    return base + path
+    return ctx.absolute_url(path)
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | bool | None:

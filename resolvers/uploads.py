@@ -50,8 +50,7 @@ async def request_upload(ctx: RequestContext, filename: str, size: int, sha256: 
         url = ticket.presigned_url
         if url is None:
             token = services.upload_signer.sign({"s": upload.id, "u": actor.user_id})
-            base = str(ctx.request.base_url).rstrip("/") if ctx.request is not None else ""
-            url = f"{base}/uploads/{token}"
+            url = ctx.absolute_url(f"/uploads/{token}")
         return UploadSlot(encode_id("StagedUpload", upload.id), url, upload.expires_at)
 
     return await attempt(run)

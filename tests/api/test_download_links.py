@@ -84,6 +84,18 @@ async def test_a_link_follows_group_and_document_rules_at_download_time(alice, b
     assert await downloads_of(alice, document["id"]) == 2
 
 
+async def test_links_start_with_the_public_address_when_one_is_set(alice, services):
+    # Behind a proxy the Host header may name the upstream (or whatever a client sent).
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Umowa", CONTENT)
+    assert (await link_of(alice, document["id"])).startswith("http://kartoteka.test/files/")
+    services.public_url = "https://dms.example.com/kartoteka"
+    assert (await link_of(alice, document["id"])).startswith("https://dms.example.com/kartoteka/files/")
+    request = 'mutation { requestUpload(input: {filename: "a.txt", size: 3}) { uploadUrl } }'
+    upload_url = (await alice.gql(request)).payload("requestUpload")["uploadUrl"]
+    assert upload_url.startswith("https://dms.example.com/kartoteka/uploads/")
+
+
 async def test_an_admins_link_works_without_any_entry(alice, admin, http):
     binder = await create_binder(alice, "Poufne")
     document = await create_document(alice, binder["id"], "Aneks", CONTENT)

@@ -187,6 +187,15 @@ def test_cors_origins_are_a_json_list_or_separated_by_commas(monkeypatch):
         assert Settings().cors_origins == ["https://crm.example.com", "http://localhost:5173"]
 
 
+def test_the_public_url_is_an_http_address_without_query(monkeypatch):
+    monkeypatch.setenv("KARTOTEKA_PUBLIC_URL", "https://dms.example.com/kartoteka/")
+    assert Settings().public_url == "https://dms.example.com/kartoteka"
+    for wrong in ("dms.example.com", "https://dms.example.com/?x=1", "ftp://dms.example.com"):
+        monkeypatch.setenv("KARTOTEKA_PUBLIC_URL", wrong)
+        with pytest.raises(ValueError, match="not an address"):
+            Settings()
+
+
 @pytest.mark.parametrize("command", ["serve", "fsck", "user disable nobody"])
 @pytest.mark.parametrize("scheme", ["postgresql+asyncpg", "postgresql", "postgres"])
 def test_an_unreachable_database_is_one_line_without_the_password(data_dir, command, scheme):
