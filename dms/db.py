@@ -15,6 +15,8 @@ from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_only
 
+from dms.times import business_month
+
 WRITE_OPTION = "kartoteka_write"
 #: How long a writer waits for SQLite's write lock before "database is locked".
 BUSY_TIMEOUT_S = 30
@@ -94,6 +96,8 @@ def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
         cursor.close()
+        # SQLite knows no time zones: months on the company's calendar come from Python.
+        dbapi_connection.create_function("business_month", 1, business_month, deterministic=True)
 
     gate = WriteGate()
 

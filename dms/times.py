@@ -26,6 +26,19 @@ def business_time(at: datetime) -> datetime:
     return at.astimezone(_business_zone)
 
 
+def business_zone_name() -> str:
+    """The company's time zone by its IANA name (for databases that convert times themselves)."""
+    return _business_zone.key
+
+
+def business_month(stored: str | None) -> str | None:
+    """ "2026-05": the month on the company's calendar of a time as SQLite keeps it (UTC, as text)."""
+    if stored is None:
+        return None
+    at = datetime.fromisoformat(stored)
+    return business_time(at if at.tzinfo is not None else at.replace(tzinfo=UTC)).strftime("%Y-%m")
+
+
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(3000, 1, 1, tzinfo=UTC)
 

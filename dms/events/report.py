@@ -15,7 +15,7 @@ from dms.actor import Actor
 from dms.errors import ValidationFailed
 from dms.events.models import Event, Settlement
 from dms.events.service import visible_to
-from dms.times import utc_period
+from dms.times import business_zone_name, utc_period
 
 GROUPINGS = ("type", "month", "user")
 
@@ -42,10 +42,11 @@ class ReportRow:
 
 
 def _month(dialect: str) -> Any:
-    """ "2026-05" of when the event happened, in UTC."""
+    """ "2026-05" of when the event happened, on the company's calendar: the month its number
+    carries (an event at 00:30 on 1 December in Warsaw is December's, not November's as in UTC)."""
     if dialect == "postgresql":
-        return func.to_char(func.timezone("UTC", Event.occurred_at), "YYYY-MM")
-    return func.strftime("%Y-%m", Event.occurred_at)
+        return func.to_char(func.timezone(business_zone_name(), Event.occurred_at), "YYYY-MM")
+    return func.business_month(Event.occurred_at)  # registered on each SQLite connection (dms.db)
 
 
 async def event_report(

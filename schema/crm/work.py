@@ -305,7 +305,7 @@ class EventReportRow:
         model = await info.context.loaders.crm.event_type.load(self._row.type_id)
         return EventType.of(model) if model else None
 
-    @strawberry.field(description='"2026-05" (UTC).')
+    @strawberry.field(description='"2026-05", on the company\'s calendar (KARTOTEKA_TIME_ZONE), as event numbers.')
     def month(self) -> str | None:
         return self._row.month
 

@@ -329,6 +329,20 @@ async def test_the_report_counts_and_sums_per_type_month_and_user_as_computed_by
     ]
 
 
+async def test_the_reports_months_are_those_of_the_company_calendar_as_event_numbers(db, admin, seller):
+    visits = await event_type(db, admin, "Wizyta", number_pattern="W/{YYYY}/{MM}/{N}", number_reset="monthly")
+    moments = [
+        datetime(2025, 11, 30, 23, 30, tzinfo=UTC),  # 00:30 on 1 December in Warsaw
+        datetime(2025, 12, 15, 12, 0, tzinfo=UTC),
+        datetime(2025, 6, 30, 22, 30, tzinfo=UTC),  # summer time: 00:30 on 1 July there
+    ]
+    numbers = [(await register(db, seller, EventData(type_id=visits, occurred_at=at))).number for at in moments]
+    assert numbers == ["W/2025/12/1", "W/2025/12/2", "W/2025/07/1"]
+    async with db.sessions() as session:
+        found = await report.event_report(session, seller, report.ReportFilter(type_ids=[visits]), ["month"])
+    assert [(r.month, r.events) for r in found] == [("2025-07", 1), ("2025-12", 2)]
+
+
 async def test_the_report_counts_and_sums_only_the_events_the_viewer_may_see(db, services, admin, seller, card_id):
     trip = await event_type(db, admin, "Delegacja", has_settlements=True)
     mine = await in_tx(db, lambda s: binders.create_binder(s, seller, "Umowy"))
