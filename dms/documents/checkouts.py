@@ -110,8 +110,9 @@ async def check_out(session: AsyncSession, actor: Actor, document_id: int, *, tt
 
 
 async def cancel_check_out(session: AsyncSession, actor: Actor, document_id: int) -> Document:
-    """Release the actor's own lock without a new version."""
-    document = await get_document(session, actor, document_id, need=Access.WRITE)
+    """Release the actor's own lock without a new version; reading the document is enough (a holder
+    whose WRITE was taken away since only gives the lock up, which nobody else could but a manager)."""
+    document = await get_document(session, actor, document_id, need=Access.READ, for_change=True)
     lock = await current_lock(session, document.id)
     if lock is None:
         raise DocumentNotCheckedOut()

@@ -6,6 +6,7 @@ import hashlib
 
 from tests.api.helpers import (
     CREATE_DOCUMENT,
+    SET_DOCUMENT_PERMISSIONS,
     check_in,
     create_binder,
     create_document,
@@ -110,6 +111,29 @@ async def test_cancelling_without_a_check_out_says_not_checked_out(alice):
     document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
     result = await alice.gql(CANCEL, input={"documentId": document["id"]})
     assert result.codes("cancelCheckOut") == ["NOT_CHECKED_OUT"]
+
+
+async def test_a_holder_whose_write_was_taken_away_may_still_give_the_lock_up(alice, bob):
+    binder = await create_binder(alice, "Umowy")
+    await set_binder_access(alice, binder["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "WRITE")])
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    assert (await bob.gql(CHECK_OUT, input={"documentId": document["id"]})).payload("checkOutDocument")[
+        "userErrors"
+    ] == []
+    narrowed = await alice.gql(
+        SET_DOCUMENT_PERMISSIONS, target=document["id"], entries=[{"principalId": await me_id(bob), "access": "READ"}]
+    )
+    assert narrowed.payload("setDocumentPermissions")["userErrors"] == []
+    # Still a reader: he may neither check in nor take a lock, but he may let go of his own.
+    assert (await check_in(bob, document["id"], b"nowa")).codes("checkInDocument") == ["PERMISSION_DENIED"]
+    assert (await alice.gql(CANCEL, input={"documentId": document["id"]})).codes("cancelCheckOut") == [
+        "NOT_LOCK_HOLDER"
+    ]
+    released = await bob.gql(CANCEL, input={"documentId": document["id"]})
+    assert released.payload("cancelCheckOut")["userErrors"] == []
+    assert (await bob.gql(CHECK_OUT, input={"documentId": document["id"]})).codes("checkOutDocument") == [
+        "PERMISSION_DENIED"
+    ]
 
 
 async def test_a_lock_broken_needs_a_reason_of_reasonable_length(alice):
