@@ -100,7 +100,7 @@ def handle(request: dict[str, Any], *, memory_bytes: int = 0, test_hooks: bool =
     if status == "ok" and not text.strip():
         status = "empty"
     if sink.truncated and status == "ok":
-        error = f"text truncated to {sink.max_chars} characters"
+        error = sink.cut_reason or f"text truncated to {sink.max_chars} characters"
     return {
         "status": status,
         "text": text,

@@ -110,6 +110,13 @@ class TextSink:
     parts: list[str] = field(default_factory=list)
     size: int = 0
     truncated: bool = False
+    # Why not all of the file's text is here, as its reader is told.
+    cut_reason: str | None = None
+
+    def cut(self, reason: str) -> None:
+        """Note that the text stops short of the file's, and why."""
+        self.truncated = True
+        self.cut_reason = self.cut_reason or reason
 
     def add(self, text: str) -> None:
         if not text:
@@ -118,7 +125,7 @@ class TextSink:
         if len(text) > room:
             self.parts.append(text[: max(room, 0)])
             self.size = self.max_chars
-            self.truncated = True
+            self.cut(f"text truncated to {self.max_chars} characters")
             raise OutputFull
         self.parts.append(text)
         self.size += len(text)
@@ -172,7 +179,7 @@ def _pdf(data: bytes, _charset: str | None, sink: TextSink, budget: Budget, _dep
             raise ExtractionFailed("the PDF is encrypted with a password")
         for number, page in enumerate(reader.pages):
             if number >= budget.max_pdf_pages:
-                sink.truncated = True
+                sink.cut(f"only the first {budget.max_pdf_pages} pages were read")
                 break
             sink.line(page.extract_text() or "")
     except (PdfReadError, ValueError, KeyError, TypeError) as error:
@@ -329,7 +336,7 @@ def _sheets(workbook: Any, sink: TextSink) -> None:
         for row in sheet.iter_rows(values_only=True):
             cells += len(row)
             if cells > MAX_SHEET_CELLS:
-                sink.truncated = True
+                sink.cut(f"only the first {MAX_SHEET_CELLS} cells were read")
                 return
             shown = [_cell_text(value) for value in row if value is not None and value != ""]
             if shown:
@@ -481,7 +488,7 @@ def _text(data: bytes, charset: str | None, sink: TextSink, _budget: Budget, _de
     text = decode_text(data[:room] if cut else data, charset)
     sink.add(text)
     if cut:
-        sink.truncated = True
+        sink.cut(f"text truncated to {sink.max_chars} characters")
 
 
 # -- e-mail --------------------------------------------------------------

@@ -33,6 +33,8 @@ from search.service import AsyncSearchEngine
 from storage.base import BlobNotFound, BlobStore, StorageUnavailable
 
 log = logging.getLogger("kartoteka.indexer")
+#: Extraction outcomes that leave a file's words out of search although it has some.
+_UNREAD = frozenset({"failed", "too_large", "timeout"})
 
 _MISSING_BYTES = Extraction("", "failed", "the file's bytes are missing from storage")
 
@@ -182,6 +184,17 @@ class Indexer:
                     break  # extracted all the same: the cache keeps it for the next batch
                 if source.version.extraction_status != extraction.status:
                     changed[source.version.id] = extraction
+                    if extraction.status in _UNREAD:
+                        # Searchable by its metadata only: an operator may want to know (once).
+                        log.warning(
+                            "a document's text could not be read",
+                            extra={
+                                "document_id": source.version.document_id,
+                                "version_id": source.version.id,
+                                "status": extraction.status,
+                                "error": extraction.error,
+                            },
+                        )
                 records.append(record_of(source, extraction.text, extraction.status))
                 chars += len(extraction.text)
         if changed:

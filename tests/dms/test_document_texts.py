@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import shutil
 from pathlib import Path
 from typing import Any
@@ -103,7 +104,7 @@ async def test_a_reindex_reads_texts_from_the_cache_without_extracting_again(ser
     assert await extraction_status(services, document_id) == ("ok", None)
 
 
-async def test_a_document_whose_bytes_are_gone_keeps_its_cached_text(services, document_id):
+async def test_a_document_whose_bytes_are_gone_keeps_its_cached_text(services, document_id, caplog):
     await drain(services.indexer)
     sha256 = await version_sha256(services, document_id)
     await services.blobs.delete(sha256)
@@ -111,8 +112,11 @@ async def test_a_document_whose_bytes_are_gone_keeps_its_cached_text(services, d
     assert await extraction_status(services, document_id) == ("ok", None)
 
     shutil.rmtree(services.indexer.texts.directory)
-    await services.indexer.rebuild()
+    with caplog.at_level(logging.WARNING, logger="kartoteka.indexer"):
+        await services.indexer.rebuild()
     assert await extraction_status(services, document_id) == ("failed", "the file's bytes are missing from storage")
+    [warning] = [r for r in caplog.records if r.message == "a document's text could not be read"]
+    assert (warning.document_id, warning.status) == (document_id, "failed")
 
 
 async def test_a_reindex_extracts_again_only_what_an_older_extractor_read(services, document_id, monkeypatch):

@@ -286,6 +286,13 @@ class TestFailures:
         assert result.status == "ok" and result.truncated
         assert len(result.text) == 2000 and result.error and "truncated" in result.error
 
+    def test_a_pdf_cut_at_the_page_limit_says_so(self) -> None:
+        pages = [[f"Strona {n}"] for n in range(5)]
+        result = extract_text(make_pdf(pages), PDF, limits=ExtractionLimits(max_pdf_pages=3))
+        assert result.status == "ok" and result.truncated
+        assert result.error == "only the first 3 pages were read"
+        assert "Strona 2" in result.text and "Strona 3" not in result.text
+
     def test_a_missing_file_fails(self, tmp_path: Path) -> None:
         assert extract_text(tmp_path / "missing.pdf", PDF).status == "failed"
 
