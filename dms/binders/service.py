@@ -111,7 +111,7 @@ async def children(session: AsyncSession, actor: Actor, parent_id: int | None) -
     access = access_sql.binder_access(actor)
     query = select(Binder).join(access, access.c.binder_id == Binder.id).where(access.c.access >= int(Access.READ))
     if parent_id is not None:
-        await get_binder(session, actor, parent_id)
+        await get_binder(session, actor, parent_id, field="parentId")
         query = query.where(Binder.parent_id == parent_id)
     elif not actor.is_admin:
         parent_access = aliased(access)

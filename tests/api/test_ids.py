@@ -59,3 +59,11 @@ async def test_an_object_answers_to_its_own_id_only(alice) -> None:
     assert checked_out.codes("checkOutDocument") == ["NOT_FOUND"]
     own = await alice.gql("query($id: ID!) { node(id: $id) { id } }", id=document["id"])
     assert own.data == {"node": {"id": document["id"]}}
+
+
+async def test_an_unknown_parent_binder_is_named_by_the_argument_that_gave_it(alice) -> None:
+    query = "query($p: ID) { binders(parentId: $p) { name } }"
+    for parent in (encode_id("Binder", 999_999), "not-an-id"):
+        result = await alice.gql(query, p=parent)
+        [error] = result.body["errors"]
+        assert (error["extensions"]["code"], error["extensions"]["field"]) == ("NOT_FOUND", ["parentId"]), parent
