@@ -39,7 +39,7 @@ async def get_binder(
     if binder is None or level < Access.READ:
         raise NotFound("no such binder", field=field)
     if level < need:
-        raise PermissionDenied(f"you need {need.name} access to this binder")
+        raise PermissionDenied(f"you need {need.name} access to this binder", field=field)
     changing = need >= Access.WRITE if for_change is None else for_change
     if changing and on_postgresql(session) and not await kept_in_place(session, Binder, binder_id):
         # Held until commit, so that a binder something is being put into is not deleted meanwhile.

@@ -201,8 +201,14 @@ async def _may_check_in(session: AsyncSession, actor: Actor, document: Document,
         wanted = parse_number(expected)
         if wanted is None:
             raise ValidationFailed("a version number looks like 1.0", field="expectedVersion")
-        if wanted != await _latest_number(session, document.id):
-            raise StaleVersion()
+        latest = await _latest_number(session, document.id)
+        if wanted != latest:
+            newest = format_number(latest) if latest is not None else "none"
+            if latest is not None and wanted < latest:
+                message = f"the document has a newer version ({newest}) than the one you edited"
+            else:
+                message = f"the document has no version {format_number(wanted)}; its newest is {newest}"
+            raise StaleVersion(message, field="expectedVersion")
     return lock is not None
 
 

@@ -488,7 +488,7 @@ async def trash_document(session: AsyncSession, actor: Actor, document_id: int) 
 async def restore_document(session: AsyncSession, actor: Actor, document_id: int) -> Document:
     document = await get_document(session, actor, document_id, need=Access.WRITE, include_trashed=True)
     if document.trashed_at is None:
-        raise Conflict("the document is not in the trash")
+        raise Conflict("the document is not in the trash", field="documentId")
     document.trashed_at = None
     document.trashed_by_id = None
     history.add(session, document.id, "restored", actor)

@@ -103,7 +103,17 @@ async def test_stale_expected_version_is_a_conflict(alice):
     document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
     await check_in(alice, document["id"], b"1.1")
     result = await check_in(alice, document["id"], b"from 1.0", expectedVersion="1.0")
-    assert result.codes("checkInDocument") == ["CONFLICT"]
+    assert result.payload("checkInDocument")["userErrors"] == [
+        {
+            "code": "CONFLICT",
+            "field": ["expectedVersion"],
+            "message": "the document has a newer version (1.1) than the one you edited",
+        }
+    ]
+    ahead = await check_in(alice, document["id"], b"from 9.0", expectedVersion="9.0")
+    assert ahead.payload("checkInDocument")["userErrors"][0]["message"] == (
+        "the document has no version 9.0; its newest is 1.1"
+    )
 
 
 async def test_cancelling_without_a_check_out_says_not_checked_out(alice):
