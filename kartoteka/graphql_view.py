@@ -93,12 +93,26 @@ class KartotekaGraphQL(GraphQL):
             form = await request.get_form_data()
         except ValueError as exc:
             raise HTTPException(400, "Unable to parse the multipart body") from exc
-        operations, files_map = (form.form.get(name, "{}") for name in ("operations", "map"))
+        received = form.form
+        for part in ("operations", "map"):
+            count = len(received.getlist(part))
+            if count != 1:
+                missing = f"has no {part!r} part" if count == 0 else f"has {count} parts named {part!r}"
+                raise HTTPException(400, f"the multipart request {missing} (GraphQL multipart request spec)")
+        operations, files_map = received["operations"], received["map"]
         if not isinstance(operations, str | bytes) or not isinstance(files_map, str | bytes):
             raise HTTPException(400, "the operations and the map are text parts of the form")
+        try:
+            placement = json.loads(files_map)
+        except (ValueError, RecursionError) as exc:
+            raise HTTPException(400, f"the map part is not JSON: {exc}") from exc
+        if isinstance(placement, dict):
+            for name in placement:
+                if len(received.getlist(name)) > 1:
+                    raise HTTPException(400, f"the multipart request has several parts named {name!r}")
         files = {name: value for name, value in form.files.items() if isinstance(value, UploadFile)}
         try:
-            return place_files(self.parse_json(operations), self.parse_json(files_map), files)
+            return place_files(self.parse_json(operations), placement, files)
         except UploadMapError as exc:
             raise HTTPException(400, str(exc)) from exc
 

@@ -27,9 +27,9 @@ def place_files(operations: Any, files_map: Any, files: Mapping[str, Any]) -> di
     seen: set[str] = set()
     for name, paths in files_map.items():
         if not isinstance(paths, list) or not paths or not all(isinstance(path, str) for path in paths):
-            raise UploadMapError(f"the map gives file {name!r} a list of variable paths")
+            raise UploadMapError(f"the map must give file {name!r} a non-empty list of variable paths (strings)")
         if name not in files:
-            raise UploadMapError(f"the map names file {name!r}, which the request does not carry")
+            raise UploadMapError(f"the map names file {name!r}, which the request does not carry as a file part")
         for path in paths:
             if path in seen:
                 raise UploadMapError(f"the map puts two files at {path}")

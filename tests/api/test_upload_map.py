@@ -34,9 +34,9 @@ def test_files_replace_their_placeholders_in_objects_and_lists_and_one_file_may_
         ({"0": ["variables.input.title"]}, "must be null"),
         ({"0": ["query"]}, "into the variables"),
         ({"0": ["variables"]}, "into the variables"),
-        ({"0": "variables.input.file"}, "a list of variable paths"),
-        ({"0": [1]}, "a list of variable paths"),
-        ({"0": []}, "a list of variable paths"),
+        ({"0": "variables.input.file"}, "a non-empty list of variable paths"),
+        ({"0": [1]}, "a non-empty list of variable paths"),
+        ({"0": []}, "a non-empty list of variable paths"),
         ({"9": ["variables.input.file"]}, "does not carry"),
         (["variables.input.file"], "a JSON object"),
     ],
@@ -70,6 +70,55 @@ async def test_a_request_whose_map_does_not_fit_is_refused_with_400_and_stores_n
     assert response.json()["errors"][0]["message"]
     listed = await alice.gql("query($b: ID!) { documents(filter: {binderId: $b}) { totalCount } }", b=binder["id"])
     assert listed.data["documents"]["totalCount"] == 0
+
+
+FILE_0 = ("0", "a.txt", b"abc")
+
+
+async def post_parts(client: Any, http: Any, parts: list[tuple[str, str | None, bytes]]) -> Any:
+    """A multipart request of exactly these parts, in this order (names may repeat)."""
+    boundary = "kartoteka-test-boundary"
+    body = b""
+    for name, filename, value in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        body += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode() + value + b"\r\n"
+    body += f"--{boundary}--\r\n".encode()
+    headers = {
+        **client.headers,
+        "Apollo-Require-Preflight": "true",
+        "Content-Type": f"multipart/form-data; boundary={boundary}",
+    }
+    return await http.post("/graphql", content=body, headers=headers)
+
+
+@pytest.mark.parametrize(
+    ("parts", "message"),
+    [
+        ([("map", '{"0": ["variables.input.file"]}')], "has no 'operations' part"),
+        ([("operations", "{}")], "has no 'map' part"),
+        ([("operations", "{}"), ("operations", "{}"), ("map", "{}")], "has 2 parts named 'operations'"),
+        ([("operations", "{}"), ("map", '["variables.input.file"]')], "the map part is a JSON object"),
+        ([("operations", "{}"), ("map", "{nie json")], "the map part is not JSON"),
+    ],
+)
+async def test_a_missing_doubled_or_malformed_part_is_named(alice, http, parts, message):
+    response = await post_parts(alice, http, [*((name, None, value.encode()) for name, value in parts), FILE_0])
+    assert response.status_code == 400, response.text
+    assert message in response.json()["errors"][0]["message"]
+
+
+async def test_two_files_under_one_name_are_refused(alice, http):
+    binder = await create_binder(alice, "Umowy")
+    operations = {"query": CREATE, "variables": {"input": {"binderId": binder["id"], "title": "Umowa", "file": None}}}
+    parts = [
+        ("operations", None, json.dumps(operations).encode()),
+        ("map", None, json.dumps({"0": ["variables.input.file"]}).encode()),
+        ("0", "a.txt", b"F1"),
+        ("0", "b.txt", b"F2"),
+    ]
+    response = await post_parts(alice, http, parts)
+    assert response.status_code == 400
+    assert "several parts named '0'" in response.json()["errors"][0]["message"]
 
 
 async def test_a_malformed_multipart_body_is_a_400_with_a_json_error(alice, http):
