@@ -62,7 +62,10 @@ def check_pattern(pattern: str | None, reset: str) -> str | None:
         raise ValidationFailed("the pattern needs exactly one {N} (the number)", field="numberPattern")
     has_year = "YYYY" in tokens or "YY" in tokens
     if reset in ("yearly", "monthly") and not has_year:
-        raise ValidationFailed("a counter reset every year needs {YYYY} or {YY} in the pattern", field="numberPattern")
+        period = "year" if reset == "yearly" else "month"
+        raise ValidationFailed(
+            f"a counter reset every {period} needs {{YYYY}} or {{YY}} in the pattern", field="numberPattern"
+        )
     if reset == "monthly" and "MM" not in tokens:
         raise ValidationFailed("a counter reset every month needs {MM} in the pattern", field="numberPattern")
     return pattern

@@ -130,6 +130,8 @@ def test_a_numbering_pattern_must_show_the_period_it_resets_with():
     ):
         with pytest.raises(ValidationFailed):
             check_pattern(pattern, reset)
+    with pytest.raises(ValidationFailed, match="reset every month needs"):
+        check_pattern("SPR/{N}", "monthly")
     at = datetime(2026, 5, 3, tzinfo=UTC)
     assert (period_of("never", at), period_of("yearly", at), period_of("monthly", at)) == ("-", "2026", "2026-05")
     assert format_number("SPR/{YY}/{MM}/{N:4}", at, 7) == "SPR/26/05/0007"
