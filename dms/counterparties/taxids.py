@@ -41,10 +41,24 @@ def normalise_vat(value: str, *, field: str = "vatNumber") -> str:
 
 
 def normalise_iban(value: str, *, field: str = "iban") -> str:
+    """An IBAN, compact; a Polish account number (NRB: 26 digits, as invoices print it) is the
+    Polish IBAN without its "PL"."""
+    compact = std_iban.compact(value)
+    if compact.isdigit() and len(compact) == _NRB_DIGITS:
+        compact = "PL" + compact
+    elif compact.isdigit():
+        raise ValidationFailed(
+            f"not a valid IBAN: it starts with a country code (PL…), or is a Polish account number of "
+            f"{_NRB_DIGITS} digits",
+            field=field,
+        )
     try:
-        return std_iban.validate(value)
+        return std_iban.validate(compact)
     except ValidationError as exc:
         raise ValidationFailed(f"not a valid IBAN: {exc.message}", field=field) from exc
+
+
+_NRB_DIGITS = 26
 
 
 def polish_vat_matches(nip: str | None, vat_number: str | None) -> bool:

@@ -41,13 +41,24 @@ VALID = {
     "nip": ["1234563218", "123-456-32-18", "PL 123 456 32 18", "526-025-09-95"],
     "regon": ["123456785", "12345678512347", "192598184"],
     "vat": ["PL1234563218", "DE136695976", "FR40303265045", "ATU13585627", "NL004495445B01"],
-    "iban": ["PL61 1090 1014 0000 0712 1981 2874", "DE89370400440532013000", "GB82WEST12345698765432"],
+    "iban": [
+        "PL61 1090 1014 0000 0712 1981 2874",
+        "61 1090 1014 0000 0712 1981 2874",  # a Polish account number (NRB), as invoices print it
+        "DE89370400440532013000",
+        "GB82WEST12345698765432",
+    ],
 }
 INVALID = {
     "nip": ["1234563219", "123456321", "12345632188", "abcdefghij", ""],
     "regon": ["123456786", "12345678512348", "12345678", "1234567851234"],
     "vat": ["PL1234563219", "DE136695977", "XX123456789", "136695976"],
-    "iban": ["PL61 1090 1014 0000 0712 1981 2875", "DE89370400440532013001", "PL611090101400000712198"],
+    "iban": [
+        "PL61 1090 1014 0000 0712 1981 2875",
+        "61 1090 1014 0000 0712 1981 2875",
+        "1090 1014 0000 0712 1981 2874",
+        "DE89370400440532013001",
+        "PL611090101400000712198",
+    ],
 }
 NORMALISE = {
     "nip": taxids.normalise_nip,
@@ -61,6 +72,10 @@ NORMALISE = {
 def test_a_valid_tax_id_is_accepted_in_its_compact_form(kind: str, value: str) -> None:
     compact = NORMALISE[kind](value)
     assert compact.isalnum() and compact.upper() == compact
+
+
+def test_a_polish_account_number_is_the_polish_iban() -> None:
+    assert taxids.normalise_iban("61 1090 1014 0000 0712 1981 2874") == "PL61109010140000071219812874"
 
 
 @pytest.mark.parametrize(("kind", "value"), [(k, v) for k, values in INVALID.items() for v in values])
