@@ -141,7 +141,7 @@ class _DirectoryTranslator(_Translator):
         digits = _digits(text)
         if len(digits) < _MIN_TAX_DIGITS or len(digits) < len(text.strip()) * 0.6:
             return wq.NullQuery
-        return BoundedPrefix(self.tax_digits, digits, boost=3.0)
+        return BoundedPrefix(self.tax_digits, digits, boost=3.0, quietly=isinstance(node, Term | Phrase))
 
 
 def _counterparty_filters(request: DirectoryRequest) -> tuple[wq.Query | None, wq.Query | None]:

@@ -132,11 +132,19 @@ MAX_PREFIX_WORDS = 1000
 
 
 class BoundedPrefix(wq.Prefix):
-    """A prefix that refuses to stand for more than `MAX_PREFIX_WORDS` words."""
+    """A prefix that refuses to stand for more than `MAX_PREFIX_WORDS` words; or, `quietly` (a
+    prefix the user did not write, such as a number's digits matched against tax ids), stands
+    for the first of them only."""
+
+    def __init__(self, fieldname: str, text: str, *, quietly: bool = False, **options: Any) -> None:
+        super().__init__(fieldname, text, **options)
+        self.quietly = quietly
 
     def _btexts(self, ixreader: Any) -> list[bytes]:
         words = list(islice(super()._btexts(ixreader), MAX_PREFIX_WORDS + 1))
         if len(words) > MAX_PREFIX_WORDS:
+            if self.quietly:
+                return words[:MAX_PREFIX_WORDS]
             raise QuerySyntaxError(
                 f"More than {MAX_PREFIX_WORDS} words start with {self.text!r}; type more of the word before the *."
             )

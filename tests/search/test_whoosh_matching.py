@@ -256,3 +256,22 @@ def test_a_document_narrowed_away_stays_hidden_when_it_is_the_first_match(build,
     narrowed = AccessFilter.tokens({"binder:1"}, {"doc:2"})
     assert ids(find(engine, "faktura", narrowed)) == set()
     assert find(engine, "faktura OR umowa", narrowed, facets=frozenset({"year"})).total == 1
+
+
+def test_a_prefix_the_user_did_not_write_stands_quietly_for_its_first_thousand_words(tmp_path: Path) -> None:
+    from whoosh import fields
+    from whoosh.filedb.filestore import RamStorage
+
+    from search.errors import QuerySyntaxError
+    from search.whoosh_queries import MAX_PREFIX_WORDS, BoundedPrefix
+
+    index = RamStorage().create_index(fields.Schema(nip=fields.ID(stored=True)))
+    with index.writer() as writer:
+        for n in range(MAX_PREFIX_WORDS + 5):
+            writer.add_document(nip=f"526{n:07d}")
+    with index.searcher() as searcher:
+        with pytest.raises(QuerySyntaxError):
+            searcher.search(BoundedPrefix("nip", "526"), limit=None)
+        quiet = searcher.search(BoundedPrefix("nip", "526", quietly=True), limit=None)
+        assert len(quiet) == MAX_PREFIX_WORDS
+        assert len(searcher.search(BoundedPrefix("nip", "52600010"), limit=None)) == 5
