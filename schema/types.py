@@ -243,9 +243,13 @@ class Download:
     async def version(self, info: Info) -> DocumentVersion:
         return DocumentVersion.of(await info.context.loaders.version.load(self._model.version_id))
 
-    @strawberry.field
+    @strawberry.field(deprecation_reason="A float; use byteCount, a whole number.")
     def bytes(self) -> float:
         return float(self._model.bytes_sent)
+
+    @strawberry.field(description="Bytes asked for: the file's size, or the range's. Recorded when the sending starts.")
+    def byte_count(self) -> Long:
+        return Long(self._model.bytes_sent)
 
 
 @strawberry.type

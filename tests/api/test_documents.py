@@ -225,13 +225,18 @@ async def test_every_download_is_in_the_download_history(alice, http):
     binder = await create_binder(alice, "Umowy")
     document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
     await http.get(document["currentVersion"]["downloadUrl"])
+    await http.get(document["currentVersion"]["downloadUrl"], headers={"Range": "bytes=0-4"})
     result = await alice.gql(
-        "query($id: ID!) { node(id: $id) { ... on Document { downloads { totalCount edges { node { user { username } version { number } } } } } } }",
+        "query($id: ID!) { node(id: $id) { ... on Document { downloads { totalCount edges { node {"
+        " user { username } version { number } byteCount } } } } } }",
         id=document["id"],
     )
     downloads = result.data["node"]["downloads"]
-    assert downloads["totalCount"] == 1
-    assert downloads["edges"][0]["node"] == {"user": {"username": "alice"}, "version": {"number": "1.0"}}
+    assert downloads["totalCount"] == 2
+    assert [edge["node"] for edge in downloads["edges"]] == [
+        {"user": {"username": "alice"}, "version": {"number": "1.0"}, "byteCount": count}
+        for count in (5, len(CONTRACT))
+    ]
 
 
 async def test_a_head_request_shows_the_headers_and_is_not_recorded_as_a_download(alice, http):
