@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.access import Access
 from dms.actor import Actor
 from dms.base import utcnow
+from dms.cases.closed import require_open
 from dms.cases.models import CASE_STATUSES, Case
 from dms.counterparties.common import KEEP, Keep, flush_unique, long_text, required
 from dms.counterparties.service import get_counterparty
@@ -173,8 +174,7 @@ async def move_to_case(
     case = None
     if case_id is not None:
         case = await get_case(session, actor, case_id)
-        if case.status == "closed":
-            raise Conflict("the case is closed; reopen it first", field="caseId")
+        require_open(case)
     for document_id in dict.fromkeys(document_ids):
         document = await documents.get_document(session, actor, document_id, need=Access.WRITE, field="documentIds")
         if case is not None and document.counterparty_id not in (None, case.counterparty_id):

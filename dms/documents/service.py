@@ -16,6 +16,7 @@ from dms.actor import Actor
 from dms.audit import service as audit
 from dms.base import utcnow
 from dms.binders.service import get_binder
+from dms.cases.closed import require_open
 from dms.cases.models import Case
 from dms.counterparties.common import card_for_change
 from dms.documents import classification, history
@@ -225,8 +226,12 @@ async def _check_links(session: AsyncSession, details: DocumentDetails, document
         counterparty = await card_for_change(session, details.counterparty_id)
         if counterparty is None or counterparty.deleted_at is not None:
             raise NotFound("no such counterparty", field="counterpartyId")
-    if details.case_id is not None and await session.get(Case, details.case_id) is None:
-        raise NotFound("no such case", field="caseId")
+    if details.case_id is not None:
+        given = await session.get(Case, details.case_id)
+        if given is None:
+            raise NotFound("no such case", field="caseId")
+        if document is None or document.case_id != given.id:
+            require_open(given)
     counterparty_id, case_id = details.counterparty_id, details.case_id
     if document is not None:  # an update: what is neither given nor cleared stays
         if counterparty_id is None and "counterparty_id" not in details.cleared:

@@ -21,6 +21,7 @@ from auth.access import Access
 from dms.access.queries import documents_with_access
 from dms.actor import Actor
 from dms.base import utcnow
+from dms.cases.closed import require_open
 from dms.cases.models import Case
 from dms.counterparties import dictionaries
 from dms.counterparties.common import card_for_change, long_text
@@ -141,6 +142,7 @@ async def _links(session: AsyncSession, data: EventData) -> tuple[int | None, in
         case = await session.get(Case, data.case_id)
         if case is None:
             raise NotFound("no such case", field="caseId")
+        require_open(case)
         if counterparty_id is None:
             counterparty_id = case.counterparty_id
         elif case.counterparty_id not in (None, counterparty_id):

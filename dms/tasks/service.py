@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dms.actor import Actor
 from dms.base import utcnow
+from dms.cases.closed import require_open
 from dms.cases.models import Case
 from dms.counterparties.common import KEEP, Keep, card_for_change, long_text, required
 from dms.errors import NotFound, ValidationFailed
@@ -82,6 +83,8 @@ async def _apply_links(session: AsyncSession, actor: Actor, task: Task, changes:
         case = await session.get(Case, task.case_id)
         if case is None:
             raise NotFound("no such case", field="caseId")
+        if changes.case_id is not KEEP:
+            require_open(case)  # a task already in it may still be done
         implied["caseId"] = case.counterparty_id
     if task.counterparty_id is not None:
         card = await card_for_change(session, task.counterparty_id)

@@ -50,13 +50,31 @@ async def test_cases_are_numbered_per_year_unless_a_number_is_given(db, seller):
 
 
 @sqlite_only
-async def test_closing_a_case_stamps_the_date_and_stops_it_taking_new_things(db, seller):
+async def test_closing_a_case_stamps_the_date_and_stops_it_taking_new_things(db, services, seller):
     card = await new_card(db, seller, "ACME")
     case = await in_tx(db, lambda s: cases.create_case(s, seller, title="Reklamacja", counterparty_id=card))
+    kept = await in_tx(db, lambda s: tasks.create_task(s, seller, TaskChanges(title="Oddzwonić", case_id=case.id)))
     closed = await in_tx(db, lambda s: cases.update_case(s, seller, case.id, status="closed"))
     assert closed.closed_at is not None
     with pytest.raises(Conflict):
         await in_tx(db, lambda s: cases.move_to_case(s, seller, case.id, event_ids=[]))
+    # Nothing new comes in any other way either: a new event, task or document, or one moved in.
+    admin = await make_actor(db, "boss", admin=True)
+    call = (await in_tx(db, lambda s: event_types.create_event_type(s, admin, name="Telefon"))).id
+    binder = await in_tx(db, lambda s: binders.create_binder(s, seller, name="Reklamacje"))
+    document_id = await new_document(services, seller, binder.id, "Pismo", counterparty_id=card)
+    refusals = [
+        lambda s: register_event(s, seller, EventData(type_id=call, case_id=case.id)),
+        lambda s: tasks.create_task(s, seller, TaskChanges(title="Nowe", case_id=case.id)),
+        lambda s: documents.update_document(s, seller, document_id, documents.DocumentDetails(case_id=case.id)),
+    ]
+    for refused in refusals:
+        with pytest.raises(Conflict) as conflict:
+            await in_tx(db, refused)
+        assert conflict.value.field == ["caseId"]
+    # What it holds may still be finished.
+    done = await in_tx(db, lambda s: tasks.update_task(s, seller, kept.id, TaskChanges(status="done")))
+    assert done.status == "done"
     reopened = await in_tx(db, lambda s: cases.update_case(s, seller, case.id, status="open"))
     assert reopened.closed_at is None
     with pytest.raises(ValidationFailed):
