@@ -106,6 +106,8 @@ class KartotekaGraphQL(GraphQL):
             placement = json.loads(files_map)
         except (ValueError, RecursionError) as exc:
             raise HTTPException(400, f"the map part is not JSON: {exc}") from exc
+        if _has_lone_surrogate(placement):
+            raise HTTPException(400, "the map holds text that is not valid Unicode (a lone surrogate escape)")
         if isinstance(placement, dict):
             for name in placement:
                 if len(received.getlist(name)) > 1:

@@ -423,6 +423,7 @@ _BLOCKS = (
 ).split()
 _BLANK_LINES = re.compile(r"\n[ \t\r\f\v]*(?:\n[ \t\r\f\v]*)+")
 _LINE_ENDS = frozenset([*_BLOCKS, "br"])
+_XML_DECLARATION = re.compile(r"^\ufeff?\s*<\?xml[^>]*\?>")
 _CELLS = frozenset(["td", "th"])
 _HIDDEN = frozenset(["script", "style", "noscript", "template", "head", "svg", "object"])
 
@@ -441,9 +442,11 @@ def html_to_text(data: bytes, charset: str | None = None) -> str:
         meta = _META_CHARSET.search(data[:4096])
         charset = meta.group(1).decode("ascii") if meta else None
     parser = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
+    # The text is decoded already: lxml refuses text that still declares an encoding (XHTML).
+    text = _XML_DECLARATION.sub("", decode_text(data, charset), count=1)
     try:
-        root = lxml_html.document_fromstring(decode_text(data, charset), parser=parser)
-    except (etree.ParserError, ValueError):  # nothing but white space, or nothing parsable
+        root = lxml_html.document_fromstring(text, parser=parser)
+    except etree.ParserError:  # nothing but white space
         return ""
     titles = root.xpath("//title")
     title = " ".join(titles[0].text_content().split()) if titles else ""

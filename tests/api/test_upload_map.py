@@ -99,6 +99,7 @@ async def post_parts(client: Any, http: Any, parts: list[tuple[str, str | None, 
         ([("operations", "{}"), ("operations", "{}"), ("map", "{}")], "has 2 parts named 'operations'"),
         ([("operations", "{}"), ("map", '["variables.input.file"]')], "the map part is a JSON object"),
         ([("operations", "{}"), ("map", "{nie json")], "the map part is not JSON"),
+        ([("operations", "{}"), ("map", '{"0": ["variables.\\ud800"]}')], "not valid Unicode"),
     ],
 )
 async def test_a_missing_doubled_or_malformed_part_is_named(alice, http, parts, message):

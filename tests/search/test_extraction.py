@@ -170,6 +170,13 @@ class TestDocuments:
         assert text == "0\tKowalski & Syn\t\n1\tKowalski & Syn\t\n2\tKowalski & Syn\t\n\nLinia 1\nLinia 2 koniec"
         assert extract_text(b"<!-- tylko komentarz -->", "text/html").status == "empty"
 
+    def test_xhtml_declaring_its_encoding_is_read(self) -> None:
+        xhtml = (
+            '<?xml version="1.0" encoding="iso-8859-2"?>\n<html xmlns="http://www.w3.org/1999/xhtml">'
+            "<head><title>Pismo</title></head><body><p>Zażółć gęślą jaźń</p></body></html>"
+        ).encode("iso-8859-2")
+        assert ok(extract_text(xhtml, "application/xhtml+xml")) == "Pismo\nZażółć gęślą jaźń"
+
     def test_html_without_declared_charset_is_detected(self) -> None:
         html = f"<p>{INVOICE_TEXT}</p>".encode("iso-8859-2")
         assert INVOICE_TEXT in ok(extract_text(html, "text/html"))
