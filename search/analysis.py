@@ -56,7 +56,7 @@ from search.lemmas import english_lemma, polish_lemmas
 
 #: Bump whenever the terms produced for some text change: indexes built with
 #: another version must be rebuilt.
-ANALYSIS_VERSION = 7
+ANALYSIS_VERSION = 8
 
 PL_STEM_MARK = "~"
 EN_STEM_MARK = "^"
@@ -194,9 +194,12 @@ def _word_terms(word: str) -> tuple[str, ...]:
         polish: set[str] = set()
         polish_bases = polish_lemmas(lower)
         english_base = english_lemma(lower) if lower.isascii() else None
-        # An English word that no Polish word is written like gets no Polish stems: the Polish
-        # stemmer would join it to other English words ("taxi" to "tax", "plane" to "plan").
-        if polish_bases or english_base is None:
+        # An English word that no Polish word is written like is its own Polish stem: the Polish
+        # stemmer would join it to other English words ("taxi" to "tax", "plane" to "plan"), yet
+        # its Polish forms must still find it ("emailem", "ticketu" stem to "email", "ticket").
+        if not polish_bases and english_base is not None:
+            polish.add(folded)
+        else:
             for form in {lower, folded}:
                 polish.add(fold(_polish_stem(form)))
                 for ending, base in _ALTERNATIONS:
@@ -481,9 +484,11 @@ def query_words(text: str) -> list[QueryWord]:
     for compound in _COMPOUND_RE.finditer(text):
         pieces = [m.group() for m in _WORD_RE.finditer(compound.group())]
         if len(pieces) == 1:
-            terms = _word_terms(pieces[0])
+            terms = _lookup_terms(_word_terms(pieces[0]))
+            if pieces[0].startswith("00") and (international := national_forms(pieces[0], frozenset())):
+                terms = (*terms, international[0])  # 0048601234567 is also +48601234567
             if terms:
-                words.append(QueryWord(_lookup_terms(terms)))
+                words.append(QueryWord(terms))
             continue
         surfaces = [fold(p) for p in pieces]
         whole = tuple(dict.fromkeys(["/".join(surfaces), *_lookup_terms(_glued_terms(surfaces))]))

@@ -127,7 +127,7 @@ _TOKEN_RE = re.compile(
     (?P<space>\s+)
   | (?P<lparen>\()
   | (?P<rparen>\))
-  | (?P<negate>-(?=[A-Za-z_]+:|"|\())
+  | (?P<negate>-(?=[A-Za-z_]+:(?!//)|"|\())
   | (?P<field>[A-Za-z_]+):
   | (?P<phrase>"[^"]*"?)
   | (?P<word>[^\s()"]+)

@@ -64,7 +64,10 @@ class TextCache:
         }
         if extraction.status == "timeout":
             earlier = self._load(sha256)
-            timed_out = earlier is not None and earlier["status"] == "timeout"
+            # Only the same extractor's timeouts count: a new one gets its own tries.
+            timed_out = (
+                earlier is not None and earlier["status"] == "timeout" and earlier.get("extractor", 1) == extractor
+            )
             payload["attempts"] = int(earlier.get("attempts", 1)) + 1 if earlier and timed_out else 1
         data = gzip.compress(json.dumps(payload, ensure_ascii=False).encode(), compresslevel=5, mtime=0)
         path = self._path(sha256)

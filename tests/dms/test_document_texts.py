@@ -37,6 +37,11 @@ def test_a_timeout_is_tried_once_more_and_then_kept(tmp_path: Path) -> None:
     cache.write(SHA, timeout)
     assert cache.read(SHA) == timeout
     assert cache.read(SHA, extractor=1) == timeout
+    # A new version of the extractor gets its own two tries.
+    cache.write(SHA, timeout, extractor=2)
+    assert cache.read(SHA, extractor=2) is None
+    cache.write(SHA, timeout, extractor=2)
+    assert cache.read(SHA, extractor=2) == timeout
     # A success written later (the cache entry deleted and read again) replaces it.
     cache.write(SHA, Extraction("tekst", "ok"))
     assert cache.read(SHA) == Extraction("tekst", "ok")

@@ -121,6 +121,9 @@ def test_unrelated_words_do_not_match(query: str, text: str) -> None:
         ("OBrien", "Sean O’Brien"),
         ("O'Neill", "Mary ONeill"),
         ("clients", "the client's order"),
+        ("email", "Wysłano emailem"),  # Polish forms of English loanwords
+        ("ticketu", "ticket #5521"),
+        ("startup", "umowa ze startupem"),
     ],
 )
 def test_a_word_written_whole_finds_it_written_with_a_hyphen_or_apostrophe(query: str, text: str) -> None:
@@ -211,3 +214,9 @@ def test_analysis_is_deterministic() -> None:
 def test_punctuation_only_text_has_no_terms() -> None:
     assert analyze("'; -- ,,, ...") == []
     assert query_terms("';") == []
+
+
+@pytest.mark.parametrize("query", ["0048601234567", "+48601234567", "601234567"])
+@pytest.mark.parametrize("text", ["tel. +48601234567", "tel. 0048601234567"])
+def test_an_international_number_is_found_however_its_prefix_is_written(query: str, text: str) -> None:
+    assert matches(query, text)

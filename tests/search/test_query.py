@@ -38,6 +38,7 @@ from search.query import (
         ('umowa -"umowa najmu"', And((Term(None, "umowa"), Not(Phrase(None, ("umowa", "najmu")))))),
         ("-(korekta OR duplikat)", Not(Or((Term(None, "korekta"), Term(None, "duplikat"))))),
         ("NIP: 123-456", And((Term(None, "NIP"), Term(None, "123-456")))),
+        ("faktura -https://spam.pl", And((Term(None, "faktura"), Not(Term(None, "https://spam.pl"))))),
         ('"umowa najmu"', Phrase(None, ("umowa", "najmu"))),
         ('"umowa"', Term(None, "umowa")),
         ("fakt*", Prefix(None, "fakt")),
