@@ -86,13 +86,15 @@ def page(
             # Scores are relative to the whole index: any document added or changed since the
             # page before moves them all, and the score in the cursor then points elsewhere in
             # the ranking (whole pages were skipped). The document the cursor names is found
-            # where it ranks now, and the page goes on from there; only when it no longer
-            # matches does the score in the cursor stand in for it.
-            items = list(candidates)
-            anchor = next((c for c in items if c.document_id == bound[1]), None)
+            # where it ranks now, and the page goes on from there, or from the score in the
+            # cursor if that comes first (the document itself changed and sank): a page may then
+            # repeat a hit, but none is skipped. Two passes over the matches, none kept.
+            if iter(candidates) is candidates:  # a one-off iterator: kept, to be read twice
+                candidates = list(candidates)
+            anchor = next((c for c in candidates if c.document_id == bound[1]), None)
             if anchor is not None:
-                bound = sort_key(anchor, sort)
-        items = (c for c in items if sort_key(c, sort) > bound)
+                bound = min(bound, sort_key(anchor, sort))
+        items = (c for c in candidates if sort_key(c, sort) > bound)
     chosen = heapq.nsmallest(limit + 1, items, key=lambda c: sort_key(c, sort))
     return chosen[:limit], len(chosen) > limit
 

@@ -76,10 +76,10 @@ class AccessMap:
 @dataclass(slots=True)
 class Matches:
     """The visible matches of one search: how many, candidates for paging (made as they are
-    read, once), and facet counts over all of them."""
+    read, never all kept), and facet counts over all of them."""
 
     total: int
-    candidates: Iterator[Candidate]
+    candidates: Iterable[Candidate]
     facet_counts: dict[str, dict[str, int]]
 
 
@@ -271,7 +271,17 @@ def collect(
             for code, count in Counter(map(facet.codes.__getitem__, docnums)).items():
                 if (value := facet.values[code]) is not None:
                     tallies[name][value] += count
-    return Matches(total, _candidates(found), {name: dict(tally) for name, tally in tallies.items()})
+    return Matches(total, _Candidates(found), {name: dict(tally) for name, tally in tallies.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidates:
+    """The matches as candidates, made anew on each reading (a relevance page reads them twice)."""
+
+    found: list[tuple[int, SegmentColumns, array, array | None]]
+
+    def __iter__(self) -> Iterator[Candidate]:
+        return _candidates(self.found)
 
 
 def _candidates(found: list[tuple[int, SegmentColumns, array, array | None]]) -> Iterator[Candidate]:
