@@ -57,3 +57,11 @@ async def kept_in_place(session: AsyncSession, model: type[Row], row_id: int) ->
     False if it is gone already."""
     query: Any = select(model.id).where(model.id == row_id)  # type: ignore[attr-defined]
     return await session.scalar(query.with_for_update(read=True, key_share=True)) is not None
+
+
+async def held_shared(session: AsyncSession, model: type[Row], row_id: int) -> Row | None:
+    """The row as committed now, held (FOR SHARE) until this transaction ends: a change of it
+    (`locked_for_update`) waits for this transaction, and this one for a change under way."""
+    query: Any = select(model).where(model.id == row_id)  # type: ignore[attr-defined]
+    query = query.with_for_update(read=True).execution_options(populate_existing=True)
+    return await session.scalar(query)  # type: ignore[no-any-return]

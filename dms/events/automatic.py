@@ -16,11 +16,16 @@ from dms.events.models import Event, EventType
 from dms.events.numbering import event_type_scope, format_number, period_of, take_next
 from dms.events.types import automatic_type
 from dms.outbox import directory as directory_outbox
+from dms.serialise import held_shared, on_postgresql
 from dms.times import business_time
 
 
 async def assign_number(session: AsyncSession, event_type: EventType, event: Event) -> None:
     """Give the event the next number of its type and period, if the type is numbered."""
+    if on_postgresql(session):
+        # Numbered by the type as committed, which cannot change its numbering meanwhile: a new
+        # reset would otherwise miss this number (dms.events.types.update_event_type).
+        event_type = await held_shared(session, EventType, event_type.id) or event_type
     if not event_type.number_pattern:
         return
     local = business_time(event.occurred_at)

@@ -23,6 +23,7 @@ from dms.events.models import AUTOMATIC_KINDS, EventType, NumberCounter
 from dms.events.numbering import check_pattern, dialect_insert, event_type_scope
 from dms.names import clean_name
 from dms.pagination import Page, PageRequest, SortKey, paginate
+from dms.serialise import locked_for_update, on_postgresql
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -125,6 +126,9 @@ async def update_event_type(
     """Change a type. Registered events keep their numbers and values (see customfields)."""
     require_admin(actor, "event types")
     event_type = await get_event_type(session, type_id)
+    if on_postgresql(session):
+        # Registrations numbering by this type finish first, and later ones see the change.
+        event_type = await locked_for_update(session, EventType, type_id) or event_type
     if name is not KEEP:
         event_type.name = clean_name(name, field="name", max_length=200)
     if colour is not KEEP:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -24,6 +25,10 @@ from dms.documents import service as documents
 from dms.documents.models import Document, DocumentLock
 from dms.documents.uploads import IncomingFile
 from dms.errors import DomainError
+from dms.events import types as event_types
+from dms.events.models import Event
+from dms.events.service import EventData, register_event
+from dms.times import business_time
 from dms.uow import unit_of_work
 from tests.dms.conftest import chunks_of, make_actor, new_binder, new_document
 
@@ -177,3 +182,26 @@ async def test_a_lock_cancelled_and_broken_at_once_is_ended_once(services: Any, 
             lambda uow: checkouts.break_lock(uow.session, owner, document_id, reason="urlop"),
         )
         assert sorted(results) == ["NOT_CHECKED_OUT", "ok"]
+
+
+async def test_a_reset_changed_while_the_first_number_is_given_never_gives_it_again(
+    services: Any, owner: Actor
+) -> None:
+    for round_ in range(5):
+        async with unit_of_work(services.db, services.blobs, write=True) as uow:
+            created = await event_types.create_event_type(
+                uow.session, owner, name=f"Reklamacja {round_}", number_pattern="REK/{YYYY}/{N}"
+            )
+            await uow.commit()
+        type_id = created.id
+        results = await race(
+            services,
+            lambda uow, t=type_id: register_event(uow.session, owner, EventData(type_id=t)),
+            lambda uow, t=type_id: event_types.update_event_type(uow.session, owner, t, number_reset="yearly"),
+        )
+        assert results[0] == "ok" and results[1] in ("ok", "CONFLICT"), results
+        async with services.db.sessions() as session:
+            periods = (await session.scalars(select(Event.number_period).where(Event.type_id == type_id))).all()
+        # The reset changed only before the first number was given, which then follows it.
+        year = str(business_time(datetime.now(UTC)).year)
+        assert periods == ([year] if results[1] == "ok" else ["-"]), (results, periods)
