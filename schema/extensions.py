@@ -107,55 +107,44 @@ class IntegerLiteralLimiter(SchemaExtension):
         yield
 
 
-class ExpandedSizeLimiter(SchemaExtension):
-    """Refuse a query whose fields, with every fragment spread written out, exceed a limit.
+class _FieldLimiter(SchemaExtension):
+    """Refuse, before any validation rule runs, a query whose `measure` exceeds `max_fields`."""
 
-    Twenty fragments that each spread the previous one twice are a few hundred tokens but a million
-    fields once expanded, and Strawberry's depth and alias limiters expand them, on the event loop,
-    in exponential time. Counted here first with one memo per fragment (linear time), before any
-    validation rule runs.
-    """
+    message = ""
 
     def __init__(self, *, max_fields: int) -> None:
         self.max_fields = max_fields
 
+    def measure(self, document: DocumentNode) -> int:
+        raise NotImplementedError
+
     def on_validate(self) -> Iterator[None]:
         document = self.execution_context.graphql_document
-        if document is not None and _expanded_size(document) > self.max_fields:
-            raise GraphQLError(
-                f"the query has more than {self.max_fields} fields once its fragments are expanded",
-                extensions={"code": "QUERY_TOO_COMPLEX"},
-            )
+        if document is not None and self.measure(document) > self.max_fields:
+            raise GraphQLError(self.message.format(limit=self.max_fields), extensions={"code": "QUERY_TOO_COMPLEX"})
         yield
 
 
-def _expanded_size(document: DocumentNode) -> int:
-    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    sizes: dict[str, int] = {}
+class ExpandedSizeLimiter(_FieldLimiter):
+    """Refuse a query whose fields, with every fragment spread written out, exceed a limit.
 
-    def size(selection_set: SelectionSetNode | None, visiting: frozenset[str]) -> int:
-        total = 0
-        for selection in selection_set.selections if selection_set else ():
-            if isinstance(selection, FieldNode):
-                total += 1 + size(selection.selection_set, visiting)
-            elif isinstance(selection, InlineFragmentNode):
-                total += size(selection.selection_set, visiting)
-            elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                # An unknown or cyclic spread counts nothing: validation reports it.
-                if name not in sizes and name in fragments and name not in visiting:
-                    sizes[name] = size(fragments[name].selection_set, visiting | {name})
-                total += sizes.get(name, 0)
-        return total
+    Twenty fragments that each spread the previous one twice are a few hundred tokens but a million
+    fields once expanded, and Strawberry's depth and alias limiters expand them, on the event loop,
+    in exponential time. Counted here first with one memo per fragment (linear time).
+    """
 
-    return sum(
-        size(definition.selection_set, frozenset())
-        for definition in document.definitions
-        if isinstance(definition, OperationDefinitionNode)
-    )
+    message = "the query has more than {limit} fields once its fragments are expanded"
+
+    def measure(self, document: DocumentNode) -> int:
+        count = _FieldCount(document, nested=True)
+        return sum(
+            count(definition.selection_set)
+            for definition in document.definitions
+            if isinstance(definition, OperationDefinitionNode)
+        )
 
 
-class SelectionWidthLimiter(SchemaExtension):
+class SelectionWidthLimiter(_FieldLimiter):
     """Refuse a query that asks one object for more than `max_fields` fields (its fragments'
     fields included).
 
@@ -165,51 +154,45 @@ class SelectionWidthLimiter(SchemaExtension):
     object, and validating 100 takes milliseconds.
     """
 
-    def __init__(self, *, max_fields: int) -> None:
-        self.max_fields = max_fields
+    message = "the query asks one object for more than {limit} fields (fragments included)"
 
-    def on_validate(self) -> Iterator[None]:
-        document = self.execution_context.graphql_document
-        if document is not None and _widest_selection(document) > self.max_fields:
-            raise GraphQLError(
-                f"the query asks one object for more than {self.max_fields} fields (fragments included)",
-                extensions={"code": "QUERY_TOO_COMPLEX"},
-            )
-        yield
+    def measure(self, document: DocumentNode) -> int:
+        count = _FieldCount(document, nested=False)
+
+        class Widest(Visitor):
+            found = 0
+
+            def enter_selection_set(self, node: SelectionSetNode, *_args: object) -> None:
+                self.found = max(self.found, count(node))
+
+        widest = Widest()
+        visit(document, widest)
+        return widest.found
 
 
-def _widest_selection(document: DocumentNode) -> int:
-    """The most fields any selection set of `document` asks for, its fragments written out (not
-    counting what those fields select in turn)."""
-    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    widths: dict[str, int] = {}
+class _FieldCount:
+    """The fields of a selection set with its fragments written out (`nested`: and the fields
+    those select in turn), one memo per fragment: linear time."""
 
-    def width(selection_set: SelectionSetNode | None, visiting: frozenset[str]) -> int:
+    def __init__(self, document: DocumentNode, *, nested: bool) -> None:
+        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        self.nested = nested
+        self.memo: dict[str, int] = {}
+
+    def __call__(self, selection_set: SelectionSetNode | None, visiting: frozenset[str] = frozenset()) -> int:
         total = 0
         for selection in selection_set.selections if selection_set else ():
             if isinstance(selection, FieldNode):
-                total += 1
+                total += 1 + (self(selection.selection_set, visiting) if self.nested else 0)
             elif isinstance(selection, InlineFragmentNode):
-                total += width(selection.selection_set, visiting)
+                total += self(selection.selection_set, visiting)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 # An unknown or cyclic spread counts nothing: validation reports it.
-                if name not in widths and name in fragments and name not in visiting:
-                    widths[name] = width(fragments[name].selection_set, visiting | {name})
-                total += widths.get(name, 0)
+                if name not in self.memo and name in self.fragments and name not in visiting:
+                    self.memo[name] = self(self.fragments[name].selection_set, visiting | {name})
+                total += self.memo.get(name, 0)
         return total
-
-    class Widest(Visitor):
-        def __init__(self) -> None:
-            super().__init__()
-            self.found = 0
-
-        def enter_selection_set(self, node: SelectionSetNode, *_args: object) -> None:
-            self.found = max(self.found, width(node, frozenset()))
-
-    widest = Widest()
-    visit(document, widest)
-    return widest.found
 
 
 class ErrorPolicy(SchemaExtension):
