@@ -268,6 +268,7 @@ def create_app(
             BodyLimitMiddleware,
             max_upload_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD,
             max_query_bytes=settings.max_query_bytes,
+            idle_seconds=settings.body_idle_timeout_seconds,
         ),
         Middleware(
             AuthenticationMiddleware, backend=BearerTokenBackend(resolve_token), on_error=_authentication_failed

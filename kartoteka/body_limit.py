@@ -1,7 +1,9 @@
-"""Request body limits on every route, enforced while the body streams in (not after)."""
+"""Request body limits on every route, enforced while the body streams in (not after): its size,
+and how long it may go without a byte."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.responses import JSONResponse
@@ -9,6 +11,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodyTooLarge(Exception):
+    pass
+
+
+class BodyStalled(Exception):
     pass
 
 
@@ -20,9 +26,18 @@ class BodyLimitMiddleware:
     """
 
     def __init__(
-        self, app: ASGIApp, *, max_upload_bytes: int, max_query_bytes: int, max_other_bytes: int = 64 * 1024
+        self,
+        app: ASGIApp,
+        *,
+        max_upload_bytes: int,
+        max_query_bytes: int,
+        max_other_bytes: int = 64 * 1024,
+        idle_seconds: float | None = None,
     ) -> None:
         self.app = app
+        # A body that sends nothing for this long is given up (408): uvicorn itself waits forever,
+        # and each such request holds a connection, and an upload its temporary file.
+        self.idle_seconds = idle_seconds
         self.max_upload_bytes = max_upload_bytes
         self.max_query_bytes = max_query_bytes
         self.max_other_bytes = max_other_bytes
@@ -59,12 +74,21 @@ class BodyLimitMiddleware:
             return
         received = 0
         started = False
+        body_done = False
 
         async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, body_done
+            if body_done or self.idle_seconds is None:
+                # After the body only a disconnect comes, whenever it does (a download may be long).
+                message = await receive()
+            else:
+                try:
+                    message = await asyncio.wait_for(receive(), self.idle_seconds)
+                except TimeoutError:
+                    raise BodyStalled() from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                body_done = not message.get("more_body", False)
                 if received > limit:
                     raise BodyTooLarge()
             return message
@@ -80,6 +104,10 @@ class BodyLimitMiddleware:
         except BodyTooLarge:
             if not started:
                 await self._refuse_body(scope, receive, send, limit)
+        except BodyStalled:
+            if not started:
+                message = f"no part of the request body came for {self.idle_seconds:g} s"
+                await self._refuse(scope, receive, send, 408, message, "REQUEST_TIMEOUT")
 
     async def _refuse_body(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         await self._refuse(

@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     public_url: str | None = None
     # How long a stopping server lets transfers still running finish before it closes them.
     shutdown_grace_seconds: float = Field(default=30.0, ge=0, allow_inf_nan=False)
+    # A request body that sends nothing for this long is refused with 408 and its connection closed.
+    body_idle_timeout_seconds: float = Field(default=60.0, gt=0, allow_inf_nan=False)
     # Each is a process started when needed, capped at 1 GiB: parsers run outside the server.
     extraction_workers: int = Field(default_factory=lambda: min(2, os.cpu_count() or 1), gt=0, le=64)
 

@@ -9,6 +9,7 @@ tokens (test_login.py); the security headers, CORS and body limits on every rout
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import tempfile
@@ -243,6 +244,54 @@ async def test_a_10_mb_query_string_is_refused(app):
     }
     await app(scope, receive, send)
     assert sent[0]["status"] == 414
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"), [("/graphql", b"multipart/form-data; boundary=x"), ("/graphql", b"application/json")]
+)
+async def test_a_body_that_stalls_is_given_up_with_408(settings, services, alice, path, content_type):
+    """uvicorn waits for a body forever: a client that stops sending held its connection (and an
+    upload its temporary file) until it went away."""
+    from kartoteka.app import create_app
+
+    app = create_app(settings.model_copy(update={"body_idle_timeout_seconds": 0.2}), services=services)
+    sent: list[dict[str, Any]] = []
+    first = True
+
+    async def receive() -> dict[str, Any]:
+        nonlocal first
+        if first:
+            first = False
+            return {"type": "http.request", "body": b"--x\r\nContent-Disposition: form-data; name=", "more_body": True}
+        await asyncio.Event().wait()  # the client sends nothing more, and stays
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"kartoteka.test"),
+            (b"content-type", content_type),
+            (b"content-length", b"100000"),
+            (b"authorization", f"Bearer {alice.token}".encode()),
+            (b"apollo-require-preflight", b"true"),
+        ],
+        "client": ("127.0.0.1", 1234),
+        "server": ("kartoteka.test", 80),
+    }
+    await asyncio.wait_for(app(scope, receive, send), 30)
+    assert sent[0]["status"] == 408
+    assert dict(sent[0]["headers"])[b"connection"] == b"close"
 
 
 async def test_a_large_batch_is_refused(http):
