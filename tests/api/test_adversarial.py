@@ -13,6 +13,7 @@ import asyncio
 import base64
 import json
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -218,6 +219,26 @@ async def test_a_10_mb_query_is_refused_before_it_is_parsed(http):
     assert response.status_code == 413
 
 
+def asgi_scope(
+    method: str, path: str, *, query_string: bytes = b"", headers: Sequence[tuple[bytes, bytes]] = ()
+) -> dict[str, Any]:
+    """A request as a server hands it to the app: what httpx will not send goes this way."""
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query_string,
+        "root_path": "",
+        "headers": [(b"host", b"kartoteka.test"), *headers],
+        "client": ("127.0.0.1", 1234),
+        "server": ("kartoteka.test", 80),
+    }
+
+
 async def test_a_10_mb_query_string_is_refused(app):
     """httpx will not send such a URL, so the request goes to the ASGI app as a server would pass it."""
     sent: list[dict[str, Any]] = []
@@ -228,21 +249,8 @@ async def test_a_10_mb_query_string_is_refused(app):
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/graphql",
-        "raw_path": b"/graphql",
-        "query_string": b"query=" + b"%7B__typename%7D" + b"+" * (10 * 1024 * 1024),
-        "root_path": "",
-        "headers": [(b"host", b"kartoteka.test")],
-        "client": ("127.0.0.1", 1234),
-        "server": ("kartoteka.test", 80),
-    }
-    await app(scope, receive, send)
+    query_string = b"query=" + b"%7B__typename%7D" + b"+" * (10 * 1024 * 1024)
+    await app(asgi_scope("GET", "/graphql", query_string=query_string), receive, send)
     assert sent[0]["status"] == 414
 
 
@@ -269,27 +277,13 @@ async def test_a_body_that_stalls_is_given_up_with_408(settings, services, alice
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"kartoteka.test"),
-            (b"content-type", content_type),
-            (b"content-length", b"100000"),
-            (b"authorization", f"Bearer {alice.token}".encode()),
-            (b"apollo-require-preflight", b"true"),
-        ],
-        "client": ("127.0.0.1", 1234),
-        "server": ("kartoteka.test", 80),
-    }
-    await asyncio.wait_for(app(scope, receive, send), 30)
+    headers = [
+        (b"content-type", content_type),
+        (b"content-length", b"100000"),
+        (b"authorization", f"Bearer {alice.token}".encode()),
+        (b"apollo-require-preflight", b"true"),
+    ]
+    await asyncio.wait_for(app(asgi_scope("POST", path, headers=headers), receive, send), 30)
     assert sent[0]["status"] == 408
     assert dict(sent[0]["headers"])[b"connection"] == b"close"
 
