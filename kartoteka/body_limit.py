@@ -83,7 +83,9 @@ class BodyLimitMiddleware:
                 message = await receive()
             else:
                 try:
-                    message = await asyncio.wait_for(receive(), self.idle_seconds)
+                    # A deadline on this task, not wait_for's new task per piece of the body.
+                    async with asyncio.timeout(self.idle_seconds):
+                        message = await receive()
                 except TimeoutError:
                     raise BodyStalled() from None
             if message["type"] == "http.request":
