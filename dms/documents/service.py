@@ -440,9 +440,11 @@ async def update_document(session: AsyncSession, actor: Actor, document_id: int,
     if not changed:
         return document
     previous_status = document.status
-    for name, value in changed.items():
-        setattr(document, name, value)
-    await classification.check_type_and_requirements(session, document, changed=changed.keys())
+    # Not flushed before the check: a type id with no row would fail as a foreign key, not NOT_FOUND.
+    with session.no_autoflush:
+        for name, value in changed.items():
+            setattr(document, name, value)
+        await classification.check_type_and_requirements(session, document, changed=changed.keys())
     document.updated_at = utcnow()
     if "status" in changed:
         history.add(

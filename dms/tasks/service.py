@@ -66,6 +66,13 @@ async def _apply(session: AsyncSession, actor: Actor, task: Task, changes: TaskC
 
 async def _apply_links(session: AsyncSession, actor: Actor, task: Task, changes: TaskChanges) -> None:
     """Link the task; an event or case given without a counterparty brings theirs, and all must agree."""
+    # The links are checked before anything is flushed: one to a row that does not exist is
+    # NOT_FOUND, not a foreign key failing in the middle of a query.
+    with session.no_autoflush:
+        await _link(session, actor, task, changes)
+
+
+async def _link(session: AsyncSession, actor: Actor, task: Task, changes: TaskChanges) -> None:
     if changes.event_id is not KEEP:
         task.event_id = changes.event_id
     if changes.case_id is not KEEP:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from resolvers.ids import encode_id
 from tests.api.helpers import create_binder, create_document
 
 CREATE_TYPE = """
@@ -201,3 +202,14 @@ async def test_a_bad_status_name_is_named_by_its_place_in_the_list(admin):
     assert result.payload("setDocumentStatuses")["userErrors"] == [
         {"code": "VALIDATION", "field": ["statuses", "1", "name"], "message": "name must not be empty"}
     ]
+
+
+async def test_a_document_type_that_does_not_exist_is_not_found_when_a_document_is_changed(admin):
+    binder = await create_binder(admin, "Faktury")
+    document = await create_document(admin, binder["id"], "FV 1", b"faktura")
+
+    refused = await admin.gql(
+        UPDATE, i={"documentId": document["id"], "documentTypeId": encode_id("DocumentType", 999999)}
+    )
+
+    assert refused.payload("updateDocument")["userErrors"] == [{"field": ["documentTypeId"], "code": "NOT_FOUND"}]

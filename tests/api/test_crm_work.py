@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from dms.events.openings import card_openings
+from resolvers.ids import encode_id
 from tests.api.helpers import create_binder, create_document, me_id, set_binder_access
 from tests.api.test_crm import (
     ERRORS,
@@ -487,3 +488,14 @@ async def test_a_settlement_amount_is_a_number_as_people_write_it(admin, alice):
         assert refused.body["data"] is None and "a Decimal is a" in refused.body["errors"][0]["message"], quantity
     lines = [{"description": "km", "quantity": "100", "unitPrice": "0.8358"}]
     ok(await alice.gql(REGISTER, input={"typeId": trip, "counterpartyId": card, "settlements": lines}), "registerEvent")
+
+
+async def test_a_task_linked_to_rows_that_do_not_exist_is_refused_with_not_found(alice):
+    create = "mutation($i: CreateTaskInput!) { createTask(input: $i) { task { id } %s } }" % ERRORS
+    task = ok(await alice.gql(create, i={"title": "Oddzwonić"}), "createTask")["task"]
+    update = "mutation($i: UpdateTaskInput!) { updateTask(input: $i) { task { id } %s } }" % ERRORS
+    for field, kind in (("eventId", "Event"), ("caseId", "Case"), ("counterpartyId", "Counterparty")):
+        refused = (await alice.gql(update, i={"taskId": task["id"], field: encode_id(kind, 999999)})).data
+        assert [(error["field"], error["code"]) for error in refused["updateTask"]["userErrors"]] == [
+            ([field], "NOT_FOUND")
+        ], field
