@@ -56,7 +56,7 @@ from search.lemmas import english_lemma, polish_lemmas
 
 #: Bump whenever the terms produced for some text change: indexes built with
 #: another version must be rebuilt.
-ANALYSIS_VERSION = 8
+ANALYSIS_VERSION = 9
 
 PL_STEM_MARK = "~"
 EN_STEM_MARK = "^"
@@ -91,9 +91,14 @@ INTERNATIONAL_DIGITS = range(10, 16)
 INTERNATIONAL_NUMBER_PATTERN = r"\+\d{10,15}(?!\d)"
 _INTERNATIONAL_NUMBER_RE = re.compile(r"\+(\d{10,15})(?!\d)")
 
-# A word is a run of letters and digits; combining diacritics (text in NFD
-# form) stay inside the word so character offsets remain those of the input.
-_WORD = r"(?:[^\W_]|[\u0300-\u036f])+"
+#: Characters nobody sees that editors put inside words: the soft hyphen (a hyphenation point in
+#: Word, CMSs and PDFs: "kon\u00adtra\u00adhen\u00adtów"), zero-width spaces and joiners, the word
+#: joiner and a stray byte-order mark. Between letters they are part of the word, and left out of its terms.
+INVISIBLE_IN_WORDS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_DROP_INVISIBLE = str.maketrans("", "", INVISIBLE_IN_WORDS)
+# A word is a run of letters and digits; combining diacritics (text in NFD form) and the invisible
+# characters above stay inside the word so character offsets remain those of the input.
+_WORD = rf"(?:[^\W_]|[\u0300-\u036f])(?:[^\W_]|[\u0300-\u036f]|[{INVISIBLE_IN_WORDS}](?=[^\W_]))*"
 _SEPARATOR = r"[/\-._\\@'\u2019]"
 COMPOUND_PATTERN = rf"{_WORD}(?:{_SEPARATOR}{_WORD})*"
 WORD_PATTERN = _WORD
@@ -166,9 +171,14 @@ def has_word(text: str) -> bool:
 
 
 @lru_cache(maxsize=262_144)
+def visible(word: str) -> str:
+    """`word` without the characters nobody sees in it (see INVISIBLE_IN_WORDS)."""
+    return word if word.isascii() else word.translate(_DROP_INVISIBLE)
+
+
 def fold(word: str) -> str:
     """Lower-case `word` and fold it to ASCII letters and digits ("Zażółć" → "zazolc")."""
-    lower = unicodedata.normalize("NFC", word).lower()
+    lower = unicodedata.normalize("NFC", visible(word)).lower()
     if lower.isascii():
         return lower
     folded = "".join(ch for ch in anyascii(lower).lower() if ch.isalnum())
@@ -183,7 +193,7 @@ def _polish_stem(word: str) -> str:
 @lru_cache(maxsize=262_144)
 def _word_terms(word: str) -> tuple[str, ...]:
     """All index terms of a single word (no separators inside), surface form first."""
-    lower = unicodedata.normalize("NFC", word).lower()
+    lower = unicodedata.normalize("NFC", visible(word)).lower()
     folded = fold(lower)
     if len(folded) > MAX_PART:
         return ()

@@ -201,6 +201,30 @@ def test_decomposed_unicode_is_folded_like_composed() -> None:
     assert matches("zazolc", decomposed)
 
 
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
+        ("kontrahentów", "Pismo w sprawie kon\u00adtra\u00adhen\u00adtów"),
+        ("kontrahent", "kon\u00adtra\u00adhen\u00adtów"),
+        ("Sieradza", "z Sie\u00adra\u00addza"),
+        ("zgierz", "oraz Zgie\u200brza."),
+        ("umowa", "Umo\ufeffwa"),
+        ("podmiot", "pod\u2060miot"),
+    ],
+)
+def test_a_word_with_invisible_characters_inside_is_found_as_it_reads(query: str, text: str) -> None:
+    assert matches(query, text)
+
+
+def test_invisible_characters_stay_inside_the_word_span_and_out_of_its_terms() -> None:
+    text = "Umo\u00adwa najmu"
+    tokens = [token for token in analyze(text) if token.position == 0]
+
+    assert {(token.start, token.end) for token in tokens} == {(0, 6)}
+    assert all("\u00ad" not in token.term for token in tokens)
+    assert not matches("umo", text)  # no longer two words
+
+
 def test_prefix_term_folds_and_normalises_separators() -> None:
     assert prefix_term("Zażó") == "zazo"
     assert prefix_term("FV-20") == "fv/20"

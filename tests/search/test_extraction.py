@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from search.analysis import term_positions
 from search.extraction import (
     Extraction,
     ExtractionLimits,
@@ -76,6 +77,13 @@ class TestDocuments:
         text = ok(extract_text(pdf, PDF))
         assert "FV/2026/0012" in text and PANGRAM in text and "ĄĆĘŁŃÓŚŹŻ" in text
         assert "płatność przelewem" in text
+
+    def test_pdf_justified_gaps_are_single_spaces_so_numbers_are_found_in_one_piece(self) -> None:
+        pdf = make_pdf([["NIP  777  000  11  11,  kwota  48  900,00  zł"]])
+        text = ok(extract_text(pdf, PDF))
+        assert "NIP 777 000 11 11, kwota 48 900,00 zł" in text
+        terms = term_positions(text)
+        assert "7770001111" in terms and "48900" in terms
 
     def test_docx_paragraphs_and_tables(self) -> None:
         docx = make_docx(["Umowa najmu", PANGRAM], table=[["Najemca", "Żółw sp. z o.o."], ["Czynsz", "1 500 zł"]])
