@@ -45,6 +45,12 @@ def clean_name(value: str | None, *, field: str, max_length: int = 255) -> str:
     return name
 
 
+def same_name(first: str, second: str) -> bool:
+    """Whether two names are one to a reader: the same letters in any case ("Żółć", "żÓŁĆ") and
+    either Unicode form. Compared here, not in SQL: SQLite's lower() folds ASCII letters only."""
+    return unicodedata.normalize("NFC", first).casefold() == unicodedata.normalize("NFC", second).casefold()
+
+
 def binder_name(value: str) -> str:
     name = clean_name(value, field="name")
     if "/" in name:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import and_, delete, func, insert, literal, select, update
+from sqlalchemy import and_, delete, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -16,7 +16,7 @@ from dms.audit import service as audit
 from dms.binders.models import Binder, BinderClosure
 from dms.documents.models import Document
 from dms.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from dms.names import binder_name
+from dms.names import binder_name, same_name
 from dms.outbox import service as outbox
 from dms.serialise import BINDER_TREE, kept_in_place, locked_for_update, on_postgresql, queue_behind
 
@@ -124,14 +124,23 @@ async def children(session: AsyncSession, actor: Actor, parent_id: int | None) -
 
 
 async def _ensure_unique_sibling(
-    session: AsyncSession, parent_id: int | None, name: str, *, exclude: int | None = None
+    session: AsyncSession, actor: Actor, parent_id: int | None, name: str, *, exclude: int | None = None
 ) -> None:
-    query = select(Binder.id).where(func.lower(Binder.name) == name.lower())
-    query = query.where(Binder.parent_id.is_(None) if parent_id is None else Binder.parent_id == parent_id)
-    if exclude is not None:
-        query = query.where(Binder.id != exclude)
-    if await session.scalar(query.limit(1)) is not None:
-        raise Conflict(f"a binder named {name!r} already exists here", field="name")
+    """No two binders the actor can see side by side have one name.
+
+    Siblings the actor may not read do not count: a refusal would tell that a binder of that name
+    exists ("Zwolnienia 2027"), and one they may not read must be indistinguishable from none.
+    Tree changes queue one behind another (BINDER_TREE), so nothing changes between look and write.
+    """
+    query = select(Binder.id, Binder.name).where(
+        Binder.parent_id.is_(None) if parent_id is None else Binder.parent_id == parent_id
+    )
+    if not actor.is_admin:
+        access = access_sql.binder_access(actor)
+        query = query.join(access, access.c.binder_id == Binder.id).where(access.c.access >= int(Access.READ))
+    for sibling_id, sibling_name in (await session.execute(query)).all():
+        if sibling_id != exclude and same_name(sibling_name, name):
+            raise Conflict(f"a binder named {name!r} already exists here", field="name")
 
 
 async def create_binder(session: AsyncSession, actor: Actor, name: str, parent_id: int | None = None) -> Binder:
@@ -143,7 +152,7 @@ async def create_binder(session: AsyncSession, actor: Actor, name: str, parent_i
         if parent_id is not None
         else None
     )
-    await _ensure_unique_sibling(session, parent_id, name)
+    await _ensure_unique_sibling(session, actor, parent_id, name)
     binder = Binder(
         name=name,
         parent_id=parent_id,
@@ -199,14 +208,26 @@ async def _rewrite_paths(session: AsyncSession, binder: Binder, old_path: str) -
 
 async def rename_binder(session: AsyncSession, actor: Actor, binder_id: int, name: str) -> Binder:
     await queue_behind(session, BINDER_TREE)
-    binder = await get_binder(session, actor, binder_id, need=Access.WRITE)
+    # Like a move, a rename changes where everything below is found, for everyone who reads it.
+    binder = await get_binder(session, actor, binder_id, need=Access.MANAGE)
     name = binder_name(name)
-    await _ensure_unique_sibling(session, binder.parent_id, name, exclude=binder.id)
+    await _ensure_unique_sibling(session, actor, binder.parent_id, name, exclude=binder.id)
     old_path = binder.path
     parent_path = old_path[: old_path.rfind("/")]
+    old_name = binder.name
     binder.name = name
     binder.path = f"{parent_path}/{name}"
     await _rewrite_paths(session, binder, old_path)
+    if old_name != name:
+        audit.record(
+            session,
+            actor,
+            "binder.renamed",
+            object_type="Binder",
+            object_id=binder.id,
+            from_name=old_name,
+            to_name=name,
+        )
     return binder
 
 
@@ -230,7 +251,7 @@ async def move_binder(session: AsyncSession, actor: Actor, binder_id: int, new_p
             raise ValidationFailed("a binder cannot be moved into itself or below itself", field="parentId")
     elif not actor.is_admin:
         raise PermissionDenied("only administrators make a binder a top-level binder")
-    await _ensure_unique_sibling(session, new_parent_id, binder.name, exclude=binder.id)
+    await _ensure_unique_sibling(session, actor, new_parent_id, binder.name, exclude=binder.id)
 
     subtree = select(BinderClosure.descendant_id).where(BinderClosure.ancestor_id == binder.id)
     outside_ancestors = select(BinderClosure.ancestor_id).where(
@@ -253,12 +274,21 @@ async def move_binder(session: AsyncSession, actor: Actor, binder_id: int, new_p
             )
         )
     old_path = binder.path
+    old_parent_id = binder.parent_id
     binder.parent_id = new_parent_id
     binder.path = f"{new_parent.path if new_parent else ''}/{binder.name}"
     await _rewrite_paths(session, binder, old_path)
     # Inherited access changes with the new ancestors: the index must learn it too.
     await outbox.enqueue_selected(session, _documents_in_subtree(binder.id), "binder.moved")
-    audit.record(session, actor, "binder.moved", object_type="Binder", object_id=binder.id, to=new_parent_id)
+    audit.record(
+        session,
+        actor,
+        "binder.moved",
+        object_type="Binder",
+        object_id=binder.id,
+        from_binder=old_parent_id,
+        to_binder=new_parent_id,
+    )
     return binder
 
 

@@ -25,7 +25,7 @@ from dms.errors import (
     ValidationFailed,
 )
 from dms.identity.models import AccessToken, Group, GroupMembership, LoginFailure, User
-from dms.names import without_controls
+from dms.names import same_name, without_controls
 from dms.serialise import queue_behind_name
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,149}$")
@@ -138,7 +138,7 @@ async def create_group(session: AsyncSession, actor: Actor, name: str) -> Group:
     name = name.strip()
     if not name or len(name) > 150:
         raise ValidationFailed("a group name has 1 to 150 characters", field="name")
-    if await session.scalar(select(Group.id).where(func.lower(Group.name) == name.lower())):
+    if any(same_name(name, existing) for existing in (await session.scalars(select(Group.name))).all()):
         raise Conflict(f"the group {name!r} exists", field="name")
     group = Group(name=name)
     session.add(group)
@@ -148,7 +148,8 @@ async def create_group(session: AsyncSession, actor: Actor, name: str) -> Group:
 
 
 async def group_by_name(session: AsyncSession, name: str) -> Group:
-    group = await session.scalar(select(Group).where(Group.name == name))
+    # Named as an administrator types it: any case, either Unicode form.
+    group = next((g for g in (await session.scalars(select(Group))).all() if same_name(g.name, name)), None)
     if group is None:
         raise NotFound(f"no group {name!r}", field="group")
     return group

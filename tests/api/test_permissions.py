@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.api.helpers import (
+    CREATE_BINDER,
     SET_BINDER_PERMISSIONS,
     SET_DOCUMENT_PERMISSIONS,
     check_in,
@@ -330,3 +331,59 @@ async def test_a_binder_path_shows_no_name_of_a_binder_the_viewer_may_not_read(a
     assert (await bob.gql(paths, id=document["id"])).data["node"]["binder"] == {"path": "/Wspólne", "parent": None}
     await set_binder_access(alice, hidden["id"], [(await me_id(alice), "MANAGE")])
     assert (await bob.gql(paths, id=document["id"])).data["node"]["binder"]["path"] == "/Projekty/Poufne/Wspólne"
+
+
+async def test_sibling_binder_names_are_one_name_in_any_case_and_unicode_form(alice):
+    parent = await create_binder(alice, "Umowy")
+    await create_binder(alice, "Żółć", parent["id"])
+
+    for same in ("Żółć", "żÓŁĆ", "Z\u0307o\u0301\u0142c\u0301"):  # the last in NFD
+        result = await alice.gql(CREATE_BINDER, name=same, parentId=parent["id"])
+        assert result.codes("createBinder") == ["CONFLICT"], same
+
+
+async def test_a_binder_the_user_may_not_read_does_not_stop_one_of_its_name(alice, bob, admin):
+    hidden = await create_binder(alice, "Zwolnienia grupowe 2027")
+    shared = await create_binder(alice, "Umowy")
+    await set_binder_access(alice, shared["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "WRITE")])
+    secret = await create_binder(alice, "Poufne płace", shared["id"])
+    await set_binder_access(alice, secret["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "NONE")])
+
+    # Refusing would tell bob that binders of these names exist.
+    assert (await bob.gql(CREATE_BINDER, name="zwolnienia GRUPOWE 2027")).codes("createBinder") == []
+    assert (await bob.gql(CREATE_BINDER, name="Poufne płace", parentId=shared["id"])).codes("createBinder") == []
+    # Whoever sees both is refused.
+    assert (await admin.gql(CREATE_BINDER, name=hidden["name"])).codes("createBinder") == ["CONFLICT"]
+
+
+RENAME_BINDER = "mutation($b: ID!, $n: String!) { renameBinder(input: {binderId: $b, name: $n}) { binder { path } userErrors { code } } }"
+AUDIT = "query($a: String!) { auditLog(first: 10, filter: {action: $a}) { edges { node { objectId details } } } }"
+
+
+async def test_renaming_a_binder_needs_manage_and_is_audited(alice, bob, admin):
+    binder = await create_binder(alice, "Umowy")
+    await set_binder_access(alice, binder["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "WRITE")])
+
+    assert (await bob.gql(RENAME_BINDER, b=binder["id"], n="Śmieci")).codes("renameBinder") == ["PERMISSION_DENIED"]
+    renamed = await alice.gql(RENAME_BINDER, b=binder["id"], n="Umowy 2026")
+    assert renamed.payload("renameBinder")["binder"]["path"] == "/Umowy 2026"
+
+    entries = (await admin.gql(AUDIT, a="binder.renamed")).data["auditLog"]["edges"]
+    assert [(e["node"]["objectId"], e["node"]["details"]) for e in entries] == [
+        (binder["id"], {"from_name": "Umowy", "to_name": "Umowy 2026"})
+    ]
+
+
+async def test_a_binder_move_is_audited_with_both_parents_global_ids(alice, admin):
+    first = await create_binder(alice, "Bieżące")
+    second = await create_binder(alice, "Archiwum")
+    moving = await create_binder(alice, "Projekt", first["id"])
+    moved = await alice.gql(
+        "mutation($b: ID!, $p: ID) { moveBinder(input: {binderId: $b, parentId: $p}) { userErrors { code } } }",
+        b=moving["id"],
+        p=second["id"],
+    )
+    assert moved.codes("moveBinder") == []
+
+    entries = (await admin.gql(AUDIT, a="binder.moved")).data["auditLog"]["edges"]
+    assert [e["node"]["details"] for e in entries] == [{"from_binder": first["id"], "to_binder": second["id"]}]

@@ -61,3 +61,16 @@ def test_a_date_field_takes_a_date_written_in_full_within_reason(typed: str) -> 
 
 def test_a_date_field_keeps_a_date() -> None:
     assert apply_values([DAY], None, {"t": " 2026-01-02 "}, {}) == {"t": "2026-01-02"}
+
+
+async def test_a_group_name_is_one_name_in_any_case_and_is_found_as_typed(db) -> None:
+    from dms.actor import SYSTEM
+    from dms.errors import Conflict
+    from dms.identity import service as identity
+
+    async with db.sessions() as session:
+        created = await identity.create_group(session, SYSTEM, "Źródła")
+        for same in ("Źródła", "ŹRÓDŁA"):
+            with pytest.raises(Conflict):
+                await identity.create_group(session, SYSTEM, same)
+        assert (await identity.group_by_name(session, "źródła")).id == created.id
