@@ -14,7 +14,7 @@ from dms.actor import Actor
 from dms.audit import service as audit
 from dms.base import utcnow
 from dms.documents import history
-from dms.documents.models import Document, DocumentLock, DocumentVersion
+from dms.documents.models import Document, DocumentHistoryEntry, DocumentLock, DocumentVersion
 from dms.documents.numbering import format_number, next_number, parse_number
 from dms.documents.service import get_document
 from dms.documents.staging import FileSource, obtain
@@ -209,7 +209,58 @@ async def _may_check_in(session: AsyncSession, actor: Actor, document: Document,
             else:
                 message = f"the document has no version {format_number(wanted)}; its newest is {newest}"
             raise StaleVersion(message, field="expectedVersion")
+    elif lock is None:
+        await _refuse_over_a_lost_check_out(session, actor, document)
     return lock is not None
+
+
+async def _refuse_over_a_lost_check_out(session: AsyncSession, actor: Actor, document: Document) -> None:
+    """Refuse the check-in of someone whose check-out was taken from them (broken by a manager, or
+    lapsed) when a version came in since: their copy would silently replace it. Saying which
+    version they edited (`expectedVersion`) after bringing their changes onto it lets it in."""
+    checked_out = await session.scalar(
+        select(DocumentHistoryEntry.id)
+        .where(
+            DocumentHistoryEntry.document_id == document.id,
+            DocumentHistoryEntry.action == "checked_out",
+            DocumentHistoryEntry.actor_id == actor.user_id,
+        )
+        .order_by(DocumentHistoryEntry.id.desc())
+        .limit(1)
+    )
+    if checked_out is None:
+        return
+    since = (
+        await session.scalars(
+            select(DocumentHistoryEntry)
+            .where(
+                DocumentHistoryEntry.document_id == document.id,
+                DocumentHistoryEntry.id > checked_out,
+                DocumentHistoryEntry.action.in_(_LOCK_ENDS + _NEW_VERSION),
+            )
+            .order_by(DocumentHistoryEntry.id)
+        )
+    ).all()
+    lost = next((entry for entry in since if entry.action in _LOCK_ENDS), None)
+    if lost is None or lost.action not in ("lock_broken", "lock_expired"):
+        return  # the actor's own check-in or cancel ended it
+    if (lost.details or {}).get("former_holder_id") != actor.user_id:
+        return
+    newer = [entry for entry in since if entry.action in _NEW_VERSION and entry.id > lost.id]
+    if not newer or any(entry.actor_id == actor.user_id for entry in newer):
+        return  # nothing to overwrite, or the actor has checked in over it since
+    number = format_number(await _latest_number(session, document.id) or (1, 0))
+    how = f"was broken ({(lost.details or {}).get('reason')})" if lost.action == "lock_broken" else "expired"
+    raise StaleVersion(
+        f"your check-out {how} and version {number} came in since: check it out again and bring your changes"
+        " onto it, or check in with expectedVersion naming the version you edited",
+        field="documentId",
+    )
+
+
+#: What ends a check-out, and what adds a version, in a document's history.
+_LOCK_ENDS = ("checked_in", "check_out_cancelled", "lock_broken", "lock_expired")
+_NEW_VERSION = ("checked_in", "reverted")
 
 
 async def _add_version(

@@ -160,6 +160,34 @@ async def test_a_lock_broken_needs_a_reason_of_reasonable_length(alice):
     assert not_trashed.payload("purgeDocument")["userErrors"] == [{"code": "CONFLICT", "field": ["documentId"]}]
 
 
+async def test_a_check_out_broken_under_its_holder_cannot_silently_replace_a_newer_version(alice, bob, admin):
+    binder = await shared_binder(alice, bob)
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    await bob.gql(CHECK_OUT, input={"documentId": document["id"]})
+    await alice.gql(BREAK, input={"documentId": document["id"], "reason": "pilna poprawka klienta"})
+    await admin.gql(CHECK_OUT, input={"documentId": document["id"]})
+    assert (await check_in(admin, document["id"], b"poprawka")).codes("checkInDocument") == []
+
+    refused = await check_in(bob, document["id"], b"stara kopia boba")
+    assert [(e["code"], e["field"]) for e in refused.payload("checkInDocument")["userErrors"]] == [
+        ("CONFLICT", ["documentId"])
+    ]
+    assert "pilna poprawka klienta" in refused.payload("checkInDocument")["userErrors"][0]["message"]
+    # Having brought his changes onto 1.1, bob says so; from then on he checks in as anyone.
+    merged = await check_in(bob, document["id"], b"scalone", expectedVersion="1.1")
+    assert merged.codes("checkInDocument") == []
+    assert (await check_in(bob, document["id"], b"dalej")).codes("checkInDocument") == []
+
+
+async def test_a_check_out_broken_with_nothing_checked_in_since_may_still_be_checked_in(alice, bob):
+    binder = await shared_binder(alice, bob)
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    await bob.gql(CHECK_OUT, input={"documentId": document["id"]})
+    await alice.gql(BREAK, input={"documentId": document["id"], "reason": "Bob is on holiday"})
+
+    assert (await check_in(bob, document["id"], b"po urlopie")).codes("checkInDocument") == []
+
+
 async def test_a_writer_cannot_break_a_lock_but_a_manager_can_and_it_is_in_the_history(alice, bob, admin):
     binder = await shared_binder(alice, bob)
     document = await create_document(alice, binder["id"], "Umowa", CONTRACT)

@@ -94,6 +94,10 @@ async def test_an_expired_lease_is_nobodys_lock(services: Any, document_id: int)
         ("checked_out", second.user_id),
     ]
     assert entries[-2][2]["former_holder"] == "first"
+    # ...when the second holder has checked in over it meanwhile; the first then says what they edited.
+    assert await _check_in(services, second, document_id, b"second", None) == "ok"
+    assert await _check_in(services, first, document_id, b"first", None) == "CONFLICT"
+    assert await _check_in(services, first, document_id, b"first", "1.1") == "ok"
 
 
 async def _check_in(services: Any, actor: Any, document_id: int, content: bytes, expected: str | None) -> str:
