@@ -255,6 +255,8 @@ class Download:
 @strawberry.type
 class HistoryEntry:
     _model: strawberry.Private[HistoryModel]
+    # Who was given or refused what is for those who may change it, as the permissions themselves are.
+    _entries_hidden: strawberry.Private[bool] = False
 
     @strawberry.field(description="created, checked_out, checked_in, check_out_cancelled, lock_broken, …")
     def action(self) -> str:
@@ -275,8 +277,13 @@ class HistoryEntry:
         model = await info.context.loaders.version.load(self._model.version_id)
         return DocumentVersion.of(model) if model else None
 
-    @strawberry.field(description="What else the entry says; objects by their global ids, fields by their API names.")
+    @strawberry.field(
+        description="What else the entry says; objects by their global ids, fields by their API names. The"
+        " entries of a permissions change are shown to those who may manage the document."
+    )
     def details(self) -> JSON:
+        if self._entries_hidden and self._model.action == "permissions_changed":
+            return {}
         return client_details(self._model.details)
 
 
@@ -375,7 +382,8 @@ class Document(Node):
     @strawberry.field(description="Everything that happened to the document, oldest first.")
     async def history(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[HistoryEntry]:
         page = await document_resolvers.history(info.context, self._model, first, after)
-        return Connection.of(page, lambda model: HistoryEntry(_model=model))
+        hidden = await info.context.loaders.document_level.load(self._model.id) < AccessLevel.MANAGE
+        return Connection.of(page, lambda model: HistoryEntry(_model=model, _entries_hidden=hidden))
 
     @strawberry.field(description="The code of its workflow state (see documentStatuses).")
     def status(self) -> str:

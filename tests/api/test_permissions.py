@@ -387,3 +387,22 @@ async def test_a_binder_move_is_audited_with_both_parents_global_ids(alice, admi
 
     entries = (await admin.gql(AUDIT, a="binder.moved")).data["auditLog"]["edges"]
     assert [e["node"]["details"] for e in entries] == [{"from_binder": first["id"], "to_binder": second["id"]}]
+
+
+async def test_a_reader_sees_that_permissions_changed_but_not_who_was_given_or_refused_what(alice, bob, admin):
+    binder = await create_binder(alice, "Umowy")
+    await set_binder_access(alice, binder["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "READ")])
+    document = await create_document(alice, binder["id"], "Umowa zażółć", CONTENT)
+    changed = await alice.gql(
+        SET_DOCUMENT_PERMISSIONS, target=document["id"], entries=[{"principalId": await me_id(admin), "access": "NONE"}]
+    )
+    assert changed.payload("setDocumentPermissions")["userErrors"] == []
+    query = "query($id: ID!) { node(id: $id) { ... on Document { history { edges { node { action details } } } } } }"
+
+    def permission_changes(result) -> list:
+        edges = result.data["node"]["history"]["edges"]
+        return [e["node"]["details"] for e in edges if e["node"]["action"] == "permissions_changed"]
+
+    assert permission_changes(await bob.gql(query, id=document["id"])) == [{}]
+    (shown,) = permission_changes(await alice.gql(query, id=document["id"]))
+    assert shown["entries"][0]["access"] == "NONE"
