@@ -280,10 +280,21 @@ def create_app(
             Middleware(
                 CORSMiddleware,
                 allow_origins=settings.cors_origins,
-                allow_methods=["GET", "POST", "OPTIONS"],
-                # The CSRF guard's three headers (kartoteka.graphql_view.PREFLIGHT_HEADERS), each usable.
-                allow_headers=["Authorization", "Content-Type", "X-Request-ID", *PREFLIGHT_HEADER_NAMES],
-                expose_headers=["X-Request-ID"],
+                # PUT: the bytes of a staged upload to the uploadUrl requestUpload hands out.
+                allow_methods=["GET", "HEAD", "POST", "PUT", "OPTIONS"],
+                # The CSRF guard's three headers (kartoteka.graphql_view.PREFLIGHT_HEADERS), each usable;
+                # a download's conditional and partial requests.
+                allow_headers=[
+                    "Authorization",
+                    "Content-Type",
+                    "X-Request-ID",
+                    *PREFLIGHT_HEADER_NAMES,
+                    "Range",
+                    "If-Range",
+                    "If-None-Match",
+                ],
+                # What a script needs of a download (a type, a length, the ETag are readable anyway).
+                expose_headers=["X-Request-ID", "Content-Disposition", "Content-Range", "Content-Length", "ETag"],
             ),
         )
     # Outside CORS and the body limit, so their own answers (preflights, 413) carry the headers too.
