@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 
 from graphql import (
@@ -195,6 +196,10 @@ class _FieldCount:
         return total
 
 
+#: The refusals of strawberry's QueryDepthLimiter and MaxAliasesLimiter.
+_LIMIT_REFUSAL = re.compile(r"exceeds maximum operation depth of \d+$|^\d+ aliases found\. Allowed: \d+$")
+
+
 class ErrorPolicy(SchemaExtension):
     """Domain refusals keep their message and gain a code; anything unexpected is logged and masked."""
 
@@ -209,6 +214,11 @@ class ErrorPolicy(SchemaExtension):
     @staticmethod
     def _policy(error: GraphQLError, request_id: str | None) -> GraphQLError:
         original = error.original_error
+        if original is None and not (error.extensions or {}).get("code") and _LIMIT_REFUSAL.search(error.message):
+            # Strawberry's depth and alias limiters say no code; a client tells limits apart by it.
+            return GraphQLError(
+                error.message, nodes=error.nodes, path=error.path, extensions={"code": "QUERY_TOO_COMPLEX"}
+            )
         if original is None or isinstance(original, GraphQLError):
             return error
         if isinstance(original, DomainError):

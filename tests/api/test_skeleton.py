@@ -130,6 +130,14 @@ async def test_an_alias_bomb_is_refused(alice):
     result = await alice.gql(bomb)
     assert result.body["errors"]
     assert "alias" in result.body["errors"][0]["message"].lower()
+    assert result.body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
+async def test_a_query_deeper_than_the_limit_is_refused_with_its_code(alice):
+    deep = "{ me { " + "groups { members { " * 6 + "username" + " } }" * 6 + " } }"
+    result = await alice.gql(deep)
+    assert "depth" in result.body["errors"][0]["message"]
+    assert result.body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
 
 
 async def test_other_routes_take_no_large_bodies(http):
