@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from strawberry.types.unset import UNSET
+
 from dms.cases import service as cases
 from dms.cases.models import Case
 from dms.cases.service import CaseFilter
 from dms.documents import service as documents
 from dms.documents.models import Document
+from dms.errors import ValidationFailed
 from dms.pagination import Page
 from dms.tasks import service as tasks
 from dms.tasks.models import Task
@@ -51,16 +54,19 @@ async def update_case(ctx: RequestContext, input: Any) -> Outcome[Case]:
 
 
 async def move_to_case(ctx: RequestContext, input: Any) -> Outcome[Case | None]:
-    return await write(
-        ctx,
-        lambda session, actor: cases.move_to_case(
+    def move(session: Any, actor: Any) -> Any:
+        if input.case_id is UNSET:
+            # Left out by mistake, it would take everything out of its case.
+            raise ValidationFailed("say which case (caseId), or null to take them out of their case", field="caseId")
+        return cases.move_to_case(
             session,
             actor,
             opt_id(input.case_id, "Case", "caseId"),
             document_ids=[decode_id(d, "Document", field="documentIds") for d in input.document_ids or []],
             event_ids=[decode_id(e, "Event", field="eventIds") for e in input.event_ids or []],
-        ),
-    )
+        )
+
+    return await write(ctx, move)
 
 
 async def list_cases(ctx: RequestContext, first: int | None, after: str | None, filter: CaseFilter) -> Page[Case]:

@@ -391,9 +391,12 @@ class UpdateCaseInput:
     description: str | None = UNSET
 
 
-@strawberry.input(description="Attach documents and events to a case (moving them from another); caseId null detaches.")
+@strawberry.input(
+    description="Attach documents and events to a case (moving them from another); caseId null detaches,"
+    " and must be given as null to do so."
+)
 class MoveToCaseInput:
-    case_id: strawberry.ID | None
+    case_id: strawberry.ID | None = UNSET
     document_ids: list[strawberry.ID] | None = None
     event_ids: list[strawberry.ID] | None = None
 

@@ -329,6 +329,9 @@ async def test_a_case_gathers_documents_and_events_and_tasks_land_in_my_tasks(ad
     call = await create_event_type(admin, "Telefon")
     event = ok(await alice.gql(REGISTER, input={"typeId": call, "counterpartyId": card}), "registerEvent")["event"]
     move = "mutation($i: MoveToCaseInput!) { moveToCase(input: $i) { case { id } %s } }" % ERRORS
+    # Leaving caseId out is not taking them out of their case: that is said with null.
+    forgotten = (await alice.gql(move, i={"documentIds": [document["id"]]})).data["moveToCase"]["userErrors"]
+    assert [(error["field"], error["code"]) for error in forgotten] == [(["caseId"], "VALIDATION")]
     ok(
         await alice.gql(move, i={"caseId": case["id"], "documentIds": [document["id"]], "eventIds": [event["id"]]}),
         "moveToCase",
