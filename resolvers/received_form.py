@@ -13,6 +13,7 @@ import asyncio
 import codecs
 import email.message
 import hashlib
+import re
 from collections.abc import AsyncIterable
 from contextlib import aclosing
 from tempfile import SpooledTemporaryFile
@@ -141,7 +142,7 @@ class _FormReceiver:
             self._files += 1
             if self._files > MAX_FILES:
                 raise HTTPException(400, f"a multipart request carries at most {MAX_FILES} files")
-            part.filename = extended if extended is not None else self._decode(options[b"filename"])
+            part.filename = extended if extended is not None else _form_filename(self._decode(options[b"filename"]))
             part.file = SpooledTemporaryFile(max_size=SPOOL_MAX_BYTES)
             self._spooled.append(part.file)
         else:
@@ -262,6 +263,17 @@ class ReceivingRequestAdapter(StarletteRequestAdapter):
             form = await receive_form(self.request.headers.get("content-type", ""), body)
         self.request.state.received_form = form
         return AdapterFormData(files=form, form=form)
+
+
+# How browsers write the three characters a quoted filename cannot hold (WHATWG's multipart/form-data
+# encoding): a Mac user's 'Umowa "Alfa".pdf' arrives as 'Umowa %22Alfa%22.pdf'. Only these are
+# undone; any other % is the name's own.
+_FORM_ESCAPES = re.compile("%(22|0D|0A)", re.IGNORECASE)
+_FORM_UNESCAPED = {"22": '"', "0d": "\r", "0a": "\n"}
+
+
+def _form_filename(raw: str) -> str:
+    return _FORM_ESCAPES.sub(lambda match: _FORM_UNESCAPED[match.group(1).lower()], raw)
 
 
 def _extended_filename(disposition: bytes) -> str | None:

@@ -26,7 +26,7 @@ from dms.documents.uploads import SniffedBlob
 from dms.errors import BytesMissing, Conflict, NotFound, PermissionDenied, ValidationFailed
 from dms.events.automatic import record_document_added
 from dms.events.models import Event
-from dms.names import clean_name, without_controls
+from dms.names import clean_name, same_name, without_controls
 from dms.outbox import directory as directory_outbox
 from dms.outbox import service as outbox
 from dms.pagination import Page, PageRequest, SortKey, paginate
@@ -279,7 +279,12 @@ def _clean_tags(tags: list[str]) -> list[str]:
             cleaned.append(clean_name(tag, field="tag", max_length=64))
         except ValidationFailed as error:
             raise ValidationFailed(error.message, field=["tags", str(index)]) from error
-    return list(dict.fromkeys(cleaned))
+    # One tag in any case ("najem", "Najem"): the first spelling given is kept.
+    kept: list[str] = []
+    for tag in cleaned:
+        if not any(same_name(tag, earlier) for earlier in kept):
+            kept.append(tag)
+    return kept
 
 
 async def create_document(

@@ -469,6 +469,15 @@ async def test_a_blank_title_for_a_document_from_a_template_is_the_templates(ali
         assert result.payload("createDocumentFromTemplate")["document"] == {"title": "Wzór umowy"}, blank
 
 
+async def test_a_tag_given_twice_in_another_case_is_kept_once_as_first_written(alice):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(
+        alice, binder["id"], "Umowa", CONTRACT, tags=["Najem", "najem", " NAJEM ", "Łódź", "łódź"]
+    )
+    shown = await alice.gql("query($id: ID!) { node(id: $id) { ... on Document { tags } } }", id=document["id"])
+    assert shown.data["node"]["tags"] == ["Najem", "Łódź"]
+
+
 async def test_tags_are_limited_in_number_and_a_bad_one_is_named_by_its_place(alice):
     binder = await create_binder(alice, "Umowy")
     document = await create_document(alice, binder["id"], "Umowa", CONTRACT)

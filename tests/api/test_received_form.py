@@ -72,6 +72,15 @@ async def test_fields_and_files_arrive_whole_however_the_body_is_cut(piece_size:
         await close_form(form)
 
 
+async def test_a_browsers_escapes_of_quotes_and_line_breaks_in_a_filename_are_undone():
+    body = field("operations", "{}") + file_part("0", "Umowa %22Alfa%22 100%.pdf", b"x") + END
+    form = await receive_form(CONTENT_TYPE, pieces(body, 1024))
+    try:
+        assert form["0"].filename == 'Umowa "Alfa" 100%.pdf'
+    finally:
+        await close_form(form)
+
+
 async def test_a_file_named_only_by_its_rfc_2231_filename_star_is_a_file():
     head = (
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="0"; '
