@@ -267,6 +267,7 @@ def create_app(
         Middleware(
             BodyLimitMiddleware,
             max_upload_bytes=settings.max_upload_bytes + MULTIPART_OVERHEAD,
+            max_file_bytes=settings.max_upload_bytes,
             max_query_bytes=settings.max_query_bytes,
             idle_seconds=settings.body_idle_timeout_seconds,
         ),

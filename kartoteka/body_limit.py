@@ -33,8 +33,12 @@ class BodyLimitMiddleware:
         max_query_bytes: int,
         max_other_bytes: int = 64 * 1024,
         idle_seconds: float | None = None,
+        max_file_bytes: int | None = None,
     ) -> None:
         self.app = app
+        # The file limit users set (KARTOTEKA_MAX_UPLOAD_BYTES), named when an upload's body is
+        # refused: max_upload_bytes adds room for the rest of a multipart body.
+        self.max_file_bytes = max_file_bytes
         # A body that sends nothing for this long is given up (408): uvicorn itself waits forever,
         # and each such request holds a connection, and an upload its temporary file.
         self.idle_seconds = idle_seconds
@@ -42,15 +46,18 @@ class BodyLimitMiddleware:
         self.max_query_bytes = max_query_bytes
         self.max_other_bytes = max_other_bytes
 
-    def _limit(self, scope: Scope) -> int:
+    def _limit(self, scope: Scope) -> tuple[int, bool]:
+        """The body limit of the request, and whether it is an upload's."""
         path: str = scope["path"]
         headers = dict(scope["headers"])
         if path.startswith("/uploads/"):
-            return self.max_upload_bytes
+            return self.max_upload_bytes, True
         if path.startswith("/graphql"):
             content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-            return self.max_upload_bytes if content_type == b"multipart/form-data" else self.max_query_bytes
-        return self.max_other_bytes
+            if content_type == b"multipart/form-data":
+                return self.max_upload_bytes, True
+            return self.max_query_bytes, False
+        return self.max_other_bytes, False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -67,10 +74,10 @@ class BodyLimitMiddleware:
                 "URI_TOO_LONG",
             )
             return
-        limit = self._limit(scope)
+        limit, upload = self._limit(scope)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse_body(scope, receive, send, limit)
+            await self._refuse_body(scope, receive, send, limit, upload=upload)
             return
         received = 0
         started = False
@@ -105,16 +112,18 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await self._refuse_body(scope, receive, send, limit)
+                await self._refuse_body(scope, receive, send, limit, upload=upload)
         except BodyStalled:
             if not started:
                 message = f"no part of the request body came for {self.idle_seconds:g} s"
                 await self._refuse(scope, receive, send, 408, message, "REQUEST_TIMEOUT")
 
-    async def _refuse_body(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
-        await self._refuse(
-            scope, receive, send, 413, f"the request body is larger than {limit} bytes", "PAYLOAD_TOO_LARGE"
-        )
+    async def _refuse_body(self, scope: Scope, receive: Receive, send: Send, limit: int, *, upload: bool) -> None:
+        if upload and self.max_file_bytes is not None:
+            message, code = f"the file is larger than the limit of {self.max_file_bytes} bytes", "UPLOAD_TOO_LARGE"
+        else:
+            message, code = f"the request body is larger than {limit} bytes", "PAYLOAD_TOO_LARGE"
+        await self._refuse(scope, receive, send, 413, message, code)
 
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, message: str, code: str) -> None:
