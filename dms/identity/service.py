@@ -218,7 +218,9 @@ async def log_in(
     expires_at = now + policy.token_ttl
     session.add(AccessToken(user_id=user.id, digest=digest, created_at=now, expires_at=expires_at))
     await session.execute(delete(LoginFailure).where(LoginFailure.username == key, LoginFailure.address == address))
-    audit.record(session, None, "login.succeeded", object_type="User", object_id=user.id, address=address)
+    # The user is who acted: their logins show among everything else they did.
+    who = Actor(user_id=user.id, username=user.username, is_admin=user.is_admin, address=address)
+    audit.record(session, who, "login.succeeded", object_type="User", object_id=user.id, address=address)
     return IssuedToken(token=token, user=user, expires_at=expires_at)
 
 

@@ -74,6 +74,8 @@ async def test_logins_are_audited_with_the_client_address(alice, admin):
     )
     addresses = {edge["node"]["address"] for edge in log.data["auditLog"]["edges"]}
     assert addresses == {"127.0.0.9"}
+    # Each login is its user's own act, among the rest of what they did.
+    assert sorted(edge["node"]["actor"]["username"] for edge in log.data["auditLog"]["edges"]) == ["admin", "alice"]
 
 
 async def test_me_is_null_for_an_anonymous_request(anonymous):
