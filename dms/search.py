@@ -274,13 +274,15 @@ async def resolve_classification_clauses(session: AsyncSession, query: QueryNode
         ]
         terms = tuple(Term(leaf.field, code) for code in dict.fromkeys(codes))
         if not terms:
-            return leaf
+            # Nothing has it: a misspelt "status:zamkniety" would find nothing, silently.
+            raise _unknown(_WHAT[leaf.field], named[leaf.field], "query")
         return terms[0] if len(terms) == 1 else Or(terms)
 
     return replace_leaves(query, resolved)
 
 
 _NAMED = ("type", "status")
+_WHAT = {"type": "document type", "status": "status"}
 
 
 def _name_key(text: str) -> tuple[str, ...]:
@@ -301,9 +303,13 @@ def _one_code(given: str, known: list[tuple[str, str]], what: str, field: list[s
         return found[0]
     if found:
         raise ValidationFailed(f"several {what}s have this name: give the code, one of {', '.join(found)}", field=field)
+    raise _unknown(what, known, field)
+
+
+def _unknown(what: str, known: list[tuple[str, str]], field: str | list[str]) -> ValidationFailed:
     codes = [code for code, _name in known]
     shown = ", ".join(codes[:_CODES_SHOWN]) + (", …" if len(codes) > _CODES_SHOWN else "")
-    raise ValidationFailed(f"no {what} has this code or name; the codes are: {shown or 'none yet'}", field=field)
+    return ValidationFailed(f"no {what} has this code or name; the codes are: {shown or 'none yet'}", field=field)
 
 
 async def _resolved_classification(session: AsyncSession, options: SearchOptions) -> SearchOptions:

@@ -369,7 +369,11 @@ async def test_a_type_or_status_clause_may_name_it_as_users_see_it(admin, alice,
     # The workflow's first state is "new", named "Nowy".
     for query in ("status:Nowy", "status:nowy", "status:new"):
         assert await titles(alice, query) == ["Notatka", "Pismo z urzędu"], query
-    assert await titles(alice, "type:korespondencja") == [], "a name is matched whole, not word by word"
+    # A name is matched whole, not word by word; one nothing has is refused, as in the filter.
+    for query in ("type:korespondencja", "status:zamkniety", "faktura -status:bogus"):
+        refused = await alice.gql(SEARCH, q=query)
+        assert refused.error_codes == ["VALIDATION"], query
+        assert "has this code or name; the codes are" in refused.body["errors"][0]["message"], query
 
 
 async def test_the_binder_filter_covers_the_subtree(alice, indexer):
