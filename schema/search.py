@@ -40,7 +40,10 @@ class SearchFilter:
 @strawberry.type
 class SearchHit:
     document: Document
-    score: float
+    score: float = strawberry.field(
+        description="How well it matches, relative to the best match of this search (1.0) among the documents"
+        " the viewer may read; 0 when the results are sorted by date."
+    )
     highlights: list[str] = strawberry.field(
         description="Snippets of the text with matched words in <mark>; everything else HTML-escaped."
     )

@@ -776,7 +776,7 @@ class WhooshEngine:
             Highlighter.for_query(request.query, (None, "content")),
             Highlighter.for_query(request.query, (None, "description")),
         )
-        hits = tuple(self._hit(searcher, request, c, marks) for c in chosen)
+        hits = tuple(self._hit(searcher, request, c, marks, matches.best_score) for c in chosen)
         facets = {name: rank_facet(matches.facet_counts[name], request.facet_limit) for name in sorted(request.facets)}
         next_cursor = hits[-1].cursor if hits and has_next else None
         return SearchResult(matches.total, hits, facets, next_cursor, has_next)
@@ -787,11 +787,16 @@ class WhooshEngine:
         request: SearchRequest,
         candidate: Candidate,
         marks: tuple[Highlighter, Highlighter, Highlighter],
+        best_score: float,
     ) -> Hit:
-        cursor = encode_cursor(candidate, request.sort)
+        cursor = encode_cursor(candidate, request.sort)  # the raw score: pages follow it
+        # Shown relative to the best match the viewer may read. A raw BM25 score weighs each word
+        # by how rare it is in the whole index, documents the viewer may not read included: the
+        # score of a document one can read would tell how often a word occurs in ones one cannot.
+        score = candidate.score / best_score if best_score > 0 else 0.0
         title_marks, content_marks, description_marks = marks
         if not request.highlight or not any(marks):
-            return Hit(candidate.document_id, candidate.score, cursor)
+            return Hit(candidate.document_id, score, cursor)
         stored = searcher.stored_fields(candidate.ref)
         fragments: list[str] = []
         if content_marks and stored.get("content_stored"):
@@ -801,7 +806,7 @@ class WhooshEngine:
             # Matched in the description rather than the text: that is the passage to show.
             fragments = description_marks.fragments(stored["description"])
         title = title_marks.mark_all(stored.get("title", "")) if title_marks else None
-        return Hit(candidate.document_id, candidate.score, cursor, tuple(fragments), title)
+        return Hit(candidate.document_id, score, cursor, tuple(fragments), title)
 
 
 def _column_values(reader: Any, fieldname: str, docnums: list[int]) -> list[Any]:

@@ -81,6 +81,8 @@ class Matches:
     total: int
     candidates: Iterable[Candidate]
     facet_counts: dict[str, dict[str, int]]
+    #: The highest score among them (0.0 unscored or none).
+    best_score: float = 0.0
 
 
 def _column(reader: Any, name: str) -> Iterator[Any]:
@@ -271,7 +273,8 @@ def collect(
             for code, count in Counter(map(facet.codes.__getitem__, docnums)).items():
                 if (value := facet.values[code]) is not None:
                     tallies[name][value] += count
-    return Matches(total, _Candidates(found), {name: dict(tally) for name, tally in tallies.items()})
+    best = max((max(scores) for _, _, _, scores in found if scores), default=0.0)
+    return Matches(total, _Candidates(found), {name: dict(tally) for name, tally in tallies.items()}, best)
 
 
 @dataclass(frozen=True, slots=True)

@@ -200,6 +200,24 @@ async def test_a_user_without_access_finds_nothing_and_counts_nothing(alice, bob
     assert result.data["search"]["facets"]["years"] == []
 
 
+async def test_a_score_tells_nothing_of_how_often_a_word_is_in_documents_the_user_may_not_read(
+    alice, bob, indexer
+):
+    hidden = await create_binder(alice, "Umowy poufne")
+    for number in range(5):
+        await create_document(alice, hidden["id"], f"NDA {number}", b"Projekt Bursztyn, poufne.")
+    own = await create_binder(bob, "Robocze")
+    await create_document(bob, own["id"], "Sonda", b"Bursztyn qwertyzm")
+    await drain(indexer)
+
+    def scores(result) -> list[float]:
+        return [edge["node"]["score"] for edge in result.data["search"]["edges"]]
+
+    # Bursztyn is in five documents bob may not read, qwertyzm in none: a raw score would differ.
+    assert scores(await bob.gql(SEARCH, q="content:bursztyn")) == [1.0]
+    assert scores(await bob.gql(SEARCH, q="content:qwertyzm")) == [1.0]
+
+
 async def test_a_permission_change_counts_in_search_at_once(alice, bob, indexer):
     binder = await create_binder(alice, "Faktury")
     await create_document(alice, binder["id"], "Faktura", INVOICE)
