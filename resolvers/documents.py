@@ -279,20 +279,26 @@ async def set_permissions(ctx: RequestContext, target_id: str, entries: Sequence
 async def versions(
     ctx: RequestContext, document: Document, first: int | None, after: str | None
 ) -> Page[DocumentVersion]:
-    page = page_request(ctx, first, after)
-    async with ctx.read() as uow:
-        return await queries.versions(uow.session, ctx.require_actor(), document.id, page)
+    return await _document_list(ctx, document, first, after, "versions")
 
 
 async def history(
     ctx: RequestContext, document: Document, first: int | None, after: str | None
 ) -> Page[DocumentHistoryEntry]:
-    page = page_request(ctx, first, after)
-    async with ctx.read() as uow:
-        return await queries.history(uow.session, ctx.require_actor(), document.id, page)
+    return await _document_list(ctx, document, first, after, "history")
 
 
 async def downloads(ctx: RequestContext, document: Document, first: int | None, after: str | None) -> Page[Download]:
+    return await _document_list(ctx, document, first, after, "downloads")
+
+
+async def _document_list(
+    ctx: RequestContext, document: Document, first: int | None, after: str | None, kind: str
+) -> Page[Any]:
     page = page_request(ctx, first, after)
+    if not page.after:
+        # A first page, as a list of documents asks for each of them: batched for the whole list.
+        # The document came from a query that showed it to this actor.
+        return await ctx.loaders.first_page(kind, page.first).load(document.id)
     async with ctx.read() as uow:
-        return await queries.downloads(uow.session, ctx.require_actor(), document.id, page)
+        return await queries.document_list(uow.session, ctx.require_actor(), document.id, page, kind)

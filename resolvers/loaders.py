@@ -15,6 +15,7 @@ from dms.documents import queries as document_queries
 from dms.documents import service as documents
 from dms.documents.models import DocumentLock
 from dms.identity import queries as identity_queries
+from dms.pagination import Page
 from dms.uow import Database
 from resolvers.crm_loaders import CrmLoaders
 
@@ -44,6 +45,21 @@ class Loaders:
         self.binder_level = DataLoader(self._binder_levels)
         self.binder_path = DataLoader(self._binder_paths)
         self.crm = CrmLoaders(db, self._need_actor)
+        self._first_pages: dict[tuple[str, int], DataLoader[int, Page[Any]]] = {}
+
+    def first_page(self, kind: str, first: int) -> DataLoader[int, Page[Any]]:
+        """First pages of one of the lists of documents (`dms.documents.queries.DOCUMENT_LISTS`),
+        `first` long, by document id: one loader per list and length asked for in the request."""
+        loader = self._first_pages.get((kind, first))
+        if loader is None:
+
+            async def load(keys: list[int]) -> list[Page[Any]]:
+                async with self._db.sessions() as session:
+                    pages = await document_queries.first_pages_of(session, kind, keys, first)
+                return [pages[key] for key in keys]
+
+            loader = self._first_pages[(kind, first)] = DataLoader(load)
+        return loader
 
     def _need_actor(self) -> Actor:
         if self._actor is None:
@@ -88,6 +104,7 @@ class Loaders:
             self.document_type,
         ):
             loader.clear_all()
+        self._first_pages.clear()
         self.crm.clear()
 
 

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager, contextmanager
 from sqlalchemy import event
 
 import resolvers.context as context
-from tests.api.helpers import create_binder, create_document, me_id, ref_mutation, set_binder_access
+from tests.api.helpers import check_in, create_binder, create_document, me_id, ref_mutation, set_binder_access
 
 LISTING = """
 { documents(first: 50) { edges { node {
@@ -32,7 +32,7 @@ def counting(engine) -> Iterator[list[str]]:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
-async def statements_for_page(client, services, documents: int) -> int:
+async def statements_for_page(client, services, documents: int, query: str = LISTING) -> int:
     binder = await create_binder(client, f"Binder {documents}")
     counterparty = await client.gql(
         'mutation { createCounterparty(input: {name: "ACME Sp. z o.o."}) { counterparty { id } } }'
@@ -45,7 +45,7 @@ async def statements_for_page(client, services, documents: int) -> int:
         if index % 2:
             await client.gql(ref_mutation("checkOutDocument"), input={"documentId": doc["id"]})
     with counting(services.db.engine) as statements:
-        result = await client.gql(LISTING)
+        result = await client.gql(query)
     assert len(result.data["documents"]["edges"]) == documents
     return len(statements)
 
@@ -59,6 +59,49 @@ async def test_a_page_of_documents_costs_a_constant_number_of_statements(db, htt
     large = await statements_for_page(await logged_in(http, "large"), services, 30)
     assert small == large
     assert large <= 8
+
+
+WITH_LISTS = """{ documents(first: 50) { edges { node {
+    title versions(first: 3) { totalCount edges { node { number } } }
+    history(first: 2) { totalCount pageInfo { hasNextPage } edges { node { action details } } }
+    downloads(first: 2) { totalCount }
+} } } }"""
+
+
+async def test_each_documents_first_versions_history_and_downloads_cost_the_same_for_any_page(db, http, services):
+    from tests.conftest import logged_in, make_user
+
+    await make_user(db, "small")
+    await make_user(db, "large")
+    small = await statements_for_page(await logged_in(http, "small"), services, 3, WITH_LISTS)
+    large = await statements_for_page(await logged_in(http, "large"), services, 30, WITH_LISTS)
+    assert small == large
+    # The page, the counterparty, locks, levels; two per list (its rows, their totals).
+    assert large <= 12
+
+
+async def test_a_first_page_of_a_documents_list_is_the_page_asked_for_it_alone(alice):
+    binder = await create_binder(alice, "Umowy")
+    for index in range(3):
+        document = await create_document(alice, binder["id"], f"Umowa {index}", b"v1")
+        for minor in range(index):
+            await check_in(alice, document["id"], f"v1.{minor + 1}".encode())
+    lists = "{ documents(first: 10) { edges { node { title versions(first: 2) { totalCount pageInfo { hasNextPage endCursor } edges { node { number } } } } } } }"
+    together = (await alice.gql(lists)).data["documents"]["edges"]
+    assert len(together) == 3
+    for edge in together:
+        versions = edge["node"]["versions"]
+        count = int(edge["node"]["title"].split()[-1]) + 1
+        assert versions["totalCount"] == count
+        assert [e["node"]["number"] for e in versions["edges"]] == [f"1.{m}" for m in range(count - 1, -1, -1)][:2]
+        assert versions["pageInfo"]["hasNextPage"] == (count > 2)
+        if count > 2:
+            more = await alice.gql(
+                "query($c: String) { documents(first: 10) { edges { node { title versions(first: 2, after: $c) { edges { node { number } } } } } } }",
+                c=versions["pageInfo"]["endCursor"],
+            )
+            (same,) = [e for e in more.data["documents"]["edges"] if e["node"]["title"] == edge["node"]["title"]]
+            assert [e["node"]["number"] for e in same["node"]["versions"]["edges"]] == ["1.0"]
 
 
 async def test_a_non_admin_listing_filters_in_sql_at_the_same_cost(alice, bob, services):
