@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from dms.access import service as access
 from dms.audit import service as audit
 from dms.audit.models import AuditEntry
 from dms.identity import queries as identity_queries
@@ -28,16 +26,6 @@ async def groups(ctx: RequestContext, first: int | None, after: str | None) -> P
     ctx.require_actor()
     async with ctx.read() as uow:
         return await identity_queries.list_groups(uow.session, page)
-
-
-async def binder_permissions(ctx: RequestContext, binder_id: int) -> list[Any]:
-    async with ctx.read() as uow:
-        return await access.binder_permissions(uow.session, ctx.require_actor(), binder_id)
-
-
-async def document_permissions(ctx: RequestContext, document_id: int) -> list[Any]:
-    async with ctx.read() as uow:
-        return await access.document_permissions(uow.session, ctx.require_actor(), document_id)
 
 
 async def audit_log(

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 from strawberry.dataloader import DataLoader
 
 from auth.access import Access
+from dms.access import service as access
 from dms.actor import Actor
 from dms.binders import service as binders
 from dms.documents import checkouts
@@ -46,6 +47,19 @@ class Loaders:
         self.binder_path = DataLoader(self._binder_paths)
         self.crm = CrmLoaders(db, self._need_actor)
         self._first_pages: dict[tuple[str, int], DataLoader[int, Page[Any]]] = {}
+        # A target's own permission entries; shown only to its managers (see the schema's `permissions`).
+        self.binder_entries = self._grouped(access.binder_entries_of)
+        self.document_entries = self._grouped(access.document_entries_of)
+
+    def _grouped(
+        self, fetch: Callable[[Any, list[int]], Awaitable[dict[int, list[Any]]]]
+    ) -> DataLoader[int, list[Any]]:
+        async def load(keys: list[int]) -> list[list[Any]]:
+            async with self._db.sessions() as session:
+                found = await fetch(session, keys)
+            return [found[key] for key in keys]
+
+        return DataLoader(load)
 
     def first_page(self, kind: str, first: int) -> DataLoader[int, Page[Any]]:
         """First pages of one of the lists of documents (`dms.documents.queries.DOCUMENT_LISTS`),
@@ -102,6 +116,8 @@ class Loaders:
             self.binder_level,
             self.binder_path,
             self.document_type,
+            self.binder_entries,
+            self.document_entries,
         ):
             loader.clear_all()
         self._first_pages.clear()

@@ -22,7 +22,6 @@ from dms.documents.models import Download as DownloadModel
 from dms.identity.models import Group as GroupModel
 from dms.identity.models import User as UserModel
 from resolvers import binders as binder_resolvers
-from resolvers import directory
 from resolvers import documents as document_resolvers
 from resolvers.files import download_url
 from resolvers.history_details import client_details
@@ -144,7 +143,10 @@ class Binder(Node):
         description="The binder's own entries; shown to those who may change them (MANAGE), empty for other readers."
     )
     async def permissions(self, info: Info) -> list[PermissionEntry]:
-        return [PermissionEntry.of(e) for e in await directory.binder_permissions(info.context, self._model.id)]
+        loaders = info.context.loaders
+        if await loaders.binder_level.load(self._model.id) < AccessLevel.MANAGE:
+            return []
+        return [PermissionEntry.of(e) for e in await loaders.binder_entries.load(self._model.id)]
 
     @strawberry.field
     def created_at(self) -> dt.datetime:
@@ -439,7 +441,10 @@ class Document(Node):
         )
     )
     async def permissions(self, info: Info) -> list[PermissionEntry]:
-        return [PermissionEntry.of(e) for e in await directory.document_permissions(info.context, self._model.id)]
+        loaders = info.context.loaders
+        if await loaders.document_level.load(self._model.id) < AccessLevel.MANAGE:
+            return []
+        return [PermissionEntry.of(e) for e in await loaders.document_entries.load(self._model.id)]
 
     @strawberry.field(description="What the viewer may do now, so a client can grey out buttons.")
     async def viewer_can(self, info: Info) -> DocumentViewerCan:

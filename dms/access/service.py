@@ -15,7 +15,7 @@ from dms.actor import Actor
 from dms.audit import service as audit
 from dms.binders.models import Binder, BinderClosure
 from dms.documents.models import Document, DocumentHistoryEntry
-from dms.errors import NotFound, PermissionDenied, ValidationFailed
+from dms.errors import NotFound, ValidationFailed
 from dms.identity.models import Group, User
 from dms.outbox import service as outbox
 from dms.serialise import locked_for_update
@@ -121,38 +121,21 @@ async def set_document_permissions(
     )
 
 
-async def binder_entries(session: AsyncSession, binder_id: int) -> list[BinderPermission]:
-    return list((await session.scalars(select(BinderPermission).where(BinderPermission.binder_id == binder_id))).all())
+async def binder_entries_of(session: AsyncSession, binder_ids: Sequence[int]) -> dict[int, list[BinderPermission]]:
+    """Each binder's own entries, at once (for DataLoaders: callers show them only to its managers)."""
+    found: dict[int, list[BinderPermission]] = {binder_id: [] for binder_id in binder_ids}
+    query = select(BinderPermission).where(BinderPermission.binder_id.in_(list(binder_ids)))
+    for entry in (await session.scalars(query.order_by(BinderPermission.id))).all():
+        found[entry.binder_id].append(entry)
+    return found
 
 
-async def document_entries(session: AsyncSession, document_id: int) -> list[DocumentPermission]:
-    return list(
-        (await session.scalars(select(DocumentPermission).where(DocumentPermission.document_id == document_id))).all()
-    )
-
-
-async def binder_permissions(session: AsyncSession, actor: Actor, binder_id: int) -> list[BinderPermission]:
-    """The binder's own entries for those who may change them (MANAGE); none for other readers.
-
-    Who else may read the binder is its managers' business, but a reader asking for a listing
-    with entries in it must still get the listing.
-    """
-    from dms.binders.service import get_binder
-
-    try:
-        await get_binder(session, actor, binder_id, need=Access.MANAGE, for_change=False)
-    except PermissionDenied:
-        return []
-    return await binder_entries(session, binder_id)
-
-
-async def document_permissions(session: AsyncSession, actor: Actor, document_id: int) -> list[DocumentPermission]:
-    """The document's own (narrowing) entries for those who may change them (MANAGE); none for
-    other readers (see `binder_permissions`)."""
-    from dms.documents.service import get_document
-
-    try:
-        await get_document(session, actor, document_id, need=Access.MANAGE, include_trashed=True, for_change=False)
-    except PermissionDenied:
-        return []
-    return await document_entries(session, document_id)
+async def document_entries_of(
+    session: AsyncSession, document_ids: Sequence[int]
+) -> dict[int, list[DocumentPermission]]:
+    """Each document's own entries, at once (for DataLoaders: callers show them only to its managers)."""
+    found: dict[int, list[DocumentPermission]] = {document_id: [] for document_id in document_ids}
+    query = select(DocumentPermission).where(DocumentPermission.document_id.in_(list(document_ids)))
+    for entry in (await session.scalars(query.order_by(DocumentPermission.id))).all():
+        found[entry.document_id].append(entry)
+    return found
