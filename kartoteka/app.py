@@ -139,6 +139,13 @@ def _authentication_failed(_connection: HTTPConnection, error: AuthenticationErr
 TAKE_OVER_POLL_SECONDS = 2.0
 
 
+def _index_report(ok: bool, note: str | None) -> dict[str, Any]:
+    """An index's part of /healthz: a stale one (another version's) answers, with a note."""
+    if note is None:
+        return {"ok": ok}
+    return {"ok": ok, "error" if not ok else "note": note}
+
+
 def create_app(
     settings: Settings,
     *,
@@ -204,11 +211,15 @@ def create_app(
         if search is None:
             report["index"] = {"ok": False, "error": "search is not configured"}
         else:
-            report["index"] = {"ok": await search.is_healthy()}
+            report["index"] = _index_report(*await search.health())
         if services.directory is not None:
             # The counterparty and event indexes: searchCounterparties / searchEvents answer from them.
-            kinds = {kind: await index.is_healthy() for kind, index in services.directory.each()}
-            report["directory_indexes"] = {"ok": all(kinds.values()), **kinds}
+            kinds = {kind: await index.health() for kind, index in services.directory.each()}
+            report["directory_indexes"] = {
+                "ok": all(ok for ok, _ in kinds.values()),
+                **{kind: ok for kind, (ok, _) in kinds.items()},
+                **{f"{kind}_note": note for kind, (_, note) in kinds.items() if note},
+            }
         if (task := running.get("indexer")) is not None:
             # It outlives failures (it retries), so an ended loop is a bug: nothing gets indexed.
             report["indexer"] = {"ok": not task.done()}

@@ -105,6 +105,11 @@ class SearchEngine(Protocol):
         """The live index exists, opens, answers a query and carries the current schema stamp."""
         ...
 
+    def health(self) -> tuple[bool, str | None]:
+        """Whether the live index answers searches (one of another schema version does, until
+        rebuilt), and what is wrong with it, if anything."""
+        ...
+
     def needs_rebuild(self) -> bool:
         """`not is_healthy()`: the index must be rebuilt from the database."""
         ...

@@ -50,6 +50,9 @@ class AsyncSearchEngine:
     async def is_healthy(self) -> bool:
         return await anyio.to_thread.run_sync(self.engine.is_healthy, limiter=self._limiter)
 
+    async def health(self) -> tuple[bool, str | None]:
+        return await anyio.to_thread.run_sync(self.engine.health, limiter=self._limiter)
+
     async def settle(self) -> bool:
         return await anyio.to_thread.run_sync(self.engine.settle, limiter=self._limiter)
 

@@ -583,6 +583,13 @@ class WhooshEngine:
             raise IndexRebuilding("The search index has an older schema and must be rebuilt first.")
         return index
 
+    def _stamp_version(self, path: Path) -> object:
+        try:
+            stamp = json.loads((path / STAMP_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return stamp.get("schema_version") if isinstance(stamp, dict) else None
+
     def _stamp_is_current(self, path: Path) -> bool:
         try:
             stamp = json.loads((path / STAMP_FILE).read_text(encoding="utf-8"))
@@ -597,9 +604,18 @@ class WhooshEngine:
     # -- health and rebuild ----------------------------------------------
 
     def is_healthy(self) -> bool:
+        return self.health() == (True, None)
+
+    def health(self) -> tuple[bool, str | None]:
+        """Whether the live index answers searches, and what is wrong with it, if anything.
+
+        One stamped by another version of the analysis (after an upgrade) still answers, in the
+        old way, until the indexer has rebuilt it: that is a note, not a failure, or every server
+        of an upgraded deployment would report itself unhealthy for the whole rebuild.
+        """
         name = self._current_name()
-        if name is None or not self._stamp_is_current(self.root / name):
-            return False
+        if name is None:
+            return False, "there is no index yet"
         try:
             index = open_dir(str(self.root / name), readonly=True)
             with index.searcher() as searcher:
@@ -608,8 +624,13 @@ class WhooshEngine:
                     hit.fields()
                 searcher.search(wq.Term("content", "kartoteka"), limit=1).scored_length()
         except Exception:  # corrupt files fail in many ways; any failure means rebuild
-            return False
-        return True
+            return False, "the index cannot be read; the indexer rebuilds it"
+        if not self._stamp_is_current(self.root / name):
+            return True, (
+                f"built by another version (schema {self._stamp_version(self.root / name)}, this server's"
+                f" {self.schema_version}); the indexer rebuilds it, searches answer from it meanwhile"
+            )
+        return True, None
 
     def needs_rebuild(self) -> bool:
         return not self.is_healthy()

@@ -77,6 +77,8 @@ class TestHealth:
         stamp["schema_version"] = engine.schema_version - 1
         stamp_file.write_text(json.dumps(stamp))
         assert engine.needs_rebuild()
+        answers, note = engine.health()
+        assert answers and "another version" in str(note)
         # It keeps answering until the rebuild is done, but takes no writes in the old format.
         assert ids(find(engine, "faktura")) == {1}
         with pytest.raises(IndexRebuilding):
