@@ -139,6 +139,10 @@ def _authentication_failed(_connection: HTTPConnection, error: AuthenticationErr
 TAKE_OVER_POLL_SECONDS = 2.0
 
 
+#: How long /healthz waits for the file store (the database check has its own 10 s).
+HEALTH_CHECK_SECONDS = 5.0
+
+
 def _index_report(ok: bool, note: str | None) -> dict[str, Any]:
     """An index's part of /healthz: a stale one (another version's) answers, with a note."""
     if note is None:
@@ -191,12 +195,27 @@ def create_app(
     # The embedded indexer's loop, while the app runs one: health reports it when it has ended.
     running: dict[str, asyncio.Task[None]] = {}
 
+    storage_check: list[asyncio.Task[None]] = []
+
+    async def check_storage() -> None:
+        """The store's check, bounded: an endpoint that stops answering (rather than refusing)
+        would hold the probe for the SDK's read timeout. A check still running from an earlier
+        probe is waited for again instead of starting another thread."""
+        if not storage_check or storage_check[0].done():
+            storage_check[:] = [asyncio.ensure_future(services.blobs.check())]
+            # Its failure is reported by whichever probe waits for it; one none waits for is dropped.
+            storage_check[0].add_done_callback(lambda task: task.cancelled() or task.exception())
+        try:
+            await asyncio.wait_for(asyncio.shield(storage_check[0]), HEALTH_CHECK_SECONDS)
+        except TimeoutError:
+            raise TimeoutError(f"the file store did not answer within {HEALTH_CHECK_SECONDS:g} s") from None
+
     async def healthz(_request: Request) -> Response:
         report: dict[str, Any] = {}
         healthy = True
         for name, check in (
             ("database", check_database(services.db.engine)),
-            ("storage", services.blobs.check()),
+            ("storage", check_storage()),
         ):
             try:
                 await check

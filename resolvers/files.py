@@ -18,7 +18,7 @@ from dms.documents import downloads
 from dms.documents.models import DocumentVersion
 from dms.errors import NotFound
 from resolvers.context import RequestContext, Services
-from storage.base import BlobNotFound, BlobStore, BlobStream, content_disposition, is_blob_key
+from storage.base import BlobNotFound, BlobStore, BlobStream, StorageUnavailable, content_disposition, is_blob_key
 
 log = logging.getLogger("kartoteka.files")
 
@@ -87,8 +87,11 @@ def none_match(header: str | None, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
 
 
-def _problem(status: int, message: str) -> Response:
-    return JSONResponse({"error": message}, status_code=status, headers={"Cache-Control": "no-store"})
+def _problem(status: int, message: str, *, retry_after: int | None = None) -> Response:
+    headers = {"Cache-Control": "no-store"}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
 async def _record(
@@ -279,6 +282,10 @@ async def _serve(request: Request, services: Services, link: DownloadLink, early
         # The database says these bytes exist: their absence is damage for `kartoteka fsck` to report.
         log.error("blob missing for a version", extra={"version_id": version.id, "sha256": version.sha256})
         return _problem(503, "the file's bytes are missing from storage")
+    except StorageUnavailable as exc:
+        # Not the link's fault nor the file's: the store is down or unreachable for now.
+        log.warning("the file store is unavailable", extra={"version_id": version.id, "error": str(exc)})
+        return _problem(503, "the file store is not available; try again shortly", retry_after=30)
     expected = version.size if byte_range is None else byte_range[1] - byte_range[0] + 1
     if stream.size is not None and stream.size != expected:
         # Stored bytes never change size: these were damaged (a part of them too, when a range

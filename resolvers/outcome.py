@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from dms.errors import DomainError
+from dms.errors import DomainError, StorageFailure
 
 T = TypeVar("T")
+log = logging.getLogger("kartoteka.api")
 
 
 @dataclass
@@ -23,4 +25,7 @@ async def attempt(action: Callable[[], Awaitable[T]]) -> Outcome[T]:
     try:
         return Outcome(value=await action())
     except DomainError as error:
+        if isinstance(error, StorageFailure):
+            # The client is told only that nothing was saved; the operator needs the store's own words.
+            log.warning("the file store failed a request", extra={"error": repr(error.__cause__ or error)})
         return Outcome(errors=[error])

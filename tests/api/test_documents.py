@@ -410,6 +410,26 @@ async def test_revert_makes_a_new_version_with_the_old_bytes(alice):
     assert version["sha256"] == hashlib.sha256(CONTRACT).hexdigest()
 
 
+async def test_a_file_store_that_is_down_refuses_an_upload_and_the_log_says_why(alice, services, monkeypatch, caplog):
+    from storage.base import StorageUnavailable
+
+    binder = await create_binder(alice, "Umowy")
+
+    async def unreachable(*_args, **_kwargs):
+        raise StorageUnavailable("S3 endpoint 127.0.0.1:9 is unreachable: connection refused")
+
+    monkeypatch.setattr(services.blobs, "put_file", unreachable)
+    monkeypatch.setattr(services.blobs, "put", unreachable)
+    result = await alice.upload(
+        "mutation($input: CreateDocumentInput!) { createDocument(input: $input) { document { id } userErrors { code } } }",
+        {"input": {"binderId": binder["id"], "title": "Umowa", "file": None}},
+        {"input.file": ("umowa.txt", CONTRACT)},
+    )
+
+    assert result.codes("createDocument") == ["STORAGE_UNAVAILABLE"]
+    assert any("127.0.0.1:9 is unreachable" in str(getattr(r, "error", "")) for r in caplog.records)
+
+
 async def test_bytes_missing_from_storage_are_not_reverted_to_nor_copied_from_a_template(alice, services):
     binder = await create_binder(alice, "Wzorce")
     template = await create_document(alice, binder["id"], "Wzór umowy", CONTRACT, isTemplate=True)

@@ -15,6 +15,7 @@ import pytest
 from dms.actor import SYSTEM
 from dms.identity import service as identity
 from resolvers.ids import decode_id, encode_id
+from storage.base import StorageUnavailable
 from tests.api.helpers import SET_DOCUMENT_PERMISSIONS, create_binder, create_document, me_id, set_binder_access
 
 CONTENT = "Aneks nr 2 do umowy — zażółć gęślą jaźń.\n".encode()
@@ -127,6 +128,25 @@ async def test_a_missing_blob_answers_503_and_records_no_download(alice, http, s
 
     assert response.status_code == 503
     assert "missing" in response.json()["error"]
+    assert await downloads_of(alice, document["id"]) == 0
+
+
+@pytest.mark.parametrize("headers", [{}, {"Range": "bytes=0-3"}])
+async def test_a_file_store_that_is_down_answers_503_to_try_again_and_records_no_download(
+    alice, http, services, monkeypatch, headers
+):
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Aneks", CONTENT)
+
+    async def unreachable(key, byte_range=None):
+        raise StorageUnavailable("S3 endpoint 127.0.0.1:9 is unreachable")
+
+    monkeypatch.setattr(services.blobs, "open", unreachable)
+    response = await http.get(document["currentVersion"]["downloadUrl"], headers=headers)
+
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "30"
+    assert "try again" in response.json()["error"]
     assert await downloads_of(alice, document["id"]) == 0
 
 

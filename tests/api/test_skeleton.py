@@ -56,6 +56,28 @@ async def test_an_index_built_by_another_version_answers_and_healthz_says_so_wit
     assert await services.search.needs_rebuild()
 
 
+async def test_a_file_store_that_stops_answering_fails_healthz_in_bounded_time(http, services, monkeypatch):
+    import asyncio
+
+    import kartoteka.app
+
+    checks: list[str] = []
+
+    async def hanging() -> None:
+        checks.append("check")
+        await asyncio.Event().wait()  # as an endpoint that accepts and never answers
+
+    monkeypatch.setattr(kartoteka.app, "HEALTH_CHECK_SECONDS", 0.1)
+    monkeypatch.setattr(services.blobs, "check", hanging)
+
+    first, second = await http.get("/healthz"), await http.get("/healthz")
+
+    for response in (first, second):
+        assert response.status_code == 503
+        assert "did not answer" in response.json()["storage"]["error"]
+    assert checks == ["check"]  # the second probe waits for the first's check, starts none
+
+
 async def test_malformed_json_is_a_4xx(http):
     response = await http.post("/graphql", content=b"{not json", headers={"Content-Type": "application/json"})
     assert 400 <= response.status_code < 500
