@@ -61,7 +61,24 @@ def _fail(message: str) -> NoReturn:
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coroutine)
+    """Run a command's work; the file store or the database going away part-way ends it with one
+    line and status 2, never a traceback or the status that means "found damage" (fsck's 1)."""
+    from dms.db import is_unavailable
+    from storage.base import StorageUnavailable
+
+    try:
+        return asyncio.run(coroutine)
+    except StorageUnavailable as exc:
+        _fail(f"the file store became unavailable: {_first_line(exc)}; stopped, run it again when it is back")
+    except Exception as exc:
+        if not is_unavailable(exc):
+            raise
+        _fail(f"the database became unavailable: {_first_line(exc)}; stopped, run it again when it is back")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _prepare_data_dir(settings: Settings) -> None:

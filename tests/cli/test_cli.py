@@ -397,3 +397,29 @@ def test_a_second_reindex_while_one_runs_is_refused_in_one_line(data_dir):
     finally:
         running.release()
     assert kartoteka(data_dir, "reindex").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("failure", "said"),
+    [
+        ("storage", "the file store became unavailable: S3 endpoint 127.0.0.1:9 is unreachable"),
+        ("database", "the database became unavailable"),
+    ],
+)
+def test_a_backend_lost_part_way_ends_a_command_in_one_line_with_status_2(failure, said, capsys):
+    import typer
+
+    from kartoteka.cli import _run
+    from storage.base import StorageUnavailable
+
+    async def work() -> None:
+        if failure == "storage":
+            raise StorageUnavailable("S3 endpoint 127.0.0.1:9 is unreachable: [Errno 111] Connection refused")
+        raise ConnectionRefusedError("[Errno 111] Connect call failed ('127.0.0.1', 5432)")  # as asyncpg raises it
+
+    with pytest.raises(typer.Exit) as ended:
+        _run(work())
+
+    assert ended.value.exit_code == 2
+    error = capsys.readouterr().err
+    assert said in error and "Traceback" not in error
