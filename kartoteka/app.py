@@ -202,7 +202,7 @@ def create_app(
         would hold the probe for the SDK's read timeout. A check still running from an earlier
         probe is waited for again instead of starting another thread."""
         if not storage_check or storage_check[0].done():
-            storage_check[:] = [asyncio.ensure_future(services.blobs.check())]
+            storage_check[:] = [asyncio.ensure_future(services.blobs.check(create=False))]
             # Its failure is reported by whichever probe waits for it; one none waits for is dropped.
             storage_check[0].add_done_callback(lambda task: task.cancelled() or task.exception())
         try:

@@ -61,8 +61,13 @@ def _fail(message: str) -> NoReturn:
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run a command's work; the file store or the database going away part-way ends it with one
-    line and status 2, never a traceback or the status that means "found damage" (fsck's 1)."""
+    return asyncio.run(coroutine)
+
+
+def _run_work(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a command's long work (after its start-up checks): the file store or the database going
+    away part-way ends it with one line and status 2, never a traceback or the status that means
+    "found damage" (fsck's 1)."""
     from dms.db import is_unavailable
     from storage.base import StorageUnavailable
 
@@ -294,11 +299,27 @@ def _services(settings: Settings, *, existing_storage: bool = False) -> Any:
         services = build_services(settings)
     except Exception as exc:
         _fail(f"invalid configuration: {str(exc).splitlines()[0]}")
+    # A missing bucket is made only for a new archive: with versions in the database it is a
+    # misspelt KARTOTEKA_STORAGE_URL, and a new empty bucket would pass every check while every
+    # download failed and new files went astray.
+    create = not existing_storage and not _run(_refers_to_stored_files(services))
     try:
-        _run(services.blobs.check(create=not existing_storage))
+        _run(services.blobs.check(create=create))
     except Exception as exc:
-        _fail(f"cannot use the blob store {settings.resolved_storage_url}: {str(exc).splitlines()[0]}")
+        hint = (
+            "" if create or existing_storage else " (the database refers to stored files: check KARTOTEKA_STORAGE_URL)"
+        )
+        _fail(f"cannot use the blob store {settings.resolved_storage_url}: {str(exc).splitlines()[0]}{hint}")
     return services
+
+
+async def _refers_to_stored_files(services: Any) -> bool:
+    from sqlalchemy import select
+
+    from dms.documents.models import DocumentVersion
+
+    async with services.db.sessions() as session:
+        return await session.scalar(select(DocumentVersion.id).limit(1)) is not None
 
 
 @app.command()
@@ -338,7 +359,7 @@ def indexer(data_dir: DataDir = None) -> None:
             worker.extractor.close()
 
     out.print(f"indexing into {settings.resolved_index_dir}", highlight=False)
-    _run(work())
+    _run_work(work())
 
 
 @app.command()
@@ -389,7 +410,7 @@ def reindex(
         finally:
             worker.extractor.close()
 
-    done, others = _run(work())
+    done, others = _run_work(work())
     out.print(f"reindexed {done} documents, {others['counterparties']} counterparties, {others['events']} events")
 
 
@@ -534,7 +555,7 @@ def gc(
         )
         return report
 
-    report = _run(work())
+    report = _run_work(work())
     if report is None:
         _fail(
             "no version in the database refers to any blob the store holds: is this the store's database"
@@ -574,7 +595,7 @@ def fsck(data_dir: DataDir = None) -> None:
         await services.db.engine.dispose()
         return problems, report, damaged
 
-    problems, report, damaged = _run(work())
+    problems, report, damaged = _run_work(work())
     out.print(f"checked the database: {len(problems)} problem{'' if len(problems) == 1 else 's'}")
     for problem in problems:
         out.print(f"  {problem}")

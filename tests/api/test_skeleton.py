@@ -63,7 +63,7 @@ async def test_a_file_store_that_stops_answering_fails_healthz_in_bounded_time(h
 
     checks: list[str] = []
 
-    async def hanging() -> None:
+    async def hanging(**_options: object) -> None:
         checks.append("check")
         await asyncio.Event().wait()  # as an endpoint that accepts and never answers
 

@@ -311,6 +311,11 @@ async def test_fsck_on_postgresql_and_s3_names_the_damaged_documents(tmp_path, f
     mistyped = kartoteka(data_dir, "fsck", **{**env, "KARTOTEKA_STORAGE_URL": f"s3://{bucket}-typo"})
     assert "does not exist" in _one_line_failure(mistyped)
     assert not client.bucket_exists(f"{bucket}-typo")
+    # Nor does the server make a bucket for an archive whose files are elsewhere: it would look
+    # healthy while every download failed.
+    served = kartoteka(data_dir, "serve", "--port", "9", **{**env, "KARTOTEKA_STORAGE_URL": f"s3://{bucket}-typo"})
+    assert "check KARTOTEKA_STORAGE_URL" in _one_line_failure(served)
+    assert not client.bucket_exists(f"{bucket}-typo")
 
 
 def test_the_files_kartoteka_creates_are_its_users_alone(data_dir):
@@ -409,7 +414,7 @@ def test_a_second_reindex_while_one_runs_is_refused_in_one_line(data_dir):
 def test_a_backend_lost_part_way_ends_a_command_in_one_line_with_status_2(failure, said, capsys):
     import typer
 
-    from kartoteka.cli import _run
+    from kartoteka.cli import _run_work
     from storage.base import StorageUnavailable
 
     async def work() -> None:
@@ -418,7 +423,7 @@ def test_a_backend_lost_part_way_ends_a_command_in_one_line_with_status_2(failur
         raise ConnectionRefusedError("[Errno 111] Connect call failed ('127.0.0.1', 5432)")  # as asyncpg raises it
 
     with pytest.raises(typer.Exit) as ended:
-        _run(work())
+        _run_work(work())
 
     assert ended.value.exit_code == 2
     error = capsys.readouterr().err
