@@ -51,12 +51,13 @@ class Settings(BaseSettings):
     max_query_tokens: int = Field(default=5000, gt=0)
     max_query_bytes: int = Field(default=100_000, gt=0)
     # Fields an answer may hold once every page and list is full (schema/query_cost.py). The dearest
-    # client queries estimate well below: a full card with pages of 50 cases, events and documents
-    # about 39 000, documents(first: 100) with version, lock and counterparty about 3 800,
-    # search(first: 100) with highlights and facets about 4 400. Strawberry resolves some 25 000
-    # fields a second: 50 000 is a couple of seconds at worst, while two connections of 100 nested
+    # client queries estimate below: a full card with pages of 50 cases, events and documents
+    # about 39 000, an address book of 20 cards with their people and how to reach them about
+    # 63 000, documents(first: 100) with version, lock and counterparty about 3 800, search(first:
+    # 100) with highlights and facets about 4 400. Strawberry resolves some 25 000 fields a second
+    # on a small machine: 100 000 is a few seconds at worst, while two connections of 100 nested
     # under 29 aliases estimate 880 000 (a 16 MB answer that took 35 s and held the database pool).
-    max_query_cost: int = Field(default=50_000, gt=0)
+    max_query_cost: int = Field(default=100_000, gt=0)
     max_page_size: int = Field(default=100, gt=0)
     default_page_size: int = Field(default=50, gt=0)
 

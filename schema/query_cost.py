@@ -34,12 +34,16 @@ from graphql import (
 from graphql.pyutils import Undefined
 from strawberry.extensions import SchemaExtension
 
+from dms.counterparties.details import MAX_CONTACT_METHODS
+
 #: What a list that is not a page (top-level binders, a binder's children, a card's contact
 #: persons, a person's contact methods, an event's settlements) is assumed to hold: nothing caps
 #: these lists, so they count as a page of the default size. Most hold a handful; with 100 (the
 #: largest page) a full card, whose contact persons each list their contact methods, would already
 #: count 47 000 fields.
 DEFAULT_LIST_SIZE = 50
+#: Lists the domain bounds, estimated at their bound: (type, field) → most items.
+BOUNDED_LISTS: dict[tuple[str, str], int] = {("ContactPerson", "contactMethods"): MAX_CONTACT_METHODS}
 
 
 @dataclass(frozen=True)
@@ -185,10 +189,11 @@ class _Estimate:
         # `__typename`, and introspection, which reads the schema rather than the database.
         if name.startswith("__") or definition is None:
             return 1
-        items, size, output = 1, page if page is not None else self.pages.lists, definition.type
+        listed = BOUNDED_LISTS.get((parent.name, name), self.pages.lists)
+        items, size, output = 1, page if page is not None else listed, definition.type
         while isinstance(output, (GraphQLNonNull, GraphQLList)):
             if isinstance(output, GraphQLList):
-                items, size = items * size, self.pages.lists
+                items, size = items * size, listed
             output = output.of_type
         if is_leaf_type(output):
             return 1  # a scalar, or a list of them, is read with its object

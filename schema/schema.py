@@ -64,7 +64,7 @@ def build_schema(
     max_aliases: int = 30,
     max_expanded_fields: int = 10_000,
     max_selection_width: int = 100,
-    max_cost: int = 50_000,
+    max_cost: int = 100_000,
     default_page_size: int = 50,
     max_page_size: int = 100,
     introspection: bool = True,

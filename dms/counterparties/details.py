@@ -33,6 +33,9 @@ ADDRESS_USES = ("registered_seat", "correspondence", "shipping", "tax")
 # "the tax address is printed on its financial documents"); shipping places may be many.
 SINGLE_USES = ("registered_seat", "correspondence", "tax")
 CONTACT_KINDS = ("email", "phone", "mobile", "fax", "website", "other")
+#: A person's phones, e-mails and the rest: a bound, so that a list of cards with their people
+#: and how to reach them can be sized before it is read (schema.query_cost).
+MAX_CONTACT_METHODS = 20
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[\d\s().-]{5,30}$")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
@@ -251,6 +254,8 @@ def _is_web_address(value: str) -> bool:
 
 
 def _replace_methods(session: AsyncSession, person: ContactPerson, methods: Sequence[ContactMethodData]) -> None:
+    if len(methods) > MAX_CONTACT_METHODS:
+        raise ValidationFailed(f"a person has at most {MAX_CONTACT_METHODS} contact methods", field="contactMethods")
     checked = [_checked_method(i, m) for i, m in enumerate(methods)]
     for position, method in enumerate(checked):
         session.add(

@@ -50,19 +50,21 @@ async def test_nested_connections_under_29_aliases_are_refused_before_anything_i
     with counting(services.db.engine) as statements:
         result = await alice.gql(attack, card=MISSING_CARD)
     error = refusal(result)
-    assert error["extensions"]["cost"] > 10 * error["extensions"]["maxCost"] == 10 * 50_000
-    assert "50,000" in error["message"] and f"{error['extensions']['cost']:,}" in error["message"]
+    assert error["extensions"]["cost"] > 8 * error["extensions"]["maxCost"] == 8 * 100_000
+    assert "100,000" in error["message"] and f"{error['extensions']['cost']:,}" in error["message"]
     assert "`first`" in error["message"] and "nested" in error["message"]
     # Only the bearer token was looked up: no card, no case.
     assert not [s for s in statements if "cases" in s or "counterparties" in s]
 
 
-async def test_aliases_add_up(alice):
-    assert (await alice.gql(nested_cases(1), card=MISSING_CARD)).data == {"a0": None}
-    refusal(await alice.gql(nested_cases(2), card=MISSING_CARD))
+async def test_aliases_add_up(alice, settings, services):
+    client = await client_for(settings, services, alice, max_query_cost=50_000)  # under two copies
+    assert (await client.gql(nested_cases(1), card=MISSING_CARD)).data == {"a0": None}
+    refusal(await client.gql(nested_cases(2), card=MISSING_CARD))
 
 
-async def test_named_and_inline_fragments_are_followed(alice):
+async def test_named_and_inline_fragments_are_followed(alice, settings, services):
+    alice = await client_for(settings, services, alice, max_query_cost=50_000)  # under two copies
     spread = """
     query($card: ID!) { a: node(id: $card) { ...Cases } b: node(id: $card) { ...Cases } }
     fragment Cases on Counterparty { cases(first: 100) { edges { node { counterparty { ...Inner } } } } }
@@ -156,3 +158,25 @@ async def test_the_dearest_client_queries_pass(admin, alice, services, indexer):
     opened = await alice.gql(card, id=card_id)
     await openings.drain()
     assert opened.data["counterparty"]["events"]["totalCount"] >= 3
+
+
+async def test_an_address_book_of_twenty_cards_with_their_people_and_how_to_reach_them_passes(alice):
+    book = """{ counterparties(first: 20) { edges { node { name
+      contactPersons { name position contactMethods { kind value } } } } } }"""
+    result = await alice.gql(book)
+    assert result.body.get("errors") is None, result.body
+
+
+async def test_a_person_has_at_most_the_contact_methods_the_estimate_counts_on(alice):
+    from dms.counterparties.details import MAX_CONTACT_METHODS
+
+    card = await alice.gql('mutation { createCounterparty(input: {name: "ACME"}) { counterparty { id } } }')
+    card_id = card.payload("createCounterparty")["counterparty"]["id"]
+    add = "mutation($i: AddContactPersonInput!) { addContactPerson(input: $i) { userErrors { field code } } }"
+    methods = [{"kind": "PHONE", "value": f"+48 601 234 {n:03d}"} for n in range(MAX_CONTACT_METHODS + 1)]
+    refused = await alice.gql(add, i={"counterpartyId": card_id, "name": "Jan Nowak", "contactMethods": methods})
+    assert refused.payload("addContactPerson")["userErrors"] == [{"field": ["contactMethods"], "code": "VALIDATION"}]
+    kept = await alice.gql(
+        add, i={"counterpartyId": card_id, "name": "Jan Nowak", "contactMethods": methods[:MAX_CONTACT_METHODS]}
+    )
+    assert kept.payload("addContactPerson")["userErrors"] == []
