@@ -23,7 +23,7 @@ from rich.text import Text
 from dms.actor import SYSTEM
 from dms.errors import DomainError
 from dms.identity import service as identity
-from kartoteka.settings import Settings, describe_invalid
+from kartoteka.settings import Settings, describe_invalid, misspelt_settings
 from search.indexer_lock import IndexerLock
 
 T = TypeVar("T")
@@ -46,6 +46,10 @@ DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Where the embe
 
 
 def _settings(data_dir: Path | None = None) -> Settings:
+    for name, meant in misspelt_settings(os.environ):
+        err.print(
+            Text.assemble(("warning:", "bold yellow"), f" {name} is not a setting (did you mean {meant}?): ignored")
+        )
     try:
         return Settings(data_dir=data_dir) if data_dir is not None else Settings()
     except ValidationError as exc:

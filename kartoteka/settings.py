@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -205,3 +207,18 @@ def describe_invalid(error: ValidationError) -> str:
         f"{prefix}{str(detail['loc'][0]).upper()}: {detail['msg']}" if detail["loc"] else detail["msg"]
         for detail in error.errors(include_url=False)
     )
+
+
+def misspelt_settings(environ: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(name, the setting it was likely meant to be) for each KARTOTEKA_ variable that is no setting
+    but nearly one (`KARTOTEKA_DATABSE_URL`): ignored, it would leave the default in force, quietly
+    (an empty SQLite database, an open /metrics). Other KARTOTEKA_ names (a script's own) pass."""
+    prefix = str(Settings.model_config.get("env_prefix", ""))
+    known = [prefix + name.upper() for name in Settings.model_fields]
+    found = []
+    for name in sorted(environ):
+        if name.upper().startswith(prefix) and name.upper() not in known:
+            close = difflib.get_close_matches(name.upper(), known, n=1, cutoff=0.9)
+            if close:
+                found.append((name, close[0]))
+    return found

@@ -428,3 +428,12 @@ def test_a_backend_lost_part_way_ends_a_command_in_one_line_with_status_2(failur
     assert ended.value.exit_code == 2
     error = capsys.readouterr().err
     assert said in error and "Traceback" not in error
+
+
+def test_a_misspelt_setting_is_named_with_the_one_meant(data_dir):
+    result = kartoteka(
+        data_dir, "db", "upgrade", KARTOTEKA_DATABSE_URL="sqlite:///elsewhere.sqlite3", KARTOTEKA_URL="x"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "KARTOTEKA_DATABSE_URL is not a setting (did you mean KARTOTEKA_DATABASE_URL?)" in result.stderr
+    assert "KARTOTEKA_URL" not in result.stderr  # a script's own variable, nothing like a setting
