@@ -466,8 +466,10 @@ def user_passwd(
     settings = _settings(data_dir)
     _migrate(settings)
     password = _read_password(password_stdin)
-    _admin_work(settings, lambda s: identity.set_password(s, SYSTEM, name, password))
+    user = _admin_work(settings, lambda s: identity.set_password(s, SYSTEM, name, password))
     out.print(f"password of {name} changed")
+    if not user.is_active:
+        err.print(f"{name} is disabled: `kartoteka user enable {name}` lets them log in again")
 
 
 @user_app.command("disable")
@@ -477,6 +479,28 @@ def user_disable(name: str, data_dir: DataDir = None) -> None:
     _migrate(settings)
     _admin_work(settings, lambda s: identity.disable_user(s, SYSTEM, name))
     out.print(f"user {name} disabled")
+
+
+@user_app.command("enable")
+def user_enable(name: str, data_dir: DataDir = None) -> None:
+    """Let a disabled user log in again (their old tokens stay revoked)."""
+    settings = _settings(data_dir)
+    _migrate(settings)
+    _admin_work(settings, lambda s: identity.enable_user(s, SYSTEM, name))
+    out.print(f"user {name} enabled")
+
+
+@user_app.command("list")
+def user_list(data_dir: DataDir = None) -> None:
+    """List the users: who is an administrator, who is disabled."""
+    settings = _settings(data_dir)
+    _migrate(settings)
+    users = _admin_work(settings, lambda s: identity.list_users(s, SYSTEM))
+    for user in users:
+        notes = [
+            note for note, applies in (("administrator", user.is_admin), ("disabled", not user.is_active)) if applies
+        ]
+        out.print(user.username + (f" ({', '.join(notes)})" if notes else ""), highlight=False)
 
 
 @group_app.command("create")
@@ -493,8 +517,8 @@ def group_add(group: str, user: str, data_dir: DataDir = None) -> None:
     """Add a user to a group."""
     settings = _settings(data_dir)
     _migrate(settings)
-    _admin_work(settings, lambda s: identity.add_member(s, SYSTEM, group, user))
-    out.print(f"{user} is in {group}")
+    added = _admin_work(settings, lambda s: identity.add_member(s, SYSTEM, group, user))
+    out.print(f"{user} added to {group}" if added else f"{user} was in {group} already")
 
 
 @group_app.command("remove")
@@ -502,8 +526,8 @@ def group_remove(group: str, user: str, data_dir: DataDir = None) -> None:
     """Take a user out of a group: the group's rights stop applying to them at once."""
     settings = _settings(data_dir)
     _migrate(settings)
-    _admin_work(settings, lambda s: identity.remove_member(s, SYSTEM, group, user))
-    out.print(f"{user} is not in {group}")
+    removed = _admin_work(settings, lambda s: identity.remove_member(s, SYSTEM, group, user))
+    out.print(f"{user} taken out of {group}" if removed else f"{user} was not in {group}")
 
 
 def _progress() -> Progress:

@@ -124,6 +124,22 @@ async def disable_user(session: AsyncSession, actor: Actor, username: str) -> Us
     return user
 
 
+async def enable_user(session: AsyncSession, actor: Actor, username: str) -> User:
+    """Let a disabled user log in again (a mistaken disable, an employee back); their old tokens
+    stay revoked."""
+    _require_admin(actor)
+    user = await user_by_name(session, username)
+    if not user.is_active:
+        user.is_active = True
+        audit.record(session, actor, "user.enabled", object_type="User", object_id=user.id)
+    return user
+
+
+async def list_users(session: AsyncSession, actor: Actor) -> list[User]:
+    _require_admin(actor)
+    return list((await session.scalars(select(User).order_by(User.username))).all())
+
+
 async def revoke_all_tokens(session: AsyncSession, user_id: int) -> int:
     result = await session.execute(
         update(AccessToken)
@@ -155,26 +171,33 @@ async def group_by_name(session: AsyncSession, name: str) -> Group:
     return group
 
 
-async def add_member(session: AsyncSession, actor: Actor, group_name: str, username: str) -> None:
+async def add_member(session: AsyncSession, actor: Actor, group_name: str, username: str) -> bool:
+    """Put the user into the group; False when they were in it already."""
     _require_admin(actor)
     group = await group_by_name(session, group_name)
     user = await user_by_name(session, username)
     exists = await session.scalar(
         select(GroupMembership.group_id).where(GroupMembership.group_id == group.id, GroupMembership.user_id == user.id)
     )
-    if exists is None:
-        session.add(GroupMembership(group_id=group.id, user_id=user.id))
-        audit.record(session, actor, "group.member_added", object_type="Group", object_id=group.id, user=username)
+    if exists is not None:
+        return False
+    session.add(GroupMembership(group_id=group.id, user_id=user.id))
+    audit.record(session, actor, "group.member_added", object_type="Group", object_id=group.id, user=username)
+    return True
 
 
-async def remove_member(session: AsyncSession, actor: Actor, group_name: str, username: str) -> None:
+async def remove_member(session: AsyncSession, actor: Actor, group_name: str, username: str) -> bool:
+    """Take the user out of the group; False when they were not in it."""
     _require_admin(actor)
     group = await group_by_name(session, group_name)
     user = await user_by_name(session, username)
-    await session.execute(
+    removed = await session.execute(
         delete(GroupMembership).where(GroupMembership.group_id == group.id, GroupMembership.user_id == user.id)
     )
+    if not getattr(removed, "rowcount", 0):
+        return False
     audit.record(session, actor, "group.member_removed", object_type="Group", object_id=group.id, user=username)
+    return True
 
 
 async def log_in(

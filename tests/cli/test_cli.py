@@ -50,13 +50,24 @@ def test_user_and_group_commands(data_dir):
     assert "taken" in again.stderr
     assert "Traceback" not in again.stderr
     assert kartoteka(data_dir, "group", "create", "Księgowość").returncode == 0
-    assert kartoteka(data_dir, "group", "add", "Księgowość", "admin").returncode == 0
+    added = kartoteka(data_dir, "group", "add", "Księgowość", "admin")
+    assert (added.returncode, added.stdout.strip()) == (0, "admin added to Księgowość")
+    again = kartoteka(data_dir, "group", "add", "księgowość", "admin")
+    assert (again.returncode, again.stdout.strip()) == (0, "admin was in księgowość already")
     removed = kartoteka(data_dir, "group", "remove", "Księgowość", "admin")
-    assert (removed.returncode, removed.stdout.strip()) == (0, "admin is not in Księgowość")
+    assert (removed.returncode, removed.stdout.strip()) == (0, "admin taken out of Księgowość")
+    twice = kartoteka(data_dir, "group", "remove", "Księgowość", "admin")
+    assert (twice.returncode, twice.stdout.strip()) == (0, "admin was not in Księgowość")
     assert (
         kartoteka(data_dir, "user", "passwd", "admin", "--password-stdin", stdin="another-long-one\n").returncode == 0
     )
-    assert kartoteka(data_dir, "user", "disable", "admin").returncode == 0
+    assert kartoteka(data_dir, "user", "create", "bob", "--password-stdin", stdin="a-long-password\n").returncode == 0
+    assert kartoteka(data_dir, "user", "disable", "bob").returncode == 0
+    assert kartoteka(data_dir, "user", "list").stdout.splitlines() == ["admin (administrator)", "bob (disabled)"]
+    told = kartoteka(data_dir, "user", "passwd", "bob", "--password-stdin", stdin="another-long-one\n")
+    assert told.returncode == 0 and "bob is disabled" in told.stderr
+    assert kartoteka(data_dir, "user", "enable", "bob").returncode == 0
+    assert kartoteka(data_dir, "user", "list").stdout.splitlines() == ["admin (administrator)", "bob"]
     missing = kartoteka(data_dir, "group", "add", "Księgowość", "nobody")
     assert missing.returncode == 2 and "nobody" in missing.stderr
 
