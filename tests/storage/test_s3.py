@@ -218,3 +218,26 @@ async def test_reading_from_an_unreachable_endpoint_is_unavailable_not_missing()
     with pytest.raises(StorageUnavailable):
         await store.stat("0" * 64)
     await store.close()
+
+
+async def test_gc_aborts_a_multipart_upload_a_dead_process_left_unfinished(s3_store: S3BlobStore, s3_server: S3Server):
+    import asyncio
+
+    client = s3_admin_client(s3_server)
+    name = f"{s3_store.prefix}ab/cd/{'ab' * 32}"
+    # As put_file leaves it when its process is killed between the parts and the completion.
+    upload_id = client._create_multipart_upload(SHARED_BUCKET, name, {})
+    client._upload_part(SHARED_BUCKET, name, b"x" * (5 * 1024 * 1024), None, upload_id, 1)
+    elsewhere = client._create_multipart_upload(SHARED_BUCKET, "another-prefix/object", {})
+
+    def unfinished(prefix: str) -> list[str]:
+        return [u.upload_id for u in client._list_multipart_uploads(SHARED_BUCKET, prefix=prefix).uploads]
+
+    assert await s3_store.purge_stale(timedelta(hours=1)) == 0  # an upload in flight is left alone
+    assert unfinished(s3_store.prefix) == [upload_id]
+    await asyncio.sleep(1.1)  # S3 dates uploads to the second
+    assert await s3_store.purge_stale(timedelta(0), dry_run=True) == 1
+    assert await s3_store.purge_stale(timedelta(0)) == 1
+    assert unfinished(s3_store.prefix) == []
+    assert unfinished("another-prefix/") == [elsewhere]  # not this store's
+    client._abort_multipart_upload(SHARED_BUCKET, "another-prefix/object", elsewhere)
