@@ -15,6 +15,8 @@ from dms.models import Base
 
 config = context.config
 target_metadata = Base.metadata
+#: The advisory lock key migrations queue on (any constant of our own: "Kartoteka" in ASCII, cut).
+MIGRATION_LOCK = 0x4B617274
 
 
 def _deferred_foreign_keys(_context: object, _revision: object, directives: list[Any]) -> None:
@@ -54,6 +56,10 @@ def _run(connection: Connection) -> None:
         process_revision_directives=_deferred_foreign_keys,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Servers and an indexer started together on one database would each create the same
+            # tables; the others wait here, then find the schema current. Held until commit.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         context.run_migrations()
         if connection.dialect.name == "sqlite":
             _check_foreign_keys(connection)

@@ -71,3 +71,35 @@ def test_an_sqlite_database_upgraded_to_never_reuse_ids_keeps_its_rows_indexes_a
         connection.execute("DELETE FROM counterparties WHERE id = ?", (new_id,))
         assert connection.execute(card, (None, "Nowszy", "nowszy", None, None)).lastrowid == new_id + 1
     connection.close()
+
+
+def test_processes_migrating_one_new_postgresql_database_at_once_all_succeed(
+    fresh_postgres_database: str, tmp_path: Path
+) -> None:
+    import asyncio
+    import os
+    import subprocess
+    import sys
+
+    from dms.migrate import schema_revisions
+
+    # Two servers and an indexer started together: each upgrades the database first.
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("KARTOTEKA_")} | {
+        "KARTOTEKA_DATABASE_URL": fresh_postgres_database,
+        "KARTOTEKA_SECRET_KEY": "migration-test-secret-key",
+    }
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-m", "kartoteka", "db", "upgrade", "--data-dir", str(tmp_path / f"data{n}")],
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(3)
+    ]
+    finished = [(process.wait(timeout=120), process.stderr.read() if process.stderr else "") for process in started]
+
+    assert [code for code, _ in finished] == [0, 0, 0], finished
+    current, heads = asyncio.run(schema_revisions(fresh_postgres_database))
+    assert current == heads
