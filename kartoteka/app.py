@@ -16,7 +16,7 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import ClientDisconnect, HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from auth.backend import AuthenticatedUser, BearerTokenBackend, TokenCheckUnavailable
@@ -33,6 +33,7 @@ from dms.uow import Database
 from kartoteka.body_limit import BodyLimitMiddleware
 from kartoteka.graphiql import STATIC_DIR, STATIC_PATH, offline_graphiql_html
 from kartoteka.graphql_view import PREFLIGHT_HEADER_NAMES, KartotekaGraphQL
+from kartoteka.logs import current_request
 from kartoteka.metrics import Metrics, metrics_endpoint
 from kartoteka.observability import ObservabilityMiddleware
 from kartoteka.security_headers import (
@@ -123,13 +124,20 @@ async def client_disconnected(_request: Request, _exc: Exception) -> Response:
     return JSONResponse({"error": "the request body was not received whole"}, status_code=400)
 
 
-def _authentication_failed(_connection: HTTPConnection, error: AuthenticationError) -> Response:
+def _authentication_failed(connection: HTTPConnection, error: AuthenticationError) -> Response:
     """A token that could not be checked: GraphQL clients read JSON errors, with a code to act on."""
+    # Answered before routing: name the route for the access line and metrics all the same, or
+    # a database outage would count under "unmatched" rather than the route it hit.
+    for route in connection.scope["app"].routes:
+        if route.matches(connection.scope)[0] == Match.FULL:
+            connection.scope["route"] = route
+            break
     if isinstance(error, TokenCheckUnavailable):
         log.warning("a token could not be checked: the database is unavailable")
+        request = current_request()
         body = {
             "message": "the database is unavailable; try again shortly",
-            "extensions": {"code": "DATABASE_UNAVAILABLE"},
+            "extensions": {"code": "DATABASE_UNAVAILABLE", "requestId": request.request_id if request else None},
         }
         return JSONResponse({"errors": [body]}, status_code=503, headers={"Retry-After": "5"})
     return JSONResponse({"errors": [{"message": str(error)}]}, status_code=400)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 import resolvers.context as context
 from dms.db import is_unavailable
+from tests.api.test_metrics import scrape, value
 
 
 class _PostgresError(Exception):
@@ -76,3 +77,7 @@ async def test_a_token_that_cannot_be_checked_for_an_outage_is_a_503_with_the_co
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
     assert response.json()["errors"][0]["extensions"]["code"] == "DATABASE_UNAVAILABLE"
+    assert response.json()["errors"][0]["extensions"]["requestId"] == response.headers["x-request-id"]
+    # Counted under the route it hit, so an alert on /graphql's 5xx sees the outage.
+    scraped = await scrape(alice.http)
+    assert value(scraped, "kartoteka_http_requests_total", route="/graphql", method="POST", status="503") == 1

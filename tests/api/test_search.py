@@ -200,9 +200,7 @@ async def test_a_user_without_access_finds_nothing_and_counts_nothing(alice, bob
     assert result.data["search"]["facets"]["years"] == []
 
 
-async def test_a_score_tells_nothing_of_how_often_a_word_is_in_documents_the_user_may_not_read(
-    alice, bob, indexer
-):
+async def test_a_score_tells_nothing_of_how_often_a_word_is_in_documents_the_user_may_not_read(alice, bob, indexer):
     hidden = await create_binder(alice, "Umowy poufne")
     for number in range(5):
         await create_document(alice, hidden["id"], f"NDA {number}", b"Projekt Bursztyn, poufne.")
