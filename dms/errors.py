@@ -8,10 +8,13 @@ from collections.abc import Sequence
 class DomainError(Exception):
     code = "DOMAIN_ERROR"
     default_message = "the operation was refused"
+    #: The input field a refusal of this kind is about, when it is always the same one.
+    default_field: str | None = None
 
     def __init__(self, message: str | None = None, *, field: Sequence[str] | str | None = None) -> None:
         super().__init__(message or self.default_message)
         self.message = message or self.default_message
+        field = field if field is not None else self.default_field
         self.field: list[str] | None = [field] if isinstance(field, str) else list(field) if field else None
 
 
@@ -54,6 +57,7 @@ class TooManyAttempts(DomainError):
 
 class DocumentLocked(DomainError):
     code = "DOCUMENT_LOCKED"
+    default_field = "documentId"  # the lock is the document's
 
     def __init__(self, holder: str | None = None) -> None:
         super().__init__(f"the document is checked out by {holder}" if holder else "the document is checked out")
@@ -62,11 +66,13 @@ class DocumentLocked(DomainError):
 
 class NotLockHolder(DomainError):
     code = "NOT_LOCK_HOLDER"
+    default_field = "documentId"  # the lock is the document's
     default_message = "the document is checked out by someone else"
 
 
 class DocumentNotCheckedOut(DomainError):
     code = "NOT_CHECKED_OUT"
+    default_field = "documentId"  # the lock is the document's
     default_message = "the document is not checked out"
 
 

@@ -55,7 +55,7 @@ async def get_document(
         raise NotFound("no such document", field=field)
     document, granted = row
     if granted < need:
-        raise PermissionDenied(f"you need {need.name} access to this document")
+        raise PermissionDenied(f"you need {need.name} access to this document", field=field)
     if (need >= Access.WRITE if for_change is None else for_change) and on_postgresql(session):
         # A change is checked against the document as committed now, and no other change
         # interleaves with it (a purge and a restore, a trash and a check-out, two status changes).

@@ -146,6 +146,25 @@ async def test_a_holder_whose_write_was_taken_away_may_still_give_the_lock_up(al
     ]
 
 
+async def test_lock_refusals_name_the_document_as_their_field(alice, bob):
+    binder = await shared_binder(alice, bob, access="READ")
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+
+    def refusal(result, mutation):
+        return [(e["code"], e["field"]) for e in result.payload(mutation)["userErrors"]]
+
+    read_only = await bob.gql(CHECK_OUT, input={"documentId": document["id"]})
+    assert refusal(read_only, "checkOutDocument") == [("PERMISSION_DENIED", ["documentId"])]
+    not_out = await alice.gql(CANCEL, input={"documentId": document["id"]})
+    assert refusal(not_out, "cancelCheckOut") == [("NOT_CHECKED_OUT", ["documentId"])]
+    await alice.gql(CHECK_OUT, input={"documentId": document["id"]})
+    await set_binder_access(alice, binder["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "WRITE")])
+    locked = await bob.gql(CHECK_OUT, input={"documentId": document["id"]})
+    assert refusal(locked, "checkOutDocument") == [("DOCUMENT_LOCKED", ["documentId"])]
+    not_holder = await bob.gql(CANCEL, input={"documentId": document["id"]})
+    assert refusal(not_holder, "cancelCheckOut") == [("NOT_LOCK_HOLDER", ["documentId"])]
+
+
 async def test_a_lock_broken_needs_a_reason_of_reasonable_length(alice):
     binder = await create_binder(alice, "Umowy")
     document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
