@@ -75,6 +75,7 @@ def build_services(settings: Settings, *, blobs: BlobStore | None = None) -> Ser
             s3_secret_key=settings.s3_secret_key,
             s3_secure=settings.s3_secure,
             s3_region=settings.s3_region,
+            s3_public_endpoint=settings.s3_public_endpoint,
         )
     secret = settings.resolved_secret_key()
     return Services(

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     s3_secret_key: str | None = None
     s3_secure: bool = True
     s3_region: str | None = None
+    # Where clients reach the S3 endpoint, when not where the server does (compose: the server at
+    # minio:9000, a browser at localhost:9000): presigned URLs (staged uploads, redirected
+    # downloads) name this host, and their signatures cover it.
+    s3_public_endpoint: str | None = None
 
     max_upload_bytes: int = Field(default=2 * 1024**3, gt=0)
     lock_ttl_seconds: int | None = Field(default=None, gt=0)

@@ -24,13 +24,15 @@ def open_blob_store(
     s3_secret_key: str | None = None,
     s3_secure: bool = True,
     s3_region: str | None = None,
+    s3_public_endpoint: str | None = None,
 ) -> BlobStore:
     """Build the blob store a storage URL names, without touching the network or the disk.
 
     ``file:///abs/path`` keeps blobs in that (existing) directory; ``s3://bucket[/prefix]``
     keeps them in that bucket on ``s3_endpoint`` (``host[:port]``, no scheme; TLS per
     ``s3_secure``), signing with the access and secret key (both or neither). Call
-    ``check()`` on the result to verify it works (and to create a missing bucket).
+    ``check()`` on the result to verify it works (and to create a missing bucket). Presigned
+    URLs name ``s3_public_endpoint`` instead when given: where clients reach the same store.
     Raises ValueError, with a one-line message, for a malformed URL or endpoint.
     """
     parts = urlsplit(url.strip())
@@ -40,7 +42,9 @@ def open_blob_store(
         return _filesystem_store(url, parts.netloc, parts.path)
     if parts.scheme == "s3":
         bucket, prefix = _bucket_and_prefix(url, parts.netloc, parts.path)
-        return _s3_store(bucket, prefix, s3_endpoint, s3_access_key, s3_secret_key, s3_secure, s3_region)
+        return _s3_store(
+            bucket, prefix, s3_endpoint, s3_access_key, s3_secret_key, s3_secure, s3_region, s3_public_endpoint
+        )
     raise ValueError(f"unsupported storage URL {url!r}: use file:///absolute/path or s3://bucket[/prefix]")
 
 
@@ -64,6 +68,10 @@ def _bucket_and_prefix(url: str, netloc: str, path: str) -> tuple[str, str]:
     return netloc, "".join(f"{s}/" for s in segments)
 
 
+#: The region of an S3 store that names none (MinIO's and SeaweedFS's default, and AWS's first).
+DEFAULT_REGION = "us-east-1"
+
+
 def _s3_store(
     bucket: str,
     prefix: str,
@@ -72,11 +80,13 @@ def _s3_store(
     secret_key: str | None,
     secure: bool,
     region: str | None,
+    public_endpoint: str | None = None,
 ) -> S3BlobStore:
     if not endpoint:
         raise ValueError("s3 storage needs an S3 endpoint (host[:port])")
-    if _ENDPOINT.fullmatch(endpoint) is None:
-        raise ValueError(f"S3 endpoint must be host[:port] without a scheme or path: {endpoint!r}")
+    for name, given in (("S3 endpoint", endpoint), ("S3 public endpoint", public_endpoint)):
+        if given is not None and _ENDPOINT.fullmatch(given) is None:
+            raise ValueError(f"{name} must be host[:port] without a scheme or path: {given!r}")
     if bool(access_key) != bool(secret_key):
         raise ValueError("S3 access key and secret key must be given together")
     http = make_http_client()
@@ -88,4 +98,17 @@ def _s3_store(
         region=region or None,
         http_client=http,
     )
-    return S3BlobStore(client, bucket, prefix, endpoint=endpoint, region=region or None, http_client=http)
+    presigner = None
+    if public_endpoint and public_endpoint != endpoint:
+        # Presigning is arithmetic on the URL: with a region given, this client never connects
+        # (the server may not reach the public name at all).
+        presigner = Minio(
+            public_endpoint,
+            access_key=access_key or None,
+            secret_key=secret_key or None,
+            secure=secure,
+            region=region or DEFAULT_REGION,
+        )
+    return S3BlobStore(
+        client, bucket, prefix, endpoint=endpoint, region=region or None, http_client=http, presigner=presigner
+    )

@@ -107,6 +107,7 @@ class S3BlobStore:
         region: str | None = None,
         http_client: urllib3.PoolManager | None = None,
         part_size: int = PART_SIZE,
+        presigner: Minio | None = None,
     ) -> None:
         if prefix and not prefix.endswith("/"):
             raise ValueError(f"S3 key prefix must end with '/': {prefix!r}")
@@ -117,6 +118,8 @@ class S3BlobStore:
         self._region = region
         self._http = http_client
         self._part_size = part_size
+        # Signs the URLs handed to clients, for the endpoint they reach (default: this one).
+        self._presigner = presigner or client
 
     def __repr__(self) -> str:
         return f"S3BlobStore(s3://{self.bucket}/{self.prefix} at {self.endpoint})"
@@ -346,7 +349,7 @@ class S3BlobStore:
     async def presigned_put_url(self, upload_key: str, *, expires: timedelta) -> str | None:
         """See :meth:`storage.base.BlobStore.presigned_put_url`: a presigned S3 PUT to staging."""
         name = self._staging_name(require_upload_key(upload_key))
-        return await self._call(self._client.presigned_put_object, self.bucket, name, expires=expires)
+        return await self._call(self._presigner.presigned_put_object, self.bucket, name, expires=expires)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -472,7 +475,7 @@ class S3BlobStore:
         if content_type is not None:
             response_headers["response-content-type"] = content_type
         return await self._call(
-            self._client.presigned_get_object,
+            self._presigner.presigned_get_object,
             self.bucket,
             self._object_name(key),
             expires=expires,

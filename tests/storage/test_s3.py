@@ -44,6 +44,39 @@ async def test_a_presigned_download_url_serves_the_bytes(s3_store: S3BlobStore):
     assert response.content == data
 
 
+async def test_presigned_urls_name_the_endpoint_clients_reach_when_it_is_another(s3_server: S3Server):
+    # The server reaches the store at 127.0.0.1; its clients, say, at localhost (compose: minio:9000
+    # inside, localhost:9000 outside).
+    port = s3_server.endpoint.rsplit(":", 1)[1]
+    store = open_blob_store(
+        f"s3://{SHARED_BUCKET}/t-{uuid.uuid4().hex[:12]}",
+        s3_endpoint=s3_server.endpoint,
+        s3_access_key=s3_server.access_key,
+        s3_secret_key=s3_server.secret_key,
+        s3_secure=s3_server.secure,
+        s3_public_endpoint=f"localhost:{port}",
+    )
+    assert isinstance(store, S3BlobStore)
+    await store.check()
+    try:
+        data = random_bytes(10_000)
+        blob = await store.put(chunked(data))
+        download = await store.presigned_get_url(blob.key, expires=FIVE_MINUTES)
+        upload = await store.presigned_put_url("an-upload", expires=FIVE_MINUTES)
+        assert download is not None and upload is not None
+        assert download.startswith(f"http://localhost:{port}/") and upload.startswith(f"http://localhost:{port}/")
+        async with httpx.AsyncClient() as http:
+            response = await http.get(download)
+        assert (response.status_code, response.content) == (200, data)
+    finally:
+        await store.close()
+
+
+def test_a_public_endpoint_with_a_scheme_is_refused_in_one_line():
+    with pytest.raises(ValueError, match="S3 public endpoint must be host"):
+        open_blob_store("s3://bucket", s3_endpoint="127.0.0.1:9000", s3_public_endpoint="https://s3.example.com")
+
+
 async def test_a_presigned_download_url_honours_range(s3_store: S3BlobStore):
     data = random_bytes(100_000)
     blob = await s3_store.put(chunked(data))
