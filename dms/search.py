@@ -18,6 +18,7 @@ from dms.actor import Actor
 from dms.binders.service import get_binder, visible_outline
 from dms.cases.models import Case
 from dms.counterparties.models import Counterparty
+from dms.counterparties.taxids import format_nip
 from dms.documents import classification
 from dms.documents.models import Document, DocumentVersion
 from dms.documents.service import readable_documents
@@ -102,7 +103,7 @@ async def _labels(session: AsyncSession, documents: Sequence[Document]) -> dict[
     if not documents:
         return {}
     rows = await session.execute(
-        select(Document.id, Counterparty.name, Case.number, Case.title, DocumentVersion.filename)
+        select(Document.id, Counterparty.name, Counterparty.nip, Case.number, Case.title, DocumentVersion.filename)
         .outerjoin(Counterparty, Counterparty.id == Document.counterparty_id)
         .outerjoin(Case, Case.id == Document.case_id)
         .outerjoin(DocumentVersion, DocumentVersion.id == Document.current_version_id)
@@ -110,9 +111,17 @@ async def _labels(session: AsyncSession, documents: Sequence[Document]) -> dict[
     )
     tags = {d.id: ", ".join(d.tags or ()) for d in documents}
     return {
-        id_: _Labels(tags[id_], name or "", " ".join(filter(None, (number, title))), filename or "")
-        for id_, name, number, title, filename in rows
+        id_: _Labels(tags[id_], _card_label(name, nip), " ".join(filter(None, (number, title))), filename or "")
+        for id_, name, nip, number, title, filename in rows
     }
+
+
+def _card_label(name: str | None, nip: str | None) -> str:
+    """The counterparty as a hit found through it shows it: its name, and its NIP, which a search for
+    a tax number finds it by."""
+    if not name:
+        return ""
+    return f"{name}, NIP {format_nip(nip)}" if nip else name
 
 
 async def _snippets_outside_text(
@@ -124,9 +133,13 @@ async def _snippets_outside_text(
     if not bare:
         return found
     labels = await _labels(session, bare)
-    markers = {
-        name: Highlighter.for_query(query, (None, name)) for name in ("tags", "counterparty", "case", "filename")
+    fields: dict[str, tuple[str | None, ...]] = {
+        "tags": (None, "tags"),
+        "counterparty": (None, "counterparty", "nip"),
+        "case": (None, "case"),
+        "filename": (None, "filename"),
     }
+    markers = {name: Highlighter.for_query(query, searched) for name, searched in fields.items()}
     shown = []
     for item in found:
         label = labels.get(item.document.id)

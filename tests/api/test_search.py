@@ -190,6 +190,18 @@ async def test_a_match_outside_the_text_shows_the_counterparty_case_or_file_name
     assert await highlights("zalacznik_kwietniowy") == [["<mark>zalacznik_kwietniowy</mark>.txt"]]
 
 
+async def test_a_hit_found_through_its_counterpartys_nip_shows_the_nip_marked(alice, indexer):
+    card = await create_card(alice, "Kowalski i Synowie s.c.", nip="5260250274")
+    binder = await create_binder(alice, "Faktury")
+    await create_document(alice, binder["id"], "Faktura", b"Tresc bez numerow.", counterpartyId=card)
+    await drain(indexer)
+
+    for query in ("5260250274", "nip:526-025-02-74", "526 025 02 74"):
+        result = await alice.gql(SEARCH, q=query)
+        shown = [edge["node"]["highlights"] for edge in result.data["search"]["edges"]]
+        assert shown == [["Kowalski i Synowie s.c., NIP <mark>526-025-02-74</mark>"]], query
+
+
 async def test_a_user_without_access_finds_nothing_and_counts_nothing(alice, bob, indexer):
     binder = await create_binder(alice, "Poufne")
     await create_document(alice, binder["id"], "Faktura", INVOICE)
