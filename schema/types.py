@@ -326,6 +326,10 @@ class DocumentViewerCan:
     cancel_check_out: bool
     break_lock: bool
     set_permissions: bool
+    trash: bool = strawberry.field(description="deleteDocument: a live document nobody has checked out.")
+    restore: bool = strawberry.field(description="restoreDocument: a document in the trash.")
+    purge: bool = strawberry.field(description="purgeDocument: a document in the trash, for its managers.")
+    move: bool = strawberry.field(description="moveDocument, into a binder the viewer may write in.")
 
 
 @strawberry.type
@@ -462,6 +466,10 @@ class Document(Node):
             cancel_check_out=live and mine,
             break_lock=live and lock is not None and level >= AccessLevel.MANAGE,
             set_permissions=level >= AccessLevel.MANAGE,
+            trash=live and level >= AccessLevel.WRITE and lock is None,
+            restore=not live and level >= AccessLevel.WRITE,
+            purge=not live and level >= AccessLevel.MANAGE,
+            move=live and level >= AccessLevel.MANAGE,
         )
 
 

@@ -146,6 +146,23 @@ async def test_a_holder_whose_write_was_taken_away_may_still_give_the_lock_up(al
     ]
 
 
+async def test_viewer_can_says_who_may_trash_restore_purge_and_move(alice, bob):
+    binder = await shared_binder(alice, bob)  # bob writes, alice manages
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    query = "query($id: ID!) { node(id: $id) { ... on Document { viewerCan { write trash restore purge move } } } }"
+
+    async def can(client) -> dict:
+        return (await client.gql(query, id=document["id"])).data["node"]["viewerCan"]
+
+    assert await can(bob) == {"write": True, "trash": True, "restore": False, "purge": False, "move": False}
+    await alice.gql(CHECK_OUT, input={"documentId": document["id"]})
+    assert (await can(bob))["trash"] is False  # checked out: it stays until the lock goes
+    await alice.gql(CANCEL, input={"documentId": document["id"]})
+    assert (await bob.gql(DELETE, input={"documentId": document["id"]})).codes("deleteDocument") == []
+    assert await can(bob) == {"write": False, "trash": False, "restore": True, "purge": False, "move": False}
+    assert await can(alice) == {"write": False, "trash": False, "restore": True, "purge": True, "move": False}
+
+
 async def test_lock_refusals_name_the_document_as_their_field(alice, bob):
     binder = await shared_binder(alice, bob, access="READ")
     document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
