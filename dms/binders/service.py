@@ -14,6 +14,7 @@ from dms.access.models import BinderPermission, principal_key
 from dms.actor import Actor
 from dms.audit import service as audit
 from dms.binders.models import Binder, BinderClosure
+from dms.collation import polish_key
 from dms.documents.models import Document
 from dms.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from dms.names import binder_name, same_name
@@ -120,7 +121,8 @@ async def children(session: AsyncSession, actor: Actor, parent_id: int | None) -
         )
     else:
         query = query.where(Binder.parent_id.is_(None))
-    return list((await session.scalars(query.order_by(Binder.name, Binder.id))).all())
+    found = (await session.scalars(query)).all()
+    return sorted(found, key=lambda binder: (polish_key(binder.name), binder.name, binder.id))
 
 
 async def _ensure_unique_sibling(

@@ -406,3 +406,22 @@ async def test_a_reader_sees_that_permissions_changed_but_not_who_was_given_or_r
     assert permission_changes(await bob.gql(query, id=document["id"])) == [{}]
     (shown,) = permission_changes(await alice.gql(query, id=document["id"]))
     assert shown["entries"][0]["access"] == "NONE"
+
+
+async def test_a_binders_children_come_in_polish_alphabetical_order(alice):
+    parent = await create_binder(alice, "Oddziały")
+    for name in ("Zamość", "aneksy", "Łódź", "Czersk", "Ćwiczenia", "Lublin", "10 - dziesięć", "2 - dwa"):
+        await create_binder(alice, name, parent["id"])
+
+    listed = await alice.gql("query($id: ID!) { binders(parentId: $id) { name } }", id=parent["id"])
+
+    assert [b["name"] for b in listed.data["binders"]] == [
+        "2 - dwa",
+        "10 - dziesięć",
+        "aneksy",
+        "Czersk",
+        "Ćwiczenia",
+        "Lublin",
+        "Łódź",
+        "Zamość",
+    ]

@@ -74,3 +74,30 @@ async def test_a_group_name_is_one_name_in_any_case_and_is_found_as_typed(db) ->
             with pytest.raises(Conflict):
                 await identity.create_group(session, SYSTEM, same)
         assert (await identity.group_by_name(session, "źródła")).id == created.id
+
+
+def test_names_sort_as_a_polish_reader_looks_for_them() -> None:
+    from dms.collation import polish_key
+
+    shuffled = ["Śląsk", "10 - dziesięć", "Zamość", "aneksy", "Łódź", "Czersk", "Żywiec", "2 - dwa", "Źródła"]
+    shuffled += ["Ćwiczenia", "Ósemka", "Lublin", "Opole", "Sopot", "Mazury", "élan", "Eryk", "Ewa"]
+    assert sorted(shuffled, key=polish_key) == [
+        "2 - dwa",
+        "10 - dziesięć",
+        "aneksy",
+        "Czersk",
+        "Ćwiczenia",
+        "Eryk",
+        "Ewa",
+        "élan",
+        "Lublin",
+        "Łódź",
+        "Mazury",
+        "Opole",
+        "Ósemka",
+        "Sopot",
+        "Śląsk",
+        "Zamość",
+        "Źródła",
+        "Żywiec",
+    ]
