@@ -200,6 +200,13 @@ async def _with_session(settings: Settings, work: Callable[[Any], Awaitable[T]])
         await engine.dispose()
 
 
+def _admin_settings(data_dir: Path | None) -> Settings:
+    """An administrator's command's settings, with a database of the current schema."""
+    settings = _settings(data_dir)
+    _migrate(settings)
+    return settings
+
+
 def _admin_work(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     try:
         return _run(_with_session(settings, work))
@@ -449,8 +456,7 @@ def user_create(
     data_dir: DataDir = None,
 ) -> None:
     """Create a user (asks for the password, or reads it from stdin)."""
-    settings = _settings(data_dir)
-    _migrate(settings)
+    settings = _admin_settings(data_dir)
     password = _read_password(password_stdin)
     _admin_work(settings, lambda s: identity.create_user(s, SYSTEM, name, password=password, is_admin=admin))
     out.print(f"user {name} created{' (administrator)' if admin else ''}")
@@ -463,8 +469,7 @@ def user_passwd(
     data_dir: DataDir = None,
 ) -> None:
     """Set a user's password (their tokens are revoked)."""
-    settings = _settings(data_dir)
-    _migrate(settings)
+    settings = _admin_settings(data_dir)
     password = _read_password(password_stdin)
     user = _admin_work(settings, lambda s: identity.set_password(s, SYSTEM, name, password))
     out.print(f"password of {name} changed")
@@ -475,27 +480,21 @@ def user_passwd(
 @user_app.command("disable")
 def user_disable(name: str, data_dir: DataDir = None) -> None:
     """Disable a user and revoke all their tokens."""
-    settings = _settings(data_dir)
-    _migrate(settings)
-    _admin_work(settings, lambda s: identity.disable_user(s, SYSTEM, name))
+    _admin_work(_admin_settings(data_dir), lambda s: identity.disable_user(s, SYSTEM, name))
     out.print(f"user {name} disabled")
 
 
 @user_app.command("enable")
 def user_enable(name: str, data_dir: DataDir = None) -> None:
     """Let a disabled user log in again (their old tokens stay revoked)."""
-    settings = _settings(data_dir)
-    _migrate(settings)
-    _admin_work(settings, lambda s: identity.enable_user(s, SYSTEM, name))
+    _admin_work(_admin_settings(data_dir), lambda s: identity.enable_user(s, SYSTEM, name))
     out.print(f"user {name} enabled")
 
 
 @user_app.command("list")
 def user_list(data_dir: DataDir = None) -> None:
     """List the users: who is an administrator, who is disabled."""
-    settings = _settings(data_dir)
-    _migrate(settings)
-    users = _admin_work(settings, lambda s: identity.list_users(s, SYSTEM))
+    users = _admin_work(_admin_settings(data_dir), lambda s: identity.list_users(s, SYSTEM))
     for user in users:
         notes = [
             note for note, applies in (("administrator", user.is_admin), ("disabled", not user.is_active)) if applies
@@ -506,27 +505,21 @@ def user_list(data_dir: DataDir = None) -> None:
 @group_app.command("create")
 def group_create(name: str, data_dir: DataDir = None) -> None:
     """Create a group."""
-    settings = _settings(data_dir)
-    _migrate(settings)
-    _admin_work(settings, lambda s: identity.create_group(s, SYSTEM, name))
+    _admin_work(_admin_settings(data_dir), lambda s: identity.create_group(s, SYSTEM, name))
     out.print(f"group {name} created")
 
 
 @group_app.command("add")
 def group_add(group: str, user: str, data_dir: DataDir = None) -> None:
     """Add a user to a group."""
-    settings = _settings(data_dir)
-    _migrate(settings)
-    added = _admin_work(settings, lambda s: identity.add_member(s, SYSTEM, group, user))
+    added = _admin_work(_admin_settings(data_dir), lambda s: identity.add_member(s, SYSTEM, group, user))
     out.print(f"{user} added to {group}" if added else f"{user} was in {group} already")
 
 
 @group_app.command("remove")
 def group_remove(group: str, user: str, data_dir: DataDir = None) -> None:
     """Take a user out of a group: the group's rights stop applying to them at once."""
-    settings = _settings(data_dir)
-    _migrate(settings)
-    removed = _admin_work(settings, lambda s: identity.remove_member(s, SYSTEM, group, user))
+    removed = _admin_work(_admin_settings(data_dir), lambda s: identity.remove_member(s, SYSTEM, group, user))
     out.print(f"{user} taken out of {group}" if removed else f"{user} was not in {group}")
 
 

@@ -4,6 +4,7 @@ import re
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
+import urllib3
 from minio import Minio
 
 from storage.base import BlobStore
@@ -89,26 +90,24 @@ def _s3_store(
             raise ValueError(f"{name} must be host[:port] without a scheme or path: {given!r}")
     if bool(access_key) != bool(secret_key):
         raise ValueError("S3 access key and secret key must be given together")
-    http = make_http_client()
-    client = Minio(
-        endpoint,
-        access_key=access_key or None,
-        secret_key=secret_key or None,
-        secure=secure,
-        region=region or None,
-        http_client=http,
-    )
-    presigner = None
-    if public_endpoint and public_endpoint != endpoint:
-        # Presigning is arithmetic on the URL: with a region given, this client never connects
-        # (the server may not reach the public name at all).
-        presigner = Minio(
-            public_endpoint,
+
+    def client_of(where: str, region: str | None, http: urllib3.PoolManager | None = None) -> Minio:
+        return Minio(
+            where,
             access_key=access_key or None,
             secret_key=secret_key or None,
             secure=secure,
-            region=region or DEFAULT_REGION,
+            region=region,
+            http_client=http,
         )
+
+    http = make_http_client()
+    client = client_of(endpoint, region or None, http)
+    # Presigning is arithmetic on the URL: with a region given, its client never connects (the
+    # server may not reach the public name at all).
+    presigner = None
+    if public_endpoint is not None and public_endpoint != endpoint:
+        presigner = client_of(public_endpoint, region or DEFAULT_REGION)
     return S3BlobStore(
         client, bucket, prefix, endpoint=endpoint, region=region or None, http_client=http, presigner=presigner
     )
