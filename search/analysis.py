@@ -98,7 +98,7 @@ INVISIBLE_IN_WORDS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 _DROP_INVISIBLE = str.maketrans("", "", INVISIBLE_IN_WORDS)
 # A word is a run of letters and digits; combining diacritics (text in NFD form) and the invisible
 # characters above stay inside the word so character offsets remain those of the input.
-_WORD = rf"(?:[^\W_]|[\u0300-\u036f])(?:[^\W_]|[\u0300-\u036f]|[{INVISIBLE_IN_WORDS}](?=[^\W_]))*"
+_WORD = rf"(?:[^\W_]|[\u0300-\u036f])(?:[^\W_]|[\u0300-\u036f]|[{INVISIBLE_IN_WORDS}]+(?=[^\W_]|[\u0300-\u036f]))*"
 _SEPARATOR = r"[/\-._\\@'\u2019]"
 COMPOUND_PATTERN = rf"{_WORD}(?:{_SEPARATOR}{_WORD})*"
 WORD_PATTERN = _WORD
@@ -170,12 +170,12 @@ def has_word(text: str) -> bool:
     return _HAS_WORD_RE.search(text) is not None
 
 
-@lru_cache(maxsize=262_144)
 def visible(word: str) -> str:
     """`word` without the characters nobody sees in it (see INVISIBLE_IN_WORDS)."""
     return word if word.isascii() else word.translate(_DROP_INVISIBLE)
 
 
+@lru_cache(maxsize=262_144)
 def fold(word: str) -> str:
     """Lower-case `word` and fold it to ASCII letters and digits ("Zażółć" → "zazolc")."""
     lower = unicodedata.normalize("NFC", visible(word)).lower()

@@ -14,6 +14,7 @@ import base64
 import binascii
 import heapq
 import json
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -44,17 +45,23 @@ def sort_key(candidate: Candidate, sort: SortOrder) -> SortKey:
     return (-candidate.score, candidate.document_id)
 
 
-def encode_cursor(candidate: Candidate, sort: SortOrder, listing: str = "documents") -> str:
+def encode_cursor(candidate: Candidate, sort: SortOrder, listing: str = "documents", *, scale: float = 1.0) -> str:
     """An opaque, URL-safe cursor pointing just after `candidate` in `sort` order of `listing`
-    (which search made it: documents, counterparties, events)."""
-    value: str | int = candidate.score.hex() if sort == "relevance" else candidate.date_key
+    (which search made it: documents, counterparties, events).
+
+    A relevance cursor holds the score divided by `scale`, the best visible match's: a raw score
+    weighs words by their rarity in the whole index, unreadable documents included, and a client
+    can read what a cursor holds (base64 JSON), so it must hold no more than the hits show."""
+    value: str | int = (
+        (candidate.score / scale if scale > 0 else 0.0).hex() if sort == "relevance" else candidate.date_key
+    )
     raw = json.dumps([sort[0], value, candidate.document_id, listing[0]], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, sort: SortOrder, listing: str = "documents") -> SortKey:
-    """The sort key a cursor points after; `InvalidCursor` if it is malformed, from another order
-    or from another search."""
+def decode_cursor(cursor: str, sort: SortOrder, listing: str = "documents", *, scale: float = 1.0) -> SortKey:
+    """The sort key a cursor points after (its relative score times `scale`, the best match's now);
+    `InvalidCursor` if it is malformed, from another order or from another search."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         kind, value, document_id, made_by = json.loads(raw)
@@ -65,7 +72,7 @@ def decode_cursor(cursor: str, sort: SortOrder, listing: str = "documents") -> S
         if kind != sort[0]:
             raise InvalidCursor("The cursor belongs to a different sort order.")
         if sort == "relevance":
-            return (-float.fromhex(value), document_id)
+            return (-float.fromhex(value) * scale, document_id)
         if not isinstance(value, int) or isinstance(value, bool):
             raise ValueError("date")
         return (-value, -document_id)
@@ -76,12 +83,19 @@ def decode_cursor(cursor: str, sort: SortOrder, listing: str = "documents") -> S
 
 
 def page(
-    candidates: Iterable[Candidate], sort: SortOrder, after: str | None, limit: int, listing: str = "documents"
+    candidates: Iterable[Candidate],
+    sort: SortOrder,
+    after: str | None,
+    limit: int,
+    listing: str = "documents",
+    *,
+    scale: float = 1.0,
 ) -> tuple[list[Candidate], bool]:
-    """The `limit` candidates following cursor `after` in `sort` order, and whether more follow."""
+    """The `limit` candidates following cursor `after` in `sort` order, and whether more follow;
+    `scale` as the cursors were made with (see `encode_cursor`)."""
     items: Iterable[Candidate] = candidates
     if after is not None:
-        bound = decode_cursor(after, sort, listing)
+        bound = decode_cursor(after, sort, listing, scale=scale)
         if sort == "relevance":
             # Scores are relative to the whole index: any document added or changed since the
             # page before moves them all, and the score in the cursor then points elsewhere in
@@ -93,7 +107,11 @@ def page(
                 candidates = list(candidates)
             anchor = next((c for c in candidates if c.document_id == bound[1]), None)
             if anchor is not None:
-                bound = min(bound, sort_key(anchor, sort))
+                here = sort_key(anchor, sort)
+                # A score scaled down and back up may differ from the anchor's own in its last bits:
+                # then the anchor itself is where the page goes on from, never repeated.
+                same = math.isclose(here[0], bound[0], rel_tol=1e-9, abs_tol=1e-12)
+                bound = here if same else min(bound, here)
         items = (c for c in candidates if sort_key(c, sort) > bound)
     chosen = heapq.nsmallest(limit + 1, items, key=lambda c: sort_key(c, sort))
     return chosen[:limit], len(chosen) > limit

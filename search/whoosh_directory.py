@@ -252,8 +252,14 @@ class WhooshDirectoryIndex(WhooshEngine):
                 raise
             except Exception as error:  # damaged segment files show up only when read
                 raise IndexUnavailable("The search index cannot be read; it must be rebuilt.") from error
-        chosen, has_next = page(candidates, "relevance", request.after, request.limit, self.listing)
-        hits = tuple(DirectoryHit(c.document_id, c.score, encode_cursor(c, "relevance", self.listing)) for c in chosen)
+        # Cursors relative to the best match, as in document search: events about unreadable
+        # documents weigh in the raw scores.
+        best = max((c.score for c in candidates), default=0.0)
+        chosen, has_next = page(candidates, "relevance", request.after, request.limit, self.listing, scale=best)
+        hits = tuple(
+            DirectoryHit(c.document_id, c.score, encode_cursor(c, "relevance", self.listing, scale=best))
+            for c in chosen
+        )
         return DirectoryResult(len(candidates), hits, hits[-1].cursor if hits and has_next else None, has_next)
 
 

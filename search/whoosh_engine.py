@@ -791,7 +791,9 @@ class WhooshEngine:
             self._segments,
             scored=request.sort == "relevance",
         )
-        chosen, has_next = page(matches.candidates, request.sort, request.after, request.limit)
+        chosen, has_next = page(
+            matches.candidates, request.sort, request.after, request.limit, scale=matches.best_score
+        )
         marks = (
             Highlighter.for_query(request.query, (None, "title")),
             Highlighter.for_query(request.query, (None, "content")),
@@ -810,10 +812,11 @@ class WhooshEngine:
         marks: tuple[Highlighter, Highlighter, Highlighter],
         best_score: float,
     ) -> Hit:
-        cursor = encode_cursor(candidate, request.sort)  # the raw score: pages follow it
-        # Shown relative to the best match the viewer may read. A raw BM25 score weighs each word
-        # by how rare it is in the whole index, documents the viewer may not read included: the
-        # score of a document one can read would tell how often a word occurs in ones one cannot.
+        # Shown, and kept in the cursor, relative to the best match the viewer may read. A raw BM25
+        # score weighs each word by how rare it is in the whole index, documents the viewer may not
+        # read included: the score of a document one can read would tell how often a word occurs
+        # in ones one cannot.
+        cursor = encode_cursor(candidate, request.sort, scale=best_score)
         score = candidate.score / best_score if best_score > 0 else 0.0
         title_marks, content_marks, description_marks = marks
         if not request.highlight or not any(marks):

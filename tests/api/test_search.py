@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
 from tests.api.helpers import create_binder, create_document, me_id, ref_mutation, set_binder_access
@@ -221,11 +224,14 @@ async def test_a_score_tells_nothing_of_how_often_a_word_is_in_documents_the_use
     await drain(indexer)
 
     def scores(result) -> list[float]:
-        return [edge["node"]["score"] for edge in result.data["search"]["edges"]]
+        """The scores shown, and the ones a client can read out of the cursors (base64 JSON)."""
+        edges = result.data["search"]["edges"]
+        held = [json.loads(base64.urlsafe_b64decode(edge["cursor"] + "==="))[1] for edge in edges]
+        return [edge["node"]["score"] for edge in edges] + [float.fromhex(value) for value in held]
 
     # Bursztyn is in five documents bob may not read, qwertyzm in none: a raw score would differ.
-    assert scores(await bob.gql(SEARCH, q="content:bursztyn")) == [1.0]
-    assert scores(await bob.gql(SEARCH, q="content:qwertyzm")) == [1.0]
+    assert scores(await bob.gql(SEARCH, q="content:bursztyn")) == [1.0, 1.0]
+    assert scores(await bob.gql(SEARCH, q="content:qwertyzm")) == [1.0, 1.0]
 
 
 async def test_a_permission_change_counts_in_search_at_once(alice, bob, indexer):

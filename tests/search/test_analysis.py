@@ -210,6 +210,8 @@ def test_decomposed_unicode_is_folded_like_composed() -> None:
         ("zgierz", "oraz Zgie\u200brza."),
         ("umowa", "Umo\ufeffwa"),
         ("podmiot", "pod\u2060miot"),
+        ("kontrahent", "kon\u00ad\u200btrahent"),  # a soft hyphen and a zero-width space, as CMSs write
+        ("abc", "ab\u200d\u0301c"),  # before a combining mark (text in NFD)
     ],
 )
 def test_a_word_with_invisible_characters_inside_is_found_as_it_reads(query: str, text: str) -> None:

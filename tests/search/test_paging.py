@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from search.paging import Candidate, encode_cursor, page
+from search.paging import Candidate, encode_cursor, page, sort_key
 
 
 def ranking(scores: dict[int, float]) -> list[Candidate]:
@@ -42,3 +42,17 @@ def test_matches_given_as_a_one_off_iterator_are_read_once_and_still_paged() -> 
 
     following, _ = page(once(), "relevance", first_page(), 5)
     assert [c.document_id for c in following] == list(range(11, 16))
+
+
+def test_a_cursor_scaled_by_the_best_score_goes_on_just_after_its_hit() -> None:
+    import random
+
+    rng = random.Random(7)
+    candidates = ranking({document_id: rng.uniform(0.1, 37.0) for document_id in range(1, 200)})
+    best = max(c.score for c in candidates)
+    ordered = sorted(candidates, key=lambda c: sort_key(c, "relevance"))
+    for position in range(0, 198, 7):
+        cursor = encode_cursor(ordered[position], "relevance", scale=best)
+        chosen, _ = page(candidates, "relevance", cursor, 5, scale=best)
+        # Scaled down and back up, a score may differ in its last bits: never a repeat, never a skip.
+        assert [c.document_id for c in chosen] == [c.document_id for c in ordered[position + 1 : position + 6]]
