@@ -313,7 +313,7 @@ def _services(settings: Settings, *, existing_storage: bool = False) -> Any:
     # A missing bucket is made only for a new archive: with versions in the database it is a
     # misspelt KARTOTEKA_STORAGE_URL, and a new empty bucket would pass every check while every
     # download failed and new files went astray.
-    create = not existing_storage and not _run(_refers_to_stored_files(services))
+    create = not existing_storage and not _refers_to_stored_files(settings)
     try:
         _run(services.blobs.check(create=create))
     except Exception as exc:
@@ -324,13 +324,21 @@ def _services(settings: Settings, *, existing_storage: bool = False) -> Any:
     return services
 
 
-async def _refers_to_stored_files(services: Any) -> bool:
+def _refers_to_stored_files(settings: Settings) -> bool:
+    """Whether any version refers to stored bytes. On an engine of its own: the services' engine
+    belongs to the event loop of the work that follows (asyncpg connections are bound to the loop
+    that made them)."""
     from sqlalchemy import select
 
     from dms.documents.models import DocumentVersion
 
-    async with services.db.sessions() as session:
-        return await session.scalar(select(DocumentVersion.id).limit(1)) is not None
+    async def first_version(session: Any) -> int | None:
+        return await session.scalar(select(DocumentVersion.id).limit(1))
+
+    try:
+        return _run(_with_session(settings, first_version)) is not None
+    except Exception as exc:
+        _fail(f"cannot read the database: {_first_line(exc)}")
 
 
 @app.command()

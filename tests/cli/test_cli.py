@@ -319,6 +319,11 @@ async def test_fsck_on_postgresql_and_s3_names_the_damaged_documents(tmp_path, f
     assert "Traceback" not in checked.stderr
     assert "1 missing, 0 corrupt" in checked.stdout
     assert f"missing {key}" in checked.stdout and '"Umowa najmu" version 1.0' in checked.stdout
+    # A command that checks the store, then works in another event loop, on PostgreSQL (whose
+    # connections belong to the loop that made them).
+    reindexed = kartoteka(data_dir, "reindex", **env)
+    assert reindexed.returncode == 0, reindexed.stderr
+    assert "reindexed 1 document" in reindexed.stdout
     mistyped = kartoteka(data_dir, "fsck", **{**env, "KARTOTEKA_STORAGE_URL": f"s3://{bucket}-typo"})
     assert "does not exist" in _one_line_failure(mistyped)
     assert not client.bucket_exists(f"{bucket}-typo")
