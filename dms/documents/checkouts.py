@@ -192,8 +192,13 @@ async def _serialise_new_versions(session: AsyncSession, document_id: int) -> No
     await session.execute(select(Document.id).where(Document.id == document_id).with_for_update(key_share=True))
 
 
-async def _may_check_in(session: AsyncSession, actor: Actor, document: Document, expected: str | None) -> bool:
-    """Refuse a check-in that cannot happen; True when the actor holds the lock (else: no lock at all)."""
+async def _may_check_in(
+    session: AsyncSession, actor: Actor, document: Document, expected: str | None, *, edited_copy: bool = True
+) -> bool:
+    """Refuse a check-in that cannot happen; True when the actor holds the lock (else: no lock at all).
+
+    `edited_copy`: the new version is a copy the actor edited (a check-in), which must not silently
+    replace a version that came in after their check-out was lost; a revert names what it restores."""
     lock = await current_lock(session, document.id)
     if lock is not None and lock.holder_id != actor.user_id:
         raise NotLockHolder(f"the document is checked out by {await _holder_name(session, lock)}")
@@ -209,7 +214,7 @@ async def _may_check_in(session: AsyncSession, actor: Actor, document: Document,
             else:
                 message = f"the document has no version {format_number(wanted)}; its newest is {newest}"
             raise StaleVersion(message, field="expectedVersion")
-    elif lock is None:
+    elif lock is None and edited_copy:
         await _refuse_over_a_lost_check_out(session, actor, document)
     return lock is not None
 
@@ -372,7 +377,7 @@ async def revert_document(
         raise NotFound(f"the document has no version {version_number}", field="versionNumber")
     if not await blobs.exists(old.sha256):
         raise BytesMissing(field="versionNumber")
-    held = await _may_check_in(session, actor, document, None)
+    held = await _may_check_in(session, actor, document, None, edited_copy=False)
     if not held and not await _take(session, document.id, actor, None):
         raise DocumentLocked()
     version = await _add_version(

@@ -215,6 +215,24 @@ async def test_a_check_out_broken_under_its_holder_cannot_silently_replace_a_new
     assert (await check_in(bob, document["id"], b"dalej")).codes("checkInDocument") == []
 
 
+async def test_a_revert_by_someone_whose_check_out_was_broken_names_what_it_restores_and_goes_through(
+    alice, bob, admin
+):
+    binder = await shared_binder(alice, bob)
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    await bob.gql(CHECK_OUT, input={"documentId": document["id"]})
+    await alice.gql(BREAK, input={"documentId": document["id"], "reason": "pilna poprawka"})
+    assert (await check_in(admin, document["id"], b"poprawka")).codes("checkInDocument") == []
+
+    reverted = await bob.gql(
+        ref_mutation("revertDocument", "RevertDocumentInput"),
+        input={"documentId": document["id"], "versionNumber": "1.0"},
+    )
+
+    assert reverted.codes("revertDocument") == []
+    assert reverted.payload("revertDocument")["document"]["currentVersion"]["number"] == "1.2"
+
+
 async def test_a_check_out_broken_with_nothing_checked_in_since_may_still_be_checked_in(alice, bob):
     binder = await shared_binder(alice, bob)
     document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
