@@ -166,7 +166,10 @@ def extract(data: bytes, mime_type: str, sink: TextSink, budget: Budget, *, dept
 # -- PDF -----------------------------------------------------------------
 
 
-_PDF_GAPS = re.compile(r"(?<=\S) {2,}(?=\S)")
+_PDF_GAPS = re.compile(r"(?<=\S) {2,3}(?=\S)")
+#: A wider gap is a table's column break: a tab, which no number's digit groups are glued across
+#: ("Szt.    2    150    23%" is three figures, not 215023).
+_PDF_COLUMNS = re.compile(r"(?<=\S) {4,}(?=\S)")
 
 
 def _pdf(data: bytes, _charset: str | None, sink: TextSink, budget: Budget, _depth: int) -> None:
@@ -187,7 +190,7 @@ def _pdf(data: bytes, _charset: str | None, sink: TextSink, budget: Budget, _dep
                 break
             # Justified text comes out with its wider gaps as runs of spaces ("NIP  777  000  11  11"):
             # layout, not meaning, and a number's groups are glued only across a single space.
-            sink.line(_PDF_GAPS.sub(" ", page.extract_text() or ""))
+            sink.line(_PDF_GAPS.sub(" ", _PDF_COLUMNS.sub("\t", page.extract_text() or "")))
     except (PdfReadError, ValueError, KeyError, TypeError) as error:
         raise ExtractionFailed(f"unreadable PDF: {error}") from error
 

@@ -85,6 +85,12 @@ class TestDocuments:
         terms = term_positions(text)
         assert "7770001111" in terms and "48900" in terms
 
+    def test_pdf_table_columns_stay_apart_so_their_figures_are_not_glued(self) -> None:
+        pdf = make_pdf([["Szt.      2      150      23%"]])
+        terms = term_positions(ok(extract_text(pdf, PDF)))
+        assert {"2", "150", "23"} <= set(terms)
+        assert "215023" not in terms and "15023" not in terms
+
     def test_docx_paragraphs_and_tables(self) -> None:
         docx = make_docx(["Umowa najmu", PANGRAM], table=[["Najemca", "Żółw sp. z o.o."], ["Czynsz", "1 500 zł"]])
         text = ok(extract_text(docx, DOCX))
