@@ -68,9 +68,14 @@ class Loaders:
         if loader is None:
 
             async def load(keys: list[int]) -> list[Page[Any]]:
+                # Every document reaching here was shown to this actor; checked again (the levels
+                # are loaded for the page anyway), so that no later path can list another's.
+                levels = await self.document_level.load_many(keys)
+                readable = [key for key, level in zip(keys, levels, strict=True) if level >= Access.READ]
                 async with self._db.sessions() as session:
-                    pages = await document_queries.first_pages_of(session, kind, keys, first)
-                return [pages[key] for key in keys]
+                    pages = await document_queries.first_pages_of(session, kind, readable, first)
+                nothing: Page[Any] = Page(items=[], cursors=[], has_next=False, has_previous=False, total_count=0)
+                return [pages.get(key, nothing) for key in keys]
 
             loader = self._first_pages[(kind, first)] = DataLoader(load)
         return loader

@@ -72,6 +72,8 @@ PARALLEL_PARTS = 3
 FILE_PART_SIZE = 5 * 1024 * 1024
 _STAGING = "staging/"
 _LIST_BATCH = 1000
+#: How old an unfinished multipart upload must be before gc aborts it, whatever its grace period.
+MULTIPART_GRACE = timedelta(days=1)
 _CREDENTIAL_ERRORS = frozenset({"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"})
 
 T = TypeVar("T")
@@ -407,7 +409,10 @@ class S3BlobStore:
                     removed += 1
             if len(batch) < _LIST_BATCH:
                 break
-        for name, upload_id in await self._call(self._unfinished_uploads, cutoff):
+        # Never one younger than a day, whatever the grace: a multi-gigabyte check-in may still be
+        # sending its parts (lifecycle rules on S3 wait days, too).
+        started_before = min(cutoff, datetime.now(UTC) - MULTIPART_GRACE)
+        for name, upload_id in await self._call(self._unfinished_uploads, started_before):
             if not dry_run:
                 await self._call(self._client._abort_multipart_upload, self.bucket, name, upload_id)
             removed += 1
@@ -430,6 +435,8 @@ class S3BlobStore:
                     found.append((upload.object_name, upload.upload_id))
             if not page.is_truncated or not page.uploads:
                 return found
+            # The SDK sets next_upload_id_marker under a misspelt attribute (minio 7.2.20): the last
+            # upload listed is the marker S3 means.
             key_marker = page.next_key_marker or page.uploads[-1].object_name
             upload_marker = page.next_upload_id_marker or page.uploads[-1].upload_id
 

@@ -50,11 +50,10 @@ async def _holder_name(session: AsyncSession, lock: DocumentLock) -> str | None:
     return await session.scalar(select(User.username).where(User.id == lock.holder_id))
 
 
-async def _take(session: AsyncSession, document_id: int, actor: Actor, ttl: timedelta | None) -> bool:
-    """Take the lock with one conditional INSERT: of two concurrent takers exactly one wins."""
+async def clear_expired_lock(session: AsyncSession, document_id: int) -> None:
+    """An expired lease is nobody's: remove it, and say so in the history (its holder's check-in is
+    refused from now on if a version comes in meanwhile)."""
     now = utcnow()
-    # An expired lease is nobody's: clear it so the INSERT below can win, and say so in the history
-    # (its holder's check-in is refused from now on).
     expired = await session.execute(
         delete(DocumentLock)
         .where(
@@ -75,6 +74,12 @@ async def _take(session: AsyncSession, document_id: int, actor: Actor, ttl: time
             former_holder_id=holder_id,
             expired_at=expires_at.isoformat(),
         )
+
+
+async def _take(session: AsyncSession, document_id: int, actor: Actor, ttl: timedelta | None) -> bool:
+    """Take the lock with one conditional INSERT: of two concurrent takers exactly one wins."""
+    now = utcnow()
+    await clear_expired_lock(session, document_id)  # so that the INSERT below can win
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     statement = (
         insert(DocumentLock)

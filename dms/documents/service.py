@@ -486,8 +486,12 @@ async def move_document(session: AsyncSession, actor: Actor, document_id: int, b
 
 async def trash_document(session: AsyncSession, actor: Actor, document_id: int) -> Document:
     """Move to the trash (WRITE). A checked-out document stays where it is until its lock goes."""
+    # Imported here: checkouts builds on this module.
+    from dms.documents.checkouts import clear_expired_lock
+
     document = await get_document(session, actor, document_id, need=Access.WRITE)
-    if await session.get(DocumentLock, document.id) is not None:
+    await clear_expired_lock(session, document.id)  # a lapsed lease holds nothing back
+    if await session.get(DocumentLock, document.id, populate_existing=True) is not None:
         raise Conflict("the document is checked out; check it in or cancel the check-out first", field="documentId")
     document.trashed_at = utcnow()
     document.trashed_by_id = actor.user_id or None

@@ -164,11 +164,17 @@ async def create_group(session: AsyncSession, actor: Actor, name: str) -> Group:
 
 
 async def group_by_name(session: AsyncSession, name: str) -> Group:
-    # Named as an administrator types it: any case, either Unicode form.
-    group = next((g for g in (await session.scalars(select(Group))).all() if same_name(g.name, name)), None)
-    if group is None:
-        raise NotFound(f"no group {name!r}", field="group")
-    return group
+    # Named as an administrator types it: any case, either Unicode form. Groups made before names
+    # were compared so ("Łódź" and "łódź") are told apart by the exact name only.
+    groups = [g for g in (await session.scalars(select(Group).order_by(Group.id))).all() if same_name(g.name, name)]
+    exact = [g for g in groups if g.name == name]
+    if len(exact) == 1 or len(groups) == 1:
+        return (exact or groups)[0]
+    if groups:
+        raise Conflict(
+            f"several groups are named so: {', '.join(g.name for g in groups)}; give the exact name", field="group"
+        )
+    raise NotFound(f"no group {name!r}", field="group")
 
 
 async def add_member(session: AsyncSession, actor: Actor, group_name: str, username: str) -> bool:

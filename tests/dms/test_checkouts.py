@@ -156,3 +156,19 @@ async def test_the_lock_holders_concurrent_check_ins_make_distinct_numbers_and_n
     assert await _numbers(services, document_id) == [(1, 0)] + [
         (1, minor) for minor in range(1, results.count("ok") + 1)
     ]
+
+
+async def test_a_document_whose_lease_ran_out_can_be_trashed(services: Any, document_id: int) -> None:
+    from datetime import timedelta
+
+    from dms.documents import service as documents
+
+    holder = await make_actor(services.db, "holder", admin=True)
+    async with unit_of_work(services.db, services.blobs, write=True) as uow:
+        await checkouts.check_out(uow.session, holder, document_id, ttl=timedelta(microseconds=1))
+        await uow.commit()
+    await asyncio.sleep(0.01)
+    async with unit_of_work(services.db, services.blobs, write=True) as uow:
+        trashed = await documents.trash_document(uow.session, holder, document_id)
+        await uow.commit()
+    assert trashed.trashed_at is not None
