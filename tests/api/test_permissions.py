@@ -425,3 +425,17 @@ async def test_a_binders_children_come_in_polish_alphabetical_order(alice):
         "Łódź",
         "Zamość",
     ]
+
+
+async def test_the_batched_first_pages_of_a_documents_lists_hold_nothing_of_an_unreadable_one(alice, bob, db):
+    from dms.actor import Actor
+    from resolvers.ids import decode_id
+    from resolvers.loaders import Loaders
+
+    _, document = await private_document(alice)
+    bob_id = decode_id(await me_id(bob), "User")
+    loaders = Loaders(db, Actor(user_id=bob_id, username="bob", is_admin=False))
+
+    for kind in ("versions", "history", "downloads"):
+        page = await loaders.first_page(kind, 10).load(decode_id(document["id"], "Document"))
+        assert (page.items, page.total_count) == ([], 0), kind

@@ -101,3 +101,17 @@ def test_names_sort_as_a_polish_reader_looks_for_them() -> None:
         "Źródła",
         "Żywiec",
     ]
+
+
+async def test_groups_made_before_names_were_compared_so_are_told_apart_by_the_exact_name(db) -> None:
+    from dms.errors import Conflict
+    from dms.identity import service as identity
+    from dms.identity.models import Group
+
+    async with db.sessions() as session:
+        session.add_all([Group(name="Łódź"), Group(name="łódź")])  # as an older release let them be
+        await session.flush()
+        assert (await identity.group_by_name(session, "łódź")).name == "łódź"
+        assert (await identity.group_by_name(session, "Łódź")).name == "Łódź"
+        with pytest.raises(Conflict, match="several groups"):
+            await identity.group_by_name(session, "ŁÓDŹ")
