@@ -18,6 +18,7 @@ from starlette.types import Message
 from resolvers import received_form
 from resolvers.received_form import HashedUpload, close_form, receive_form
 from tests.api.helpers import create_binder
+from tests.api.test_adversarial import asgi_scope
 
 BOUNDARY = "----kartoteka7MA4YWxkTrZu0gW"
 CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
@@ -216,20 +217,9 @@ async def call_and_hang_up(
     async def send(message: Message) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(name.lower().encode(), value.encode()) for name, value in headers.items()],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
+    scope = asgi_scope(
+        method, path, headers=[(name.lower().encode(), value.encode()) for name, value in headers.items()]
+    )
     await app(scope, receive, send)
     return sent
 

@@ -66,15 +66,20 @@ async def test_concurrent_check_ins_without_a_lock_never_share_a_version_number(
     assert len(rows) == 1 + results.count("ok")
 
 
-async def test_an_expired_lease_is_nobodys_lock(services: Any, document_id: int) -> None:
+async def _lapsed_check_out(services: Any, actor: Any, document_id: int) -> None:
+    """A check-out whose lease has run out by the time this returns."""
     from datetime import timedelta
 
-    first = await make_actor(services.db, "first", admin=True)
-    second = await make_actor(services.db, "second", admin=True)
     async with unit_of_work(services.db, services.blobs, write=True) as uow:
-        await checkouts.check_out(uow.session, first, document_id, ttl=timedelta(microseconds=1))
+        await checkouts.check_out(uow.session, actor, document_id, ttl=timedelta(microseconds=1))
         await uow.commit()
     await asyncio.sleep(0.01)
+
+
+async def test_an_expired_lease_is_nobodys_lock(services: Any, document_id: int) -> None:
+    first = await make_actor(services.db, "first", admin=True)
+    second = await make_actor(services.db, "second", admin=True)
+    await _lapsed_check_out(services, first, document_id)
     async with unit_of_work(services.db, services.blobs, write=True) as uow:
         lock = await checkouts.check_out(uow.session, second, document_id, ttl=None)
         await uow.commit()
@@ -159,15 +164,10 @@ async def test_the_lock_holders_concurrent_check_ins_make_distinct_numbers_and_n
 
 
 async def test_a_document_whose_lease_ran_out_can_be_trashed(services: Any, document_id: int) -> None:
-    from datetime import timedelta
-
     from dms.documents import service as documents
 
     holder = await make_actor(services.db, "holder", admin=True)
-    async with unit_of_work(services.db, services.blobs, write=True) as uow:
-        await checkouts.check_out(uow.session, holder, document_id, ttl=timedelta(microseconds=1))
-        await uow.commit()
-    await asyncio.sleep(0.01)
+    await _lapsed_check_out(services, holder, document_id)
     async with unit_of_work(services.db, services.blobs, write=True) as uow:
         trashed = await documents.trash_document(uow.session, holder, document_id)
         await uow.commit()
