@@ -13,7 +13,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.pool import PoolResetState
 from sqlalchemy.util import await_only
 
 from dms.times import business_month
@@ -76,11 +75,10 @@ def create_engine(url: str, *, echo: bool = False, foreign_keys: bool = True) ->
             parsed = parsed.set(drivername="sqlite+aiosqlite")
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        # No rollback on every return to the pool: each is a round trip to aiosqlite's thread,
-        # and the reset listener below rolls back only a connection still in a transaction.
-        engine = create_async_engine(
-            parsed, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_S}, pool_reset_on_return=None
-        )
+        # The pool's rollback on every return stays, though it is a round trip to aiosqlite's
+        # thread: it is queued behind whatever a cancelled request left in that thread's queue (a
+        # BEGIN not yet run), so no connection goes back to the pool inside a transaction.
+        engine = create_async_engine(parsed, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_S})
         _configure_sqlite(engine, foreign_keys=foreign_keys)
         return engine
     if backend == "postgresql":
@@ -127,13 +125,6 @@ def _configure_sqlite(engine: AsyncEngine, *, foreign_keys: bool) -> None:
     @event.listens_for(engine.sync_engine, "rollback")
     def _on_end(connection: Any) -> None:
         gate.leave(connection.info)
-
-    @event.listens_for(engine.sync_engine.pool, "reset")
-    def _on_reset(dbapi_connection: Any, record: Any, state: PoolResetState) -> None:
-        # What pool_reset_on_return would do, for the connections that need it: one returned
-        # inside a transaction (a failure between BEGIN and COMMIT) must not keep its locks.
-        if state.asyncio_safe and not state.transaction_was_reset and record.driver_connection.in_transaction:
-            dbapi_connection.rollback()
 
     @event.listens_for(engine.sync_engine.pool, "checkin")
     def _on_checkin(_dbapi_connection: Any, record: Any) -> None:

@@ -136,9 +136,9 @@ async def test_a_read_and_a_write_each_cost_a_few_trips_to_the_driver(db: Databa
     await values(db)  # the pool holds a connection now
     with trips_to_the_driver(monkeypatch) as trips:
         await values(db)
-        # BEGIN; cursor, SELECT, fetch, close; ROLLBACK (no second one when the pool takes it back).
-        assert len(trips) == 6, trips
+        # BEGIN; cursor, SELECT, fetch, close; ROLLBACK; the pool's ROLLBACK on return.
+        assert len(trips) == 7, trips
         trips.clear()
         await write(db, 1)
-        # BEGIN IMMEDIATE; cursor, INSERT, close; COMMIT.
-        assert len(trips) == 5, trips
+        # BEGIN IMMEDIATE; cursor, INSERT, close; COMMIT; the pool's ROLLBACK on return.
+        assert len(trips) == 6, trips
