@@ -17,6 +17,7 @@ from tests.api.helpers import (
 CHECK_OUT = ref_mutation("checkOutDocument")
 DELETE = ref_mutation("deleteDocument")
 NODE = "query($id: ID!) { node(id: $id) { id } }"
+MOVE_BINDER = "mutation($b: ID!, $p: ID) { moveBinder(input: {binderId: $b, parentId: $p}) { userErrors { code } } }"
 CONTENT = b"Poufna umowa"
 
 
@@ -217,11 +218,7 @@ async def test_moving_a_binder_changes_what_it_inherits(alice, bob):
 async def test_a_binder_cannot_move_below_itself(alice):
     root = await create_binder(alice, "A")
     child = await create_binder(alice, "B", root["id"])
-    result = await alice.gql(
-        "mutation($b: ID!, $p: ID) { moveBinder(input: {binderId: $b, parentId: $p}) { userErrors { code } } }",
-        b=root["id"],
-        p=child["id"],
-    )
+    result = await alice.gql(MOVE_BINDER, b=root["id"], p=child["id"])
     assert result.codes("moveBinder") == ["VALIDATION"]
 
 
@@ -378,11 +375,7 @@ async def test_a_binder_move_is_audited_with_both_parents_global_ids(alice, admi
     first = await create_binder(alice, "Bieżące")
     second = await create_binder(alice, "Archiwum")
     moving = await create_binder(alice, "Projekt", first["id"])
-    moved = await alice.gql(
-        "mutation($b: ID!, $p: ID) { moveBinder(input: {binderId: $b, parentId: $p}) { userErrors { code } } }",
-        b=moving["id"],
-        p=second["id"],
-    )
+    moved = await alice.gql(MOVE_BINDER, b=moving["id"], p=second["id"])
     assert moved.codes("moveBinder") == []
 
     entries = (await admin.gql(AUDIT, a="binder.moved")).data["auditLog"]["edges"]

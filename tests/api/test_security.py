@@ -97,25 +97,19 @@ async def test_cors_is_closed_by_default(http, alice):
     assert "access-control-allow-origin" not in simple.headers
 
 
+async def preflight(client: httpx.AsyncClient, path: str, method: str, headers: str | None = None) -> httpx.Response:
+    """A browser's CORS preflight from the allowed origin."""
+    asked = {"Origin": "https://crm.example.com", "Access-Control-Request-Method": method}
+    if headers is not None:
+        asked["Access-Control-Request-Headers"] = headers
+    return await client.options(path, headers=asked)
+
+
 async def test_cors_opens_for_the_configured_origins_only(settings, services):
     async with await client_for(settings, services, cors_origins=["https://crm.example.com"]) as client:
-        allowed = await client.options(
-            "/graphql",
-            headers={
-                "Origin": "https://crm.example.com",
-                "Access-Control-Request-Method": "POST",
-                "Access-Control-Request-Headers": "authorization,content-type",
-            },
-        )
+        allowed = await preflight(client, "/graphql", "POST", "authorization,content-type")
         uploads = [
-            await client.options(
-                "/graphql",
-                headers={
-                    "Origin": "https://crm.example.com",
-                    "Access-Control-Request-Method": "POST",
-                    "Access-Control-Request-Headers": f"authorization,{header}",
-                },
-            )
+            await preflight(client, "/graphql", "POST", f"authorization,{header}")
             for header in ("apollo-require-preflight", "x-requested-with", "graphql-preflight")
         ]
         refused = await client.options(
@@ -140,22 +134,8 @@ async def test_cors_opens_for_the_configured_origins_only(settings, services):
 async def test_cors_lets_a_browser_app_put_a_staged_upload_and_read_a_download_in_parts(settings, services):
     origin = {"Origin": "https://crm.example.com"}
     async with await client_for(settings, services, cors_origins=["https://crm.example.com"]) as client:
-        put = await client.options(
-            "/uploads/some-token",
-            headers={
-                **origin,
-                "Access-Control-Request-Method": "PUT",
-                "Access-Control-Request-Headers": "content-type",
-            },
-        )
-        ranged = await client.options(
-            "/files/some-token/umowa.pdf",
-            headers={
-                **origin,
-                "Access-Control-Request-Method": "GET",
-                "Access-Control-Request-Headers": "range,if-range,if-none-match",
-            },
-        )
+        put = await preflight(client, "/uploads/some-token", "PUT", "content-type")
+        ranged = await preflight(client, "/files/some-token/umowa.pdf", "GET", "range,if-range,if-none-match")
         answered = await client.get("/files/some-token/umowa.pdf", headers=origin)
     assert put.status_code == 200 and "PUT" in put.headers["access-control-allow-methods"]
     assert ranged.status_code == 200
