@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from schema.schema import SCHEMA_FILE, schema_sdl
+from strawberry.extensions.validation_cache import _get_validate_cache
+
+from schema.schema import QUERY_CACHE_SIZE, SCHEMA_FILE, schema_sdl
 from tests.api.helpers import me_id
 
 
@@ -117,6 +119,17 @@ async def test_a_cached_operation_is_still_refused_to_the_anonymous_and_answered
     assert refused.error_codes == ["UNAUTHENTICATED"] and refused.body.get("data") is None
     refused_again = await anonymous.gql("{ binders { id } }")
     assert refused_again.error_codes == refused.error_codes
+
+
+async def test_an_operation_sent_again_is_not_validated_again(alice):
+    # Strawberry keeps the cache private; its counters are the only witness that validation was skipped.
+    cache = _get_validate_cache(QUERY_CACHE_SIZE)
+    query = "query OnlyThisTest { me { username isAdmin } }"
+    await alice.gql(query)
+    hits = cache.cache_info().hits
+    for _ in range(3):
+        assert (await alice.gql(query)).data["me"]["username"] == "alice"
+    assert cache.cache_info().hits == hits + 3
 
 
 async def test_an_unknown_global_id_is_null_not_an_error(alice):
