@@ -75,11 +75,18 @@ async def set_permissions(ctx: RequestContext, target_id: str, entries: Sequence
     return await attempt(run)
 
 
+async def children_of(ctx: RequestContext, binder: Binder) -> list[Binder]:
+    """A binder's readable children; every binder's of a list at once."""
+    return await ctx.loaders.binder_children.load(binder.id)
+
+
 async def documents_in(ctx: RequestContext, binder: Binder, first: int | None, after: str | None) -> Page[Document]:
+    page = page_request(ctx, first, after)
+    if not page.after:
+        # A first page, as a list of binders asks for each of them: batched for the whole list.
+        return await ctx.loaders.documents_of("binder", page.first).load(binder.id)
     async with ctx.read() as uow:
-        return await documents.list_documents(
-            uow.session, ctx.require_actor(), page_request(ctx, first, after), binder_id=binder.id
-        )
+        return await documents.list_documents(uow.session, ctx.require_actor(), page, binder_id=binder.id)
 
 
 async def level(ctx: RequestContext, binder_id: int) -> Access:

@@ -130,5 +130,8 @@ async def documents_of(
     ctx: RequestContext, counterparty: Counterparty, first: int | None, after: str | None
 ) -> Page[Document]:
     page = page_request(ctx, first, after)
+    if not page.after:
+        # A first page, as a list of cards asks for each of them: batched for the whole list.
+        return await ctx.loaders.documents_of("counterparty", page.first).load(counterparty.id)
     async with ctx.read() as uow:
         return await documents.list_documents(uow.session, ctx.require_actor(), page, counterparty_id=counterparty.id)

@@ -139,4 +139,7 @@ def task_filter(
 
 async def documents_of_case(ctx: RequestContext, case_id: int, first: int | None, after: str | None) -> Page[Document]:
     page = page_request(ctx, first, after)
+    if not page.after:
+        # A first page, as a list of cases asks for each of them: batched for the whole list.
+        return await ctx.loaders.documents_of("case", page.first).load(case_id)
     return await read(ctx, lambda session, actor: documents.list_documents(session, actor, page, case_id=case_id))

@@ -24,6 +24,11 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
+def _no_page() -> Page[Any]:
+    """The page of a list the actor may not see."""
+    return Page(items=[], cursors=[], has_next=False, has_previous=False, total_count=0)
+
+
 def _by_id(items: Sequence[Any], keys: Sequence[int], attr: str = "id") -> list[Any]:
     found = {getattr(item, attr): item for item in items}
     return [found.get(key) for key in keys]
@@ -45,6 +50,7 @@ class Loaders:
         self.document_level = DataLoader(self._levels)
         self.binder_level = DataLoader(self._binder_levels)
         self.binder_path = DataLoader(self._binder_paths)
+        self.binder_children = DataLoader(self._binder_children)
         self.crm = CrmLoaders(db, self._need_actor)
         self._first_pages: dict[tuple[str, int], DataLoader[int, Page[Any]]] = {}
         # A target's own permission entries; shown only to its managers (see the schema's `permissions`).
@@ -74,11 +80,40 @@ class Loaders:
                 readable = [key for key, level in zip(keys, levels, strict=True) if level >= Access.READ]
                 async with self._db.sessions() as session:
                     pages = await document_queries.first_pages_of(session, kind, readable, first)
-                nothing: Page[Any] = Page(items=[], cursors=[], has_next=False, has_previous=False, total_count=0)
-                return [pages.get(key, nothing) for key in keys]
+                return [pages.get(key) or _no_page() for key in keys]
 
             loader = self._first_pages[(kind, first)] = DataLoader(load)
         return loader
+
+    def documents_of(self, holder: str, first: int) -> DataLoader[int, Page[Any]]:
+        """First pages, `first` long, of the documents of binders, cards or cases (by the holder's
+        id; see `dms.documents.service.DOCUMENT_HOLDERS`): one loader per kind and length asked for."""
+        loader = self._first_pages.get((holder, first))
+        if loader is None:
+
+            async def load(keys: list[int]) -> list[Page[Any]]:
+                async with self._db.sessions() as session:
+                    pages = await documents.first_pages_of_documents(
+                        session, self._need_actor(), holder, await self._readable_holders(holder, keys), first
+                    )
+                return [pages.get(key) or _no_page() for key in keys]
+
+            loader = self._first_pages[(holder, first)] = DataLoader(load)
+        return loader
+
+    async def _readable_holders(self, holder: str, keys: list[int]) -> list[int]:
+        """The binders among `keys` the actor may read (checked again, as `first_page` does);
+        cards and cases are open to every user, their documents filtered one by one."""
+        if holder != "binder":
+            return keys
+        levels = await self.binder_level.load_many(keys)
+        return [key for key, level in zip(keys, levels, strict=True) if level >= Access.READ]
+
+    async def _binder_children(self, keys: list[int]) -> list[list[Any]]:
+        readable = await self._readable_holders("binder", keys)
+        async with self._db.sessions() as session:
+            found = await binders.children_of(session, self._need_actor(), readable)
+        return [found.get(key, []) for key in keys]
 
     def _need_actor(self) -> Actor:
         if self._actor is None:
@@ -120,6 +155,7 @@ class Loaders:
             self.document_level,
             self.binder_level,
             self.binder_path,
+            self.binder_children,
             self.document_type,
             self.binder_entries,
             self.document_entries,

@@ -120,8 +120,7 @@ class Binder(Node):
 
     @strawberry.field
     async def children(self, info: Info) -> list[Binder]:
-        models = await binder_resolvers.children(info.context, encode_id("Binder", self._model.id))
-        return [Binder.of(model) for model in models]
+        return [Binder.of(model) for model in await binder_resolvers.children_of(info.context, self._model)]
 
     @strawberry.field
     async def documents(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Document]:

@@ -109,20 +109,40 @@ async def children(session: AsyncSession, actor: Actor, parent_id: int | None) -
     A user who may read a binder but not its parent sees it at the top level, so no binder they may
     read is out of reach.
     """
-    access = access_sql.binder_access(actor)
-    query = select(Binder).join(access, access.c.binder_id == Binder.id).where(access.c.access >= int(Access.READ))
     if parent_id is not None:
         await get_binder(session, actor, parent_id, field="parentId")
-        query = query.where(Binder.parent_id == parent_id)
-    elif not actor.is_admin:
+        return (await children_of(session, actor, [parent_id]))[parent_id]
+    access = access_sql.binder_access(actor)
+    query = select(Binder).join(access, access.c.binder_id == Binder.id).where(access.c.access >= int(Access.READ))
+    if not actor.is_admin:
         parent_access = aliased(access)
         query = query.outerjoin(parent_access, parent_access.c.binder_id == Binder.parent_id).where(
             (Binder.parent_id.is_(None)) | (parent_access.c.access.is_(None)) | (parent_access.c.access < 1)
         )
     else:
         query = query.where(Binder.parent_id.is_(None))
-    found = (await session.scalars(query)).all()
-    return sorted(found, key=lambda binder: (polish_key(binder.name), binder.name, binder.id))
+    return sorted((await session.scalars(query)).all(), key=_in_order)
+
+
+async def children_of(session: AsyncSession, actor: Actor, parent_ids: Sequence[int]) -> dict[int, list[Binder]]:
+    """The readable children of each of the binders, by name, in one query (a tree shown a level
+    at a time asks for every binder's). Callers reach the parents only through ones the actor may read."""
+    ids = list(dict.fromkeys(parent_ids))
+    access = access_sql.binder_access(actor)
+    query = (
+        select(Binder.parent_id, Binder)
+        .join(access, access.c.binder_id == Binder.id)
+        .where(access.c.access >= int(Access.READ), Binder.parent_id.in_(ids))
+    )
+    found: dict[int, list[Binder]] = {parent_id: [] for parent_id in ids}
+    for parent_id, binder in (await session.execute(query)).all():
+        found[parent_id].append(binder)
+    return {parent_id: sorted(children, key=_in_order) for parent_id, children in found.items()}
+
+
+def _in_order(binder: Binder) -> tuple[tuple[tuple[int, int], ...], str, int]:
+    """Polish alphabetical order; the name as written and the id settle ties."""
+    return (polish_key(binder.name), binder.name, binder.id)
 
 
 async def _ensure_unique_sibling(

@@ -29,7 +29,7 @@ from dms.events.models import Event
 from dms.names import clean_name, same_name, without_controls
 from dms.outbox import directory as directory_outbox
 from dms.outbox import service as outbox
-from dms.pagination import Page, PageRequest, SortKey, paginate
+from dms.pagination import Page, PageRequest, SortKey, first_pages, paginate
 from dms.serialise import locked_for_update, on_postgresql
 from dms.uow import UnitOfWork
 from storage.base import BlobStore, StoredBlob
@@ -81,19 +81,17 @@ async def level_on(session: AsyncSession, actor: Actor, document_ids: Sequence[i
 def listing(
     actor: Actor,
     *,
-    binder_id: int | None = None,
+    binder_ids: Sequence[int] | None = None,
     counterparty_id: int | None = None,
     case_id: int | None = None,
     trashed: bool = False,
     templates: bool | None = None,
 ) -> Select[tuple[Document]]:
     """The documents the actor may read, filtered: what every document list pages through."""
-    query, _ = access_sql.documents_with_access(
-        actor, Access.READ, binder_ids=[binder_id] if binder_id is not None else None
-    )
+    query, _ = access_sql.documents_with_access(actor, Access.READ, binder_ids=binder_ids)
     query = query.where(Document.trashed_at.is_not(None) if trashed else Document.trashed_at.is_(None))
-    if binder_id is not None:
-        query = query.where(Document.binder_id == binder_id)
+    if binder_ids is not None:
+        query = query.where(Document.binder_id.in_(list(binder_ids)))
     if counterparty_id is not None:
         query = query.where(Document.counterparty_id == counterparty_id)
     if case_id is not None:
@@ -119,14 +117,32 @@ async def list_documents(
         await get_binder(session, actor, binder_id)
     query = listing(
         actor,
-        binder_id=binder_id,
+        binder_ids=None if binder_id is None else [binder_id],
         counterparty_id=counterparty_id,
         case_id=case_id,
         trashed=trashed,
         templates=templates,
     )
-    order = SortKey.of((Document.trashed_at, True), (Document.id, True)) if trashed else SortKey.of((Document.id, True))
+    order = SortKey.of((Document.trashed_at, True), (Document.id, True)) if trashed else NEWEST_FIRST
     return await paginate(session, query, order, page)
+
+
+#: The order of every list of documents but the trash.
+NEWEST_FIRST = SortKey.of((Document.id, True))
+
+#: What a list of documents can be of: a binder, a counterparty card, a case; the column naming it.
+DOCUMENT_HOLDERS = {"binder": Document.binder_id, "counterparty": Document.counterparty_id, "case": Document.case_id}
+
+
+async def first_pages_of_documents(
+    session: AsyncSession, actor: Actor, holder: str, holder_ids: Sequence[int], first: int
+) -> dict[int, Page[Document]]:
+    """The first page of the documents of each of some binders (cards, cases; see DOCUMENT_HOLDERS)
+    as `list_documents` makes it, for all of them in two statements: a list of binders, each with
+    its newest documents, does not ask once per binder. Callers reach the holders only through
+    ones the actor may read."""
+    query = listing(actor, binder_ids=holder_ids if holder == "binder" else None)
+    return await first_pages(session, query, DOCUMENT_HOLDERS[holder], holder_ids, NEWEST_FIRST, first)
 
 
 async def readable_documents(session: AsyncSession, actor: Actor, document_ids: Sequence[int]) -> list[Document]:

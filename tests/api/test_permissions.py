@@ -432,3 +432,42 @@ async def test_the_batched_first_pages_of_a_documents_lists_hold_nothing_of_an_u
     for kind in ("versions", "history", "downloads"):
         page = await loaders.first_page(kind, 10).load(decode_id(document["id"], "Document"))
         assert (page.items, page.total_count) == ([], 0), kind
+
+
+async def test_the_batched_children_and_documents_of_a_binder_hold_nothing_the_reader_may_not_read(alice, bob):
+    bob_id = await me_id(bob)
+    shared = await create_binder(alice, "Kadry")
+    await set_binder_access(alice, shared["id"], [(await me_id(alice), "MANAGE"), (bob_id, "READ")])
+    await create_binder(alice, "Płace", shared["id"])
+    hidden = await create_binder(alice, "Zwolnienia", shared["id"])
+    await set_binder_access(alice, hidden["id"], [(bob_id, "NONE")])
+    await create_document(alice, hidden["id"], "Wypowiedzenie Nowak", b"x")
+    await create_document(alice, shared["id"], "Regulamin pracy", b"x")
+    narrowed = await create_document(alice, shared["id"], "Lista płac", b"x")
+    await alice.gql(
+        SET_DOCUMENT_PERMISSIONS, target=narrowed["id"], entries=[{"principalId": bob_id, "access": "NONE"}]
+    )
+    tree = """{ binders { name documents(first: 10) { totalCount edges { node { title } } }
+        children { name documents(first: 10) { totalCount } } } }"""
+
+    (kadry,) = (await bob.gql(tree)).data["binders"]
+    assert [child["name"] for child in kadry["children"]] == ["Płace"]
+    assert kadry["documents"] == {"totalCount": 1, "edges": [{"node": {"title": "Regulamin pracy"}}]}
+    (full,) = (await alice.gql(tree)).data["binders"]
+    assert [child["name"] for child in full["children"]] == ["Płace", "Zwolnienia"]
+    assert full["documents"]["totalCount"] == 2 and full["children"][1]["documents"]["totalCount"] == 1
+
+
+async def test_the_batched_children_and_documents_of_a_binder_the_reader_lost_are_empty(alice, bob, db):
+    from dms.actor import Actor
+    from resolvers.ids import decode_id
+    from resolvers.loaders import Loaders
+
+    binder, _ = await private_document(alice)
+    await create_binder(alice, "Wewnątrz", binder["id"])
+    loaders = Loaders(db, Actor(user_id=decode_id(await me_id(bob), "User"), username="bob", is_admin=False))
+    binder_id = decode_id(binder["id"], "Binder")
+
+    assert await loaders.binder_children.load(binder_id) == []
+    page = await loaders.documents_of("binder", 10).load(binder_id)
+    assert (page.items, page.total_count) == ([], 0)

@@ -1,4 +1,5 @@
-"""SQL statement counts: a page of documents costs the same few whatever its size (DataLoaders); a download, five."""
+"""SQL statement counts: a page of documents, a tree of binders, a list of cards or cases cost the
+same few statements whatever their size (DataLoaders); a download, five."""
 
 from __future__ import annotations
 
@@ -153,8 +154,80 @@ async def test_one_request_holds_a_few_database_sessions_at_once_however_wide_it
         finally:
             held -= 1
 
+    newest = (await alice.gql("{ documents(first: 1) { pageInfo { endCursor } } }")).data["documents"]
     monkeypatch.setattr(context, "unit_of_work", counted)
-    # Each binder's documents are read on their own (no DataLoader): twelve reads.
-    result = await alice.gql("{ binders { documents(first: 1) { totalCount } } }")
+    # Pages after the first are read for each binder on its own (no DataLoader): twelve reads.
+    result = await alice.gql(
+        "query($c: String) { binders { documents(first: 1, after: $c) { totalCount } } }",
+        c=newest["pageInfo"]["endCursor"],
+    )
     assert len(result.data["binders"]) == 12
     assert 1 < most <= context.READS_PER_REQUEST
+
+
+TREE = """{ binders { name documents(first: 5) { totalCount edges { node { title } } }
+    children { name documents(first: 5) { totalCount edges { node { title } } } } } }"""
+
+CARDS_AND_CASES = """{
+  counterparties(first: 50) { edges { node { name documents(first: 3) { totalCount edges { node { title } } } } } }
+  cases(first: 50) { edges { node { title documents(first: 3) { totalCount edges { node { title } } } } } }
+}"""
+
+
+async def filled_tree(client, services, top_binders: int, query: str) -> tuple[int, dict]:
+    """`top_binders` binders, each with two sub-binders and a card with a case, a document in each."""
+    for index in range(top_binders):
+        top = await create_binder(client, f"Dział {index}")
+        card = (
+            await client.gql(
+                "mutation($n: String!) { createCounterparty(input: {name: $n}) { counterparty { id } } }",
+                n=f"Kontrahent {client.username} {index}",
+            )
+        ).payload("createCounterparty")["counterparty"]
+        case = (
+            await client.gql(
+                "mutation($i: CreateCaseInput!) { createCase(input: $i) { case { id } } }",
+                i={"counterpartyId": card["id"], "title": "Reklamacja"},
+            )
+        ).payload("createCase")["case"]
+        await create_document(client, top["id"], f"Pismo {index}", b"x", counterpartyId=card["id"], caseId=case["id"])
+        for sub in range(2):
+            child = await create_binder(client, f"Teczka {sub}", top["id"])
+            await create_document(client, child["id"], f"Notatka {index}.{sub}", b"y")
+    with counting(services.db.engine) as statements:
+        result = await client.gql(query)
+    return len(statements), result.data
+
+
+async def test_a_binder_tree_with_its_documents_costs_the_same_statements_for_any_width(db, http, services):
+    from tests.conftest import logged_in, make_user
+
+    await make_user(db, "small")
+    await make_user(db, "large")
+    small, _ = await filled_tree(await logged_in(http, "small"), services, 2, TREE)
+    large, tree = await filled_tree(await logged_in(http, "large"), services, 8, TREE)
+    assert len(tree["binders"]) == 8
+    first = tree["binders"][0]
+    assert first["documents"] == {"totalCount": 1, "edges": [{"node": {"title": "Pismo 0"}}]}
+    assert [child["name"] for child in first["children"]] == ["Teczka 0", "Teczka 1"]
+    assert first["children"][1]["documents"]["edges"] == [{"node": {"title": "Notatka 0.1"}}]
+    assert small == large
+    # The top binders and their levels; their children; each level's documents: page and totals;
+    # the children's levels.
+    assert large <= 9
+
+
+async def test_lists_of_cards_and_cases_with_their_documents_cost_the_same_statements_for_any_length(
+    db, http, services
+):
+    from tests.conftest import logged_in, make_user
+
+    await make_user(db, "small")
+    await make_user(db, "large")
+    small, _ = await filled_tree(await logged_in(http, "small"), services, 2, CARDS_AND_CASES)
+    large, lists = await filled_tree(await logged_in(http, "large"), services, 8, CARDS_AND_CASES)
+    cards = [edge["node"] for edge in lists["counterparties"]["edges"] if "large" in edge["node"]["name"]]
+    assert len(cards) == 8 and all(card["documents"]["totalCount"] == 1 for card in cards)
+    assert all(edge["node"]["documents"]["totalCount"] == 1 for edge in lists["cases"]["edges"][:8])
+    assert small == large
+    assert large <= 9
