@@ -98,5 +98,13 @@ async def event_report(ctx: RequestContext, filter: Any, group_by: Sequence[str]
     return await read(ctx, lambda session, actor: report.event_report(session, actor, wanted, group_by))
 
 
-def events_of(counterparty_id: int | None = None, case_id: int | None = None) -> EventFilter:
-    return EventFilter(counterparty_id=counterparty_id, case_id=case_id)
+async def events_of(
+    ctx: RequestContext, holder: str, holder_id: int, first: int | None, after: str | None
+) -> Page[Event]:
+    """A page of the events of a card (holder "counterparty") or a case ("case")."""
+    page = page_request(ctx, first, after)
+    if not page.after:
+        # A first page, as a list of cards or cases asks for each of them: batched for the whole list.
+        return await ctx.loaders.crm.events_of(holder, page.first).load(holder_id)
+    wanted = EventFilter(counterparty_id=holder_id) if holder == "counterparty" else EventFilter(case_id=holder_id)
+    return await read(ctx, lambda session, actor: service.list_events(session, actor, page, wanted))

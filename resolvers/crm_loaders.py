@@ -19,6 +19,7 @@ from dms.counterparties import service as counterparties
 from dms.counterparties import types as counterparty_types
 from dms.events import service as events
 from dms.events import types as event_types
+from dms.pagination import Page
 from dms.tasks import service as tasks
 from dms.uow import Database
 
@@ -29,6 +30,8 @@ FetchGrouped = Callable[[AsyncSession, list[int]], Awaitable[Mapping[int, Sequen
 class CrmLoaders:
     def __init__(self, db: Database, actor: Callable[[], Actor]) -> None:
         self._db = db
+        self._actor = actor
+        self._event_pages: dict[tuple[str, int], DataLoader[int, Page[Any]]] = {}
         # Cards by id, deleted and merged ones too: a link to a card never breaks.
         self.card = self._by_id(counterparties.cards_by_id)
         self.counterparty_type = self._by_id(counterparty_types.types_by_id)
@@ -51,6 +54,20 @@ class CrmLoaders:
         self.task = self._by_id(tasks.tasks_by_id)
         self.tasks_of_event = self._grouped(tasks.tasks_of_events)
 
+    def events_of(self, holder: str, first: int) -> DataLoader[int, Page[Any]]:
+        """First pages, `first` long, of the events of cards or cases (by the holder's id; see
+        `dms.events.service.EVENT_HOLDERS`): one loader per kind and length asked for."""
+        loader = self._event_pages.get((holder, first))
+        if loader is None:
+
+            async def load(keys: list[int]) -> list[Page[Any]]:
+                async with self._db.sessions() as session:
+                    pages = await events.first_pages_of_events(session, self._actor(), holder, keys, first)
+                return [pages[key] for key in keys]
+
+            loader = self._event_pages[(holder, first)] = DataLoader(load)
+        return loader
+
     def _by_id(self, fetch: Fetch) -> DataLoader[int, Any]:
         async def load(keys: list[int]) -> list[Any]:
             async with self._db.sessions() as session:
@@ -71,3 +88,4 @@ class CrmLoaders:
         for loader in vars(self).values():
             if isinstance(loader, DataLoader):
                 loader.clear_all()
+        self._event_pages.clear()

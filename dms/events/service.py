@@ -34,7 +34,7 @@ from dms.events.models import Event, Settlement
 from dms.events.types import get_event_type
 from dms.identity.models import User
 from dms.outbox import directory as directory_outbox
-from dms.pagination import Page, PageRequest, SortKey, paginate
+from dms.pagination import Page, PageRequest, SortKey, first_pages, paginate
 from dms.times import utc_period, utc_time
 
 # A clock a little ahead of the server's must not refuse an event that just happened.
@@ -265,8 +265,23 @@ def events_query(actor: Actor, filter: EventFilter) -> Any:
     return query
 
 
+#: Events' order: newest (by when they happened) first.
+NEWEST_FIRST = SortKey.of((Event.sort_at, True), (Event.id, True))
+
+#: What a list of events can be of: a counterparty card or a case; the column naming it.
+EVENT_HOLDERS = {"counterparty": Event.counterparty_id, "case": Event.case_id}
+
+
 async def list_events(session: AsyncSession, actor: Actor, page: PageRequest, filter: EventFilter) -> Page[Event]:
     """Events, newest (by when they happened) first."""
-    return await paginate(
-        session, events_query(actor, filter), SortKey.of((Event.sort_at, True), (Event.id, True)), page
-    )
+    return await paginate(session, events_query(actor, filter), NEWEST_FIRST, page)
+
+
+async def first_pages_of_events(
+    session: AsyncSession, actor: Actor, holder: str, holder_ids: Sequence[int], first: int
+) -> dict[int, Page[Event]]:
+    """The first page of the events of each of some cards or cases (see EVENT_HOLDERS) as
+    `list_events` makes it, for all of them in two statements (a list of cards with their latest
+    events does not ask once per card)."""
+    query = events_query(actor, EventFilter())
+    return await first_pages(session, query, EVENT_HOLDERS[holder], holder_ids, NEWEST_FIRST, first)

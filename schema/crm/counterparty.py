@@ -334,7 +334,7 @@ class Counterparty(Node):
     ) -> Connection[Annotated[Event, strawberry.lazy("schema.crm.work")]]:
         from schema.crm.work import Event
 
-        page = await crm_events.list_events(info.context, first, after, crm_events.events_of(self._model.id))
+        page = await crm_events.events_of(info.context, "counterparty", self._model.id, first, after)
         return Connection.of(page, Event.of)
 
     @strawberry.field(description="Cases of the card, the most recently opened first.")

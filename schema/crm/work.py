@@ -201,7 +201,7 @@ class Case(Node):
 
     @strawberry.field(description="Events of the case, newest first.")
     async def events(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Event]:
-        page = await crm_events.list_events(info.context, first, after, crm_events.events_of(case_id=self._model.id))
+        page = await crm_events.events_of(info.context, "case", self._model.id, first, after)
         return Connection.of(page, Event.of)
 
     @strawberry.field(description="Tasks of the case, by due date.")

@@ -169,8 +169,14 @@ TREE = """{ binders { name documents(first: 5) { totalCount edges { node { title
     children { name documents(first: 5) { totalCount edges { node { title } } } } } }"""
 
 CARDS_AND_CASES = """{
-  counterparties(first: 50) { edges { node { name documents(first: 3) { totalCount edges { node { title } } } } } }
-  cases(first: 50) { edges { node { title documents(first: 3) { totalCount edges { node { title } } } } } }
+  counterparties(first: 50) { edges { node { name
+    documents(first: 3) { totalCount edges { node { title } } }
+    events(first: 2) { totalCount pageInfo { hasNextPage } edges { node { note type { name } } } }
+  } } }
+  cases(first: 50) { edges { node { title
+    documents(first: 3) { totalCount edges { node { title } } }
+    events(first: 2) { totalCount edges { node { note } } }
+  } } }
 }"""
 
 
@@ -228,6 +234,13 @@ async def test_lists_of_cards_and_cases_with_their_documents_cost_the_same_state
     large, lists = await filled_tree(await logged_in(http, "large"), services, 8, CARDS_AND_CASES)
     cards = [edge["node"] for edge in lists["counterparties"]["edges"] if "large" in edge["node"]["name"]]
     assert len(cards) == 8 and all(card["documents"]["totalCount"] == 1 for card in cards)
+    # Each card's one event: the document's arrival, recorded by itself.
+    assert all(card["events"]["totalCount"] == 1 for card in cards)
+    # The other user's cards are open to all, but not the documents on them, nor the events about those.
+    others = [edge["node"] for edge in lists["counterparties"]["edges"] if "small" in edge["node"]["name"]]
+    assert len(others) == 2
+    assert all(card["documents"]["totalCount"] == card["events"]["totalCount"] == 0 for card in others)
     assert all(edge["node"]["documents"]["totalCount"] == 1 for edge in lists["cases"]["edges"][:8])
     assert small == large
-    assert large <= 9
+    # Each list's page; per kind of list of documents or events: its pages and their totals; the event types.
+    assert large <= 14
