@@ -193,7 +193,8 @@ async def first_pages(
     order = [column.desc() if descending else column.asc() for column, descending in key.columns]
     scoped = query.where(parent.in_(ids))
     numbered = scoped.add_columns(func.row_number().over(partition_by=parent, order_by=order).label("place")).subquery()
-    entity = aliased(query.column_descriptions[0]["entity"], numbered)
+    # By name: the rows may be a query's shape rather than a table's (a card's timeline).
+    entity = aliased(query.column_descriptions[0]["entity"], numbered, adapt_on_names=True)
     rows = await session.execute(
         select(entity, numbered.c.place).where(numbered.c.place <= first + 1).order_by(numbered.c.place)
     )

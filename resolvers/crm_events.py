@@ -63,7 +63,11 @@ async def timeline_of(
 ) -> Page[Event | Document]:
     """A page of the card's timeline with its events and documents loaded (through DataLoaders)."""
     page = page_request(ctx, first, after)
-    entries = await read(ctx, lambda session, actor: timeline.timeline(session, actor, card.id, page, kinds=kinds))
+    if not page.after and kinds is None:
+        # A first page, as a list of cards asks for each of them: batched for the whole list.
+        entries = await ctx.loaders.crm.timelines(page.first).load(card.id)
+    else:
+        entries = await read(ctx, lambda s, actor: timeline.timeline(s, actor, card.id, page, kinds=kinds))
     loaded_events, loaded_documents = await asyncio.gather(
         ctx.loaders.crm.event.load_many([e.id for e in entries.items if e.kind == "event"]),
         ctx.loaders.document.load_many([e.id for e in entries.items if e.kind == "document"]),

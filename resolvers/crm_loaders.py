@@ -18,6 +18,7 @@ from dms.counterparties import dictionaries, queries
 from dms.counterparties import service as counterparties
 from dms.counterparties import types as counterparty_types
 from dms.events import service as events
+from dms.events import timeline
 from dms.events import types as event_types
 from dms.pagination import Page
 from dms.tasks import service as tasks
@@ -66,6 +67,19 @@ class CrmLoaders:
                 return [pages[key] for key in keys]
 
             loader = self._event_pages[(holder, first)] = DataLoader(load)
+        return loader
+
+    def timelines(self, first: int) -> DataLoader[int, Page[Any]]:
+        """First pages, `first` long, of the timelines of cards, by card id."""
+        loader = self._event_pages.get(("timeline", first))
+        if loader is None:
+
+            async def load(keys: list[int]) -> list[Page[Any]]:
+                async with self._db.sessions() as session:
+                    pages = await timeline.first_pages_of_timelines(session, self._actor(), keys, first)
+                return [pages[key] for key in keys]
+
+            loader = self._event_pages[("timeline", first)] = DataLoader(load)
         return loader
 
     def _by_id(self, fetch: Fetch) -> DataLoader[int, Any]:

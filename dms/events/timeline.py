@@ -4,7 +4,7 @@ is neither shown nor counted."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,7 +18,7 @@ from dms.documents import service as documents
 from dms.documents.models import Document
 from dms.events.models import Event, KeysetDateTime
 from dms.events.service import visible_to
-from dms.pagination import Page, PageRequest, SortKey, paginate
+from dms.pagination import Page, PageRequest, SortKey, first_pages, paginate
 
 TIMELINE_KINDS = ("event", "document")
 
@@ -31,6 +31,7 @@ _timeline = Table(
     Column("kind", String(16), primary_key=True),
     Column("id", Integer, primary_key=True),
     Column("at", KeysetDateTime()),
+    Column("counterparty_id", Integer),
 )
 
 
@@ -39,25 +40,50 @@ class TimelineEntry:
     kind: str
     id: int
     at: datetime
+    counterparty_id: int
 
 
 _shapes.map_imperatively(TimelineEntry, _timeline)
 
 
-def _events(actor: Actor, counterparty_id: int) -> Any:
+def _events(actor: Actor, counterparty_ids: Sequence[int]) -> Any:
     return select(
         literal_column("'event'", String).label("kind"),
         Event.id.label("id"),
         type_coerce(Event.occurred_at, KeysetDateTime()).label("at"),
-    ).where(Event.counterparty_id == counterparty_id, visible_to(actor))
+        Event.counterparty_id.label("counterparty_id"),
+    ).where(Event.counterparty_id.in_(counterparty_ids), visible_to(actor))
 
 
-def _documents(actor: Actor, counterparty_id: int) -> Any:
-    return documents.listing(actor, counterparty_id=counterparty_id).with_only_columns(
-        literal_column("'document'", String).label("kind"),
-        Document.id.label("id"),
-        type_coerce(Document.created_at, KeysetDateTime()).label("at"),
+def _documents(actor: Actor, counterparty_ids: Sequence[int]) -> Any:
+    return (
+        documents.listing(actor)
+        .where(Document.counterparty_id.in_(counterparty_ids))
+        .with_only_columns(
+            literal_column("'document'", String).label("kind"),
+            Document.id.label("id"),
+            type_coerce(Document.created_at, KeysetDateTime()).label("at"),
+            Document.counterparty_id.label("counterparty_id"),
+        )
     )
+
+
+def _entries(actor: Actor, counterparty_ids: Sequence[int], kinds: Collection[str] | None) -> Any:
+    """The timeline entries of the cards, of the kinds asked for, as a mapped alias; None for none."""
+    wanted = set(kinds) if kinds is not None else set(TIMELINE_KINDS)
+    parts = []
+    if "event" in wanted:
+        parts.append(_events(actor, counterparty_ids))
+    if "document" in wanted:
+        parts.append(_documents(actor, counterparty_ids))
+    if not parts:  # none of the kinds asked for
+        return None
+    union = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("timeline")
+    return aliased(TimelineEntry, union, adapt_on_names=True)
+
+
+def _newest_first(entry: Any) -> SortKey:
+    return SortKey.of((entry.at, True), (entry.kind, False), (entry.id, True))
 
 
 async def timeline(
@@ -69,15 +95,18 @@ async def timeline(
     kinds: Collection[str] | None = None,
 ) -> Page[TimelineEntry]:
     """Events (by when they happened) and readable documents (by when they were added), newest first."""
-    wanted = set(kinds) if kinds is not None else set(TIMELINE_KINDS)
-    if not wanted:  # none of the kinds asked for
+    entry = _entries(actor, [counterparty_id], kinds)
+    if entry is None:
         return Page(items=[], cursors=[], has_next=False, has_previous=False, total_count=0)
-    parts = []
-    if "event" in wanted:
-        parts.append(_events(actor, counterparty_id))
-    if "document" in wanted:
-        parts.append(_documents(actor, counterparty_id))
-    union = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery("timeline")
-    entry = aliased(TimelineEntry, union, adapt_on_names=True)
-    key = SortKey.of((entry.at, True), (entry.kind, False), (entry.id, True))  # type: ignore[arg-type]
-    return await paginate(session, select(entry), key, page)
+    return await paginate(session, select(entry), _newest_first(entry), page)
+
+
+async def first_pages_of_timelines(
+    session: AsyncSession, actor: Actor, counterparty_ids: Sequence[int], first: int
+) -> dict[int, Page[TimelineEntry]]:
+    """The first page of each card's timeline, of all kinds, as `timeline` makes it, for all the
+    cards in two statements (a list of cards each showing its latest entries does not ask once per card)."""
+    entry = _entries(actor, counterparty_ids, None)
+    return await first_pages(
+        session, select(entry), entry.counterparty_id, counterparty_ids, _newest_first(entry), first
+    )

@@ -172,6 +172,7 @@ CARDS_AND_CASES = """{
   counterparties(first: 50) { edges { node { name
     documents(first: 3) { totalCount edges { node { title } } }
     events(first: 2) { totalCount pageInfo { hasNextPage } edges { node { note type { name } } } }
+    timeline(first: 3) { totalCount edges { node { __typename ... on Document { title } } } }
   } } }
   cases(first: 50) { edges { node { title
     documents(first: 3) { totalCount edges { node { title } } }
@@ -236,11 +237,17 @@ async def test_lists_of_cards_and_cases_with_their_documents_cost_the_same_state
     assert len(cards) == 8 and all(card["documents"]["totalCount"] == 1 for card in cards)
     # Each card's one event: the document's arrival, recorded by itself.
     assert all(card["events"]["totalCount"] == 1 for card in cards)
+    assert all(card["timeline"]["totalCount"] == 2 for card in cards)
+    assert {edge["node"]["__typename"] for card in cards for edge in card["timeline"]["edges"]} == {"Event", "Document"}
     # The other user's cards are open to all, but not the documents on them, nor the events about those.
     others = [edge["node"] for edge in lists["counterparties"]["edges"] if "small" in edge["node"]["name"]]
     assert len(others) == 2
-    assert all(card["documents"]["totalCount"] == card["events"]["totalCount"] == 0 for card in others)
+    assert all(
+        card["documents"]["totalCount"] == card["events"]["totalCount"] == card["timeline"]["totalCount"] == 0
+        for card in others
+    )
     assert all(edge["node"]["documents"]["totalCount"] == 1 for edge in lists["cases"]["edges"][:8])
     assert small == large
-    # Each list's page; per kind of list of documents or events: its pages and their totals; the event types.
-    assert large <= 14
+    # Each list's page; per kind of list of documents, events or timeline entries: its pages and their
+    # totals; the event types; the timelines' events and documents.
+    assert large <= 18
