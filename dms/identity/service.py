@@ -82,6 +82,8 @@ async def create_user(
         )
     if password is not None:
         _check_password(password)
+    # Before the first statement: no transaction, so no write lock, is held through Argon2.
+    password_hash = await _hash(password) if password is not None else None
     if await session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
         raise Conflict(f"the username {username!r} is taken", field="username")
     user = User(
@@ -89,7 +91,7 @@ async def create_user(
         display_name=display_name or username,
         email=email,
         is_admin=is_admin,
-        password_hash=await _hash(password) if password is not None else None,
+        password_hash=password_hash,
     )
     session.add(user)
     await session.flush()
@@ -105,11 +107,13 @@ async def user_by_name(session: AsyncSession, username: str) -> User:
 
 
 async def set_password(session: AsyncSession, actor: Actor, username: str, password: str) -> User:
+    _check_password(password)
+    # Before the first statement: no transaction, so no write lock, is held through Argon2.
+    password_hash = await _hash(password)
     user = await user_by_name(session, username)
     if not actor.is_admin and actor.user_id != user.id:
         raise PermissionDenied("you may change only your own password")
-    _check_password(password)
-    user.password_hash = await _hash(password)
+    user.password_hash = password_hash
     await revoke_all_tokens(session, user.id)
     audit.record(session, actor, "user.password_changed", object_type="User", object_id=user.id)
     return user
@@ -213,6 +217,12 @@ async def log_in(
 
     Failures are counted per (username, address) pair: after `policy.max_failures` within the window
     that pair is refused (even with the right password) until the window has passed.
+
+    The password is checked between two short transactions, not inside one: Argon2 takes a tenth
+    of a second and more on purpose, and a writing transaction holds SQLite's one write lock, so
+    every check-in, upload and download waited behind each login. The attempt is counted as a
+    failure before the check and the count taken back when it succeeds, so guesses sent at once
+    still see each other.
     """
     now = utcnow()
     key = without_controls(username).lower()[:150]  # it is stored: PostgreSQL cannot store a NUL
@@ -233,16 +243,27 @@ async def log_in(
         await session.commit()
         raise TooManyAttempts()
     user = await session.scalar(select(User).where(func.lower(User.username) == key))
-    matches = await anyio.to_thread.run_sync(verify_password, user.password_hash if user else None, password)
-    if not matches or user is None or not user.is_active:
-        session.add(LoginFailure(username=key, address=address, at=now))
+    checked_hash = user.password_hash if user else None
+    session.add(LoginFailure(username=key, address=address, at=now))
+    await session.commit()
+
+    matches = await anyio.to_thread.run_sync(verify_password, checked_hash, password)
+    rehashed = await _hash(password) if matches and checked_hash and needs_rehash(checked_hash) else None
+
+    # The user as now: disabled, or given another password, while the password was checked.
+    user = (
+        await session.scalar(select(User).where(User.id == user.id).execution_options(populate_existing=True))
+        if user
+        else None
+    )
+    if not matches or user is None or not user.is_active or user.password_hash != checked_hash:
         audit.record(session, None, "login.failed", address=address, username=key)
         log.warning("login failed", extra={"username": key, "address": address})
         # Committed before refusing: counting the failure is the point of recording it.
         await session.commit()
         raise InvalidCredentials()
-    if user.password_hash and needs_rehash(user.password_hash):
-        user.password_hash = await _hash(password)
+    if rehashed is not None:
+        user.password_hash = rehashed
     token, digest = mint_token()
     expires_at = now + policy.token_ttl
     session.add(AccessToken(user_id=user.id, digest=digest, created_at=now, expires_at=expires_at))

@@ -81,3 +81,63 @@ async def test_logins_are_audited_with_the_client_address(alice, admin):
 async def test_me_is_null_for_an_anonymous_request(anonymous):
     result = await anonymous.gql("{ me { username } }")
     assert result.data == {"me": None}
+
+
+async def test_guesses_sent_at_once_are_all_counted(db, anonymous, settings):
+    import asyncio
+
+    await make_user(db, "carol")
+    answers = await asyncio.gather(*(anonymous.gql(LOGIN, u="carol", p=f"guess {i}") for i in range(8)))
+    codes = sorted(answer.codes("login")[0] for answer in answers)
+    assert codes == ["INVALID_CREDENTIALS"] * settings.login_max_failures + ["RATE_LIMITED"] * (
+        8 - settings.login_max_failures
+    )
+    assert (await anonymous.gql(LOGIN, u="carol", p=PASSWORD)).codes("login") == ["RATE_LIMITED"]
+
+
+async def test_a_login_holds_no_write_lock_while_the_password_is_checked(db, anonymous, monkeypatch):
+    import asyncio
+
+    import anyio.from_thread
+
+    from dms.audit import service as audit
+
+    await make_user(db, "carol")
+    checked = identity.verify_password
+    others_wrote: list[bool] = []
+
+    async def another_write() -> None:
+        # On SQLite a writer waits for the one write lock: while a login held it, this timed out.
+        async with asyncio.timeout(5), db.write_sessions() as session:
+            audit.record(session, SYSTEM, "test.meanwhile")
+            await session.commit()
+        others_wrote.append(True)
+
+    def verify_while_another_writes(password_hash: str | None, password: str) -> bool:
+        anyio.from_thread.run(another_write)
+        return checked(password_hash, password)
+
+    monkeypatch.setattr(identity, "verify_password", verify_while_another_writes)
+    assert (await anonymous.gql(LOGIN, u="carol", p="wrong")).codes("login") == ["INVALID_CREDENTIALS"]
+    assert (await anonymous.gql(LOGIN, u="carol", p=PASSWORD)).payload("login")["token"]
+    assert others_wrote == [True, True]
+
+
+async def test_a_user_disabled_while_their_password_is_checked_gets_no_token(db, anonymous, monkeypatch):
+    import anyio.from_thread
+
+    await make_user(db, "carol")
+    checked = identity.verify_password
+
+    async def disable() -> None:
+        async with db.write_sessions() as session:
+            await identity.disable_user(session, SYSTEM, "carol")
+            await session.commit()
+
+    def verify_while_disabled(password_hash: str | None, password: str) -> bool:
+        anyio.from_thread.run(disable)
+        return checked(password_hash, password)
+
+    monkeypatch.setattr(identity, "verify_password", verify_while_disabled)
+    refused = await anonymous.gql(LOGIN, u="carol", p=PASSWORD)
+    assert refused.codes("login") == ["INVALID_CREDENTIALS"] and refused.payload("login")["token"] is None
