@@ -111,30 +111,60 @@ async def list_tasks(ctx: RequestContext, first: int | None, after: str | None, 
     return await read(ctx, lambda session, actor: tasks.list_tasks(session, actor, page, filter))
 
 
-def case_filter(filter: Any, *, counterparty_id: int | None = None) -> CaseFilter:
+def case_filter(filter: Any) -> CaseFilter:
     if filter is None:
-        return CaseFilter(counterparty_id=counterparty_id)
+        return CaseFilter()
     statuses = unset_to_none(filter.statuses)
     return CaseFilter(
-        counterparty_id=counterparty_id or opt_id(filter.counterparty_id, "Counterparty", "counterpartyId"),
+        counterparty_id=opt_id(filter.counterparty_id, "Counterparty", "counterpartyId"),
         statuses=[s.value for s in statuses] if statuses is not None else None,
         owner_id=opt_id(filter.owner_id, "User", "ownerId"),
     )
 
 
-def task_filter(
-    filter: Any, *, counterparty_id: int | None = None, case_id: int | None = None, event_id: int | None = None
-) -> TaskFilter:
+def task_filter(filter: Any) -> TaskFilter:
     if filter is None:
-        return TaskFilter(counterparty_id=counterparty_id, case_id=case_id, event_id=event_id)
+        return TaskFilter()
     statuses = unset_to_none(filter.statuses)
     return TaskFilter(
         assignee_id=opt_id(filter.assignee_id, "User", "assigneeId"),
         statuses=[s.value for s in statuses] if statuses is not None else None,
-        counterparty_id=counterparty_id or opt_id(filter.counterparty_id, "Counterparty", "counterpartyId"),
-        case_id=case_id or opt_id(filter.case_id, "Case", "caseId"),
-        event_id=event_id,
+        counterparty_id=opt_id(filter.counterparty_id, "Counterparty", "counterpartyId"),
+        case_id=opt_id(filter.case_id, "Case", "caseId"),
     )
+
+
+async def cases_of_card(
+    ctx: RequestContext, card_id: int, first: int | None, after: str | None, statuses: list[str] | None
+) -> Page[Case]:
+    """A page of a card's cases (of some statuses, or all)."""
+    page = page_request(ctx, first, after)
+    if not page.after:
+        # A first page, as a list of cards asks for each of them: batched for the whole list.
+        return await ctx.loaders.crm.cases_of_cards(page.first, statuses).load(card_id)
+    wanted = CaseFilter(counterparty_id=card_id, statuses=statuses)
+    return await read(ctx, lambda session, actor: cases.list_cases(session, actor, page, wanted))
+
+
+async def tasks_of(
+    ctx: RequestContext,
+    holder: str,
+    holder_id: int,
+    first: int | None,
+    after: str | None,
+    statuses: list[str] | None = None,
+) -> Page[Task]:
+    """A page of the tasks of a card (holder "counterparty") or a case ("case"), of some statuses or all."""
+    page = page_request(ctx, first, after)
+    if not page.after:
+        # A first page, as a list of cards or cases asks for each of them: batched for the whole list.
+        return await ctx.loaders.crm.tasks_of(holder, page.first, statuses).load(holder_id)
+    wanted = (
+        TaskFilter(statuses=statuses, counterparty_id=holder_id)
+        if holder == "counterparty"
+        else TaskFilter(statuses=statuses, case_id=holder_id)
+    )
+    return await read(ctx, lambda session, actor: tasks.list_tasks(session, actor, page, wanted))
 
 
 async def documents_of_case(ctx: RequestContext, case_id: int, first: int | None, after: str | None) -> Page[Document]:

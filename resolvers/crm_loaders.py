@@ -26,13 +26,14 @@ from dms.uow import Database
 
 Fetch = Callable[[AsyncSession, list[int]], Awaitable[Sequence[Any]]]
 FetchGrouped = Callable[[AsyncSession, list[int]], Awaitable[Mapping[int, Sequence[Any]]]]
+FetchPages = Callable[[AsyncSession, list[int]], Awaitable[Mapping[int, Page[Any]]]]
 
 
 class CrmLoaders:
     def __init__(self, db: Database, actor: Callable[[], Actor]) -> None:
         self._db = db
         self._actor = actor
-        self._event_pages: dict[tuple[str, int], DataLoader[int, Page[Any]]] = {}
+        self._pages: dict[tuple[Any, ...], DataLoader[int, Page[Any]]] = {}
         # Cards by id, deleted and merged ones too: a link to a card never breaks.
         self.card = self._by_id(counterparties.cards_by_id)
         self.counterparty_type = self._by_id(counterparty_types.types_by_id)
@@ -57,29 +58,47 @@ class CrmLoaders:
 
     def events_of(self, holder: str, first: int) -> DataLoader[int, Page[Any]]:
         """First pages, `first` long, of the events of cards or cases (by the holder's id; see
-        `dms.events.service.EVENT_HOLDERS`): one loader per kind and length asked for."""
-        loader = self._event_pages.get((holder, first))
-        if loader is None:
-
-            async def load(keys: list[int]) -> list[Page[Any]]:
-                async with self._db.sessions() as session:
-                    pages = await events.first_pages_of_events(session, self._actor(), holder, keys, first)
-                return [pages[key] for key in keys]
-
-            loader = self._event_pages[(holder, first)] = DataLoader(load)
-        return loader
+        `dms.events.service.EVENT_HOLDERS`)."""
+        return self._first_pages(
+            ("events", holder, first),
+            lambda session, keys: events.first_pages_of_events(session, self._actor(), holder, keys, first),
+        )
 
     def timelines(self, first: int) -> DataLoader[int, Page[Any]]:
         """First pages, `first` long, of the timelines of cards, by card id."""
-        loader = self._event_pages.get(("timeline", first))
+        return self._first_pages(
+            ("timeline", first),
+            lambda session, keys: timeline.first_pages_of_timelines(session, self._actor(), keys, first),
+        )
+
+    def cases_of_cards(self, first: int, statuses: Sequence[str] | None) -> DataLoader[int, Page[Any]]:
+        """First pages, `first` long, of the cases of cards (of some statuses), by card id."""
+        wanted = tuple(statuses) if statuses is not None else None
+        return self._first_pages(
+            ("cases", first, wanted),
+            lambda session, keys: cases.first_pages_of_cases(session, keys, first, statuses=wanted),
+        )
+
+    def tasks_of(self, holder: str, first: int, statuses: Sequence[str] | None) -> DataLoader[int, Page[Any]]:
+        """First pages, `first` long, of the tasks of cards or cases (of some statuses), by the
+        holder's id (see `dms.tasks.service.TASK_HOLDERS`)."""
+        wanted = tuple(statuses) if statuses is not None else None
+        return self._first_pages(
+            ("tasks", holder, first, wanted),
+            lambda session, keys: tasks.first_pages_of_tasks(session, holder, keys, first, statuses=wanted),
+        )
+
+    def _first_pages(self, kind: tuple[Any, ...], fetch: FetchPages) -> DataLoader[int, Page[Any]]:
+        """One loader per kind of list and length (and filter) asked for in the request."""
+        loader = self._pages.get(kind)
         if loader is None:
 
             async def load(keys: list[int]) -> list[Page[Any]]:
                 async with self._db.sessions() as session:
-                    pages = await timeline.first_pages_of_timelines(session, self._actor(), keys, first)
+                    pages = await fetch(session, keys)
                 return [pages[key] for key in keys]
 
-            loader = self._event_pages[("timeline", first)] = DataLoader(load)
+            loader = self._pages[kind] = DataLoader(load)
         return loader
 
     def _by_id(self, fetch: Fetch) -> DataLoader[int, Any]:
@@ -102,4 +121,4 @@ class CrmLoaders:
         for loader in vars(self).values():
             if isinstance(loader, DataLoader):
                 loader.clear_all()
-        self._event_pages.clear()
+        self._pages.clear()

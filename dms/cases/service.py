@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.access import Access
@@ -29,7 +29,7 @@ from dms.identity.models import User
 from dms.names import clean_name
 from dms.outbox import directory as directory_outbox
 from dms.outbox import service as outbox
-from dms.pagination import Page, PageRequest, SortKey, paginate
+from dms.pagination import Page, PageRequest, SortKey, first_pages, paginate
 from dms.times import business_time
 
 CASE_NUMBER_PATTERN = "SPR/{YYYY}/{N:4}"
@@ -145,8 +145,11 @@ class CaseFilter:
     owner_id: int | None = None
 
 
-async def list_cases(session: AsyncSession, actor: Actor, page: PageRequest, filter: CaseFilter) -> Page[Case]:
-    """Cases, the most recently opened first."""
+#: Cases' order: the most recently opened first.
+NEWEST_FIRST = SortKey.of((Case.id, True))
+
+
+def _cases_query(filter: CaseFilter) -> Select[tuple[Case]]:
     query = select(Case)
     if filter.counterparty_id is not None:
         query = query.where(Case.counterparty_id == filter.counterparty_id)
@@ -154,7 +157,21 @@ async def list_cases(session: AsyncSession, actor: Actor, page: PageRequest, fil
         query = query.where(Case.status.in_([_status(s) for s in filter.statuses]))
     if filter.owner_id is not None:
         query = query.where(Case.owner_id == filter.owner_id)
-    return await paginate(session, query, SortKey.of((Case.id, True)), page)
+    return query
+
+
+async def list_cases(session: AsyncSession, actor: Actor, page: PageRequest, filter: CaseFilter) -> Page[Case]:
+    """Cases, the most recently opened first."""
+    return await paginate(session, _cases_query(filter), NEWEST_FIRST, page)
+
+
+async def first_pages_of_cases(
+    session: AsyncSession, counterparty_ids: Sequence[int], first: int, *, statuses: Sequence[str] | None = None
+) -> dict[int, Page[Case]]:
+    """The first page of each card's cases as `list_cases` makes it, for all the cards in two
+    statements (a list of cards each showing its cases does not ask once per card)."""
+    query = _cases_query(CaseFilter(statuses=statuses))
+    return await first_pages(session, query, Case.counterparty_id, counterparty_ids, NEWEST_FIRST, first)
 
 
 async def move_to_case(

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dms.actor import Actor
@@ -22,7 +22,7 @@ from dms.events.models import Event
 from dms.events.service import get_event
 from dms.identity.models import User
 from dms.names import clean_name
-from dms.pagination import Page, PageRequest, SortKey, paginate
+from dms.pagination import Page, PageRequest, SortKey, first_pages, paginate
 from dms.tasks.models import NO_DUE_DATE, TASK_STATUSES, Task
 
 
@@ -157,8 +157,29 @@ class TaskFilter:
     event_id: int | None = None
 
 
+#: Tasks' order: by due date (undated last), then as they were created.
+DUE_FIRST = SortKey.of((Task.due_sort, False), (Task.id, False))
+
+#: What a list of tasks can be of: a counterparty card or a case; the column naming it.
+TASK_HOLDERS = {"counterparty": Task.counterparty_id, "case": Task.case_id}
+
+
 async def list_tasks(session: AsyncSession, actor: Actor, page: PageRequest, filter: TaskFilter) -> Page[Task]:
     """Tasks by due date (undated last), then as they were created."""
+    return await paginate(session, _tasks_query(filter), DUE_FIRST, page)
+
+
+async def first_pages_of_tasks(
+    session: AsyncSession, holder: str, holder_ids: Sequence[int], first: int, *, statuses: Sequence[str] | None = None
+) -> dict[int, Page[Task]]:
+    """The first page of the tasks of each of some cards or cases (see TASK_HOLDERS) as `list_tasks`
+    makes it, for all of them in two statements (a list of cases each showing its tasks does not
+    ask once per case)."""
+    query = _tasks_query(TaskFilter(statuses=statuses))
+    return await first_pages(session, query, TASK_HOLDERS[holder], holder_ids, DUE_FIRST, first)
+
+
+def _tasks_query(filter: TaskFilter) -> Select[tuple[Task]]:
     query = select(Task)
     if filter.assignee_id is not None:
         query = query.where(Task.assignee_id == filter.assignee_id)
@@ -170,7 +191,7 @@ async def list_tasks(session: AsyncSession, actor: Actor, page: PageRequest, fil
         query = query.where(Task.case_id == filter.case_id)
     if filter.event_id is not None:
         query = query.where(Task.event_id == filter.event_id)
-    return await paginate(session, query, SortKey.of((Task.due_sort, False), (Task.id, False)), page)
+    return query
 
 
 async def my_tasks(

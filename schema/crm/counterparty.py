@@ -343,9 +343,8 @@ class Counterparty(Node):
     ) -> Connection[Annotated[Case, strawberry.lazy("schema.crm.work")]]:
         from schema.crm.work import Case
 
-        wanted = crm_cases.case_filter(None, counterparty_id=self._model.id)
-        wanted.statuses = [s.value for s in statuses] if statuses else None
-        return Connection.of(await crm_cases.list_cases(info.context, first, after, wanted), Case.of)
+        wanted = [s.value for s in statuses] if statuses else None
+        return Connection.of(await crm_cases.cases_of_card(info.context, self._model.id, first, after, wanted), Case.of)
 
     @strawberry.field(description="Tasks about the card, by due date.")
     async def tasks(
@@ -353,6 +352,6 @@ class Counterparty(Node):
     ) -> Connection[Annotated[Task, strawberry.lazy("schema.crm.work")]]:
         from schema.crm.work import Task
 
-        wanted = crm_cases.task_filter(None, counterparty_id=self._model.id)
-        wanted.statuses = [s.value for s in statuses] if statuses else None
-        return Connection.of(await crm_cases.list_tasks(info.context, first, after, wanted), Task.of)
+        wanted = [s.value for s in statuses] if statuses else None
+        page = await crm_cases.tasks_of(info.context, "counterparty", self._model.id, first, after, wanted)
+        return Connection.of(page, Task.of)

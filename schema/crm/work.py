@@ -206,8 +206,7 @@ class Case(Node):
 
     @strawberry.field(description="Tasks of the case, by due date.")
     async def tasks(self, info: Info, first: int | None = None, after: str | None = None) -> Connection[Task]:
-        wanted = crm_cases.task_filter(None, case_id=self._model.id)
-        return Connection.of(await crm_cases.list_tasks(info.context, first, after, wanted), Task.of)
+        return Connection.of(await crm_cases.tasks_of(info.context, "case", self._model.id, first, after), Task.of)
 
 
 @strawberry.type

@@ -173,10 +173,13 @@ CARDS_AND_CASES = """{
     documents(first: 3) { totalCount edges { node { title } } }
     events(first: 2) { totalCount pageInfo { hasNextPage } edges { node { note type { name } } } }
     timeline(first: 3) { totalCount edges { node { __typename ... on Document { title } } } }
+    cases(first: 3) { totalCount edges { node { title } } }
+    tasks(first: 3) { totalCount edges { node { title dueOn } } }
   } } }
   cases(first: 50) { edges { node { title
     documents(first: 3) { totalCount edges { node { title } } }
     events(first: 2) { totalCount edges { node { note } } }
+    tasks(first: 3) { totalCount edges { node { title } } }
   } } }
 }"""
 
@@ -198,6 +201,11 @@ async def filled_tree(client, services, top_binders: int, query: str) -> tuple[i
             )
         ).payload("createCase")["case"]
         await create_document(client, top["id"], f"Pismo {index}", b"x", counterpartyId=card["id"], caseId=case["id"])
+        for due in ("2027-01-20", "2027-01-10"):
+            await client.gql(
+                "mutation($i: CreateTaskInput!) { createTask(input: $i) { task { id } } }",
+                i={"title": f"Oddzwonić {due}", "dueOn": due, "counterpartyId": card["id"], "caseId": case["id"]},
+            )
         for sub in range(2):
             child = await create_binder(client, f"Teczka {sub}", top["id"])
             await create_document(client, child["id"], f"Notatka {index}.{sub}", b"y")
@@ -238,6 +246,12 @@ async def test_lists_of_cards_and_cases_with_their_documents_cost_the_same_state
     # Each card's one event: the document's arrival, recorded by itself.
     assert all(card["events"]["totalCount"] == 1 for card in cards)
     assert all(card["timeline"]["totalCount"] == 2 for card in cards)
+    assert all(card["cases"]["edges"] == [{"node": {"title": "Reklamacja"}}] for card in cards)
+    due_first = [{"node": {"title": "Oddzwonić 2027-01-10", "dueOn": "2027-01-10"}}] + [
+        {"node": {"title": "Oddzwonić 2027-01-20", "dueOn": "2027-01-20"}}
+    ]
+    assert all(card["tasks"]["edges"] == due_first for card in cards)
+    assert all(edge["node"]["tasks"]["totalCount"] == 2 for edge in lists["cases"]["edges"][:8])
     assert {edge["node"]["__typename"] for card in cards for edge in card["timeline"]["edges"]} == {"Event", "Document"}
     # The other user's cards are open to all, but not the documents on them, nor the events about those.
     others = [edge["node"] for edge in lists["counterparties"]["edges"] if "small" in edge["node"]["name"]]
@@ -248,6 +262,6 @@ async def test_lists_of_cards_and_cases_with_their_documents_cost_the_same_state
     )
     assert all(edge["node"]["documents"]["totalCount"] == 1 for edge in lists["cases"]["edges"][:8])
     assert small == large
-    # Each list's page; per kind of list of documents, events or timeline entries: its pages and their
-    # totals; the event types; the timelines' events and documents.
-    assert large <= 18
+    # Each list's page; per kind of list (documents, events, timeline entries, cases, tasks, of cards
+    # or of cases): its pages and their totals; the event types; the timelines' events and documents.
+    assert large <= 24
