@@ -20,6 +20,8 @@ from dms.times import business_month
 WRITE_OPTION = "kartoteka_write"
 #: How long a writer waits for SQLite's write lock before "database is locked".
 BUSY_TIMEOUT_S = 30
+#: Connections an SQLite engine keeps open between requests (and as many more it may open at a peak).
+SQLITE_POOL_SIZE = 20
 _GATE_KEY = "kartoteka_write_gate"
 
 
@@ -78,7 +80,16 @@ def create_engine(url: str, *, echo: bool = False, foreign_keys: bool = True) ->
         # The pool's rollback on every return stays, though it is a round trip to aiosqlite's
         # thread: it is queued behind whatever a cancelled request left in that thread's queue (a
         # BEGIN not yet run), so no connection goes back to the pool inside a transaction.
-        engine = create_async_engine(parsed, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_S})
+        # A request reads through several short sessions at once (one per DataLoader batch: a card
+        # opens a dozen); connections beyond the pool were opened and closed again for each such
+        # request, each a thread of aiosqlite's and a file open. SQLite connections are cheap to keep.
+        engine = create_async_engine(
+            parsed,
+            echo=echo,
+            connect_args={"timeout": BUSY_TIMEOUT_S},
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=SQLITE_POOL_SIZE,
+        )
         _configure_sqlite(engine, foreign_keys=foreign_keys)
         return engine
     if backend == "postgresql":

@@ -265,3 +265,25 @@ async def test_lists_of_cards_and_cases_with_their_documents_cost_the_same_state
     # Each list's page; per kind of list (documents, events, timeline entries, cases, tasks, of cards
     # or of cases): its pages and their totals; the event types; the timelines' events and documents.
     assert large <= 24
+
+
+async def test_a_card_opened_again_reuses_the_pooled_connections(admin, alice, services):
+    from tests.api.test_crm_query_counts import CARD, full_card
+
+    card = await full_card(admin, alice, documents=3, events=3)
+    opened: list[object] = []
+
+    def connected(*_args: object) -> None:
+        opened.append(True)
+
+    for _ in range(2):
+        await alice.gql(CARD, id=card)
+    event.listen(services.db.engine.sync_engine.pool, "connect", connected)
+    try:
+        for _ in range(5):
+            assert (await alice.gql(CARD, id=card)).data["counterparty"]["id"] == card
+    finally:
+        event.remove(services.db.engine.sync_engine.pool, "connect", connected)
+    # Its dozen sessions at once fit the pool: at most a late one is added (beyond the pool, every
+    # request opened and closed about five).
+    assert len(opened) <= 1
