@@ -247,9 +247,7 @@ async def test_lists_of_cards_and_cases_with_their_documents_cost_the_same_state
     assert all(card["events"]["totalCount"] == 1 for card in cards)
     assert all(card["timeline"]["totalCount"] == 2 for card in cards)
     assert all(card["cases"]["edges"] == [{"node": {"title": "Reklamacja"}}] for card in cards)
-    due_first = [{"node": {"title": "Oddzwonić 2027-01-10", "dueOn": "2027-01-10"}}] + [
-        {"node": {"title": "Oddzwonić 2027-01-20", "dueOn": "2027-01-20"}}
-    ]
+    due_first = [{"node": {"title": f"Oddzwonić {due}", "dueOn": due}} for due in ("2027-01-10", "2027-01-20")]
     assert all(card["tasks"]["edges"] == due_first for card in cards)
     assert all(edge["node"]["tasks"]["totalCount"] == 2 for edge in lists["cases"]["edges"][:8])
     assert {edge["node"]["__typename"] for card in cards for edge in card["timeline"]["edges"]} == {"Event", "Document"}
