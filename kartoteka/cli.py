@@ -280,10 +280,17 @@ def serve(
         proxy_headers=settings.forwarded_allow_ips is not None,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         access_log=False,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         # A stalled client must not hold a stopping server forever (docker stop allows 10 s).
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
+
+#: How long an idle connection is kept open. Longer than clients' and load balancers' own limits
+#: (httpx 5 s, uvicorn's default here too; AWS ALB 60 s), so the client closes it, not the server:
+#: a server closing first races a request the client is sending on it at that moment, which the
+#: client then sees fail (and does not retry when it is a POST).
+KEEP_ALIVE_SECONDS = 75
 
 #: How often a standby indexer tries to take the index over.
 STANDBY_POLL_SECONDS = 1.0

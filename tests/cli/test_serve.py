@@ -201,3 +201,22 @@ def test_behind_a_trusted_proxy_failed_logins_count_per_client_not_for_everyone(
         assert log_in(PASSWORD, "203.0.113.7")["userErrors"] == [{"code": "RATE_LIMITED"}]
         # The real admin, elsewhere behind the same proxy, is not locked out by the guesser.
         assert log_in(PASSWORD, "198.51.100.20")["token"]
+
+
+def test_an_idle_connection_outlives_the_clients_own_keep_alive(tmp_path: Path) -> None:
+    import http.client
+    from urllib.parse import urlsplit
+
+    with running_kartoteka(tmp_path / "data") as server:
+        address = urlsplit(server.base_url)
+        connection = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=30)
+        try:
+            for _ in range(2):
+                connection.request("GET", "/healthz")
+                assert connection.getresponse().read()
+                # Longer than httpx keeps an idle connection (5 s): the client gives it up first.
+                time.sleep(6)
+            connection.request("GET", "/healthz")
+            assert connection.getresponse().status == 200
+        finally:
+            connection.close()
