@@ -187,12 +187,17 @@ def _require_kartoteka_database(settings: Settings) -> None:
         _fail(refusal)
 
 
-async def _with_session(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
-    from dms.db import create_engine, session_factory
+async def _with_session(settings: Settings, work: Callable[[Any], Awaitable[T]], *, write: bool = True) -> T:
+    from dms.db import create_engine
+    from dms.uow import Database
 
     engine = create_engine(settings.resolved_database_url)
     try:
-        async with session_factory(engine)() as session:
+        # A writing command takes SQLite's write lock up front and waits its turn for it, as the
+        # server's writers do: a read first and a write after fails at once ("database is
+        # locked") when a busy server wrote in between.
+        database = Database(engine)
+        async with (database.write_sessions if write else database.sessions)() as session:
             result = await work(session)
             await session.commit()
             return result
@@ -209,7 +214,7 @@ def _admin_settings(data_dir: Path | None) -> Settings:
 
 def _admin_work(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     try:
-        return _run(_with_session(settings, work))
+        return _run_work(_with_session(settings, work))
     except DomainError as exc:
         _fail(exc.message)
 
@@ -343,7 +348,7 @@ def _refers_to_stored_files(settings: Settings) -> bool:
         return await session.scalar(select(DocumentVersion.id).limit(1))
 
     try:
-        return _run(_with_session(settings, first_version)) is not None
+        return _run(_with_session(settings, first_version, write=False)) is not None
     except Exception as exc:
         _fail(f"cannot read the database: {_first_line(exc)}")
 

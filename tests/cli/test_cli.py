@@ -453,3 +453,39 @@ def test_a_misspelt_setting_is_named_with_the_one_meant(data_dir):
     assert result.returncode == 0, result.stderr
     assert "KARTOTEKA_DATABSE_URL is not a setting (did you mean KARTOTEKA_DATABASE_URL?)" in result.stderr
     assert "KARTOTEKA_URL" not in result.stderr  # a script's own variable, nothing like a setting
+
+
+def test_user_commands_wait_their_turn_beside_a_busy_writer(data_dir):
+    import sqlite3
+    import threading
+    import time
+
+    assert kartoteka(data_dir, "user", "create", "admin", "--password-stdin", stdin="a-long-password\n").returncode == 0
+    stop = threading.Event()
+
+    def busy_server() -> None:
+        # Write after write, as a server under load does, each holding the lock a moment.
+        connection = sqlite3.connect(data_dir / "kartoteka.sqlite3", isolation_level=None, timeout=30)
+        try:
+            while not stop.is_set():
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute("UPDATE users SET display_name = display_name")
+                time.sleep(0.05)
+                connection.execute("COMMIT")
+                time.sleep(0.005)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=busy_server)
+    writer.start()
+    try:
+        created = kartoteka(data_dir, "user", "create", "ewa", "--password-stdin", stdin="a-long-password\n")
+        changed = kartoteka(data_dir, "user", "passwd", "admin", "--password-stdin", stdin="another-long-one\n")
+        disabled = kartoteka(data_dir, "user", "disable", "ewa")
+        grouped = kartoteka(data_dir, "group", "create", "Kadry")
+    finally:
+        stop.set()
+        writer.join()
+    for result in (created, changed, disabled, grouped):
+        assert result.returncode == 0, result.stderr
+    assert kartoteka(data_dir, "user", "list").stdout.splitlines() == ["admin", "ewa (disabled)"]
