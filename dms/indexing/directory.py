@@ -9,6 +9,7 @@ that is read afresh, so applying one twice is harmless.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -184,22 +185,24 @@ class DirectoryIndexer:
             await session.commit()
         return len(entries)
 
-    async def drain(self) -> int:
-        """Apply every due entry; returns how many.
+    async def drain(self, *, turn_seconds: float | None = None) -> bool:
+        """Apply every due entry, or with `turn_seconds` those that fit in that long; True when the
+        turn ended with entries perhaps left (the documents' outbox then has its turn).
 
         The index being unavailable is raised (the caller heals it); any other failure postpones
         the first entry a little and is logged, so one bad record cannot stop the documents' loop.
         """
-        done = 0
+        ends = None if turn_seconds is None else time.monotonic() + turn_seconds
         try:
-            while applied := await self.drain_once():
-                done += applied
+            while await self.drain_once():
+                if ends is not None and time.monotonic() >= ends:
+                    return True
         except IndexUnavailable:
             raise
         except Exception as error:
             log.exception("directory indexing failed; retrying")
             await self._postpone(error)
-        return done
+        return False
 
     async def _postpone(self, error: Exception) -> None:
         """A failing batch waits a little, so one bad moment does not spin the loop."""

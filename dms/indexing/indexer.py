@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,8 @@ class DrainReport:
     entries: int = 0
     indexed: int = 0
     removed: int = 0
+    #: The drain's turn ended with entries perhaps left (see `Indexer.drain`).
+    unfinished: bool = False
 
 
 @dataclass
@@ -93,6 +96,9 @@ async def overlapped(
         writing.result()
         batch = upcoming
 
+
+#: How long the indexer's loop drains one outbox (documents; cards and events) before the other's turn.
+TURN_SECONDS = 2.0
 
 #: The longest wait between two attempts while indexing keeps failing (a database or storage outage).
 MAX_BACKOFF_SECONDS = 30.0
@@ -221,9 +227,15 @@ class Indexer:
             return DrainReport()
         return await self._apply(batch)
 
-    async def drain(self) -> DrainReport:
-        """Apply outbox entries until none are left, each batch prepared while the previous one is written."""
+    async def drain(self, *, turn_seconds: float | None = None) -> DrainReport:
+        """Apply outbox entries until none are left, each batch prepared while the previous one is written.
+
+        With `turn_seconds`, no batch starts after that long (the report says `unfinished`): while
+        documents keep arriving the outbox is never empty, and the cards' and events' outbox,
+        drained in the same loop, waited minutes for its turn.
+        """
         total = DrainReport()
+        ends = None if turn_seconds is None else time.monotonic() + turn_seconds
 
         async def write(batch: _Batch) -> None:
             report = await self._apply(batch)
@@ -231,11 +243,13 @@ class Indexer:
             total.indexed += report.indexed
             total.removed += report.removed
 
-        await overlapped(
-            lambda: self._prepare(limit=min(self.first_batch_size, self.batch_size)),
-            lambda previous: self._prepare(after=previous.last_entry_id),
-            write,
-        )
+        async def following(previous: _Batch) -> _Batch | None:
+            if ends is not None and time.monotonic() >= ends:
+                total.unfinished = True
+                return None
+            return await self._prepare(after=previous.last_entry_id)
+
+        await overlapped(lambda: self._prepare(limit=min(self.first_batch_size, self.batch_size)), following, write)
         return total
 
     async def _prepare(self, *, after: int = 0, limit: int | None = None) -> _Batch | None:
@@ -375,13 +389,15 @@ class Indexer:
         """Drain the outbox until stopped, healing the index first and whenever it breaks."""
         stop = stop or asyncio.Event()
         while not stop.is_set():
+            unfinished = False
             try:
                 await self.heal_if_needed()
+                # Documents, then cards and events, a turn each: neither outbox waits on the other's flood.
                 if not stop.is_set():
-                    await self.drain()
+                    unfinished = (await self.drain(turn_seconds=TURN_SECONDS)).unfinished
                 if self.directory is not None and not stop.is_set():
-                    await self.directory.drain()
-                if not stop.is_set():
+                    unfinished = await self.directory.drain(turn_seconds=TURN_SECONDS) or unfinished
+                if not unfinished and not stop.is_set():
                     await self.engine.settle()
             except (IndexRebuilding, IndexUnavailable) as error:
                 log.warning("search index unavailable; will rebuild", extra={"error": str(error)})
@@ -395,6 +411,8 @@ class Indexer:
                 await self._after_failure(error, poll_seconds, stop)
             else:
                 self._failures = 0
+            if unfinished:
+                continue  # the other outbox had its turn; this one goes on at once
             self._wake.clear()
             await _first_of(self._wake, stop, seconds=poll_seconds)
 

@@ -157,3 +157,41 @@ async def test_the_running_indexer_brings_a_new_card_to_search_and_heals_a_lost_
     shutil.rmtree(settings.resolved_index_dir / "directory")
     await drain(indexer)
     assert await cards(services, owner, "zolw") == ["Przedsiębiorstwo Żółw"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_cards_and_events_get_their_turn_while_documents_keep_arriving(
+    services: Any, indexer: Any, owner: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dms.indexing import indexer as indexing
+
+    await drain(indexer)
+    binder = await new_binder(services, owner, "Faktury")
+    for number in range(12):
+        await new_document(services, owner, binder, f"Faktura {number}", content=b"faktura")
+    await in_tx(services, lambda s: counterparties.create_counterparty(s, owner, name="Hurtownia Żółw"))
+    # A flood of documents, in small batches and short turns: the outbox is not empty for long.
+    indexer.batch_size = indexer.first_batch_size = 2
+    monkeypatch.setattr(indexing, "TURN_SECONDS", 0.0)
+    documents_waiting: list[int] = []
+    apply_cards = indexer.directory.drain_once
+
+    async def noting_the_documents_left() -> int:
+        documents_waiting.append(await indexer.pending())
+        return await apply_cards()
+
+    monkeypatch.setattr(indexer.directory, "drain_once", noting_the_documents_left)
+    stop = asyncio.Event()
+    task = asyncio.create_task(indexer.run(poll_seconds=0.05, stop=stop))
+    try:
+        with anyio.fail_after(30):
+            for _ in itertools.count():
+                if documents_waiting and not await indexer.pending():
+                    break
+                await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await task
+    # The card was indexed while most of the documents still waited, not after all of them.
+    assert documents_waiting[0] >= 8
+    assert await cards(services, owner, "hurtownia") == ["Hurtownia Żółw"]
