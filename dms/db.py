@@ -75,7 +75,8 @@ def create_engine(url: str, *, echo: bool = False, foreign_keys: bool = True) ->
     if backend == "sqlite":
         if parsed.drivername != "sqlite+aiosqlite":
             parsed = parsed.set(drivername="sqlite+aiosqlite")
-        if parsed.database and parsed.database != ":memory:":
+        in_memory = not parsed.database or parsed.database == ":memory:"
+        if not in_memory:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # The pool's rollback on every return stays, though it is a round trip to aiosqlite's
         # thread: it is queued behind whatever a cancelled request left in that thread's queue (a
@@ -83,13 +84,9 @@ def create_engine(url: str, *, echo: bool = False, foreign_keys: bool = True) ->
         # A request reads through several short sessions at once (one per DataLoader batch: a card
         # opens a dozen); connections beyond the pool were opened and closed again for each such
         # request, each a thread of aiosqlite's and a file open. SQLite connections are cheap to keep.
-        engine = create_async_engine(
-            parsed,
-            echo=echo,
-            connect_args={"timeout": BUSY_TIMEOUT_S},
-            pool_size=SQLITE_POOL_SIZE,
-            max_overflow=SQLITE_POOL_SIZE,
-        )
+        # An in-memory database lives in its one connection (SQLAlchemy's StaticPool): no pool size.
+        pool = {} if in_memory else {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_SIZE}
+        engine = create_async_engine(parsed, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_S}, **pool)
         _configure_sqlite(engine, foreign_keys=foreign_keys)
         return engine
     if backend == "postgresql":
