@@ -33,7 +33,7 @@ from whoosh.analysis import IDTokenizer, LowercaseFilter, Tokenizer
 from whoosh.analysis import Token as WhooshToken
 from whoosh.columns import NumericColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
-from whoosh.index import FileIndex, create_in, open_dir
+from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 
 from search import analysis, whoosh_matches, whoosh_parallel
@@ -44,6 +44,7 @@ from search.query import And, InBinders, MatchAll, Not, Or, Phrase, Prefix, Quer
 from search.records import Hit, IndexRecord, SearchRequest, SearchResult
 from search.whoosh_parallel import PARALLEL_MIN_DOCUMENTS, open_writer, parallel_enabled, write_parallel
 from search.whoosh_queries import AdjacentPhrase, AndNot, BoundedPrefix
+from search.whoosh_storage import create_index_dir, open_index_dir
 
 R = TypeVar("R")
 
@@ -370,9 +371,9 @@ class WhooshRebuild:
             # Only a side index of this very schema and analysis may be continued.
             if json.loads((path / BUILD_MARKER).read_text()) != _build_stamp(engine.schema_version):
                 raise SearchError("the interrupted rebuild was made by another version")
-            self._index = open_dir(str(path))
+            self._index = open_index_dir(str(path))
         else:
-            self._index = create_in(str(path), engine.new_schema())
+            self._index = create_index_dir(str(path), engine.new_schema())
             _write_atomically(path / BUILD_MARKER, json.dumps(_build_stamp(engine.schema_version)))
         self._done = False
 
@@ -530,7 +531,7 @@ class WhooshEngine:
             if self._live is not None and self._live[0] == name:
                 return self._live
             try:
-                index = open_dir(str(self.root / name), readonly=not self._writable)
+                index = open_index_dir(str(self.root / name), readonly=not self._writable)
             except Exception as error:  # any damage to the files surfaces as some exception
                 raise IndexUnavailable("The search index cannot be opened; it must be rebuilt.") from error
             self._live = (name, index)
@@ -617,7 +618,7 @@ class WhooshEngine:
         if name is None:
             return False, "there is no index yet"
         try:
-            index = open_dir(str(self.root / name), readonly=True)
+            index = open_index_dir(str(self.root / name), readonly=True)
             with index.searcher() as searcher:
                 searcher.doc_count()
                 for hit in searcher.search(wq.Every(), limit=1):

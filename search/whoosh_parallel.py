@@ -39,6 +39,7 @@ from whoosh.index import TOC, FileIndex, LockError, clean_files
 from whoosh.reading import SegmentReader
 
 from search.errors import IndexUnavailable
+from search.whoosh_storage import MappedStorage
 from search.whoosh_writer import INLINE_LIMIT, FastSegmentWriter
 
 #: Batches smaller than this are written in this process: handing documents to other processes
@@ -139,7 +140,7 @@ class _NamedSegmentCodec(W3Codec):
         return W3Segment(default_codec(), indexname, segid=self.segid)
 
 
-class _OwnTemporaryFiles(FileStorage):
+class _OwnTemporaryFiles(MappedStorage):
     """The index directory, with temporary files in a directory of their own.
 
     Whoosh's writers share one temporary directory, and every commit deletes it: a merge that
@@ -348,7 +349,7 @@ def open_writer(index: FileIndex, *, timeout: float, limitmb: int = 128) -> Inde
 
 def _write_segment(directory: str, indexname: str, documents: list[dict[str, Any]], limitmb: int) -> Segment:
     """In a worker: write `documents` as one new segment of the index; the parent commits it."""
-    index = FileStorage(directory).open_index(indexname)
+    index = MappedStorage(directory).open_index(indexname)
     # No lock: the parent holds it for the whole batch.
     writer = FastSegmentWriter(index, _lk=False, limitmb=limitmb)
     try:
