@@ -96,6 +96,12 @@ _INTERNATIONAL_NUMBER_RE = re.compile(r"\+(\d{10,15})(?!\d)")
 #: joiner and a stray byte-order mark. Between letters they are part of the word, and left out of its terms.
 INVISIBLE_IN_WORDS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 _DROP_INVISIBLE = str.maketrans("", "", INVISIBLE_IN_WORDS)
+#: Words whose folding and terms each process keeps (most recently used). The words of an
+#: archive follow Zipf's law: this many cover nearly every word read; each cached word costs about
+#: 0.6 kB (its terms and folded form), so a larger cache mostly holds rare words, in every process
+#: (server, indexer, writer workers). 262,144 held some 160 MB once an archive's vocabulary filled it.
+WORD_CACHE_SIZE = 65_536
+
 # A word is a run of letters and digits; combining diacritics (text in NFD form) and the invisible
 # characters above stay inside the word so character offsets remain those of the input.
 _WORD = rf"(?:[^\W_]|[\u0300-\u036f])(?:[^\W_]|[\u0300-\u036f]|[{INVISIBLE_IN_WORDS}]+(?=[^\W_]|[\u0300-\u036f]))*"
@@ -175,7 +181,7 @@ def visible(word: str) -> str:
     return word if word.isascii() else word.translate(_DROP_INVISIBLE)
 
 
-@lru_cache(maxsize=262_144)
+@lru_cache(maxsize=WORD_CACHE_SIZE)
 def fold(word: str) -> str:
     """Lower-case `word` and fold it to ASCII letters and digits ("Zażółć" → "zazolc")."""
     lower = unicodedata.normalize("NFC", visible(word)).lower()
@@ -190,7 +196,7 @@ def _polish_stem(word: str) -> str:
     return _stemmers.polish.stemWord(word)
 
 
-@lru_cache(maxsize=262_144)
+@lru_cache(maxsize=WORD_CACHE_SIZE)
 def _word_terms(word: str) -> tuple[str, ...]:
     """All index terms of a single word (no separators inside), surface form first."""
     lower = unicodedata.normalize("NFC", visible(word)).lower()
