@@ -42,6 +42,8 @@ from dms.counterparties.details import MAX_CONTACT_METHODS
 #: largest page) a full card, whose contact persons each list their contact methods, would already
 #: count 47 000 fields.
 DEFAULT_LIST_SIZE = 50
+#: A tree's list, named by its object type and field: ("Binder", "children").
+Tree = tuple[str, str]
 #: Lists the domain bounds, estimated at their bound: (type, field) → most items.
 BOUNDED_LISTS: dict[tuple[str, str], int] = {("ContactPerson", "contactMethods"): MAX_CONTACT_METHODS}
 
@@ -62,7 +64,10 @@ class QueryCostLimiter(SchemaExtension):
     `last`) holds as many edges as its `first` (from the query or its variables, else the argument's
     default), capped at the largest page a connection gives, or the default page size when it is
     null; any other list of objects holds `list_size` items. A scalar, or a list of them, counts
-    one. Aliases and fragments count every time they appear; of fragments on different object
+    one. A tree's list (a list of its own object's type: a binder's children) nested directly in
+    itself counts one item per object of the level above: every binder has one parent, so the
+    deeper levels of a tree list the binders of the tree once each, not copies of them. Aliases
+    and fragments count every time they appear; of fragments on different object
     types (`... on Event`, `... on Document`) only the dearest counts, since one object is only one
     of them. Introspection (`__schema`, `__type`) counts one: it reads the schema, not the database.
 
@@ -129,40 +134,42 @@ class _Estimate:
         }
         self.variables.update(variables)
         # A fragment costs the same wherever it is spread (its own type condition decides its
-        # fields), given the page it sits in: one walk per fragment and page, so the work stays
-        # linear in the query's size however often a fragment is spread.
-        self.memo: dict[tuple[str, int | None], int] = {}
+        # fields), given the page and the tree it sits in: one walk per fragment, page and tree,
+        # so the work stays linear in the query's size however often a fragment is spread.
+        self.memo: dict[tuple[str, int | None, Tree | None], int] = {}
 
     def root(self) -> int:
         root_type = self.schema.get_root_type(self.operation.operation)
-        return self.selections(self.operation.selection_set, root_type, None, frozenset()) if root_type else 0
+        return self.selections(self.operation.selection_set, root_type, None, None, frozenset()) if root_type else 0
 
     def selections(
         self,
         selection_set: SelectionSetNode | None,
         parent: GraphQLNamedType,
         page: int | None,
+        tree: Tree | None,
         visiting: frozenset[str],
     ) -> int:
-        """The cost of a selection on one object of `parent`; `page` is set inside a connection."""
+        """The cost of a selection on one object of `parent`; `page` is set inside a connection,
+        `tree` on the items of a tree's list (the list's type and field)."""
         shared = 0
         # One object has one concrete type: of fragments narrowed to different object types, only
         # the dearest applies. Fragments on an interface or a union may overlap, so they add up.
         by_type: dict[str, int] = {}
         for selection in selection_set.selections if selection_set else ():
             if isinstance(selection, FieldNode):
-                shared += self.field(selection, parent, page, visiting)
+                shared += self.field(selection, parent, page, tree, visiting)
                 continue
             if isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 inner_type = self.schema.get_type(condition.name.value) if condition else parent
-                cost = self.selections(selection.selection_set, inner_type or parent, page, visiting)
+                cost = self.selections(selection.selection_set, inner_type or parent, page, tree, visiting)
             elif isinstance(selection, FragmentSpreadNode):
                 fragment = self.fragments.get(selection.name.value)
                 if fragment is None:
                     continue
                 inner_type = self.schema.get_type(fragment.type_condition.name.value)
-                cost = self.spread(fragment, inner_type or parent, page, visiting)
+                cost = self.spread(fragment, inner_type or parent, page, tree, visiting)
             else:
                 continue
             if isinstance(inner_type, GraphQLObjectType) and inner_type is not parent:
@@ -172,33 +179,47 @@ class _Estimate:
         return shared + max(by_type.values(), default=0)
 
     def spread(
-        self, fragment: FragmentDefinitionNode, on: GraphQLNamedType, page: int | None, visiting: frozenset[str]
+        self,
+        fragment: FragmentDefinitionNode,
+        on: GraphQLNamedType,
+        page: int | None,
+        tree: Tree | None,
+        visiting: frozenset[str],
     ) -> int:
         name = fragment.name.value
         if name in visiting:
             return 0  # a cycle: validation refuses it already
-        key = (name, page)
+        key = (name, page, tree)
         if key not in self.memo:
-            self.memo[key] = self.selections(fragment.selection_set, on, page, visiting | {name})
+            self.memo[key] = self.selections(fragment.selection_set, on, page, tree, visiting | {name})
         return self.memo[key]
 
-    def field(self, node: FieldNode, parent: GraphQLNamedType, page: int | None, visiting: frozenset[str]) -> int:
+    def field(
+        self, node: FieldNode, parent: GraphQLNamedType, page: int | None, tree: Tree | None, visiting: frozenset[str]
+    ) -> int:
         name = node.name.value
         fields = parent.fields if isinstance(parent, (GraphQLObjectType, GraphQLInterfaceType)) else {}
         definition = fields.get(name)
         # `__typename`, and introspection, which reads the schema rather than the database.
         if name.startswith("__") or definition is None:
             return 1
-        listed = BOUNDED_LISTS.get((parent.name, name), self.pages.lists)
+        here: Tree = (parent.name, name)
+        # A deeper level of a tree lists the children of the level above, each binder once.
+        listed = 1 if here == tree else BOUNDED_LISTS.get(here, self.pages.lists)
         items, size, output = 1, page if page is not None else listed, definition.type
+        lists = 0
         while isinstance(output, (GraphQLNonNull, GraphQLList)):
             if isinstance(output, GraphQLList):
-                items, size = items * size, listed
+                items, size, lists = items * size, listed, lists + 1
             output = output.of_type
         if is_leaf_type(output):
             return 1  # a scalar, or a list of them, is read with its object
-        inner_page = self.page_size(node, definition.args) if {"first", "last"} & definition.args.keys() else None
-        return items * (1 + self.selections(node.selection_set, output, inner_page, visiting))
+        paged = {"first", "last"} & definition.args.keys()
+        inner_page = self.page_size(node, definition.args) if paged else None
+        # Only a plain list of its own object's type is a tree's; anything between (a page, a
+        # link to one object) may meet the same binder again, so the rule stops there.
+        inner_tree = here if lists == 1 and not paged and output is parent else None
+        return items * (1 + self.selections(node.selection_set, output, inner_page, inner_tree, visiting))
 
     def page_size(self, node: FieldNode, args: Mapping[str, Any]) -> int:
         """The edges a connection can hold: its `first` (or `last`) as the resolver will see it."""

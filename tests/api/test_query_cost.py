@@ -180,3 +180,17 @@ async def test_a_person_has_at_most_the_contact_methods_the_estimate_counts_on(a
         add, i={"counterpartyId": card_id, "name": "Jan Nowak", "contactMethods": methods[:MAX_CONTACT_METHODS]}
     )
     assert kept.payload("addContactPerson")["userErrors"] == []
+
+
+async def test_a_binder_tree_four_levels_deep_passes(alice):
+    # Each level counted as 50 binders per binder would make this 19 million fields.
+    root = await create_binder(alice, "Umowy")
+    year = await create_binder(alice, "2026", root["id"])
+    await create_binder(alice, "Dostawcy", year["id"])
+    tree = """{ binders { id name path children { id name path children { id name path
+      children { id name path } } } } }"""
+    result = await alice.gql(tree)
+    assert result.body.get("errors") is None, result.body
+    (umowy,) = [b for b in result.data["binders"] if b["id"] == root["id"]]
+    assert umowy["children"][0]["children"][0]["path"] == "/Umowy/2026/Dostawcy"
+    assert umowy["children"][0]["children"][0]["children"] == []
