@@ -192,10 +192,16 @@ class DocumentMutation:
             user_errors=UserError.all(outcome.errors),
         )
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Replaces the binder's entries (MANAGE needed); its subtree inherits them. A manager"
+        " left out of the list keeps MANAGE through an entry of their own; name yourself to step down."
+    )
     async def set_binder_permissions(self, info: Info, input: SetPermissionsInput) -> BinderPayload:
         return _binder(await binders.set_permissions(info.context, input.target_id, input.entries))
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description="Replaces the document's own entries (MANAGE needed); they only narrow what its binder"
+        " gives the principals they name."
+    )
     async def set_document_permissions(self, info: Info, input: SetPermissionsInput) -> DocumentPayload:
         return _document(await documents.set_permissions(info.context, input.target_id, input.entries))

@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.access import Access
+from dms.access import queries as access_sql
 from dms.access.models import BinderPermission, DocumentPermission, principal_key
 from dms.actor import Actor
 from dms.audit import service as audit
@@ -71,7 +72,13 @@ def _describe(entries: Sequence[_Named]) -> list[dict[str, object]]:
 
 
 async def set_binder_permissions(session: AsyncSession, actor: Actor, binder_id: int, entries: Sequence[Entry]) -> None:
-    """Replace the binder's entries (MANAGE). Its whole subtree inherits the change."""
+    """Replace the binder's entries (MANAGE). Its whole subtree inherits the change.
+
+    A manager who leaves themselves out of the list keeps managing the binder: when the new
+    entries would take their MANAGE away, an entry giving them MANAGE is kept. Granting a
+    colleague READ on the binder you created must not lock you out of it; to step down, name
+    yourself with the access you want (or have another manager change the list).
+    """
     from dms.binders.service import get_binder
 
     await get_binder(session, actor, binder_id, need=Access.MANAGE, field="targetId")
@@ -82,6 +89,16 @@ async def set_binder_permissions(session: AsyncSession, actor: Actor, binder_id:
     for named in valid:
         session.add(BinderPermission(binder_id=binder_id, **_columns(named.entry)))
     await session.flush()
+    named_themselves = any(n.entry.kind == "User" and n.entry.principal_id == actor.user_id for n in valid)
+    if (
+        actor.user_id
+        and not named_themselves
+        and await access_sql.binder_level(session, actor, binder_id) < Access.MANAGE
+    ):
+        kept = _Named(Entry("User", actor.user_id, Access.MANAGE), actor.username)
+        session.add(BinderPermission(binder_id=binder_id, **_columns(kept.entry)))
+        valid.append(kept)
+        await session.flush()
     subtree_documents = (
         select(Document.id)
         .join(BinderClosure, BinderClosure.descendant_id == Document.binder_id)

@@ -242,6 +242,62 @@ async def test_only_managers_see_a_binders_entries(alice, bob):
     assert as_bob.data["node"] == {"permissions": []}
 
 
+ENTRIES = """query($id: ID!) { node(id: $id) { ... on Binder {
+  permissions { access principal { ... on User { username } ... on Group { name } } } } } }"""
+SET_AND_SHOW = """
+mutation($target: ID!, $entries: [PermissionEntryInput!]!) {
+  setBinderPermissions(input: {targetId: $target, entries: $entries}) {
+    binder { id permissions { access principal { ... on User { username } } } } userErrors { code }
+  }
+}"""
+
+
+def entry_set(permissions):
+    return {(e["principal"].get("username") or e["principal"].get("name"), e["access"]) for e in permissions}
+
+
+async def test_a_manager_who_leaves_themselves_out_of_the_entries_keeps_managing(alice, bob, admin):
+    binder, document = await private_document(alice)
+    bob_id = await me_id(bob)
+    granted = await alice.gql(SET_AND_SHOW, target=binder["id"], entries=[{"principalId": bob_id, "access": "READ"}])
+    payload = granted.payload("setBinderPermissions")
+    assert payload["userErrors"] == []
+    assert entry_set(payload["binder"]["permissions"]) == {("bob", "READ"), ("alice", "MANAGE")}
+    assert (await bob.gql(NODE, id=document["id"])).data["node"] is not None
+    assert (await alice.gql(CHECK_OUT, input={"documentId": document["id"]})).codes("checkOutDocument") == []
+    # Emptied as well: the manager stays, nobody else.
+    emptied = await alice.gql(SET_AND_SHOW, target=binder["id"], entries=[])
+    assert entry_set(emptied.payload("setBinderPermissions")["binder"]["permissions"]) == {("alice", "MANAGE")}
+    assert (await bob.gql(NODE, id=document["id"])).data["node"] is None
+    # An admin manages everything anyway: the list is exactly what they sent.
+    await set_binder_access(admin, binder["id"], [(bob_id, "READ")])
+    assert entry_set((await admin.gql(ENTRIES, id=binder["id"])).data["node"]["permissions"]) == {("bob", "READ")}
+    assert (await alice.gql(NODE, id=binder["id"])).data["node"] is None
+
+
+async def test_a_manager_who_names_themselves_with_less_gets_what_they_asked_for(alice, bob):
+    binder, _ = await private_document(alice)
+    alice_id, bob_id = await me_id(alice), await me_id(bob)
+    stepped_down = await alice.gql(
+        SET_AND_SHOW,
+        target=binder["id"],
+        entries=[{"principalId": bob_id, "access": "MANAGE"}, {"principalId": alice_id, "access": "READ"}],
+    )
+    assert stepped_down.payload("setBinderPermissions")["userErrors"] == []
+    entries = entry_set((await bob.gql(ENTRIES, id=binder["id"])).data["node"]["permissions"])
+    assert entries == {("bob", "MANAGE"), ("alice", "READ")}
+    again = await alice.gql(SET_BINDER_PERMISSIONS, target=binder["id"], entries=[])
+    assert again.codes("setBinderPermissions") == ["PERMISSION_DENIED"]
+
+
+async def test_a_manager_below_a_binder_they_inherit_gets_no_entry_of_their_own(alice, bob):
+    root = await create_binder(alice, "Firma")
+    child = await create_binder(alice, "Umowy", root["id"])
+    await set_binder_access(alice, child["id"], [(await me_id(bob), "READ")])
+    entries = entry_set((await alice.gql(ENTRIES, id=child["id"])).data["node"]["permissions"])
+    assert entries == {("bob", "READ")}
+
+
 async def test_a_reader_lists_documents_with_their_entries_and_sees_none_of_them(alice, bob):
     binder, document = await private_document(alice)
     await set_binder_access(alice, binder["id"], [(await me_id(alice), "MANAGE"), (await me_id(bob), "WRITE")])
