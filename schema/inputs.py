@@ -95,12 +95,20 @@ class DeletePayload:
     user_errors: list[UserError]
 
 
-@strawberry.input
+@strawberry.input(description="Conditions that all hold; a left-out one does not filter.")
 class DocumentFilter:
-    binder_id: strawberry.ID | None = None
-    counterparty_id: strawberry.ID | None = None
-    case_id: strawberry.ID | None = None
-    templates: bool | None = None
+    binder_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Documents filed in this binder itself, as `Binder.documents` lists them (search's"
+        " `binderId` covers the binders below it too).",
+    )
+    counterparty_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Documents of this counterparty."
+    )
+    case_id: strawberry.ID | None = strawberry.field(default=None, description="Documents of this case.")
+    templates: bool | None = strawberry.field(
+        default=None, description="true: only templates; false: no templates; left out: both."
+    )
 
 
 @strawberry.input(description="Exactly one of file / stagedUploadId.")
