@@ -127,7 +127,7 @@ class BodyLimitMiddleware:
 
     @staticmethod
     async def _refuse(scope: Scope, receive: Receive, send: Send, status: int, message: str, code: str) -> None:
-        response: Any = JSONResponse(
-            {"errors": [{"message": message, "code": code}]}, status_code=status, headers={"Connection": "close"}
-        )
+        # Shaped like a GraphQL error (clients read `extensions.code`); `code` stays for older clients.
+        error = {"message": message, "code": code, "extensions": {"code": code}}
+        response: Any = JSONResponse({"errors": [error]}, status_code=status, headers={"Connection": "close"})
         await response(scope, receive, send)

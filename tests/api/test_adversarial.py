@@ -79,6 +79,7 @@ async def test_an_upload_far_over_the_limit_is_refused_before_it_is_read(alice, 
     # The limit the operator set, not the body's (which has room for the rest of the form).
     assert response.json()["errors"][0] == {
         "code": "UPLOAD_TOO_LARGE",
+        "extensions": {"code": "UPLOAD_TOO_LARGE"},
         "message": f"the file is larger than the limit of {settings.max_upload_bytes} bytes",
     }
     assert await document_count(alice) == 0

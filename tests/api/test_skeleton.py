@@ -170,6 +170,8 @@ async def test_a_query_larger_than_the_limit_is_refused_before_parsing(http, set
     huge = "{ __typename " + " " * settings.max_query_bytes + "}"
     response = await http.post("/graphql", json={"query": huge})
     assert response.status_code == 413
+    # Where a GraphQL client looks for the reason.
+    assert response.json()["errors"][0]["extensions"] == {"code": "PAYLOAD_TOO_LARGE"}
 
 
 async def test_batched_operations_are_refused(http):
