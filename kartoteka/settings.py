@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from dms.times import DEFAULT_BUSINESS_ZONE
@@ -28,7 +28,8 @@ MIN_SECRET_KEY_LENGTH = 16
 class Settings(BaseSettings):
     """The one settings object; nothing outside `kartoteka/` reads the environment."""
 
-    model_config = SettingsConfigDict(env_prefix="KARTOTEKA_", extra="ignore")
+    # populate_by_name: settings with an older name too are still set by their field name in code.
+    model_config = SettingsConfigDict(env_prefix="KARTOTEKA_", extra="ignore", populate_by_name=True)
 
     data_dir: Path = Path("data")
     database_url: str | None = None
@@ -47,7 +48,11 @@ class Settings(BaseSettings):
     s3_public_endpoint: str | None = None
 
     max_upload_bytes: int = Field(default=2 * 1024**3, gt=0)
-    lock_ttl_seconds: int | None = Field(default=None, gt=0)
+    # How long a check-out lasts unless renewed: seconds (900) or a duration (PT15M, 00:15:00);
+    # unset, until checked in, cancelled or broken. KARTOTEKA_LOCK_TTL_SECONDS is its older name.
+    lock_ttl: timedelta | None = Field(
+        default=None, validation_alias=AliasChoices("KARTOTEKA_LOCK_TTL", "KARTOTEKA_LOCK_TTL_SECONDS")
+    )
     token_ttl_seconds: int = Field(default=12 * 3600, gt=0)
     download_url_ttl_seconds: int = Field(default=3600, gt=0)
     staged_upload_ttl_seconds: int = Field(default=24 * 3600, gt=0)
@@ -131,6 +136,27 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not an address such as https://dms.example.com (no query, no fragment)")
         return url
 
+    @field_validator("lock_ttl", mode="before")
+    @classmethod
+    def _seconds(cls, value: Any) -> Any:
+        # An environment variable is text, and pydantic reads a bare number of seconds only as a number.
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return None
+            try:
+                return float(text)
+            except ValueError:
+                return text
+        return value
+
+    @field_validator("lock_ttl", mode="after")
+    @classmethod
+    def _positive(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise ValueError("must be longer than 0 s: seconds (900) or a duration (PT15M, 00:15:00)")
+        return value
+
     @field_validator("time_zone", mode="after")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -169,10 +195,6 @@ class Settings(BaseSettings):
         return self.index_dir or self.data_dir / "index"
 
     @property
-    def lock_ttl(self) -> timedelta | None:
-        return timedelta(seconds=self.lock_ttl_seconds) if self.lock_ttl_seconds else None
-
-    @property
     def token_ttl(self) -> timedelta:
         return timedelta(seconds=self.token_ttl_seconds)
 
@@ -206,11 +228,31 @@ class Settings(BaseSettings):
 
 def describe_invalid(error: ValidationError) -> str:
     """One line naming each rejected environment variable with pydantic's reason."""
-    prefix = Settings.model_config.get("env_prefix", "")
     return "; ".join(
-        f"{prefix}{str(detail['loc'][0]).upper()}: {detail['msg']}" if detail["loc"] else detail["msg"]
+        f"{_variable(str(detail['loc'][0]))}: {detail['msg']}" if detail["loc"] else detail["msg"]
         for detail in error.errors(include_url=False)
     )
+
+
+def _variable(name: str) -> str:
+    """The environment variable of a setting named by its field or by its alias (already in full);
+    of a setting's several names, the one the environment sets."""
+    prefix = str(Settings.model_config.get("env_prefix", ""))
+    name = name.upper()
+    for field in Settings.model_fields.values():
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices) and name in alias.choices:
+            return next((str(c) for c in alias.choices if str(c) in os.environ), name)
+    return name if name.startswith(prefix) else prefix + name
+
+
+def setting_variables() -> list[str]:
+    """Every environment variable that sets something, older names included."""
+    names = []
+    for field_name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        names += list(alias.choices) if isinstance(alias, AliasChoices) else [_variable(field_name)]  # type: ignore[arg-type]
+    return names
 
 
 def misspelt_settings(environ: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -218,7 +260,7 @@ def misspelt_settings(environ: Mapping[str, str]) -> list[tuple[str, str]]:
     but nearly one (`KARTOTEKA_DATABSE_URL`): ignored, it would leave the default in force, quietly
     (an empty SQLite database, an open /metrics). Other KARTOTEKA_ names (a script's own) pass."""
     prefix = str(Settings.model_config.get("env_prefix", ""))
-    known = [prefix + name.upper() for name in Settings.model_fields]
+    known = setting_variables()
     found = []
     for name in sorted(environ):
         if name.upper().startswith(prefix) and name.upper() not in known:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -24,7 +25,7 @@ class Limits:
     max_upload_bytes: int
     max_page_size: int
     default_page_size: int
-    lock_ttl_seconds: int | None
+    lock_ttl: timedelta | None
     token_ttl_seconds: int
     download_url_ttl_seconds: int
     staged_upload_ttl_seconds: int

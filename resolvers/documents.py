@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -184,7 +183,7 @@ async def _on_document(ctx: RequestContext, document_id: str, action: DocumentAc
 
 
 async def check_out(ctx: RequestContext, document_id: str) -> Outcome[Document]:
-    ttl = timedelta(seconds=ctx.limits.lock_ttl_seconds) if ctx.limits.lock_ttl_seconds else None
+    ttl = ctx.limits.lock_ttl
     return await _on_document(ctx, document_id, lambda s, actor, doc: checkouts.check_out(s, actor, doc, ttl=ttl))
 
 

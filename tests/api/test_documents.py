@@ -68,6 +68,29 @@ async def test_check_out_then_check_in_makes_minor_then_major_versions(alice):
     assert major["document"]["currentVersion"]["number"] == "2.0"
 
 
+async def test_the_lock_lease_setting_gives_every_check_out_its_expiry(alice, settings, services):
+    from dataclasses import replace
+    from datetime import datetime, timedelta
+
+    from kartoteka.app import build_services
+
+    built = build_services(settings.model_copy(update={"lock_ttl": timedelta(minutes=15)}))
+    await built.db.engine.dispose()
+    await built.blobs.close()
+    assert built.limits.lock_ttl == timedelta(minutes=15)
+
+    binder = await create_binder(alice, "Umowy")
+    document = await create_document(alice, binder["id"], "Umowa", CONTRACT)
+    services.limits = built.limits  # the running app's settings, as `kartoteka serve` would build them
+    lock = (await alice.gql(CHECK_OUT, input={"documentId": document["id"]})).payload("checkOutDocument")["document"]
+    locked_at, expires_at = (datetime.fromisoformat(lock["lock"][k]) for k in ("lockedAt", "expiresAt"))
+    assert expires_at - locked_at == timedelta(minutes=15)
+    services.limits = replace(built.limits, lock_ttl=None)
+    await alice.gql(CANCEL, input={"documentId": document["id"]})
+    lock = (await alice.gql(CHECK_OUT, input={"documentId": document["id"]})).payload("checkOutDocument")["document"]
+    assert lock["lock"]["expiresAt"] is None
+
+
 async def test_second_check_out_is_refused_with_the_holder_named(alice, bob):
     binder = await shared_binder(alice, bob)
     document = await create_document(alice, binder["id"], "Umowa", CONTRACT)

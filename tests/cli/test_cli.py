@@ -170,7 +170,8 @@ def test_a_name_with_square_brackets_is_echoed_as_it_is(data_dir):
         ("KARTOTEKA_MAX_UPLOAD_BYTES", "-1", "greater than 0"),
         ("KARTOTEKA_MAX_UPLOAD_BYTES", "abc", "valid integer"),
         ("KARTOTEKA_S3_SECURE", "maybe", "valid boolean"),
-        ("KARTOTEKA_LOCK_TTL_SECONDS", "0", "greater than 0"),
+        ("KARTOTEKA_LOCK_TTL", "0", "longer than 0 s"),
+        ("KARTOTEKA_LOCK_TTL_SECONDS", "soon", "valid timedelta"),
         ("KARTOTEKA_LOG_LEVEL", "LOUD", "'DEBUG', 'INFO', 'WARNING', 'ERROR' or 'CRITICAL'"),
         ("KARTOTEKA_TIME_ZONE", "Europe/Gotham", "not a time zone such as Europe/Warsaw"),
         ("KARTOTEKA_CORS_ORIGINS", "crm.example.com", "not an origin such as https://crm.example.com"),
@@ -196,6 +197,27 @@ def test_cors_origins_are_a_json_list_or_separated_by_commas(monkeypatch):
     ):
         monkeypatch.setenv("KARTOTEKA_CORS_ORIGINS", given)
         assert Settings().cors_origins == ["https://crm.example.com", "http://localhost:5173"]
+
+
+def test_the_lock_lease_is_given_in_seconds_or_as_a_duration_under_either_name(monkeypatch):
+    from datetime import timedelta
+
+    from kartoteka.settings import misspelt_settings
+
+    assert Settings().lock_ttl is None
+    for given in ("900", " 900 ", "900.0", "PT15M", "00:15:00"):
+        monkeypatch.setenv("KARTOTEKA_LOCK_TTL", given)
+        assert Settings().lock_ttl == timedelta(minutes=15), given
+    monkeypatch.setenv("KARTOTEKA_LOCK_TTL", "")
+    assert Settings().lock_ttl is None
+    monkeypatch.delenv("KARTOTEKA_LOCK_TTL")
+    monkeypatch.setenv("KARTOTEKA_LOCK_TTL_SECONDS", "3600")  # its older name
+    assert Settings().lock_ttl == timedelta(hours=1)
+    assert misspelt_settings({"KARTOTEKA_LOCK_TTL_SECONDS": "3600", "KARTOTEKA_LOCK_TTL": "60"}) == []
+    for wrong in ("-5", "PT0S"):
+        monkeypatch.setenv("KARTOTEKA_LOCK_TTL_SECONDS", wrong)
+        with pytest.raises(ValueError, match="longer than 0 s"):
+            Settings()
 
 
 def test_the_public_url_is_an_http_address_without_query(monkeypatch):
