@@ -201,7 +201,7 @@ class DocumentMutation:
 
     @strawberry.mutation(
         description="Replaces the document's own entries (MANAGE needed); they only narrow what its binder"
-        " gives the principals they name."
+        " gives the principals they name. A manager left out of the list keeps MANAGE; name yourself to step down."
     )
     async def set_document_permissions(self, info: Info, input: SetPermissionsInput) -> DocumentPayload:
         return _document(await documents.set_permissions(info.context, input.target_id, input.entries))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -71,6 +71,17 @@ def _describe(entries: Sequence[_Named]) -> list[dict[str, object]]:
     ]
 
 
+async def _manager_kept(valid: list[_Named], actor: Actor, level_now: Callable[[], Awaitable[Access]]) -> _Named | None:
+    """The entry that keeps the acting manager a manager, when the new entries (already flushed)
+    would take MANAGE away from them without naming them; None when they named themselves (they
+    asked for what they get), are an administrator, or manage anyway."""
+    if not actor.user_id or any(n.entry.kind == "User" and n.entry.principal_id == actor.user_id for n in valid):
+        return None
+    if await level_now() >= Access.MANAGE:
+        return None
+    return _Named(Entry("User", actor.user_id, Access.MANAGE), actor.username)
+
+
 async def set_binder_permissions(session: AsyncSession, actor: Actor, binder_id: int, entries: Sequence[Entry]) -> None:
     """Replace the binder's entries (MANAGE). Its whole subtree inherits the change.
 
@@ -89,13 +100,8 @@ async def set_binder_permissions(session: AsyncSession, actor: Actor, binder_id:
     for named in valid:
         session.add(BinderPermission(binder_id=binder_id, **_columns(named.entry)))
     await session.flush()
-    named_themselves = any(n.entry.kind == "User" and n.entry.principal_id == actor.user_id for n in valid)
-    if (
-        actor.user_id
-        and not named_themselves
-        and await access_sql.binder_level(session, actor, binder_id) < Access.MANAGE
-    ):
-        kept = _Named(Entry("User", actor.user_id, Access.MANAGE), actor.username)
+    kept = await _manager_kept(valid, actor, lambda: access_sql.binder_level(session, actor, binder_id))
+    if kept is not None:
         session.add(BinderPermission(binder_id=binder_id, **_columns(kept.entry)))
         valid.append(kept)
         await session.flush()
@@ -111,7 +117,11 @@ async def set_binder_permissions(session: AsyncSession, actor: Actor, binder_id:
 async def set_document_permissions(
     session: AsyncSession, actor: Actor, document_id: int, entries: Sequence[Entry]
 ) -> None:
-    """Replace the document's own entries (MANAGE); they can only narrow what its binder gives."""
+    """Replace the document's own entries (MANAGE); they can only narrow what its binder gives.
+
+    As on binders, a manager who leaves themselves out keeps managing the document (narrowing a
+    group they belong to does not narrow them).
+    """
     from dms.documents.service import get_document
 
     await get_document(session, actor, document_id, need=Access.MANAGE, include_trashed=True, field="targetId")
@@ -119,6 +129,11 @@ async def set_document_permissions(
     await session.execute(delete(DocumentPermission).where(DocumentPermission.document_id == document_id))
     for named in valid:
         session.add(DocumentPermission(document_id=document_id, **_columns(named.entry)))
+    await session.flush()
+    kept = await _manager_kept(valid, actor, lambda: access_sql.document_level(session, actor, document_id))
+    if kept is not None:
+        session.add(DocumentPermission(document_id=document_id, **_columns(kept.entry)))
+        valid.append(kept)
     session.add(
         DocumentHistoryEntry(
             document_id=document_id,

@@ -15,6 +15,7 @@ from tests.api.helpers import (
 )
 
 CHECK_OUT = ref_mutation("checkOutDocument")
+CANCEL_CHECK_OUT = ref_mutation("cancelCheckOut")
 DELETE = ref_mutation("deleteDocument")
 NODE = "query($id: ID!) { node(id: $id) { id } }"
 MOVE_BINDER = "mutation($b: ID!, $p: ID) { moveBinder(input: {binderId: $b, parentId: $p}) { userErrors { code } } }"
@@ -288,6 +289,46 @@ async def test_a_manager_who_names_themselves_with_less_gets_what_they_asked_for
     assert entries == {("bob", "MANAGE"), ("alice", "READ")}
     again = await alice.gql(SET_BINDER_PERMISSIONS, target=binder["id"], entries=[])
     assert again.codes("setBinderPermissions") == ["PERMISSION_DENIED"]
+
+
+async def test_narrowing_a_document_for_a_group_of_the_manager_does_not_narrow_the_manager(alice, bob, db):
+    from dms.actor import SYSTEM
+    from dms.identity import service as identity
+    from resolvers.ids import encode_id
+
+    async with db.sessions() as session:
+        group = await identity.create_group(session, SYSTEM, "Księgowość")
+        for member in ("alice", "bob"):
+            await identity.add_member(session, SYSTEM, "Księgowość", member)
+        await session.commit()
+        group_id = encode_id("Group", group.id)
+    binder, document = await private_document(alice)
+    await set_binder_access(alice, binder["id"], [(await me_id(bob), "WRITE")])
+    narrowed = await alice.gql(
+        SET_DOCUMENT_PERMISSIONS, target=document["id"], entries=[{"principalId": group_id, "access": "READ"}]
+    )
+    assert narrowed.payload("setDocumentPermissions")["userErrors"] == []
+    assert (await bob.gql(CHECK_OUT, input={"documentId": document["id"]})).codes("checkOutDocument") == [
+        "PERMISSION_DENIED"
+    ]
+    assert (await alice.gql(CHECK_OUT, input={"documentId": document["id"]})).codes("checkOutDocument") == []
+    entries = await alice.gql(
+        "query($id: ID!) { node(id: $id) { ... on Document { permissions { access"
+        " principal { ... on User { username } ... on Group { name } } } } } }",
+        id=document["id"],
+    )
+    assert entry_set(entries.data["node"]["permissions"]) == {("Księgowość", "READ"), ("alice", "MANAGE")}
+    # Named with less, the manager gets what they asked for.
+    await alice.gql(CANCEL_CHECK_OUT, input={"documentId": document["id"]})
+    stepped_down = await alice.gql(
+        SET_DOCUMENT_PERMISSIONS,
+        target=document["id"],
+        entries=[{"principalId": group_id, "access": "READ"}, {"principalId": await me_id(alice), "access": "READ"}],
+    )
+    assert stepped_down.payload("setDocumentPermissions")["userErrors"] == []
+    assert (await alice.gql(CHECK_OUT, input={"documentId": document["id"]})).codes("checkOutDocument") == [
+        "PERMISSION_DENIED"
+    ]
 
 
 async def test_a_manager_below_a_binder_they_inherit_gets_no_entry_of_their_own(alice, bob):
