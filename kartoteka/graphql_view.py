@@ -24,10 +24,20 @@ from resolvers.received_form import ReceivingRequestAdapter, close_form
 from resolvers.upload_map import UploadMapError, place_files
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
-# A multipart request must carry one of these: a browser cannot send them cross-site without a
-# CORS preflight, so a form on another site cannot post uploads with the victim's credentials.
+# A multipart request must carry one of these, or a bearer token: a browser cannot send any of
+# them cross-site without a CORS preflight, so a form on another site cannot post uploads with
+# the victim's credentials. (A bearer token is never attached by the browser on its own, unlike
+# cookies or HTTP Basic credentials; every upload needs one, so API clients pass as they are.)
 PREFLIGHT_HEADER_NAMES = ("Apollo-Require-Preflight", "X-Requested-With", "GraphQL-Preflight")
 PREFLIGHT_HEADERS = tuple(name.lower() for name in PREFLIGHT_HEADER_NAMES)
+
+
+def _could_come_from_a_form(request: Request) -> bool:
+    """Whether a page on another site could have made the browser send this request as it is."""
+    if any(header in request.headers for header in PREFLIGHT_HEADERS):
+        return False
+    scheme, _, _ = request.headers.get("authorization", "").partition(" ")
+    return scheme.lower() != "bearer"
 
 
 class KartotekaGraphQL(GraphQL):
@@ -66,9 +76,11 @@ class KartotekaGraphQL(GraphQL):
 
     def _refuse(self, request: Request) -> Response | None:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type == "multipart/form-data" and not any(h in request.headers for h in PREFLIGHT_HEADERS):
+        if content_type == "multipart/form-data" and _could_come_from_a_form(request):
             return request_error(
-                400, f"multipart requests need one of the headers {', '.join(PREFLIGHT_HEADER_NAMES)} (CSRF guard)"
+                400,
+                "multipart requests need a bearer token (Authorization: Bearer …) or one of the headers"
+                f" {', '.join(PREFLIGHT_HEADER_NAMES)} (CSRF guard)",
             )
         return None
 

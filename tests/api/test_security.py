@@ -163,15 +163,15 @@ async def test_introspection_can_be_switched_off_for_production(settings, servic
 
 
 async def test_a_cross_site_form_cannot_run_a_mutation(http, alice):
-    """A form on another site can POST urlencoded, multipart or text/plain bodies, or make a GET."""
+    """A form on another site can POST urlencoded, multipart or text/plain bodies, or make a GET;
+    the browser adds what it holds for the site on its own (cookies, HTTP Basic credentials), but
+    never a bearer token."""
     logout = "mutation { logout { userErrors { code } } }"
+    multipart = {"data": {"operations": json.dumps({"query": logout}), "map": "{}"}, "files": {"0": ("a.txt", b"a")}}
+    ambient = {"Cookie": "session=abc", "Authorization": "Basic YWxpY2U6c2VjcmV0"}
     attempts = [
-        await http.post(
-            "/graphql",
-            data={"operations": json.dumps({"query": logout}), "map": "{}"},
-            files={"0": ("a.txt", b"a")},
-            headers=alice.headers,
-        ),
+        await http.post("/graphql", **multipart),
+        await http.post("/graphql", **multipart, headers=ambient),
         await http.post("/graphql", data={"query": logout}, headers=alice.headers),
         await http.post(
             "/graphql",
@@ -183,7 +183,28 @@ async def test_a_cross_site_form_cannot_run_a_mutation(http, alice):
     assert [400 <= r.status_code < 500 for r in attempts] == [True] * len(attempts), [
         (r.status_code, r.text[:100]) for r in attempts
     ]
+    assert [r.json()["errors"][0]["message"] for r in attempts[:2]] == [
+        "multipart requests need a bearer token (Authorization: Bearer …) or one of the headers"
+        " Apollo-Require-Preflight, X-Requested-With, GraphQL-Preflight (CSRF guard)"
+    ] * 2
     assert (await alice.gql("{ me { username } }")).data == {"me": {"username": "alice"}}
+
+
+async def test_an_api_client_uploads_with_its_bearer_token_and_no_other_header(http, alice):
+    """What a plain client of the GraphQL multipart request spec sends (requests, httpx, gql, curl -F)."""
+    binder = await create_binder(alice, "Umowy")
+    operations = {
+        "query": "mutation($input: CreateDocumentInput!) { createDocument(input: $input) {"
+        " document { currentVersion { size } } userErrors { code } } }",
+        "variables": {"input": {"binderId": binder["id"], "title": "Umowa", "file": None}},
+    }
+    response = await http.post(
+        "/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.input.file"]})},
+        files={"0": ("umowa.txt", "Umowa dostawy zażółć".encode())},
+        headers={"Authorization": alice.headers["Authorization"]},
+    )
+    assert response.json()["data"]["createDocument"] == {"document": {"currentVersion": {"size": 24}}, "userErrors": []}
 
 
 async def test_a_multipart_request_with_a_preflight_header_goes_through(alice):
