@@ -251,7 +251,7 @@ def setting_variables() -> list[str]:
     names = []
     for field_name, field in Settings.model_fields.items():
         alias = field.validation_alias
-        names += list(alias.choices) if isinstance(alias, AliasChoices) else [_variable(field_name)]  # type: ignore[arg-type]
+        names += [str(c) for c in alias.choices] if isinstance(alias, AliasChoices) else [_variable(field_name)]
     return names
 
 
