@@ -75,12 +75,13 @@ def slug(text: str, *, field: str = "code") -> str:
 
 
 def clean_code(value: str | None, name: str, *, field: str = "code") -> str:
-    """The code an admin gave (checked), or one made from the name."""
+    """The code an admin gave (checked; "DOST" is taken as "dost", as document type codes are),
+    or one made from the name."""
     if value is None or not value.strip():
         return slug(name, field=field)
-    code = value.strip()
+    code = value.strip().lower()
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", code):
-        raise ValidationFailed("a code is lower-case letters, digits and _, starting with a letter", field=field)
+        raise ValidationFailed("a code is letters, digits and _, starting with a letter", field=field)
     return code
 
 

@@ -305,6 +305,20 @@ async def test_only_an_administrator_configures_types_and_dictionaries(db, selle
         await in_tx(db, lambda s: dictionaries.create_dictionary(s, seller, name="Grupy", kind="group"))
 
 
+@sqlite_only
+async def test_a_code_typed_in_capitals_is_kept_in_lower_case_like_a_document_types(db, admin):
+    supplier = await in_tx(
+        db, lambda s: counterparty_types.create_counterparty_type(s, admin, name="Dostawca", code="DOST")
+    )
+    assert supplier.code == "dost"
+    with pytest.raises(Conflict):
+        await in_tx(db, lambda s: counterparty_types.create_counterparty_type(s, admin, name="Inny", code="dost"))
+    visit = await in_tx(db, lambda s: event_types.create_event_type(s, admin, name="Wizyta", code=" WS_1 "))
+    assert visit.code == "ws_1"
+    with pytest.raises(ValidationFailed):
+        await in_tx(db, lambda s: dictionaries.create_dictionary(s, admin, name="Grupy", kind="group", code="1GR"))
+
+
 async def test_entries_stay_numbered_one_by_one_in_the_order_asked_for(db, admin):
     regions = await in_tx(db, lambda s: dictionaries.create_dictionary(s, admin, name="Województwa", kind="choice"))
 
