@@ -35,7 +35,9 @@ as ``PL61 1090 1014 0000 0712 1981 2874``, a phone as ``+48 601 234 567``, an am
 ``12 345,67``. Such a run of digit groups (two to eight groups of at most four digits, apart by
 one space of any kind, the first group possibly a country code) is indexed glued too, from each
 group to the end of the run (``1234563218``, ``601234567``), at the run's last position; and a
-word of two letters and at least eight digits (``PL1234563218``) also as its digits.
+word of two letters and at least eight digits (``PL1234563218``) also as its digits. An amount
+grouped in thousands by commas, as English writes it (``4,200.00``, ``1,250,000``), is indexed
+with its whole part glued too (``4200``, ``1250000``), at its last group's position.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ from search.lemmas import english_lemma, polish_lemmas
 
 #: Bump whenever the terms produced for some text change: indexes built with
 #: another version must be rebuilt.
-ANALYSIS_VERSION = 9
+ANALYSIS_VERSION = 10
 
 PL_STEM_MARK = "~"
 EN_STEM_MARK = "^"
@@ -116,8 +118,14 @@ _NUMBER_GROUP = rf"\d{{1,4}}(?:{_SEPARATOR}\d+)*(?![^\W_]|{_SEPARATOR}[^\W_])"
 #: A whole number written in groups (``+48 601 234 567``, ``PL61 1090 …``), for finding it in a
 #: text as one piece (highlighting); what is indexed of it is decided by `iter_tokens` alone.
 NUMBER_RUN_PATTERN = rf"(?<![^\W_])(?:[A-Z]{{2}}(?:\d{{2}})?{_SPACE}|\+)?{_NUMBER_GROUP}(?:{_SPACE}{_NUMBER_GROUP})+"
-_GROUPED_NUMBER_HINT_RE = re.compile(rf"\d[{''.join(sorted(GROUP_SPACES))}]\d")
-_SPACED_COMPOUND_RE = re.compile(rf"((?<=\d)[{''.join(sorted(GROUP_SPACES))}])?({COMPOUND_PATTERN})")
+_GROUPED_NUMBER_HINT_RE = re.compile(rf"\d[{''.join(sorted(GROUP_SPACES))}]\d|\d,[0-9]{{3}}(?![0-9])")
+# The gap before a compound that may continue a number: a group space, or the comma of thousands.
+_SPACED_COMPOUND_RE = re.compile(rf"((?<=\d)[{''.join(sorted(GROUP_SPACES))},])?({COMPOUND_PATTERN})")
+_THOUSANDS_FIRST_RE = re.compile(r"[0-9]{1,3}")
+# A later group of thousands; a decimal part (4,200.00) ends the amount.
+_THOUSANDS_GROUP_RE = re.compile(r"([0-9]{3})(?:\.[0-9]+)?")
+#: An amount grouped in thousands by commas, for finding it in a text as one piece (highlighting).
+THOUSANDS_PATTERN = r"(?<![^\W_])[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?(?![^\W_])"
 _WORD_RE = re.compile(_WORD)
 _SEPARATOR_RE = re.compile(_SEPARATOR)
 _HAS_WORD_RE = re.compile(r"[^\W_]")
@@ -309,6 +317,44 @@ class _NumberRun:
         return [Token(form, self.last_position, starts[form], self.end) for form in forms]
 
 
+class _ThousandsRun:
+    """An amount grouped in thousands by commas (``4,200.00``) being read, one compound at a time."""
+
+    __slots__ = ("digits", "end", "groups", "position", "start")
+
+    def __init__(self) -> None:
+        self.digits = ""
+        self.groups = 0
+        self.start = self.end = self.position = 0
+
+    def take(self, compound: str, gap: str, start: int, position: int) -> Token | None:
+        """Read the next compound (`gap`: the comma or group space between it and a digit right
+        before it, else empty); the glued token of an amount it ends."""
+        if self.digits and gap == ",":
+            if (group := _THOUSANDS_GROUP_RE.fullmatch(compound)) is None:
+                # 12,345,6789 or 4 200,00: not grouped in thousands after all.
+                self.digits, self.groups = "", 0
+                return None
+            self.digits += group[1]
+            self.groups += 1
+            self.end, self.position = start + 3, position
+            return None if group[0] == group[1] else self.token()
+        finished = self.token()
+        # After a group space the compound is a later group of a number (4 200,000: 4200 whole).
+        if gap not in GROUP_SPACES and _THOUSANDS_FIRST_RE.fullmatch(compound) is not None:
+            self.digits, self.groups = compound, 1
+            self.start, self.end, self.position = start, start + len(compound), position
+        return finished
+
+    def token(self) -> Token | None:
+        """The glued whole part of the amount read so far (None for a lone group); starts afresh."""
+        finished = None
+        if self.groups >= 2 and len(self.digits) <= MAX_NUMBER_DIGITS:
+            finished = Token(self.digits, self.position, self.start, self.end)
+        self.digits, self.groups = "", 0
+        return finished
+
+
 def written_with_plus(text: str) -> frozenset[str]:
     """The digits of the international phone numbers written in one piece after a ``+`` in `text`."""
     return frozenset(_INTERNATIONAL_NUMBER_RE.findall(text)) if "+" in text else frozenset()
@@ -347,6 +393,7 @@ def iter_tokens(text: str) -> Iterator[Token]:
     """
     position = 0
     number = _NumberRun()
+    thousands = _ThousandsRun()
     with_plus = written_with_plus(text)
     for compound in _COMPOUND_RE.finditer(text):
         group = compound.group()
@@ -356,6 +403,11 @@ def iter_tokens(text: str) -> Iterator[Token]:
             start = compound.start()
             spaced = start - number.end == 1 and text[number.end] in GROUP_SPACES
             yield from number.take(group, spaced, start, compound.end(), position + words - 1)
+        if thousands.digits or group[0].isdigit():
+            start = compound.start()
+            gap = text[start - 1] if start >= 2 and text[start - 2].isdigit() else ""
+            if (amount := thousands.take(group, gap, start, position)) is not None:
+                yield amount
         if plain:
             # The common case: a plain word.
             for term in _word_terms(group):
@@ -369,6 +421,8 @@ def iter_tokens(text: str) -> Iterator[Token]:
         yield from tokens
         position += words
     yield from number.tokens()
+    if (amount := thousands.token()) is not None:
+        yield amount
 
 
 def term_positions(text: str) -> dict[str, list[int]]:
@@ -381,7 +435,8 @@ def term_positions(text: str) -> dict[str, list[int]]:
     found: dict[str, list[int]] = {}
     position = 0
     number = _NumberRun()
-    # Text without digits apart by a space has no number written in groups: the cheaper scan.
+    thousands = _ThousandsRun()
+    # Text without digits apart by a space or a comma has no number written in groups: the cheaper scan.
     numbers = _GROUPED_NUMBER_HINT_RE.search(text) is not None
     compounds = _SPACED_COMPOUND_RE.findall(text) if numbers else zip(repeat(""), _COMPOUND_RE.findall(text))
     with_plus = written_with_plus(text)
@@ -390,8 +445,11 @@ def term_positions(text: str) -> dict[str, list[int]]:
         if numbers and (number.groups or _may_be_number(compound)):
             words = 1 if plain else len(_WORD_RE.findall(compound))
             # Character offsets are for highlights; the gap says all that positions need.
-            for token in number.take(compound, bool(gap), 0, 0, position + words - 1):
+            for token in number.take(compound, gap in GROUP_SPACES, 0, 0, position + words - 1):
                 _add_position(found, token.term, token.position)
+        if numbers and (thousands.digits or compound[0].isdigit()):
+            if (amount := thousands.take(compound, gap, 0, position)) is not None:
+                _add_position(found, amount.term, amount.position)
         if plain:
             for term in _word_terms(compound):
                 if (positions := found.get(term)) is None:
@@ -412,6 +470,8 @@ def term_positions(text: str) -> dict[str, list[int]]:
         position += words
     for token in number.tokens():
         _add_position(found, token.term, token.position)
+    if (amount := thousands.token()) is not None:
+        _add_position(found, amount.term, amount.position)
     return found
 
 

@@ -16,6 +16,7 @@ from search.analysis import (
     INTERNATIONAL_NUMBER_PATTERN,
     NUMBER_RUN_PATTERN,
     PL_STEM_MARK,
+    THOUSANDS_PATTERN,
     WORD_PATTERN,
     iter_tokens,
     national_forms,
@@ -27,7 +28,7 @@ from search.query import Phrase, Prefix, QueryNode, Term, iter_leaves
 
 _SPACE_RE = re.compile(r"\s+")
 # A number written in groups is one piece, so that a match of it glued marks all of it.
-_PIECE_RE = re.compile(f"{NUMBER_RUN_PATTERN}|{INTERNATIONAL_NUMBER_PATTERN}|{COMPOUND_PATTERN}")
+_PIECE_RE = re.compile(f"{NUMBER_RUN_PATTERN}|{INTERNATIONAL_NUMBER_PATTERN}|{THOUSANDS_PATTERN}|{COMPOUND_PATTERN}")
 _WORD_ONLY_RE = re.compile(WORD_PATTERN)
 ELLIPSIS = "…"
 

@@ -82,6 +82,40 @@ async def test_a_number_is_found_however_its_groups_are_written(alice, indexer, 
     assert await titles(alice, query) == expected
 
 
+AMOUNTS = {
+    "Invoice": "Total due: USD 12,345.67; credit limit 1,250,000.",
+    "Faktura": "Do zapłaty: 12 345,67 zł.",
+    "Dostawa": "Waga 12,5 kg, 345 palet.",
+}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("12345", ["Faktura", "Invoice"]),
+        ("12345.67", ["Faktura", "Invoice"]),
+        ("12,345.67", ["Faktura", "Invoice"]),
+        ("12 345,67", ["Faktura", "Invoice"]),
+        ("1250000", ["Invoice"]),
+        ("1,250,000", ["Invoice"]),
+    ],
+)
+async def test_an_amount_grouped_by_commas_is_found_by_its_digits(alice, indexer, query, expected):
+    binder = await create_binder(alice, "Faktury")
+    for title, text in AMOUNTS.items():
+        await create_document(alice, binder["id"], title, text.encode(), filename="dokument.txt")
+    await drain(indexer)
+    assert await titles(alice, query) == expected
+
+
+async def test_an_amount_grouped_by_commas_is_marked_whole(alice, indexer):
+    binder = await create_binder(alice, "Invoices")
+    await create_document(alice, binder["id"], "Invoice", b"Total due: EUR 4,200.00.")
+    await drain(indexer)
+    result = await alice.gql(SEARCH, q="4200")
+    assert result.data["search"]["edges"][0]["node"]["highlights"] == ["Total due: EUR <mark>4,200</mark>.00."]
+
+
 async def test_a_number_written_in_groups_is_marked_whole(alice, indexer):
     binder = await create_binder(alice, "Faktury")
     await create_document(alice, binder["id"], "Faktura", b"Nabywca: NIP 123 456 32 18.")

@@ -137,13 +137,19 @@ def test_a_word_written_whole_finds_it_written_with_a_hyphen_or_apostrophe(query
         ("plane", "project plan"),
         ("2.1", "week 21"),  # a version or a fraction glued is another number
         ("12.5", "item 125"),
+        ("123456789", "12,345,6789"),  # not grouped in thousands
+        ("12345", "12,345,6789"),
+        ("200000", "4 200,000 t"),
     ],
 )
 def test_different_words_and_numbers_stay_apart(query: str, text: str) -> None:
     assert not matches(query, text)
 
 
-@pytest.mark.parametrize(("query", "text"), [("1500", "1.500 zł"), ("05500", "05-500 Piaseczno")])
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [("1500", "1.500 zł"), ("05500", "05-500 Piaseczno"), ("4200", "EUR 4,200.00"), ("1250000", "$1,250,000")],
+)
 def test_numbers_grouped_by_thousands_are_also_glued(query: str, text: str) -> None:
     assert matches(query, text)
 
