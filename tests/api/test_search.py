@@ -86,18 +86,21 @@ AMOUNTS = {
     "Invoice": "Total due: USD 12,345.67; credit limit 1,250,000.",
     "Faktura": "Do zapłaty: 12 345,67 zł.",
     "Dostawa": "Waga 12,5 kg, 345 palet.",
+    "Rachunek": "Razem 12.345,67 zł, limit 1.250.000 zł.",
 }
 
 
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("12345", ["Faktura", "Invoice"]),
+        ("12345", ["Faktura", "Invoice", "Rachunek"]),
+        # Not 12.345,67: a dotted number's glued form stands where it starts, its decimals two on.
         ("12345.67", ["Faktura", "Invoice"]),
-        ("12,345.67", ["Faktura", "Invoice"]),
-        ("12 345,67", ["Faktura", "Invoice"]),
-        ("1250000", ["Invoice"]),
-        ("1,250,000", ["Invoice"]),
+        ("12,345.67", ["Faktura", "Invoice", "Rachunek"]),
+        ("12 345,67", ["Faktura", "Invoice", "Rachunek"]),
+        ("12.345,67", ["Faktura", "Invoice", "Rachunek"]),
+        ("1250000", ["Invoice", "Rachunek"]),
+        ("1,250,000", ["Invoice", "Rachunek"]),
     ],
 )
 async def test_an_amount_grouped_by_commas_is_found_by_its_digits(alice, indexer, query, expected):
