@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from search.analysis import (
@@ -39,6 +39,9 @@ class Highlighter:
 
     terms: frozenset[str]
     prefixes: tuple[str, ...]
+    # The parts of compound query words, which also match as consecutive parts of a compound
+    # written otherwise: Bielsku-Białej marks Bielsko-Biała, as the search found it.
+    part_runs: tuple[tuple[frozenset[str], ...], ...] = ()
     # Piece → spans that match inside it (empty: no match); the hits of one search share words.
     _seen: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict, compare=False, repr=False)
 
@@ -48,12 +51,15 @@ class Highlighter:
         wanted = set(fields)
         terms: set[str] = set()
         prefixes: list[str] = []
+        part_runs: dict[tuple[frozenset[str], ...], None] = {}
         for leaf, negated in iter_leaves(query):
             if negated or getattr(leaf, "field", None) not in wanted:
                 continue
             if isinstance(leaf, Term):
                 for word in query_words(leaf.text):
                     terms.update(word.alternatives)
+                    if len(word.parts) > 1:
+                        part_runs[tuple(frozenset(alternatives) for alternatives in word.parts)] = None
             elif isinstance(leaf, Phrase):
                 for text in leaf.words:
                     for word in query_words(text):
@@ -61,10 +67,10 @@ class Highlighter:
                             terms.update(alternatives)
             elif isinstance(leaf, Prefix) and (prefix := prefix_term(leaf.text)):
                 prefixes.append(prefix)
-        return cls(frozenset(terms), tuple(prefixes))
+        return cls(frozenset(terms), tuple(prefixes), tuple(part_runs))
 
     def __bool__(self) -> bool:
-        return bool(self.terms or self.prefixes)
+        return bool(self.terms or self.prefixes or self.part_runs)
 
     def _matches(self, term: str) -> bool:
         if term in self.terms:
@@ -91,7 +97,18 @@ class Highlighter:
         if _WORD_ONLY_RE.fullmatch(piece):
             terms = (*word_terms(piece), *national_forms(piece, frozenset()))
             return ((0, len(piece)),) if any(self._matches(term) for term in terms) else ()
-        return tuple((t.start, t.end) for t in iter_tokens(piece) if self._matches(t.term))
+        spans = [(t.start, t.end) for t in iter_tokens(piece) if self._matches(t.term)]
+        if self.part_runs:
+            spans.extend(self._part_runs_inside(piece))
+        return tuple(spans)
+
+    def _part_runs_inside(self, piece: str) -> Iterator[tuple[int, int]]:
+        """Spans of consecutive parts of compound `piece` that match a compound query word part by part."""
+        parts = [(m.start(), m.end(), frozenset(word_terms(m.group()))) for m in _WORD_ONLY_RE.finditer(piece)]
+        for run in self.part_runs:
+            for first in range(len(parts) - len(run) + 1):
+                if all(parts[first + k][2] & alternatives for k, alternatives in enumerate(run)):
+                    yield parts[first][0], parts[first + len(run) - 1][1]
 
     def spans(self, text: str, *, max_spans: int = 64) -> list[tuple[int, int]]:
         """Character spans of matched words, sorted, overlaps merged; stops after `max_spans`."""

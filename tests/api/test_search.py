@@ -174,6 +174,22 @@ async def test_highlights_mark_the_matched_words(alice, indexer):
     assert any("<mark>dostawa</mark>" in snippet for snippet in highlights)
 
 
+@pytest.mark.parametrize(
+    ("query", "marked"),
+    [
+        ("Bielsku-Białej", "Oddział w <mark>Bielsko-Biała</mark>; kierownik Anna Nowak-Kowalska."),
+        ("Nowak-Kowalskiej", "Oddział w Bielsko-Biała; kierownik Anna <mark>Nowak-Kowalska</mark>."),
+    ],
+)
+async def test_a_hyphenated_name_found_inflected_is_marked(alice, indexer, query, marked):
+    binder = await create_binder(alice, "Oddziały")
+    text = "Oddział w Bielsko-Biała; kierownik Anna Nowak-Kowalska."
+    await create_document(alice, binder["id"], "Oddział", text.encode())
+    await drain(indexer)
+    result = await alice.gql(SEARCH, q=query)
+    assert [edge["node"]["highlights"] for edge in result.data["search"]["edges"]] == [[marked]]
+
+
 async def test_a_match_in_the_title_alone_is_shown_in_the_marked_title(alice, indexer):
     binder = await create_binder(alice, "Umowy")
     await create_document(alice, binder["id"], "Umowa najmu <lokalu>", b"Strony ustalaja, co nastepuje.")
