@@ -160,8 +160,9 @@ async def test_the_dearest_client_queries_pass(admin, alice, services, indexer):
     assert opened.data["counterparty"]["events"]["totalCount"] >= 3
 
 
-async def test_an_address_book_of_twenty_cards_with_their_people_and_how_to_reach_them_passes(alice):
-    book = """{ counterparties(first: 20) { edges { node { name
+async def test_an_address_book_page_of_cards_with_their_people_addresses_and_how_to_reach_them_passes(alice):
+    book = """{ counterparties { edges { node { name nip
+      addresses { uses street city postalCode country }
       contactPersons { name position contactMethods { kind value } } } } } }"""
     result = await alice.gql(book)
     assert result.body.get("errors") is None, result.body
