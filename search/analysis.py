@@ -405,7 +405,7 @@ def iter_tokens(text: str) -> Iterator[Token]:
             yield from number.take(group, spaced, start, compound.end(), position + words - 1)
         if thousands.digits or group[0].isdigit():
             start = compound.start()
-            gap = text[start - 1] if start >= 2 and text[start - 2].isdigit() else ""
+            gap = text[start - 1] if start >= 2 and text[start - 2].isdecimal() else ""
             if (amount := thousands.take(group, gap, start, position)) is not None:
                 yield amount
         if plain:
