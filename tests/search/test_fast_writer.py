@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from whoosh.filedb.compound import CompoundStorage
 from whoosh.filedb.filestore import FileStorage
 from whoosh.reading import SegmentReader
@@ -223,6 +225,27 @@ def test_term_positions_are_the_tokens_grouped_by_term() -> None:
         positions = analysis.term_positions(text)
         assert positions == grouped
         assert list(positions) == list(grouped), "terms in order of first occurrence"
+
+
+# Pieces of the texts where numbers are read across words: digits of several scripts, the group
+# spaces, separators, commas, country codes and plus signs, next to plain words.
+_NUMBERISH = st.text(
+    alphabet=st.sampled_from(list("0123456789 ,.-/+PLx²\u0663\u00a0\u2009\tąA")), max_size=60
+) | st.lists(
+    st.sampled_from(
+        ["4", "12", "100", "200", "2026", ".00", "-", "/", ",", " ", "\u00a0", "\t", "+", "PL", "x", "²", "\u0663"]
+    ),
+    max_size=16,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_NUMBERISH)
+def test_term_positions_match_the_tokens_for_any_text_of_numbers(text: str) -> None:
+    grouped: dict[str, list[int]] = {}
+    for token in analysis.iter_tokens(text):
+        grouped.setdefault(token.term, []).append(token.position)
+    assert analysis.term_positions(text) == grouped
 
 
 @pytest.mark.parametrize("positions", [[0], [7], [70_000], [1, 5, 9], [3, 3]])
