@@ -59,15 +59,22 @@ async def list_events(ctx: RequestContext, first: int | None, after: str | None,
 
 
 async def timeline_of(
-    ctx: RequestContext, card: Counterparty, first: int | None, after: str | None, kinds: Sequence[str] | None
+    ctx: RequestContext,
+    card: Counterparty,
+    first: int | None,
+    after: str | None,
+    kinds: Sequence[str] | None,
+    leaving_out: Sequence[str] = (),
 ) -> Page[Event | Document]:
     """A page of the card's timeline with its events and documents loaded (through DataLoaders)."""
     page = page_request(ctx, first, after)
-    if not page.after and kinds is None:
+    if not page.after and kinds is None and not leaving_out:
         # A first page, as a list of cards asks for each of them: batched for the whole list.
         entries = await ctx.loaders.crm.timelines(page.first).load(card.id)
     else:
-        entries = await read(ctx, lambda s, actor: timeline.timeline(s, actor, card.id, page, kinds=kinds))
+        entries = await read(
+            ctx, lambda s, actor: timeline.timeline(s, actor, card.id, page, kinds=kinds, leaving_out=leaving_out)
+        )
     loaded_events, loaded_documents = await asyncio.gather(
         ctx.loaders.crm.event.load_many([e.id for e in entries.items if e.kind == "event"]),
         ctx.loaders.document.load_many([e.id for e in entries.items if e.kind == "document"]),

@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased, registry
 from dms.actor import Actor
 from dms.documents import service as documents
 from dms.documents.models import Document
-from dms.events.models import Event, KeysetDateTime
+from dms.events.models import Event, EventType, KeysetDateTime
 from dms.events.service import visible_to
 from dms.pagination import Page, PageRequest, SortKey, first_pages, paginate
 
@@ -46,13 +46,18 @@ class TimelineEntry:
 _shapes.map_imperatively(TimelineEntry, _timeline)
 
 
-def _events(actor: Actor, counterparty_ids: Sequence[int]) -> Any:
-    return select(
+def _events(actor: Actor, counterparty_ids: Sequence[int], leaving_out: Collection[str]) -> Any:
+    query = select(
         literal_column("'event'", String).label("kind"),
         Event.id.label("id"),
         type_coerce(Event.occurred_at, KeysetDateTime()).label("at"),
         Event.counterparty_id.label("counterparty_id"),
     ).where(Event.counterparty_id.in_(counterparty_ids), visible_to(actor))
+    if leaving_out:
+        query = query.where(
+            Event.type_id.not_in(select(EventType.id).where(EventType.automatic_kind.in_(sorted(leaving_out))))
+        )
+    return query
 
 
 def _documents(actor: Actor, counterparty_ids: Sequence[int]) -> Any:
@@ -68,12 +73,15 @@ def _documents(actor: Actor, counterparty_ids: Sequence[int]) -> Any:
     )
 
 
-def _entries(actor: Actor, counterparty_ids: Sequence[int], kinds: Collection[str] | None) -> Any:
-    """The timeline entries of the cards, of the kinds asked for, as a mapped alias; None for none."""
+def _entries(
+    actor: Actor, counterparty_ids: Sequence[int], kinds: Collection[str] | None, leaving_out: Collection[str] = ()
+) -> Any:
+    """The timeline entries of the cards, of the kinds asked for, without the events of the
+    automatic kinds `leaving_out`, as a mapped alias; None for none."""
     wanted = set(kinds) if kinds is not None else set(TIMELINE_KINDS)
     parts = []
     if "event" in wanted:
-        parts.append(_events(actor, counterparty_ids))
+        parts.append(_events(actor, counterparty_ids, leaving_out))
     if "document" in wanted:
         parts.append(_documents(actor, counterparty_ids))
     if not parts:  # none of the kinds asked for
@@ -93,9 +101,11 @@ async def timeline(
     page: PageRequest,
     *,
     kinds: Collection[str] | None = None,
+    leaving_out: Collection[str] = (),
 ) -> Page[TimelineEntry]:
-    """Events (by when they happened) and readable documents (by when they were added), newest first."""
-    entry = _entries(actor, [counterparty_id], kinds)
+    """Events (by when they happened) and readable documents (by when they were added), newest
+    first; without the events of the automatic kinds `leaving_out` (``card_opened``: who looked)."""
+    entry = _entries(actor, [counterparty_id], kinds, leaving_out)
     if entry is None:
         return Page(items=[], cursors=[], has_next=False, has_previous=False, total_count=0)
     return await paginate(session, select(entry), _newest_first(entry), page)

@@ -18,7 +18,7 @@ from resolvers import counterparties as counterparty_resolvers
 from resolvers import crm_cases, crm_config, crm_details, crm_events
 from resolvers.ids import encode_id
 from schema.crm.config import CounterpartyType, CustomFieldValue, DictionaryEntry, custom_field_values
-from schema.crm.enums import AddressUse, CaseStatus, ContactMethodKind, TaskStatus, TimelineKind
+from schema.crm.enums import AddressUse, AutomaticEventKind, CaseStatus, ContactMethodKind, TaskStatus, TimelineKind
 from schema.relay import Connection, Node
 from schema.types import User
 
@@ -319,12 +319,27 @@ class Counterparty(Node):
         "the card's first page shows the five newest."
     )
     async def timeline(
-        self, info: Info, first: int | None = 5, after: str | None = None, kinds: list[TimelineKind] | None = None
+        self,
+        info: Info,
+        first: int | None = 5,
+        after: str | None = None,
+        kinds: list[TimelineKind] | None = None,
+        exclude_automatic_kinds: Annotated[
+            list[AutomaticEventKind] | None,
+            strawberry.argument(
+                description="Leave out the events of these automatic kinds: [CARD_OPENED] hides who opened the card."
+            ),
+        ] = None,
     ) -> Annotated[TimelineConnection, strawberry.lazy("schema.crm.work")]:
         from schema.crm.work import TimelineConnection
 
         page = await crm_events.timeline_of(
-            info.context, self._model, first, after, None if kinds is None else [k.value for k in kinds]
+            info.context,
+            self._model,
+            first,
+            after,
+            None if kinds is None else [k.value for k in kinds],
+            [k.value for k in exclude_automatic_kinds or ()],
         )
         return TimelineConnection.of(page)
 

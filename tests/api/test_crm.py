@@ -352,6 +352,25 @@ async def test_opening_and_changing_a_card_are_recorded_as_events(alice, service
     assert changed["user"]["username"] == "alice"
 
 
+async def test_a_timeline_may_leave_out_who_opened_the_card(alice, bob, services):
+    card = await create_counterparty(alice, "ACME")
+    ok(await alice.gql(UPDATE, input={"counterpartyId": card["id"], "name": "ACME SA"}), "updateCounterparty")
+    await open_card(alice, services, card["id"])
+    await open_card(bob, services, card["id"])
+    query = """query($id: ID!, $without: [AutomaticEventKind!]) { counterparty(id: $id) {
+      timeline(excludeAutomaticKinds: $without) { totalCount edges { node { ... on Event { type { automaticKind } } } } }
+    } }"""
+
+    async def kinds(without: list[str] | None) -> tuple[int, list[str]]:
+        timeline = (await alice.gql(query, id=card["id"], without=without)).data["counterparty"]["timeline"]
+        return timeline["totalCount"], [edge["node"]["type"]["automaticKind"] for edge in timeline["edges"]]
+
+    assert await kinds(None) == (3, ["CARD_OPENED", "CARD_OPENED", "DATA_CHANGED"])
+    assert await kinds(["CARD_OPENED"]) == (1, ["DATA_CHANGED"])
+    assert await kinds(["CARD_OPENED", "DATA_CHANGED"]) == (0, [])
+    assert await kinds([]) == (3, ["CARD_OPENED", "CARD_OPENED", "DATA_CHANGED"])
+
+
 @sqlite_only
 async def test_a_cards_changes_name_people_and_addresses_by_their_global_ids(alice, services):
     card = await create_counterparty(alice, "ACME")
