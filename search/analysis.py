@@ -58,7 +58,7 @@ from search.lemmas import english_lemma, polish_lemmas
 
 #: Bump whenever the terms produced for some text change: indexes built with
 #: another version must be rebuilt.
-ANALYSIS_VERSION = 10
+ANALYSIS_VERSION = 11
 
 PL_STEM_MARK = "~"
 EN_STEM_MARK = "^"
@@ -204,6 +204,16 @@ def _polish_stem(word: str) -> str:
     return _stemmers.polish.stemWord(word)
 
 
+#: A currency's sign or code also carries the stems of its name, so that each finds the others:
+#: a search for "złotych" finds "1 200 zł" and "PLN 1200", one for "euro" finds "EUR".
+_CURRENCY_NAMES: dict[str, tuple[str, ...]] = {
+    "zl": (PL_STEM_MARK + "zlot",),
+    "pln": (PL_STEM_MARK + "zlot",),
+    "eur": (PL_STEM_MARK + "euro", EN_STEM_MARK + "euro"),
+    "usd": (PL_STEM_MARK + "dolar", EN_STEM_MARK + "dollar"),
+}
+
+
 @lru_cache(maxsize=WORD_CACHE_SIZE)
 def _word_terms(word: str) -> tuple[str, ...]:
     """All index terms of a single word (no separators inside), surface form first."""
@@ -236,6 +246,7 @@ def _word_terms(word: str) -> tuple[str, ...]:
         if english_base is not None and english_base != lower:
             english.add(_stemmers.english.stemWord(english_base))
         terms.extend(EN_STEM_MARK + s for s in sorted(english) if len(s) >= MIN_STEM)
+    terms.extend(_CURRENCY_NAMES.get(folded, ()))
     return tuple(terms)
 
 

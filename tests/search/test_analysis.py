@@ -133,6 +133,23 @@ def test_a_word_written_whole_finds_it_written_with_a_hyphen_or_apostrophe(query
 @pytest.mark.parametrize(
     ("query", "text"),
     [
+        ("złotych", "Razem 1 200 zł"),
+        ("zł", "PLN 1200"),
+        ("PLN", "tysiąc złotych"),
+        ("zl", "w złotówkach? nie: 5 zł"),
+        ("euro", "EUR 4,200.00"),
+        ("EUR", "sto euro"),
+        ("dollars", "USD 5"),
+        ("USD", "pięć dolarów"),
+    ],
+)
+def test_a_currency_is_found_by_its_sign_code_or_name(query: str, text: str) -> None:
+    assert matches(query, text)
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
         ("taxi", "tax return"),  # English words the Polish stemmer alone would join
         ("plane", "project plan"),
         ("2.1", "week 21"),  # a version or a fraction glued is another number
@@ -140,6 +157,7 @@ def test_a_word_written_whole_finds_it_written_with_a_hyphen_or_apostrophe(query
         ("123456789", "12,345,6789"),  # not grouped in thousands
         ("12345", "12,345,6789"),
         ("200000", "4 200,000 t"),
+        ("EUR", "Europa"),  # a currency's code is not the beginning of every word
     ],
 )
 def test_different_words_and_numbers_stay_apart(query: str, text: str) -> None:
