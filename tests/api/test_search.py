@@ -75,11 +75,16 @@ NUMBERS = {
     ],
 )
 async def test_a_number_is_found_however_its_groups_are_written(alice, indexer, query, expected):
-    binder = await create_binder(alice, "Faktury")
-    for title, text in NUMBERS.items():
-        await create_document(alice, binder["id"], title, text.encode(), filename="dokument.txt")
+    assert await titles_among(alice, indexer, NUMBERS, query) == expected
+
+
+async def titles_among(client, indexer, texts: dict[str, str], query: str) -> list[str]:
+    """The titles `query` finds among documents of `texts` (title → text) created for it."""
+    binder = await create_binder(client, "Faktury")
+    for title, text in texts.items():
+        await create_document(client, binder["id"], title, text.encode(), filename="dokument.txt")
     await drain(indexer)
-    assert await titles(alice, query) == expected
+    return await titles(client, query)
 
 
 AMOUNTS = {
@@ -104,11 +109,7 @@ AMOUNTS = {
     ],
 )
 async def test_an_amount_grouped_by_commas_is_found_by_its_digits(alice, indexer, query, expected):
-    binder = await create_binder(alice, "Faktury")
-    for title, text in AMOUNTS.items():
-        await create_document(alice, binder["id"], title, text.encode(), filename="dokument.txt")
-    await drain(indexer)
-    assert await titles(alice, query) == expected
+    assert await titles_among(alice, indexer, AMOUNTS, query) == expected
 
 
 async def test_an_amount_grouped_by_commas_is_marked_whole(alice, indexer):
