@@ -58,7 +58,7 @@ from search.lemmas import english_lemma, polish_lemmas
 
 #: Bump whenever the terms produced for some text change: indexes built with
 #: another version must be rebuilt.
-ANALYSIS_VERSION = 11
+ANALYSIS_VERSION = 12
 
 PL_STEM_MARK = "~"
 EN_STEM_MARK = "^"
@@ -513,7 +513,12 @@ def _compound_tokens(compound: str, base: int, first: int) -> tuple[list[Token],
                 tokens.append(Token("/".join(surfaces[i:j]), first + i, parts[i][1], parts[j - 1][2]))
     else:
         tokens.append(Token("/".join(surfaces), first, parts[0][1], parts[-1][2]))
-    tokens.extend(Token(term, first, parts[0][1], parts[-1][2]) for term in _glued_terms(surfaces))
+    glued = _glued_terms(surfaces)
+    tokens.extend(Token(term, first, parts[0][1], parts[-1][2]) for term in glued)
+    if glued and glued[0].isdigit():
+        # A number glued (12.345 → 12345) also stands where it ends, as one written in groups
+        # apart by spaces does: what follows it (its decimals, "zł") is next to it either way.
+        tokens.append(Token(glued[0], first + count - 1, parts[0][1], parts[-1][2]))
     return tokens, count
 
 

@@ -99,8 +99,8 @@ AMOUNTS = {
     ("query", "expected"),
     [
         ("12345", ["Faktura", "Invoice", "Rachunek"]),
-        # Not 12.345,67: a dotted number's glued form stands where it starts, its decimals two on.
-        ("12345.67", ["Faktura", "Invoice"]),
+        ("12345.67", ["Faktura", "Invoice", "Rachunek"]),
+        ('"1250000 zł"', ["Rachunek"]),
         ("12,345.67", ["Faktura", "Invoice", "Rachunek"]),
         ("12 345,67", ["Faktura", "Invoice", "Rachunek"]),
         ("12.345,67", ["Faktura", "Invoice", "Rachunek"]),
