@@ -47,6 +47,7 @@ import threading
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from itertools import repeat
 from typing import NamedTuple
@@ -58,7 +59,7 @@ from search.lemmas import english_lemma, polish_lemmas
 
 #: Bump whenever the terms produced for some text change: indexes built with
 #: another version must be rebuilt.
-ANALYSIS_VERSION = 12
+ANALYSIS_VERSION = 13
 
 PL_STEM_MARK = "~"
 EN_STEM_MARK = "^"
@@ -513,6 +514,8 @@ def _compound_tokens(compound: str, base: int, first: int) -> tuple[list[Token],
                 tokens.append(Token("/".join(surfaces[i:j]), first + i, parts[i][1], parts[j - 1][2]))
     else:
         tokens.append(Token("/".join(surfaces), first, parts[0][1], parts[-1][2]))
+    if count == 3 and (when := _date_term(tuple(surfaces))) is not None and when != "/".join(surfaces):
+        tokens.append(Token(when, first, parts[0][1], parts[-1][2]))
     glued = _glued_terms(surfaces)
     tokens.extend(Token(term, first, parts[0][1], parts[-1][2]) for term in glued)
     if glued and glued[0].isdigit():
@@ -520,6 +523,27 @@ def _compound_tokens(compound: str, base: int, first: int) -> tuple[list[Token],
         # apart by spaces does: what follows it (its decimals, "zł") is next to it either way.
         tokens.append(Token(glued[0], first + count - 1, parts[0][1], parts[-1][2]))
     return tokens, count
+
+
+@lru_cache(maxsize=4096)
+def _date_term(surfaces: tuple[str, ...]) -> str | None:
+    """A calendar date written in digits (``3.03.2026``, ``03/03/2026``, ``2026-03-03``) as one
+    term, ``2026/03/03``, however it was ordered, separated and padded; None for anything else.
+    The day comes first unless the year does, as Europe writes dates (``03/04/2026``: 3 April)."""
+    if len(surfaces) != 3 or not all(part.isascii() and part.isdigit() for part in surfaces):
+        return None
+    first, middle, last = surfaces
+    if len(last) == 4 and len(first) <= 2 and len(middle) <= 2:
+        year, month, day = last, middle, first
+    elif len(first) == 4 and len(middle) <= 2 and len(last) <= 2:
+        year, month, day = first, middle, last
+    else:
+        return None
+    try:
+        date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+    return f"{year}/{int(month):02d}/{int(day):02d}"
 
 
 @lru_cache(maxsize=65_536)
@@ -583,7 +607,10 @@ def query_words(text: str) -> list[QueryWord]:
                 words.append(QueryWord(terms))
             continue
         surfaces = [fold(p) for p in pieces]
-        whole = tuple(dict.fromkeys(["/".join(surfaces), *_lookup_terms(_glued_terms(surfaces))]))
+        when = _date_term(tuple(surfaces)) if len(surfaces) == 3 else None
+        whole = tuple(
+            dict.fromkeys(["/".join(surfaces), *([when] if when else []), *_lookup_terms(_glued_terms(surfaces))])
+        )
         words.append(QueryWord(whole, tuple(_lookup_terms(_word_terms(p)) or (fold(p),) for p in pieces)))
     return words
 

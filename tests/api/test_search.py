@@ -120,6 +120,18 @@ async def test_an_amount_grouped_by_commas_is_marked_whole(alice, indexer):
     assert result.data["search"]["edges"][0]["node"]["highlights"] == ["Total due: EUR <mark>4,200</mark>.00."]
 
 
+async def test_a_date_written_otherwise_is_found_and_marked(alice, indexer):
+    binder = await create_binder(alice, "Faktury")
+    await create_document(
+        alice, binder["id"], "Faktura", "Wystawiono dnia 3.03.2026 r., zapłata do 17.03.2026.".encode()
+    )
+    await drain(indexer)
+    result = await alice.gql(SEARCH, q="2026-03-03")
+    assert [edge["node"]["highlights"] for edge in result.data["search"]["edges"]] == [
+        ["Wystawiono dnia <mark>3.03.2026</mark> r., zapłata do 17.03.2026."]
+    ]
+
+
 async def test_a_number_written_in_groups_is_marked_whole(alice, indexer):
     binder = await create_binder(alice, "Faktury")
     await create_document(alice, binder["id"], "Faktura", b"Nabywca: NIP 123 456 32 18.")

@@ -133,6 +133,20 @@ def test_a_word_written_whole_finds_it_written_with_a_hyphen_or_apostrophe(query
 @pytest.mark.parametrize(
     ("query", "text"),
     [
+        ("2026-03-03", "Faktura z dnia 03.03.2026 r."),
+        ("3.03.2026", "Faktura z dnia 03.03.2026 r."),
+        ("03.03.2026", "Data wpływu: 3.3.2026"),
+        ("03/03/2026", "Received 2026-03-03"),
+        ("2026-3-3", "dnia 03-03-2026"),
+    ],
+)
+def test_a_date_is_found_however_it_is_written_in_digits(query: str, text: str) -> None:
+    assert matches(query, text)
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
         ("złotych", "Razem 1 200 zł"),
         ("zł", "PLN 1200"),
         ("PLN", "tysiąc złotych"),
@@ -158,6 +172,8 @@ def test_a_currency_is_found_by_its_sign_code_or_name(query: str, text: str) -> 
         ("12345", "12,345,6789"),
         ("200000", "4 200,000 t"),
         ("EUR", "Europa"),  # a currency's code is not the beginning of every word
+        ("2026-04-03", "dnia 04.03.2026"),  # the day comes first: 4 March
+        ("2026-02-30", "dnia 30.02.2026"),  # no such day: no date
     ],
 )
 def test_different_words_and_numbers_stay_apart(query: str, text: str) -> None:
