@@ -119,7 +119,8 @@ _NUMBER_GROUP = rf"\d{{1,4}}(?:{_SEPARATOR}\d+)*(?![^\W_]|{_SEPARATOR}[^\W_])"
 #: A whole number written in groups (``+48 601 234 567``, ``PL61 1090 …``), for finding it in a
 #: text as one piece (highlighting); what is indexed of it is decided by `iter_tokens` alone.
 NUMBER_RUN_PATTERN = rf"(?<![^\W_])(?:[A-Z]{{2}}(?:\d{{2}})?{_SPACE}|\+)?{_NUMBER_GROUP}(?:{_SPACE}{_NUMBER_GROUP})+"
-_GROUPED_NUMBER_HINT_RE = re.compile(rf"\d[{''.join(sorted(GROUP_SPACES))}]\d|\d,[0-9]{{3}}(?![0-9])")
+_GROUPED_NUMBER_HINT_RE = re.compile(rf"\d[{''.join(sorted(GROUP_SPACES))}]\d")
+_THOUSANDS_HINT_RE = re.compile(r"\d,[0-9]{3}(?![0-9])")
 # The gap before a compound that may continue a number: a group space, or the comma of thousands.
 _SPACED_COMPOUND_RE = re.compile(rf"((?<=\d)[{''.join(sorted(GROUP_SPACES))},])?({COMPOUND_PATTERN})")
 _THOUSANDS_FIRST_RE = re.compile(r"[0-9]{1,3}")
@@ -449,7 +450,8 @@ def term_positions(text: str) -> dict[str, list[int]]:
     number = _NumberRun()
     thousands = _ThousandsRun()
     # Text without digits apart by a space or a comma has no number written in groups: the cheaper scan.
-    numbers = _GROUPED_NUMBER_HINT_RE.search(text) is not None
+    commas = _THOUSANDS_HINT_RE.search(text) is not None
+    numbers = commas or _GROUPED_NUMBER_HINT_RE.search(text) is not None
     compounds = _SPACED_COMPOUND_RE.findall(text) if numbers else zip(repeat(""), _COMPOUND_RE.findall(text))
     with_plus = written_with_plus(text)
     for gap, compound in compounds:
@@ -459,7 +461,7 @@ def term_positions(text: str) -> dict[str, list[int]]:
             # Character offsets are for highlights; the gap says all that positions need.
             for token in number.take(compound, gap in GROUP_SPACES, 0, 0, position + words - 1):
                 _add_position(found, token.term, token.position)
-        if numbers and (thousands.digits or compound[0].isdigit()):
+        if commas and (thousands.digits or compound[0].isdigit()):
             if (amount := thousands.take(compound, gap, 0, position)) is not None:
                 _add_position(found, amount.term, amount.position)
         if plain:
@@ -514,7 +516,12 @@ def _compound_tokens(compound: str, base: int, first: int) -> tuple[list[Token],
                 tokens.append(Token("/".join(surfaces[i:j]), first + i, parts[i][1], parts[j - 1][2]))
     else:
         tokens.append(Token("/".join(surfaces), first, parts[0][1], parts[-1][2]))
-    if count == 3 and (when := _date_term(tuple(surfaces))) is not None and when != "/".join(surfaces):
+    if (
+        count == 3
+        and surfaces[0][:1].isdigit()
+        and (when := _date_term(tuple(surfaces)))
+        and when != "/".join(surfaces)
+    ):
         tokens.append(Token(when, first, parts[0][1], parts[-1][2]))
     glued = _glued_terms(surfaces)
     tokens.extend(Token(term, first, parts[0][1], parts[-1][2]) for term in glued)
