@@ -36,7 +36,8 @@ EML = "message/rfc822"
 #: texts stay good. An e-mail's text holds its attachments': raise it too when another kind changes.
 #: e-mail 2: its spreadsheet and presentation attachments are read.
 #: PDF 2 (and e-mail 3): the wider gaps of justified text are single spaces.
-EXTRACTOR_VERSIONS: dict[str, int] = {"email": 3, "pdf": 2}
+#: XML 2 (and e-mail 4): the text of the elements without the markup (read as plain text before).
+EXTRACTOR_VERSIONS: dict[str, int] = {"email": 4, "pdf": 2, "xml": 2}
 
 #: MIME type → extractor kind.  Any other text/* type is read as plain text.
 KINDS: dict[str, str] = {
@@ -59,7 +60,8 @@ KINDS: dict[str, str] = {
     "application/xhtml+xml": "html",
     "text/plain": "text",
     "application/json": "text",
-    "application/xml": "text",
+    "application/xml": "xml",
+    "text/xml": "xml",
     EML: "email",
 }
 
@@ -503,6 +505,40 @@ def _text(data: bytes, charset: str | None, sink: TextSink, _budget: Budget, _de
         sink.cut(f"text truncated to {sink.max_chars} characters")
 
 
+# -- XML -----------------------------------------------------------------
+
+
+def _xml(data: bytes, charset: str | None, sink: TextSink, budget: Budget, depth: int) -> None:
+    """The words of an XML document (an e-invoice, an export of another system): the text of its
+    elements, without the markup, whose tag names nobody searches for and snippets should not
+    show. XML that does not parse is read as plain text, so nothing in it is lost."""
+    from lxml import etree
+
+    lines: list[str] = []
+    events = etree.iterparse(
+        io.BytesIO(data),
+        events=("end",),
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    try:
+        for _event, element in events:
+            # The element's own text: before its first child and after each (the children's own
+            # were taken when they ended, and cleared then).
+            pieces = [element.text, *(child.tail for child in element)]
+            text = " ".join(piece.strip() for piece in pieces if piece and piece.strip())
+            if text:
+                lines.append(text)
+            element.clear(keep_tail=True)
+    except etree.XMLSyntaxError:
+        _text(data, charset, sink, budget, depth)
+        return
+    sink.add("\n".join(lines))
+
+
 # -- e-mail --------------------------------------------------------------
 
 _HEADERS = ("From", "To", "Cc", "Subject", "Date")
@@ -606,6 +642,7 @@ _EXTRACTORS: dict[str, Callable[[bytes, str | None, TextSink, Budget, int], None
     "rtf": _rtf,
     "html": _html,
     "text": _text,
+    "xml": _xml,
     "email": _email,
 }
 

@@ -54,6 +54,13 @@ FILES = {
         lambda: (f"{POLISH}: umowa najmu lokalu. Strony zawierają umowę w Łodzi, dnia 3 marca. " * 3).encode("cp1250"),
         "text/plain",
     ),
+    "xml": (
+        "faktura.xml",
+        lambda: (
+            f'<?xml version="1.0" encoding="UTF-8"?><Faktura><Opis>{POLISH}: umowa najmu lokalu</Opis></Faktura>'.encode()
+        ),
+        "xml",
+    ),
     # An HTML-only mail whose first header is its subject: libmagic calls it a web page.
     "eml-html": ("potwierdzenie.eml", lambda: html_only_email(), "message/rfc822"),
     # Plain prose that quotes a tag: libmagic calls it HTML.
@@ -101,6 +108,22 @@ async def test_an_email_is_found_by_its_subject_and_by_the_text_of_its_pdf_attac
     for words in ("reklamacji", "uszkodzonej palety"):
         result = await alice.gql(SEARCH, q=words)
         assert [e["node"]["document"]["title"] for e in result.data["search"]["edges"]] == ["E-mail od klienta"], words
+
+
+async def test_an_xml_e_invoice_is_found_by_its_text_and_not_by_its_tag_names(alice, indexer):
+    invoice = (
+        '<?xml version="1.0" encoding="UTF-8"?><Faktura xmlns="http://crd.gov.pl/wzor/2023/06/29/12648/">'
+        "<Fa><P_2>FV/2026/0012</P_2><FaWiersz><P_7>Krzesło obrotowe</P_7></FaWiersz></Fa></Faktura>"
+    )
+    binder = await create_binder(alice, "Faktury")
+    await create_document(alice, binder["id"], "E-faktura", invoice.encode(), filename="FV_2026_0012.xml")
+    await drain(indexer)
+    query = "query($q: String!) { search(query: $q) { edges { node { highlights } } } }"
+    found = await alice.gql(query, q="krzesła")
+    assert [e["node"]["highlights"] for e in found.data["search"]["edges"]] == [
+        ["FV/2026/0012 <mark>Krzesło</mark> obrotowe"]
+    ]
+    assert (await alice.gql(query, q="FaWiersz")).data["search"]["edges"] == []
 
 
 async def test_an_unreadable_file_is_still_found_by_its_title(alice, indexer):

@@ -196,6 +196,46 @@ class TestDocuments:
         assert INVOICE_TEXT in ok(extract_text(html, "text/html"))
 
 
+class TestXml:
+    # An e-invoice as the Polish KSeF schema writes one (shortened).
+    EINVOICE = """<?xml version="1.0" encoding="UTF-8"?>
+<Faktura xmlns="http://crd.gov.pl/wzor/2023/06/29/12648/">
+  <Podmiot1><DaneIdentyfikacyjne><NIP>7251801126</NIP><Nazwa>Meble Łódź Sp. z o.o.</Nazwa></DaneIdentyfikacyjne></Podmiot1>
+  <!-- wygenerowano automatycznie -->
+  <Fa><P_1>2026-03-03</P_1><P_2>FV/2026/0012</P_2>
+    <FaWiersz><P_7>Krzesło obrotowe</P_7><P_11>3 600.00</P_11></FaWiersz></Fa>
+  <Stopka>Dziękujemy za <b>zakupy</b> w naszym sklepie.</Stopka>
+</Faktura>"""
+
+    @pytest.mark.parametrize("mime_type", ["text/xml", "application/xml"])
+    def test_the_text_of_the_elements_is_read_without_the_markup(self, mime_type: str) -> None:
+        text = ok(extract_text(self.EINVOICE.encode(), mime_type))
+        assert text.splitlines() == [
+            "7251801126",
+            "Meble Łódź Sp. z o.o.",
+            "2026-03-03",
+            "FV/2026/0012",
+            "Krzesło obrotowe",
+            "3 600.00",
+            "zakupy",
+            "Dziękujemy za w naszym sklepie.",
+        ]
+
+    def test_xml_that_does_not_parse_is_read_as_plain_text(self) -> None:
+        assert (
+            ok(extract_text("<a>niedomknięty <b>znacznik</a>".encode(), "text/xml"))
+            == "<a>niedomknięty <b>znacznik</a>"
+        )
+
+    def test_entities_are_not_expanded(self) -> None:
+        laughs = (
+            '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "hahahahahahaha">'
+            '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+            "<d>&c;&c;&c;&c; koniec</d>"
+        )
+        assert ok(extract_text(laughs.encode(), "text/xml")) == "koniec"
+
+
 class TestEmail:
     def test_headers_body_and_attachments_recursively(self) -> None:
         pdf = make_pdf([["Faktura FV/2026/0012", PANGRAM]])
