@@ -515,6 +515,7 @@ def _xml(data: bytes, charset: str | None, sink: TextSink, budget: Budget, depth
     from lxml import etree
 
     lines: list[str] = []
+    room = sink.max_chars - sink.size  # no need to read on once the output is full
     events = etree.iterparse(
         io.BytesIO(data),
         events=("end",),
@@ -532,7 +533,10 @@ def _xml(data: bytes, charset: str | None, sink: TextSink, budget: Budget, depth
             text = " ".join(piece.strip() for piece in pieces if piece and piece.strip())
             if text:
                 lines.append(text)
+                room -= len(text) + 1
             element.clear(keep_tail=True)
+            if room < 0:
+                break
     except etree.XMLSyntaxError:
         _text(data, charset, sink, budget, depth)
         return

@@ -227,6 +227,11 @@ class TestXml:
             == "<a>niedomknięty <b>znacznik</a>"
         )
 
+    def test_reading_stops_when_the_output_is_full(self) -> None:
+        export = "<r>" + "".join(f"<w>słowo{i}</w>" for i in range(100_000)) + "</r>"
+        result = extract_text(export.encode(), "text/xml", limits=ExtractionLimits(max_output_chars=1000))
+        assert result.truncated and len(result.text) == 1000 and result.text.startswith("słowo0\nsłowo1\n")
+
     def test_entities_are_not_expanded(self) -> None:
         laughs = (
             '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "hahahahahahaha">'
