@@ -227,6 +227,12 @@ class TestXml:
             == "<a>niedomknięty <b>znacznik</a>"
         )
 
+    def test_no_local_file_is_read_through_an_entity_or_a_dtd(self) -> None:
+        entity = '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><d>przed &x; po</d>'
+        dtd = '<?xml version="1.0"?><!DOCTYPE d SYSTEM "file:///etc/passwd"><d>tekst</d>'
+        assert ok(extract_text(entity.encode(), "text/xml")) == "przed po"
+        assert ok(extract_text(dtd.encode(), "text/xml")) == "tekst"
+
     def test_reading_stops_when_the_output_is_full(self) -> None:
         export = "<r>" + "".join(f"<w>słowo{i}</w>" for i in range(100_000)) + "</r>"
         result = extract_text(export.encode(), "text/xml", limits=ExtractionLimits(max_output_chars=1000))
