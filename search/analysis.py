@@ -553,6 +553,48 @@ def _date_term(surfaces: tuple[str, ...]) -> str | None:
     return f"{year}/{int(month):02d}/{int(day):02d}"
 
 
+#: Month names (folded) as dates are written in words: Polish in the genitive ("3 marca 2026"), in
+#: the nominative and abbreviated; English in full and abbreviated ("March 3, 2026", "3 Mar 2026").
+MONTHS: dict[str, int] = {
+    name: number
+    for number, names in enumerate(
+        (
+            "stycznia styczen sty january jan",
+            "lutego luty lut february feb",
+            "marca marzec mar march",
+            "kwietnia kwiecien kwi april apr",
+            "maja maj may",
+            "czerwca czerwiec cze june jun",
+            "lipca lipiec lip july jul",
+            "sierpnia sierpien sie august aug",
+            "wrzesnia wrzesien wrz september sep sept",
+            "pazdziernika pazdziernik paz october oct",
+            "listopada listopad lis november nov",
+            "grudnia grudzien gru december dec",
+        ),
+        start=1,
+    )
+    for name in names.split()
+}
+
+
+def date_in_words(words: tuple[str, ...]) -> str | None:
+    """The date three words write, day first ("3 marca 2026") or month first ("March 3, 2026"), as
+    the term a date written in digits is also indexed as (``2026/03/03``); None if they write none."""
+    if len(words) != 3:
+        return None
+    first, middle, year = (word.rstrip(",") for word in words)
+    if fold(middle) in MONTHS:
+        day, month = first, MONTHS[fold(middle)]
+    elif fold(first) in MONTHS:
+        day, month = middle, MONTHS[fold(first)]
+    else:
+        return None
+    if not (day.isascii() and day.isdigit() and len(day) <= 2 and year.isascii() and year.isdigit() and len(year) == 4):
+        return None
+    return _date_term((day, str(month), year))
+
+
 @lru_cache(maxsize=65_536)
 def _glued(surfaces: tuple[str, ...]) -> str | None:
     """A compound's parts written together (``e-mail`` → ``email``, ``601-234-567`` →

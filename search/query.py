@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from search.analysis import (
     GROUP_SPACES,
     MAX_NUMBER_GROUPS,
+    date_in_words,
     has_word,
     number_group,
     prefix_term,
@@ -177,7 +178,29 @@ def _tokenize(text: str) -> list[_Tok]:
             tokens.append(_Tok("word", value[1:], match.start() + 1))
         else:
             tokens.append(_Tok("word", value, match.start(), end=match.end()))
-    return _numbers_in_groups(tokens, text)
+    return _dates_in_words(_numbers_in_groups(tokens, text))
+
+
+def _dates_in_words(tokens: list[_Tok]) -> list[_Tok]:
+    """Three words that write a date ("3 marca 2026", "March 3, 2026") become one "date" token:
+    found so, or as the index knows a date written in digits (03.03.2026, 2026-03-03)."""
+    merged: list[_Tok] = []
+    at = 0
+    while at < len(tokens):
+        words = tokens[at : at + 3]
+        negated = at > 0 and tokens[at - 1].kind in {"-", "NOT"}
+        if (
+            not negated
+            and len(words) == 3
+            and all(token.kind == "word" for token in words)
+            and date_in_words(tuple(token.text for token in words)) is not None
+        ):
+            merged.append(_Tok("date", " ".join(token.text for token in words), words[0].at, end=words[-1].end))
+            at += 3
+        else:
+            merged.append(tokens[at])
+            at += 1
+    return merged
 
 
 def _numbers_in_groups(tokens: list[_Tok], text: str) -> list[_Tok]:
@@ -215,7 +238,7 @@ def _numbers_in_groups(tokens: list[_Tok], text: str) -> list[_Tok]:
 
 
 def _starts_operand(tokens: list[_Tok], at: int) -> bool:
-    return at < len(tokens) and tokens[at].kind in {"(", "field", "phrase", "word", "number", "NOT", "-"}
+    return at < len(tokens) and tokens[at].kind in {"(", "field", "phrase", "word", "number", "date", "NOT", "-"}
 
 
 class _Parser:
@@ -304,6 +327,8 @@ class _Parser:
             return self.phrase(token, field)
         if token.kind == "number":
             return self.number(token, field)
+        if token.kind == "date":
+            return self.date(token, field)
         return self.word(token, field)
 
     def names_a_field(self, token: _Tok) -> bool:
@@ -329,7 +354,7 @@ class _Parser:
         if outer is not None and outer != name:
             raise QuerySyntaxError(f"Field {name!r} cannot be used inside {outer}:(…).")
         value = self.peek()
-        if value is None or value.kind not in {"(", "phrase", "word", "number"}:
+        if value is None or value.kind not in {"(", "phrase", "word", "number", "date"}:
             raise QuerySyntaxError(f"Field {name}: at position {token.at + 1} needs a value after the colon.")
         node = self.primary(name)
         if node is None:
@@ -359,6 +384,13 @@ class _Parser:
         if words[0].startswith("+") and len(words) > 2:
             alternatives.append(Term(field, "".join(groups[1:])))
         return Or(tuple(alternatives))
+
+    def date(self, token: _Tok, field: str | None) -> QueryNode:
+        """A date in words: as written, or as the index knows one written in digits."""
+        words = tuple(token.text.split(" "))
+        when = date_in_words(words)
+        self.count_clause()
+        return Or((Phrase(field, tuple(word.rstrip(",") for word in words)), Term(field, str(when))))
 
     def word(self, token: _Tok, field: str | None) -> QueryNode | None:
         text = token.text

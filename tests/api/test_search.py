@@ -132,6 +132,29 @@ async def test_a_date_written_otherwise_is_found_and_marked(alice, indexer):
     ]
 
 
+DATES = {
+    "Faktura": "Faktura VAT z dnia 03.03.2026, płatna do 17.03.2026.",
+    "Umowa": "Umowa zawarta w Łodzi 3 marca 2026 r.",
+    "Zamówienie": "Zamówienie z 4 marca 2026, dostawa 3 kwietnia.",
+}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("3 marca 2026", ["Faktura", "Umowa"]),
+        ("umowa 3 marca 2026", ["Umowa"]),
+        # A date in words is found by its words; in the index it is not (yet) a date: English words
+        # do not find it written in Polish ones, nor digits in words.
+        ("March 3, 2026", ["Faktura"]),
+        ("3 Mar 2026", ["Faktura"]),
+        ("2026-03-03", ["Faktura"]),
+    ],
+)
+async def test_a_date_in_words_finds_it_written_in_digits(alice, indexer, query, expected):
+    assert await titles_among(alice, indexer, DATES, query) == expected
+
+
 async def test_a_number_written_in_groups_is_marked_whole(alice, indexer):
     binder = await create_binder(alice, "Faktury")
     await create_document(alice, binder["id"], "Faktura", b"Nabywca: NIP 123 456 32 18.")

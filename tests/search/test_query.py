@@ -58,6 +58,21 @@ from search.query import (
         ("faktura *", Term(None, "faktura")),
         ("12:30", Term(None, "12:30")),
         ("()", MatchAll()),
+        # A date in words: as written, or as a date written in digits is indexed.
+        ("3 marca 2026", Or((Phrase(None, ("3", "marca", "2026")), Term(None, "2026/03/03")))),
+        ("March 3, 2026", Or((Phrase(None, ("March", "3", "2026")), Term(None, "2026/03/03")))),
+        (
+            "umowa 1 września 2026 r.",
+            And(
+                (
+                    Term(None, "umowa"),
+                    Or((Phrase(None, ("1", "września", "2026")), Term(None, "2026/09/01"))),
+                    Term(None, "r."),
+                )
+            ),
+        ),
+        ("31 lutego 2026", And((Term(None, "31"), Term(None, "lutego"), Term(None, "2026")))),
+        ("-3 marca 2026", And((Not(Term(None, "3")), Term(None, "marca"), Term(None, "2026")))),
     ],
 )
 def test_parses_the_query_language(text: str, tree: object) -> None:
