@@ -151,8 +151,8 @@ class SearchQuery:
         return SearchConnection.of(page, after)
 
     @strawberry.field(
-        description="Counterparty cards by name, short name, tax ids (NIP in any spelling, REGON, VAT number) and "
-        "contact persons, name matches first; the query language of `search`."
+        description="Counterparty cards by name, short name, tax ids (NIP in any spelling, REGON, VAT number), "
+        "contact persons and addresses (past ones too), name matches first; the query language of `search`."
     )
     async def search_counterparties(
         self,

@@ -46,6 +46,8 @@ class CounterpartyRecord:
     persons: tuple[str, ...] = ()
     #: Their e-mail addresses and phone numbers.
     contacts: tuple[str, ...] = ()
+    #: One line per address the card has or had: street, postal code, city.
+    addresses: tuple[str, ...] = ()
     deleted: bool = False
 
     @property

@@ -43,7 +43,7 @@ from search.whoosh_queries import BoundedPrefix
 
 #: Bump when a directory schema or the way records map onto it changes.  The stamps differ from the
 #: document index's, so no index is ever taken for another kind.
-COUNTERPARTY_SCHEMA_VERSION = 1
+COUNTERPARTY_SCHEMA_VERSION = 2
 EVENT_SCHEMA_VERSION = 1
 # Whole tax numbers are long; a shorter run of digits is more likely part of a name or a note.
 _MIN_TAX_DIGITS = 6
@@ -65,6 +65,7 @@ def counterparty_schema() -> Schema:
         tax_digits=KEYWORD(),
         persons=_text(),
         contacts=_text(),
+        addresses=_text(),
         deleted=ID(),
     )
 
@@ -91,6 +92,7 @@ def _counterparty_document(record: CounterpartyRecord) -> dict[str, Any]:
         "tax_digits": " ".join(sorted(digits)),
         "persons": "\n".join(record.persons),
         "contacts": "\n".join(record.contacts),
+        "addresses": "\n".join(record.addresses),
         "deleted": "1" if record.deleted else "0",
     }
 
@@ -182,12 +184,12 @@ _KINDS: dict[DirectoryKind, _Kind] = {
         document=_counterparty_document,
         filters=_counterparty_filters,
         translator=_DirectoryTranslator(
-            defaults=(*_NAMES, ("tax", 3.0), ("persons", 1.5), ("contacts", 1.0)),
+            defaults=(*_NAMES, ("tax", 3.0), ("persons", 1.5), ("contacts", 1.0), ("addresses", 1.0)),
             fielded={
                 "name": _NAMES,
                 "counterparty": _NAMES,
                 "title": _NAMES,
-                "content": (("persons", 1.0), ("contacts", 1.0)),
+                "content": (("persons", 1.0), ("contacts", 1.0), ("addresses", 1.0)),
             },
             tax_digits="tax_digits",
         ),

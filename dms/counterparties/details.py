@@ -142,6 +142,7 @@ async def add_address(
     session.add(address)
     await session.flush()
     await record_data_changed(session, actor, card.id, {"addresses": {"added": address.id}})
+    await directory_outbox.enqueue(session, "counterparty", [card.id], "address")
     return address
 
 
@@ -188,6 +189,7 @@ async def change_address(
     session.add(new)
     await session.flush()
     await record_data_changed(session, actor, old.counterparty_id, {"addresses": {"changed": old.id, "to": new.id}})
+    await directory_outbox.enqueue(session, "counterparty", [old.counterparty_id], "address")
     return new
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dms.base import utcnow
 from dms.counterparties.customfields import definitions_of
-from dms.counterparties.models import ContactMethod, ContactPerson, Counterparty
+from dms.counterparties.models import Address, ContactMethod, ContactPerson, Counterparty
 from dms.documents.models import Document
 from dms.events.models import Event, EventType
 from dms.indexing.rebuilds import swapped_in_when_done
@@ -49,7 +49,7 @@ Progress = Callable[[int], None]
 
 
 async def counterparty_records(session: AsyncSession, ids: Sequence[int]) -> dict[int, CounterpartyRecord]:
-    """Records of the cards among `ids` (deleted ones too, marked so); three queries."""
+    """Records of the cards among `ids` (deleted ones too, marked so); four queries."""
     if not ids:
         return {}
     cards = (await session.scalars(select(Counterparty).where(Counterparty.id.in_(list(ids))))).all()
@@ -69,6 +69,16 @@ async def counterparty_records(session: AsyncSession, ids: Sequence[int]) -> dic
         )
         for person_id, value in rows.all():
             methods[person_id].append(value)
+    # Past addresses too: a card is still looked for where the company used to be, and an
+    # address's end (or a change dated ahead) then needs no reindexing when the day comes.
+    places: dict[int, list[str]] = defaultdict(list)
+    rows = await session.execute(
+        select(Address.counterparty_id, Address.street, Address.postal_code, Address.city)
+        .where(Address.counterparty_id.in_(list(ids)))
+        .order_by(Address.valid_from, Address.id)
+    )
+    for counterparty_id, street, postal_code, city in rows.all():
+        places[counterparty_id].append(", ".join(filter(None, [street, " ".join(filter(None, [postal_code, city]))])))
     persons: dict[int, list[str]] = defaultdict(list)
     contacts: dict[int, list[str]] = defaultdict(list)
     for person in people:
@@ -82,6 +92,7 @@ async def counterparty_records(session: AsyncSession, ids: Sequence[int]) -> dic
             tax_ids=tuple(value for value in (card.nip, card.regon, card.vat_number) if value),
             persons=tuple(persons[card.id]),
             contacts=tuple(contacts[card.id]),
+            addresses=tuple(places[card.id]),
             deleted=card.deleted_at is not None,
         )
         for card in cards

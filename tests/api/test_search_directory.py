@@ -111,6 +111,34 @@ async def test_cards_are_found_by_inflected_names_nip_spellings_and_contact_pers
     assert await names(alice, "kowalski", deleted=True) == ["Żółty Dom"]
 
 
+async def test_cards_are_found_by_their_streets_and_cities_present_and_past(alice: Any, indexer: Any) -> None:
+    acme = await create_card(alice, "ACME Sp. z o.o.")
+    await create_card(alice, "Beta S.A.")
+    added = await alice.gql(
+        "mutation($input: AddAddressInput!) { addAddress(input: $input) { address { id } userErrors { code } } }",
+        input={
+            "counterpartyId": acme,
+            "uses": ["REGISTERED_SEAT"],
+            "street": "ul. Piotrkowska 100",
+            "postalCode": "90-001",
+            "city": "Łódź",
+        },
+    )
+    seat = ok(added, "addAddress")["address"]["id"]
+    await drain(indexer)
+    for words in ("Piotrkowskiej", "Łodzi", "90-001", "piotrkowska 100"):
+        assert await names(alice, words) == ["ACME Sp. z o.o."], words
+
+    moved = await alice.gql(
+        "mutation($input: ChangeAddressInput!) { changeAddress(input: $input) { address { id } userErrors { code } } }",
+        input={"addressId": seat, "uses": ["REGISTERED_SEAT"], "street": "ul. Floriańska 3", "city": "Kraków"},
+    )
+    ok(moved, "changeAddress")
+    await drain(indexer)
+    assert await names(alice, "Krakowie") == ["ACME Sp. z o.o."]
+    assert await names(alice, "Piotrkowskiej") == ["ACME Sp. z o.o."]  # where it used to be
+
+
 async def test_an_event_about_an_unreadable_document_is_neither_found_nor_counted(
     admin: Any, alice: Any, bob: Any, indexer: Any
 ) -> None:
