@@ -11,6 +11,10 @@ then, with the same generated file (``--size-mb``, 50 by default):
 * and the download once more from a second server started with
   ``KARTOTEKA_DOWNLOAD_REDIRECT_TO_STORAGE=true``, which checks access and records the download,
   then answers 307 to a presigned S3 URL (the bytes no longer pass through the app).
+* and through ``bench/passthrough.py``, the least a Python server can do to pass a download on
+  (uvloop, one socket's data written to the other, nothing else): the ceiling for any proxy on
+  the machine at hand, shown beside ours. On a machine whose few cores the client, the storage
+  and the proxy share, a second receive and send of every byte costs time whoever does it.
 
 Each upload is repeated (``--repeat``, 3 by default) and the best time kept; the file's first bytes
 change per round so no round is a duplicate of an earlier one. After each round's two uploads come
@@ -204,6 +208,25 @@ def running_kartoteka(
         _stop(process)
 
 
+@contextmanager
+def running_passthrough(url: str) -> Iterator[tuple[str, int]]:
+    """bench/passthrough.py serving ``url`` (a presigned GET): its address and pid."""
+    port = free_port()
+    process = subprocess.Popen(
+        tied_to_this_process([sys.executable, str(Path(__file__).with_name("passthrough.py")), str(port), url]),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        assert process.stdout is not None
+        if process.stdout.readline().strip() != b"ready":
+            raise RuntimeError(f"bench/passthrough.py did not start (exit {process.poll()})")
+        yield f"http://127.0.0.1:{port}/", process.pid
+    finally:
+        _stop(process)
+
+
 # -- the API ---------------------------------------------------------------------------------
 
 
@@ -305,6 +328,8 @@ class Timings:
     raw_get: list[float] = field(default_factory=list)
     download_redirected: list[float] = field(default_factory=list)
     raw_get_beside_redirect: list[float] = field(default_factory=list)
+    download_passthrough: list[float] = field(default_factory=list)
+    raw_get_beside_passthrough: list[float] = field(default_factory=list)
     upload_peak_growth: list[int] = field(default_factory=list)
     download_peak_growth: list[int] = field(default_factory=list)
     peaks: list[int] = field(default_factory=list)
@@ -454,6 +479,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     ours=(partial(download, pool, f"{redirecting.base_url}/files/{path}"), timings.download_redirected),
                     raw=(partial(raw_get, minio, f"raw-{args.repeat}"), timings.raw_get_beside_redirect),
                 )
+        # The same bytes through the bare pass-through: what no proxy on this machine can beat.
+        with running_passthrough(minio.presigned_get_object(RAW_BUCKET, f"raw-{args.repeat}")) as (url, pid):
+            for pair in range(args.repeat * args.downloads):
+                download_pair(
+                    pair,
+                    size,
+                    ours=(partial(download, pool, url), timings.download_passthrough),
+                    raw=(partial(raw_get, minio, f"raw-{args.repeat}"), timings.raw_get_beside_passthrough),
+                )
+            passthrough_cpu = cpu_per_transfer(pid, args.cpu_rounds, url, pool, minio, f"raw-{args.repeat}")
+        cpu["passthrough_machine"] = passthrough_cpu["ours_machine"]
+        cpu["passthrough_server"] = passthrough_cpu["ours_server"]
 
     names = (
         "upload",
@@ -463,6 +500,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "raw_put",
         "raw_get",
         "raw_get_beside_redirect",
+        "download_passthrough",
+        "raw_get_beside_passthrough",
     )
     best = {name: min(getattr(timings, name)) for name in names}
     median = {name: statistics.median(getattr(timings, name)) for name in names}
@@ -486,6 +525,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "median_seconds": median,
         "download_median_ratio": median["raw_get"] / median["download"],
         "download_redirected_median_ratio": median["raw_get_beside_redirect"] / median["download_redirected"],
+        "download_passthrough_ratio": rate["download_passthrough"] / rate["raw_get_beside_passthrough"],
+        "download_passthrough_median_ratio": median["raw_get_beside_passthrough"] / median["download_passthrough"],
         "downloads_per_round": args.downloads,
         "all_seconds": {name: getattr(timings, name) for name in names},
         "cpu_per_download": cpu,
@@ -546,6 +587,18 @@ def report(figures: dict[str, Any]) -> None:
             ratio_text(figures["download_redirected_median_ratio"]),
         ),
         Row(
+            "download through a bare pass-through MiB/s",
+            f"{rate['download_passthrough']:.1f}",
+            f"{rate['raw_get_beside_passthrough']:.1f}",
+            ratio_text(figures["download_passthrough_ratio"]),
+        ),
+        Row(
+            "download pass-through, median of each side",
+            f"{figures['median_seconds']['download_passthrough']:.3f} s",
+            f"{figures['median_seconds']['raw_get_beside_passthrough']:.3f} s",
+            ratio_text(figures["download_passthrough_median_ratio"]),
+        ),
+        Row(
             "upload best time",
             f"{figures['best_seconds']['upload']:.2f} s",
             f"{figures['best_seconds']['raw_put']:.2f} s",
@@ -561,6 +614,8 @@ def report(figures: dict[str, Any]) -> None:
             f"{cpu['raw_machine'] * 1000:.0f} ms",
         ),
         Row("  of which the Kartoteka server", f"{cpu['ours_server'] * 1000:.0f} ms"),
+        Row("CPU per download through the pass-through", f"{cpu['passthrough_machine'] * 1000:.0f} ms"),
+        Row("  of which the pass-through", f"{cpu['passthrough_server'] * 1000:.0f} ms"),
         Row(
             f"cores busy during a download (of {cpu['cores']:.0f})",
             f"{cpu['ours_machine'] / cpu['ours_wall']:.2f}",
