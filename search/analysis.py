@@ -56,10 +56,11 @@ import snowballstemmer
 from anyascii import anyascii
 
 from search.lemmas import english_lemma, polish_lemmas
+from search.names import first_names
 
 #: Bump whenever the terms produced for some text change: indexes built with
 #: another version must be rebuilt.
-ANALYSIS_VERSION = 13
+ANALYSIS_VERSION = 14
 
 PL_STEM_MARK = "~"
 EN_STEM_MARK = "^"
@@ -219,7 +220,8 @@ _CURRENCY_NAMES: dict[str, tuple[str, ...]] = {
 @lru_cache(maxsize=WORD_CACHE_SIZE)
 def _word_terms(word: str) -> tuple[str, ...]:
     """All index terms of a single word (no separators inside), surface form first."""
-    lower = unicodedata.normalize("NFC", visible(word)).lower()
+    written = unicodedata.normalize("NFC", visible(word))
+    lower = written.lower()
     folded = fold(lower)
     if len(folded) > MAX_PART:
         return ()
@@ -243,6 +245,8 @@ def _word_terms(word: str) -> tuple[str, ...]:
                         polish.add(fold(_polish_stem(form[: -len(ending)] + base)))
                         break
             polish.update(fold(_polish_stem(lemma)) for lemma in polish_bases if lemma != lower)
+        # A first name's forms share its base form, which no stem of theirs reliably is.
+        polish.update(fold(name) for name in first_names(written))
         terms.extend(PL_STEM_MARK + s for s in sorted(polish) if len(s) >= MIN_STEM)
         english = {_stemmers.english.stemWord(folded)}
         if english_base is not None and english_base != lower:

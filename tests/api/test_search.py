@@ -226,6 +226,19 @@ async def test_a_hyphenated_name_found_inflected_is_marked(alice, indexer, query
     assert [edge["node"]["highlights"] for edge in result.data["search"]["edges"]] == [[marked]]
 
 
+async def test_a_person_named_in_another_case_is_found_by_the_name_and_marked(alice, indexer):
+    binder = await create_binder(alice, "Pełnomocnictwa")
+    text = "Pełnomocnictwa udzielono Pawłowi Zielińskiemu w imieniu Marii Nowak."
+    await create_document(alice, binder["id"], "Pełnomocnictwo", text.encode())
+    await drain(indexer)
+    result = await alice.gql(SEARCH, q="Paweł Zieliński")
+    assert [edge["node"]["highlights"] for edge in result.data["search"]["edges"]] == [
+        ["Pełnomocnictwa udzielono <mark>Pawłowi</mark> <mark>Zielińskiemu</mark> w imieniu Marii Nowak."]
+    ]
+    result = await alice.gql(SEARCH, q="maria")
+    assert len(result.data["search"]["edges"]) == 1
+
+
 async def test_a_match_in_the_title_alone_is_shown_in_the_marked_title(alice, indexer):
     binder = await create_binder(alice, "Umowy")
     await create_document(alice, binder["id"], "Umowa najmu <lokalu>", b"Strony ustalaja, co nastepuje.")

@@ -52,6 +52,28 @@ def test_inflected_and_diacritic_free_words_match(query: str, text: str) -> None
 @pytest.mark.parametrize(
     ("query", "text"),
     [
+        ("Tomasz", "reprezentowaną przez Tomasza Kowalskiego"),
+        ("tomasz", "pełnomocnictwo dla Tomasza"),
+        ("Tomasza", "Tomasz Kowalski, Prezes Zarządu"),
+        ("Marek", "umowę zawarto z Markiem Nowakiem"),
+        ("Marek", "w imieniu Marka Nowaka"),
+        ("Paweł", "dokumenty przekazano Pawłowi Zielińskiemu"),
+        ("Maria", "w imieniu Marii Wiśniewskiej"),
+        ("Marii", "Maria Wiśniewska"),
+        ("Ewa", "podpis Ewy Dąbrowskiej"),
+        ("Łukasz", "zgoda Łukasza"),
+        ("Jacek", "od Jacka"),
+        ("Zofia", "dla Zofii"),
+        ("Katarzyna", "z Katarzyną Lewandowską"),
+    ],
+)
+def test_a_first_name_is_found_in_any_of_its_forms(query: str, text: str) -> None:
+    assert matches(query, text)
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [
         # Mobile vowels: the stem itself changes, so cutting endings cannot join these.
         ("rachunek", "Prosimy o zapłatę rachunku"),
         ("rachunku", "rachunek bankowy"),
@@ -105,6 +127,7 @@ def test_english_irregular_forms_meet_at_their_base_form(query: str, text: str) 
         ("umowa", "faktura"),
         ("kot", "kotlet"),  # short words are not stemmed into each other
         ("invoice", "voice"),
+        ("marka", "Marek Nowak"),  # a brand, written in lower case, is not Marek's name
     ],
 )
 def test_unrelated_words_do_not_match(query: str, text: str) -> None:
