@@ -582,6 +582,33 @@ MONTHS: dict[str, int] = {
 }
 
 
+#: Month names as the phrases that write a date in words use them: the Polish genitive, English.
+_POLISH_MONTHS = (
+    "stycznia lutego marca kwietnia maja czerwca lipca sierpnia września października listopada grudnia"
+).split()
+_ENGLISH_MONTHS = "January February March April May June July August September October November December".split()
+
+
+def date_in_digits(text: str) -> str | None:
+    """The date one word writes in digits (``2026-03-03``, ``3.03.2026``), as the term it is also
+    indexed as (``2026/03/03``); None if it writes none."""
+    compound = _COMPOUND_RE.fullmatch(text.rstrip(".,;:!?)"))
+    return _date_term(tuple(_WORD_RE.findall(compound.group()))) if compound is not None else None
+
+
+def date_phrases(term: str) -> tuple[tuple[str, ...], ...]:
+    """The ways a document writes the date ``term`` (``2026/03/03``) in words, as phrases of words:
+    ``3 marca 2026``, ``March 3 2026``, ``3 March 2026``, ``Mar 3 2026``, ``3 Mar 2026``."""
+    year, month, day = term.split("/")
+    number = int(month) - 1
+    day = str(int(day))
+    english, short = _ENGLISH_MONTHS[number], _ENGLISH_MONTHS[number][:3]
+    phrases = [(day, _POLISH_MONTHS[number], year), (english, day, year), (day, english, year)]
+    if short != english:
+        phrases += [(short, day, year), (day, short, year)]
+    return tuple(phrases)
+
+
 def date_in_words(words: tuple[str, ...]) -> str | None:
     """The date three words write, day first ("3 marca 2026") or month first ("March 3, 2026"), as
     the term a date written in digits is also indexed as (``2026/03/03``); None if they write none."""

@@ -18,6 +18,8 @@ from search.analysis import (
     PL_STEM_MARK,
     THOUSANDS_PATTERN,
     WORD_PATTERN,
+    date_in_words,
+    fold,
     iter_tokens,
     national_forms,
     prefix_term,
@@ -42,6 +44,9 @@ class Highlighter:
     # The parts of compound query words, which also match as consecutive parts of a compound
     # written otherwise: Bielsku-Białej marks Bielsko-Biała, as the search found it.
     part_runs: tuple[tuple[frozenset[str], ...], ...] = ()
+    # Dates in words the query looks for ("3 marca 2026", "March 3, 2026"), marked only where the
+    # whole date stands: their words alone ("3", "2026") are in most texts, on their own.
+    dates: tuple[re.Pattern[str], ...] = ()
     # Piece → spans that match inside it (empty: no match); the hits of one search share words.
     _seen: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict, compare=False, repr=False)
 
@@ -52,6 +57,7 @@ class Highlighter:
         terms: set[str] = set()
         prefixes: list[str] = []
         part_runs: dict[tuple[frozenset[str], ...], None] = {}
+        dates: dict[re.Pattern[str], None] = {}
         for leaf, negated in iter_leaves(query):
             if negated or getattr(leaf, "field", None) not in wanted:
                 continue
@@ -60,6 +66,8 @@ class Highlighter:
                     terms.update(word.alternatives)
                     if len(word.parts) > 1:
                         part_runs[tuple(frozenset(alternatives) for alternatives in word.parts)] = None
+            elif isinstance(leaf, Phrase) and (date := _date_pattern(leaf.words)) is not None:
+                dates[date] = None
             elif isinstance(leaf, Phrase):
                 for text in leaf.words:
                     for word in query_words(text):
@@ -67,10 +75,10 @@ class Highlighter:
                             terms.update(alternatives)
             elif isinstance(leaf, Prefix) and (prefix := prefix_term(leaf.text)):
                 prefixes.append(prefix)
-        return cls(frozenset(terms), tuple(prefixes), tuple(part_runs))
+        return cls(frozenset(terms), tuple(prefixes), tuple(part_runs), tuple(dates))
 
     def __bool__(self) -> bool:
-        return bool(self.terms or self.prefixes or self.part_runs)
+        return bool(self.terms or self.prefixes or self.part_runs or self.dates)
 
     def _matches(self, term: str) -> bool:
         if term in self.terms:
@@ -115,9 +123,11 @@ class Highlighter:
         found: list[tuple[int, int]] = []
         if not self:
             return found
+        for date in self.dates:
+            found.extend(match.span() for match in date.finditer(text))
         pieces = self._matching_pieces(text)
         if not pieces:
-            return found
+            return _merge(found)
         for match in _PIECE_RE.finditer(text):
             inside = pieces.get(match.group())
             if inside is not None:
@@ -152,6 +162,30 @@ class Highlighter:
             suffix = ELLIPSIS if end < len(text) else ""
             result.append(prefix + _render(text, inside, start, end).strip() + suffix)
         return result
+
+
+#: Polish letters, and the letters people type for them: a date's month matches either way.
+_WITH_POLISH_LETTERS = {"a": "aą", "c": "cć", "e": "eę", "l": "lł", "n": "nń", "o": "oó", "s": "sś", "z": "zźż"}
+#: Between the words of a date: spaces, a comma ("March 3, 2026"), an abbreviation's dot ("Mar. 3").
+_DATE_GAP = r"[\s,.]+"
+
+
+def _date_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    """A pattern for the date three words write (day or month first), with or without Polish
+    letters, a day's leading zero, commas and dots; None when they write no date."""
+    if date_in_words(words) is None:
+        return None
+    parts = []
+    for word in (word.rstrip(",") for word in words):
+        if word.isdigit():
+            parts.append("0?" + str(int(word)) if len(word) <= 2 else word)
+        else:
+            parts.append(
+                "".join(
+                    f"[{_WITH_POLISH_LETTERS[c]}]" if c in _WITH_POLISH_LETTERS else re.escape(c) for c in fold(word)
+                )
+            )
+    return re.compile(r"(?<![\w.])" + _DATE_GAP.join(parts) + r"(?!\w)", re.IGNORECASE)
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from search.analysis import (
     GROUP_SPACES,
     MAX_NUMBER_GROUPS,
+    date_in_digits,
     date_in_words,
+    date_phrases,
     has_word,
     number_group,
     prefix_term,
@@ -179,6 +181,15 @@ def _tokenize(text: str) -> list[_Tok]:
         else:
             tokens.append(_Tok("word", value, match.start(), end=match.end()))
     return _dates_in_words(_numbers_in_groups(tokens, text))
+
+
+def _any_date(field: str | None, when: str, written: QueryNode) -> QueryNode:
+    """A date however a document writes it: `written` (as the user did), the term every date in
+    digits is indexed as (which a date the user wrote in digits looks up already), or one of the
+    phrases that write it in words."""
+    alternatives = [written] if isinstance(written, Term) else [written, Term(field, when)]
+    alternatives += [phrase for words in date_phrases(when) if (phrase := Phrase(field, words)) != written]
+    return Or(tuple(alternatives))
 
 
 def _dates_in_words(tokens: list[_Tok]) -> list[_Tok]:
@@ -386,11 +397,12 @@ class _Parser:
         return Or(tuple(alternatives))
 
     def date(self, token: _Tok, field: str | None) -> QueryNode:
-        """A date in words: as written, or as the index knows one written in digits."""
+        """A date in words: as written, as the index knows one written in digits, or in the words
+        of the other language ("3 marca 2026" finds "March 3, 2026")."""
         words = tuple(token.text.split(" "))
         when = date_in_words(words)
         self.count_clause()
-        return Or((Phrase(field, tuple(word.rstrip(",") for word in words)), Term(field, str(when))))
+        return _any_date(field, str(when), Phrase(field, tuple(word.rstrip(",") for word in words)))
 
     def word(self, token: _Tok, field: str | None) -> QueryNode | None:
         text = token.text
@@ -407,6 +419,10 @@ class _Parser:
             if self.prefixes > MAX_PREFIXES:
                 raise QuerySyntaxError(f"The query has more than {MAX_PREFIXES} words ending in *; please use fewer.")
             return Prefix(field, stem)
+        if (when := date_in_digits(text)) is not None:
+            # As written (which finds it in digits however written), or written in words.
+            self.count_clause()
+            return _any_date(field, when, Term(field, text))
         if not has_word(text):
             # Punctuation alone ("'", ";", "&") is not searchable; it is ignored
             # rather than refused so pasted text still works.

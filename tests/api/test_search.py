@@ -135,24 +135,52 @@ async def test_a_date_written_otherwise_is_found_and_marked(alice, indexer):
 DATES = {
     "Faktura": "Faktura VAT z dnia 03.03.2026, płatna do 17.03.2026.",
     "Umowa": "Umowa zawarta w Łodzi 3 marca 2026 r.",
+    "Agreement": "This Agreement is made on March 3, 2026 between the Parties.",
+    "Order": "Order of 3 Mar 2026.",
     "Zamówienie": "Zamówienie z 4 marca 2026, dostawa 3 kwietnia.",
 }
+ALL_ON_MARCH_3 = ["Agreement", "Faktura", "Order", "Umowa"]
 
 
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("3 marca 2026", ["Faktura", "Umowa"]),
+        ("3 marca 2026", ALL_ON_MARCH_3),
+        ("March 3, 2026", ALL_ON_MARCH_3),
+        ("3 Mar 2026", ALL_ON_MARCH_3),
+        ("2026-03-03", ALL_ON_MARCH_3),
+        ("3.03.2026", ALL_ON_MARCH_3),
         ("umowa 3 marca 2026", ["Umowa"]),
-        # A date in words is found by its words; in the index it is not (yet) a date: English words
-        # do not find it written in Polish ones, nor digits in words.
-        ("March 3, 2026", ["Faktura"]),
-        ("3 Mar 2026", ["Faktura"]),
-        ("2026-03-03", ["Faktura"]),
+        ("4 marca 2026", ["Zamówienie"]),
+        ("2026-03-04", ["Zamówienie"]),
+        ("2026-04-03", []),  # "3 kwietnia" has no year
     ],
 )
-async def test_a_date_in_words_finds_it_written_in_digits(alice, indexer, query, expected):
+async def test_a_date_is_found_however_the_query_and_the_document_write_it(alice, indexer, query, expected):
     assert await titles_among(alice, indexer, DATES, query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "marked"),
+    [
+        (
+            "03.03.2026",
+            "Umowa zawarta 3 marca 2026 r. w 3 egzemplarzach, ważna do 31.12.2026.",
+            "Umowa zawarta <mark>3 marca 2026</mark> r. w 3 egzemplarzach, ważna do 31.12.2026.",
+        ),
+        (
+            "3 marca 2026",
+            "Signed on March 3, 2026 in 3 copies, valid until 31.12.2026.",
+            "Signed on <mark>March 3, 2026</mark> in 3 copies, valid until 31.12.2026.",
+        ),
+    ],
+)
+async def test_a_date_found_in_words_is_marked_whole_and_its_words_alone_are_not(alice, indexer, query, text, marked):
+    binder = await create_binder(alice, "Umowy")
+    await create_document(alice, binder["id"], "Umowa", text.encode())
+    await drain(indexer)
+    result = await alice.gql(SEARCH, q=query)
+    assert [edge["node"]["highlights"] for edge in result.data["search"]["edges"]] == [[marked]]
 
 
 async def test_a_number_written_in_groups_is_marked_whole(alice, indexer):

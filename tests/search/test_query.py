@@ -19,6 +19,23 @@ from search.query import (
 )
 
 
+def in_words(day: str, polish: str, english: str, year: str) -> tuple[Phrase, ...]:
+    """The phrases a date is looked for in words as, in order (Polish, then English in full and short)."""
+    short = english[:3]
+    return tuple(
+        Phrase(None, words)
+        for words in (
+            (day, polish, year),
+            (english, day, year),
+            (day, english, year),
+            *(((short, day, year), (day, short, year)) if short != english else ()),
+        )
+    )
+
+
+MARCH_3 = in_words("3", "marca", "March", "2026")
+
+
 @pytest.mark.parametrize(
     ("text", "tree"),
     [
@@ -58,19 +75,36 @@ from search.query import (
         ("faktura *", Term(None, "faktura")),
         ("12:30", Term(None, "12:30")),
         ("()", MatchAll()),
-        # A date in words: as written, or as a date written in digits is indexed.
-        ("3 marca 2026", Or((Phrase(None, ("3", "marca", "2026")), Term(None, "2026/03/03")))),
-        ("March 3, 2026", Or((Phrase(None, ("March", "3", "2026")), Term(None, "2026/03/03")))),
+        # A date in words: as written, as a date written in digits is indexed, or in other words.
+        ("3 marca 2026", Or((MARCH_3[0], Term(None, "2026/03/03"), *MARCH_3[1:]))),
+        (
+            "March 3, 2026",
+            Or((MARCH_3[1], Term(None, "2026/03/03"), MARCH_3[0], *MARCH_3[2:])),
+        ),
         (
             "umowa 1 września 2026 r.",
             And(
                 (
                     Term(None, "umowa"),
-                    Or((Phrase(None, ("1", "września", "2026")), Term(None, "2026/09/01"))),
+                    Or(
+                        (
+                            Phrase(None, ("1", "września", "2026")),
+                            Term(None, "2026/09/01"),
+                            *in_words("1", "września", "September", "2026")[1:],
+                        )
+                    ),
                     Term(None, "r."),
                 )
             ),
         ),
+        # A date in digits: as written (which finds it in digits written otherwise too), or in words.
+        ("2026-03-03", Or((Term(None, "2026-03-03"), *MARCH_3))),
+        (
+            "do 3.05.2026.",
+            And((Term(None, "do"), Or((Term(None, "3.05.2026."), *in_words("3", "maja", "May", "2026"))))),
+        ),
+        ("2026-02-31", Term(None, "2026-02-31")),  # no such day
+        ("2026/0012", Term(None, "2026/0012")),
         ("31 lutego 2026", And((Term(None, "31"), Term(None, "lutego"), Term(None, "2026")))),
         ("-3 marca 2026", And((Not(Term(None, "3")), Term(None, "marca"), Term(None, "2026")))),
     ],
