@@ -46,7 +46,7 @@ from kartoteka.settings import Settings
 from resolvers import files, uploads
 from resolvers.context import Limits, Services
 from schema.schema import build_schema
-from search import lemmas, names
+from search import lemmas, sgjp
 from search.directory import DirectoryIndexes
 from search.engine import open_engine
 from search.extraction import Extractor
@@ -261,7 +261,7 @@ def create_app(
         # Before the first request, not in it: the first start on a machine compiles the Polish
         # dictionary (about 25 s); every later one loads it in a few hundredths of a second.
         await anyio.to_thread.run_sync(lemmas.load)
-        await anyio.to_thread.run_sync(names.load)
+        await anyio.to_thread.run_sync(sgjp.load)
         working: list[Indexer] = []
 
         def start(worker: Indexer) -> None:

@@ -56,11 +56,11 @@ import snowballstemmer
 from anyascii import anyascii
 
 from search.lemmas import english_lemma, polish_lemmas
-from search.names import first_names
+from search.sgjp import base_forms
 
 #: Bump whenever the terms produced for some text change: indexes built with
 #: another version must be rebuilt.
-ANALYSIS_VERSION = 14
+ANALYSIS_VERSION = 15
 
 PL_STEM_MARK = "~"
 EN_STEM_MARK = "^"
@@ -245,8 +245,9 @@ def _word_terms(word: str) -> tuple[str, ...]:
                         polish.add(fold(_polish_stem(form[: -len(ending)] + base)))
                         break
             polish.update(fold(_polish_stem(lemma)) for lemma in polish_bases if lemma != lower)
-        # A first name's forms share its base form, which no stem of theirs reliably is.
-        polish.update(fold(name) for name in first_names(written))
+        # The forms of a first name, or of a plural-only noun, share their base form, which no
+        # stem of theirs reliably is (Tomasz → tom, Tomasza → toma; odsetek is also a percentage).
+        polish.update(fold(base) for base in base_forms(written))
         terms.extend(PL_STEM_MARK + s for s in sorted(polish) if len(s) >= MIN_STEM)
         english = {_stemmers.english.stemWord(folded)}
         if english_base is not None and english_base != lower:

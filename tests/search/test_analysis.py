@@ -97,6 +97,10 @@ def test_a_first_name_is_found_in_any_of_its_forms(query: str, text: str) -> Non
         ("spolek", "Spółka z o.o."),
         ("miesiecy", "miesiąc"),
         ("wnioskow", "wniosek"),
+        # A plural-only noun whose genitive is written like another word's base form.
+        ("odsetki", "naliczenie odsetek za opóźnienie"),
+        ("odsetkami", "odsetek"),
+        ("odsetek", "wraz z odsetkami ustawowymi"),
     ],
 )
 def test_polish_forms_the_stemmer_cannot_join_meet_at_their_base_form(query: str, text: str) -> None:
@@ -128,6 +132,7 @@ def test_english_irregular_forms_meet_at_their_base_form(query: str, text: str) 
         ("kot", "kotlet"),  # short words are not stemmed into each other
         ("invoice", "voice"),
         ("marka", "Marek Nowak"),  # a brand, written in lower case, is not Marek's name
+        ("Marek", "Marki produktów"),  # nor are brands at the start of a sentence
     ],
 )
 def test_unrelated_words_do_not_match(query: str, text: str) -> None:
