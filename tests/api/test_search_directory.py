@@ -70,7 +70,7 @@ async def test_cards_are_found_by_inflected_names_nip_spellings_and_contact_pers
     result = await alice.gql(
         "mutation($input: AddContactPersonInput!) { addContactPerson(input: $input) "
         "{ contactPerson { id } userErrors { code message } } }",
-        input={"counterpartyId": other, "name": "Jan Kowalski", "position": "kierownik zakupów"},
+        input={"counterpartyId": other, "name": "Tomasz Kowalski", "position": "kierownik zakupów"},
     )
     ok(result, "addContactPerson")
     await drain(indexer)
@@ -78,6 +78,8 @@ async def test_cards_are_found_by_inflected_names_nip_spellings_and_contact_pers
     # The card named so comes before the card that only has a Kowalski among its people.
     assert await names(alice, "kowalskiego") == ["Kowalski i Synowie", "Żółty Dom"]
     assert await names(alice, "zolty") == ["Żółty Dom"]
+    # A contact person named in another case, as a letter would: "do Tomasza Kowalskiego".
+    assert await names(alice, "Tomasza Kowalskiego") == ["Żółty Dom"]
     for spelling in ("5260250274", "526-025-02-74", "526 025 02 74", "PL5260250274", "nip:526025"):
         assert await names(alice, spelling) == ["Kowalski i Synowie"], spelling
 
