@@ -47,8 +47,12 @@ class Highlighter:
     # Dates in words the query looks for ("3 marca 2026", "March 3, 2026"), marked only where the
     # whole date stands: their words alone ("3", "2026") are in most texts, on their own.
     dates: tuple[re.Pattern[str], ...] = ()
+    # Phrases of several positions (alternatives per position, as the index matched them): marked
+    # where they stand whole; where a text has none, their words are marked alone as a fallback.
+    phrases: tuple[tuple[frozenset[str], ...], ...] = ()
     # Piece → spans that match inside it (empty: no match); the hits of one search share words.
     _seen: dict[str, tuple[tuple[int, int], ...]] = field(default_factory=dict, compare=False, repr=False)
+    _loose: dict[tuple[frozenset[str], ...], Highlighter] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def for_query(cls, query: QueryNode, fields: Iterable[str | None]) -> Highlighter:
@@ -58,6 +62,7 @@ class Highlighter:
         prefixes: list[str] = []
         part_runs: dict[tuple[frozenset[str], ...], None] = {}
         dates: dict[re.Pattern[str], None] = {}
+        phrases: dict[tuple[frozenset[str], ...], None] = {}
         for leaf, negated in iter_leaves(query):
             if negated or getattr(leaf, "field", None) not in wanted:
                 continue
@@ -69,16 +74,17 @@ class Highlighter:
             elif isinstance(leaf, Phrase) and (date := _date_pattern(leaf.words)) is not None:
                 dates[date] = None
             elif isinstance(leaf, Phrase):
-                for text in leaf.words:
-                    for word in query_words(text):
-                        for alternatives in word.positions:
-                            terms.update(alternatives)
+                positions = [frozenset(p) for text in leaf.words for word in query_words(text) for p in word.positions]
+                if len(positions) > 1:
+                    phrases[tuple(positions)] = None
+                else:
+                    terms.update(*positions)
             elif isinstance(leaf, Prefix) and (prefix := prefix_term(leaf.text)):
                 prefixes.append(prefix)
-        return cls(frozenset(terms), tuple(prefixes), tuple(part_runs), tuple(dates))
+        return cls(frozenset(terms), tuple(prefixes), tuple(part_runs), tuple(dates), tuple(phrases))
 
     def __bool__(self) -> bool:
-        return bool(self.terms or self.prefixes or self.part_runs or self.dates)
+        return bool(self.terms or self.prefixes or self.part_runs or self.dates or self.phrases)
 
     def _matches(self, term: str) -> bool:
         if term in self.terms:
@@ -110,6 +116,13 @@ class Highlighter:
             spans.extend(self._part_runs_inside(piece))
         return tuple(spans)
 
+    def _words_of(self, phrase: tuple[frozenset[str], ...]) -> Highlighter:
+        """A highlighter of the phrase's words alone (kept: the hits of one search share it)."""
+        loose = self._loose.get(phrase)
+        if loose is None:
+            loose = self._loose[phrase] = Highlighter(frozenset().union(*phrase), ())
+        return loose
+
     def _part_runs_inside(self, piece: str) -> Iterator[tuple[int, int]]:
         """Spans of consecutive parts of compound `piece` that match a compound query word part by part."""
         parts = [(m.start(), m.end(), frozenset(word_terms(m.group()))) for m in _WORD_ONLY_RE.finditer(piece)]
@@ -125,7 +138,10 @@ class Highlighter:
             return found
         for date in self.dates:
             found.extend(match.span() for match in date.finditer(text))
-        pieces = self._matching_pieces(text)
+        for phrase in self.phrases:
+            runs = list(_phrase_runs(text, phrase, max_spans))
+            found.extend(runs if runs else self._words_of(phrase).spans(text, max_spans=max_spans))
+        pieces = self._matching_pieces(text) if self.terms or self.prefixes or self.part_runs else None
         if not pieces:
             return _merge(found)
         for match in _PIECE_RE.finditer(text):
@@ -162,6 +178,36 @@ class Highlighter:
             suffix = ELLIPSIS if end < len(text) else ""
             result.append(prefix + _render(text, inside, start, end).strip() + suffix)
         return result
+
+
+#: How far past a phrase's first word its other words are looked for, per position.
+_PHRASE_REACH = 96
+
+
+def _phrase_runs(text: str, phrase: tuple[frozenset[str], ...], limit: int) -> Iterator[tuple[int, int]]:
+    """Spans where `phrase` stands whole in `text`, found as the index finds it: from each word that
+    matches its first position, the text that follows is analysed and its positions compared."""
+    # The regex engine finds the distinct words and then their places; Python looks at each distinct
+    # word once (a long text repeats its words) and at the places where a phrase may start.
+    starts = [word for word in set(_WORD_ONLY_RE.findall(text)) if not phrase[0].isdisjoint(word_terms(word))]
+    if not starts:
+        return
+    count = 0
+    for word in re.finditer(rf"(?<!\w)(?:{'|'.join(map(re.escape, starts))})(?!\w)", text):
+        # Most places of a common first word are followed by something else: ruled out cheaply.
+        after = _WORD_ONLY_RE.search(text, word.end(), word.end() + _PHRASE_REACH)
+        if after is None or phrase[1].isdisjoint(word_terms(after.group())):
+            continue
+        at = word.start()
+        matched: dict[int, tuple[int, int]] = {}
+        for token in iter_tokens(text[at : at + _PHRASE_REACH * len(phrase)]):
+            if token.position < len(phrase) and token.position not in matched and token.term in phrase[token.position]:
+                matched[token.position] = (token.start, token.end)
+        if len(matched) == len(phrase):
+            yield at + matched[0][0], at + matched[len(phrase) - 1][1]
+            count += 1
+            if count >= limit:
+                return
 
 
 #: Polish letters, and the letters people type for them: a date's month matches either way.

@@ -267,6 +267,33 @@ async def test_a_person_named_in_another_case_is_found_by_the_name_and_marked(al
     assert len(result.data["search"]["edges"]) == 1
 
 
+@pytest.mark.parametrize(
+    ("query", "marked"),
+    [
+        (
+            '"umowy najmu"',
+            "<mark>Umowa najmu</mark> lokalu. Ta umowa obowiązuje od dziś; koszty najmu ponosi Jan Nowak.",
+        ),
+        (
+            '"Jana Nowaka"',
+            "…Ta umowa obowiązuje od dziś; koszty najmu ponosi <mark>Jan Nowak</mark>.",
+        ),
+        # The second phrase, found in the title, stands nowhere in the text: its words are marked alone.
+        (
+            '"najmu lokalu" "ponosi najemca"',
+            "Umowa <mark>najmu lokalu</mark>. Ta umowa obowiązuje od dziś; koszty najmu <mark>ponosi</mark> Jan Nowak.",
+        ),
+    ],
+)
+async def test_a_phrase_is_marked_where_it_stands_and_its_words_alone_are_not(alice, indexer, query, marked):
+    binder = await create_binder(alice, "Umowy")
+    text = "Umowa najmu lokalu. Ta umowa obowiązuje od dziś; koszty najmu ponosi Jan Nowak."
+    await create_document(alice, binder["id"], "Umowa; ponosi najemca", text.encode())
+    await drain(indexer)
+    result = await alice.gql(SEARCH, q=query)
+    assert [edge["node"]["highlights"] for edge in result.data["search"]["edges"]] == [[marked]]
+
+
 async def test_a_match_in_the_title_alone_is_shown_in_the_marked_title(alice, indexer):
     binder = await create_binder(alice, "Umowy")
     await create_document(alice, binder["id"], "Umowa najmu <lokalu>", b"Strony ustalaja, co nastepuje.")
