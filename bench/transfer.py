@@ -543,6 +543,25 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _download_rows(figures: dict[str, Any], how: str, ours: str, raw: str) -> list[Row]:
+    """The best rates of downloads `how`, and the median times, each beside the raw GETs paired with them."""
+    best, median = figures["mib_per_s"], figures["median_seconds"]
+    return [
+        Row(
+            f"download {how} MiB/s",
+            f"{best[ours]:.1f}",
+            f"{best[raw]:.1f}",
+            ratio_text(best[ours] / best[raw]),
+        ),
+        Row(
+            f"  median of each side, {how}",
+            f"{median[ours]:.3f} s",
+            f"{median[raw]:.3f} s",
+            ratio_text(median[raw] / median[ours]),
+        ),
+    ]
+
+
 def report(figures: dict[str, Any]) -> None:
     rate = figures["mib_per_s"]
     rss = figures["server_rss"]
@@ -574,30 +593,8 @@ def report(figures: dict[str, Any]) -> None:
             f"{rate['raw_get']:.1f}",
             ratio_text(figures["download_httpx_ratio"]),
         ),
-        Row(
-            "download redirected to S3 (setting) MiB/s",
-            f"{rate['download_redirected']:.1f}",
-            f"{rate['raw_get_beside_redirect']:.1f}",
-            ratio_text(figures["download_redirected_ratio"]),
-        ),
-        Row(
-            "download redirected, median of each side",
-            f"{figures['median_seconds']['download_redirected']:.3f} s",
-            f"{figures['median_seconds']['raw_get_beside_redirect']:.3f} s",
-            ratio_text(figures["download_redirected_median_ratio"]),
-        ),
-        Row(
-            "download through a bare pass-through MiB/s",
-            f"{rate['download_passthrough']:.1f}",
-            f"{rate['raw_get_beside_passthrough']:.1f}",
-            ratio_text(figures["download_passthrough_ratio"]),
-        ),
-        Row(
-            "download pass-through, median of each side",
-            f"{figures['median_seconds']['download_passthrough']:.3f} s",
-            f"{figures['median_seconds']['raw_get_beside_passthrough']:.3f} s",
-            ratio_text(figures["download_passthrough_median_ratio"]),
-        ),
+        *_download_rows(figures, "redirected to S3 (setting)", "download_redirected", "raw_get_beside_redirect"),
+        *_download_rows(figures, "through a bare pass-through", "download_passthrough", "raw_get_beside_passthrough"),
         Row(
             "upload best time",
             f"{figures['best_seconds']['upload']:.2f} s",

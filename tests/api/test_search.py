@@ -33,6 +33,15 @@ async def titles(client, query, **variables):
     return sorted(edge["node"]["document"]["title"] for edge in result.data["search"]["edges"])
 
 
+async def highlights_in(client, indexer, text: str, query: str, *, title: str = "Umowa") -> list[list[str]]:
+    """The highlights of each hit of `query` once one document holding `text` is searchable."""
+    binder = await create_binder(client, "Umowy")
+    await create_document(client, binder["id"], title, text.encode())
+    await drain(indexer)
+    result = await client.gql(SEARCH, q=query)
+    return [edge["node"]["highlights"] for edge in result.data["search"]["edges"]]
+
+
 async def test_documents_are_found_by_inflected_and_diacritic_free_polish_words(alice, indexer):
     binder = await create_binder(alice, "Faktury")
     await create_document(alice, binder["id"], "Faktura za materiały", INVOICE, filename="faktura.txt")
@@ -176,11 +185,7 @@ async def test_a_date_is_found_however_the_query_and_the_document_write_it(alice
     ],
 )
 async def test_a_date_found_in_words_is_marked_whole_and_its_words_alone_are_not(alice, indexer, query, text, marked):
-    binder = await create_binder(alice, "Umowy")
-    await create_document(alice, binder["id"], "Umowa", text.encode())
-    await drain(indexer)
-    result = await alice.gql(SEARCH, q=query)
-    assert [edge["node"]["highlights"] for edge in result.data["search"]["edges"]] == [[marked]]
+    assert await highlights_in(alice, indexer, text, query) == [[marked]]
 
 
 async def test_a_number_written_in_groups_is_marked_whole(alice, indexer):
@@ -246,21 +251,13 @@ async def test_highlights_mark_the_matched_words(alice, indexer):
     ],
 )
 async def test_a_hyphenated_name_found_inflected_is_marked(alice, indexer, query, marked):
-    binder = await create_binder(alice, "Oddziały")
     text = "Oddział w Bielsko-Biała; kierownik Anna Nowak-Kowalska."
-    await create_document(alice, binder["id"], "Oddział", text.encode())
-    await drain(indexer)
-    result = await alice.gql(SEARCH, q=query)
-    assert [edge["node"]["highlights"] for edge in result.data["search"]["edges"]] == [[marked]]
+    assert await highlights_in(alice, indexer, text, query, title="Oddział") == [[marked]]
 
 
 async def test_a_person_named_in_another_case_is_found_by_the_name_and_marked(alice, indexer):
-    binder = await create_binder(alice, "Pełnomocnictwa")
     text = "Pełnomocnictwa udzielono Pawłowi Zielińskiemu w imieniu Marii Nowak."
-    await create_document(alice, binder["id"], "Pełnomocnictwo", text.encode())
-    await drain(indexer)
-    result = await alice.gql(SEARCH, q="Paweł Zieliński")
-    assert [edge["node"]["highlights"] for edge in result.data["search"]["edges"]] == [
+    assert await highlights_in(alice, indexer, text, "Paweł Zieliński", title="Pełnomocnictwo") == [
         ["Pełnomocnictwa udzielono <mark>Pawłowi</mark> <mark>Zielińskiemu</mark> w imieniu Marii Nowak."]
     ]
     result = await alice.gql(SEARCH, q="maria")
@@ -286,12 +283,8 @@ async def test_a_person_named_in_another_case_is_found_by_the_name_and_marked(al
     ],
 )
 async def test_a_phrase_is_marked_where_it_stands_and_its_words_alone_are_not(alice, indexer, query, marked):
-    binder = await create_binder(alice, "Umowy")
     text = "Umowa najmu lokalu. Ta umowa obowiązuje od dziś; koszty najmu ponosi Jan Nowak."
-    await create_document(alice, binder["id"], "Umowa; ponosi najemca", text.encode())
-    await drain(indexer)
-    result = await alice.gql(SEARCH, q=query)
-    assert [edge["node"]["highlights"] for edge in result.data["search"]["edges"]] == [[marked]]
+    assert await highlights_in(alice, indexer, text, query, title="Umowa; ponosi najemca") == [[marked]]
 
 
 async def test_a_match_in_the_title_alone_is_shown_in_the_marked_title(alice, indexer):
