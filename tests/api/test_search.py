@@ -33,11 +33,17 @@ async def titles(client, query, **variables):
     return sorted(edge["node"]["document"]["title"] for edge in result.data["search"]["edges"])
 
 
+async def searchable(client, indexer, texts: dict[str, str]) -> None:
+    """Documents of `texts` (title → text) created in a new binder, and indexed."""
+    binder = await create_binder(client, "Dokumenty")
+    for title, text in texts.items():
+        await create_document(client, binder["id"], title, text.encode(), filename="dokument.txt")
+    await drain(indexer)
+
+
 async def highlights_in(client, indexer, text: str, query: str, *, title: str = "Umowa") -> list[list[str]]:
     """The highlights of each hit of `query` once one document holding `text` is searchable."""
-    binder = await create_binder(client, "Umowy")
-    await create_document(client, binder["id"], title, text.encode())
-    await drain(indexer)
+    await searchable(client, indexer, {title: text})
     result = await client.gql(SEARCH, q=query)
     return [edge["node"]["highlights"] for edge in result.data["search"]["edges"]]
 
@@ -89,10 +95,7 @@ async def test_a_number_is_found_however_its_groups_are_written(alice, indexer, 
 
 async def titles_among(client, indexer, texts: dict[str, str], query: str) -> list[str]:
     """The titles `query` finds among documents of `texts` (title → text) created for it."""
-    binder = await create_binder(client, "Faktury")
-    for title, text in texts.items():
-        await create_document(client, binder["id"], title, text.encode(), filename="dokument.txt")
-    await drain(indexer)
+    await searchable(client, indexer, texts)
     return await titles(client, query)
 
 
