@@ -590,6 +590,9 @@ _POLISH_MONTHS = (
 _ENGLISH_MONTHS = "January February March April May June July August September October November December".split()
 
 
+_ORDINAL_RE = re.compile(r"(?<=\d)(?:st|nd|rd|th)$", re.IGNORECASE)
+
+
 def date_in_digits(text: str) -> str | None:
     """The date one word writes in digits (``2026-03-03``, ``3.03.2026``), as the term it is also
     indexed as (``2026/03/03``); None if it writes none."""
@@ -597,16 +600,24 @@ def date_in_digits(text: str) -> str | None:
     return _date_term(tuple(_WORD_RE.findall(compound.group()))) if compound is not None else None
 
 
+def _ordinal(day: int) -> str:
+    """The day as English writes it in a date, ordinal: 1st, 2nd, 3rd, 4th, 11th, 21st."""
+    suffix = "th" if day % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    return f"{day}{suffix}"
+
+
 def date_phrases(term: str) -> tuple[tuple[str, ...], ...]:
     """The ways a document writes the date ``term`` (``2026/03/03``) in words, as phrases of words:
-    ``3 marca 2026``, ``March 3 2026``, ``3 March 2026``, ``Mar 3 2026``, ``3 Mar 2026``."""
+    ``3 marca 2026``; ``March 3 2026``, ``3 March 2026``, in full or short (``Mar``), with the day
+    as a number or an ordinal (``March 3rd, 2026``, ``3rd March 2026``)."""
     year, month, day = term.split("/")
     number = int(month) - 1
-    day = str(int(day))
-    english, short = _ENGLISH_MONTHS[number], _ENGLISH_MONTHS[number][:3]
-    phrases = [(day, _POLISH_MONTHS[number], year), (english, day, year), (day, english, year)]
-    if short != english:
-        phrases += [(short, day, year), (day, short, year)]
+    english = _ENGLISH_MONTHS[number]
+    months = (english, english[:3]) if len(english) > 3 else (english,)
+    phrases = [(str(int(day)), _POLISH_MONTHS[number], year)]
+    for written_day in (str(int(day)), _ordinal(int(day))):
+        for name in months:
+            phrases += [(name, written_day, year), (written_day, name, year)]
     return tuple(phrases)
 
 
@@ -622,6 +633,7 @@ def date_in_words(words: tuple[str, ...]) -> str | None:
         day, month = middle, MONTHS[fold(first)]
     else:
         return None
+    day = _ORDINAL_RE.sub("", day)  # "3rd", as English may write it
     if not (day.isascii() and day.isdigit() and len(day) <= 2 and year.isascii() and year.isdigit() and len(year) == 4):
         return None
     return _date_term((day, str(month), year))

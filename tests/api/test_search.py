@@ -149,9 +149,10 @@ DATES = {
     "Umowa": "Umowa zawarta w Łodzi 3 marca 2026 r.",
     "Agreement": "This Agreement is made on March 3, 2026 between the Parties.",
     "Order": "Order of 3 Mar 2026.",
+    "Letter": "London, 3rd March 2026. Dear Sirs,",
     "Zamówienie": "Zamówienie z 4 marca 2026, dostawa 3 kwietnia.",
 }
-ALL_ON_MARCH_3 = ["Agreement", "Faktura", "Order", "Umowa"]
+ALL_ON_MARCH_3 = ["Agreement", "Faktura", "Letter", "Order", "Umowa"]
 
 
 @pytest.mark.parametrize(
@@ -160,6 +161,7 @@ ALL_ON_MARCH_3 = ["Agreement", "Faktura", "Order", "Umowa"]
         ("3 marca 2026", ALL_ON_MARCH_3),
         ("March 3, 2026", ALL_ON_MARCH_3),
         ("3 Mar 2026", ALL_ON_MARCH_3),
+        ("March 3rd, 2026", ALL_ON_MARCH_3),
         ("2026-03-03", ALL_ON_MARCH_3),
         ("3.03.2026", ALL_ON_MARCH_3),
         ("umowa 3 marca 2026", ["Umowa"]),
@@ -184,6 +186,11 @@ async def test_a_date_is_found_however_the_query_and_the_document_write_it(alice
             "3 marca 2026",
             "Signed on March 3, 2026 in 3 copies, valid until 31.12.2026.",
             "Signed on <mark>March 3, 2026</mark> in 3 copies, valid until 31.12.2026.",
+        ),
+        (
+            "2026-03-03",
+            "London, 3rd March 2026. Dear Sirs, 3 copies enclosed.",
+            "London, <mark>3rd March 2026</mark>. Dear Sirs, 3 copies enclosed.",
         ),
     ],
 )

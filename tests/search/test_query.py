@@ -19,21 +19,17 @@ from search.query import (
 )
 
 
-def in_words(day: str, polish: str, english: str, year: str) -> tuple[Phrase, ...]:
-    """The phrases a date is looked for in words as, in order (Polish, then English in full and short)."""
-    short = english[:3]
-    return tuple(
-        Phrase(None, words)
-        for words in (
-            (day, polish, year),
-            (english, day, year),
-            (day, english, year),
-            *(((short, day, year), (day, short, year)) if short != english else ()),
-        )
-    )
+def in_words(day: str, ordinal: str, polish: str, english: str, year: str) -> tuple[Phrase, ...]:
+    """The phrases a date is looked for in words as, in order: Polish, then English with the day as
+    a number and as an ordinal, the month in full and short."""
+    months = (english, english[:3]) if len(english) > 3 else (english,)
+    english_forms = [
+        (m, d, year) if first else (d, m, year) for d in (day, ordinal) for m in months for first in (True, False)
+    ]
+    return tuple(Phrase(None, words) for words in ((day, polish, year), *english_forms))
 
 
-MARCH_3 = in_words("3", "marca", "March", "2026")
+MARCH_3 = in_words("3", "3rd", "marca", "March", "2026")
 
 
 @pytest.mark.parametrize(
@@ -90,18 +86,19 @@ MARCH_3 = in_words("3", "marca", "March", "2026")
                         (
                             Phrase(None, ("1", "września", "2026")),
                             Term(None, "2026/09/01"),
-                            *in_words("1", "września", "September", "2026")[1:],
+                            *in_words("1", "1st", "września", "September", "2026")[1:],
                         )
                     ),
                     Term(None, "r."),
                 )
             ),
         ),
+        ("March 3rd, 2026", Or((MARCH_3[5], Term(None, "2026/03/03"), *MARCH_3[:5], *MARCH_3[6:]))),
         # A date in digits: as written (which finds it in digits written otherwise too), or in words.
         ("2026-03-03", Or((Term(None, "2026-03-03"), *MARCH_3))),
         (
             "do 3.05.2026.",
-            And((Term(None, "do"), Or((Term(None, "3.05.2026."), *in_words("3", "maja", "May", "2026"))))),
+            And((Term(None, "do"), Or((Term(None, "3.05.2026."), *in_words("3", "3rd", "maja", "May", "2026"))))),
         ),
         ("2026-02-31", Term(None, "2026-02-31")),  # no such day
         ("2026/0012", Term(None, "2026/0012")),
